@@ -1,0 +1,1 @@
+"""Subcommands of `lab`: each module registers its own."""

@@ -1,0 +1,111 @@
+"""`lab list`, `lab run`, `lab start`: the labs themselves."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _list(args) -> int:
+    from ..catalog import all_labs
+    from ..checks.progress import summary
+
+    for lab in all_labs():
+        passed, total = summary(lab.number)
+        progress = f"{passed}/{total} checks" if total else "no checks"
+        print(f"{lab.number}  {lab.title:<34} {lab.minutes:>3} min  {progress}")
+    try:
+        from ..resources import running_summary  # issue: cloud resources still running
+    except ImportError:
+        return 0
+    for line in running_summary():
+        print(line)
+    return 0
+
+
+def _run(args) -> int:
+    from ..catalog import all_labs, find_lab
+    from ..config import resolve_backend
+    from ..notebooks.runner import run_lab
+
+    backend = resolve_backend(args.backend)
+    labs = [find_lab(key) for key in args.labs] if args.labs else all_labs()
+    if backend == "live":  # fail fast, before any kernel starts, naming what is missing
+        from ..live import require_live
+
+        for lab in labs:
+            require_live(lab.number)
+    results = []
+    for lab in labs:
+        print(f"running lab {lab.number} {lab.title!r} on the {backend} backend ...", file=sys.stderr, flush=True)
+        result = run_lab(lab, backend=backend, out_dir=args.out, learner=args.learner, progress=not args.quiet,
+                         cell_timeout_s=args.cell_timeout)
+        results.append(result)
+    print("\nlab  result   time     title")
+    for result in results:
+        print(result.line())
+    failed = [r for r in results if not r.ok]
+    if args.out:
+        print(f"executed notebooks in {args.out}")
+    if failed:
+        names = ", ".join(f"{r.lab} (cell {r.cell_index})" for r in failed)
+        print(f"lab: {len(failed)} of {len(results)} labs failed: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _start(args) -> int:
+    import os
+    import subprocess
+
+    from ..config import resolve_backend
+    from ..notebooks.workspace import sync_workspace
+
+    backend = resolve_backend(args.backend)
+    folder, sync = sync_workspace()
+    for name in sync.created:
+        print(f"  new      {name}")
+    for name in sync.updated:
+        print(f"  updated  {name}")
+    for name in sync.beside:
+        print(f"  added    {name} (a newer version, beside your edited copy)")
+    print(f"Your working copy of the labs: {folder}  (backend: {backend})")
+    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={args.ip}",
+           "--LabApp.default_url=/lab/tree/00-start-here.ipynb"]
+    if args.port:
+        cmd.append(f"--ServerApp.port={args.port}")
+    if args.no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")  # containers and Binder-like hosts run as root
+    env = {**os.environ, "LAB_BACKEND": backend}
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def register(commands) -> None:
+    p = commands.add_parser("list", help="One line per lab: number, title, minutes, your progress.",
+                            description="List the labs with their estimated time and your progress (checks passed / total).")
+    p.set_defaults(func=_list)
+
+    p = commands.add_parser("run", help="Execute labs headless with papermill and print a summary.",
+                            description="Execute labs top to bottom with papermill (parameters injected). "
+                                        "Exits non-zero naming the lab, the cell index and the error when one fails.")
+    p.add_argument("labs", nargs="*", metavar="LAB", help="lab numbers or names (default: all)")
+    p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
+    p.add_argument("--out", help="folder for the executed notebooks (default: a temporary folder)")
+    p.add_argument("--learner", action="store_true", help="run the learner version (solutions removed) instead of the solved source")
+    p.add_argument("--cell-timeout", type=int, default=600, metavar="SECONDS", help="per-cell time limit (default 600)")
+    p.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
+    p.set_defaults(func=_run)
+
+    p = commands.add_parser("start", help="Open JupyterLab on your working copy of the labs.",
+                            description="Open JupyterLab on your own working copy of the labs (created on first use; "
+                                        "your edits are never overwritten: a newer lab version is added beside an edited one).")
+    p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
+    p.add_argument("--port", type=int, help="port for JupyterLab (default: its own choice, 8888 or the next free one)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.set_defaults(func=_start)

@@ -1,0 +1,126 @@
+"""What this machine offers each backend: presence only, never a credential's value.
+
+Each finding says what is missing and the one command or step that fixes it. Missing pieces are
+findings, not failures: ``lab doctor`` exits 0 whenever it could report.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import os
+import shutil
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import resolve_backend, state_dir
+
+
+@dataclass(frozen=True)
+class Finding:
+    backend: str  # "both" | "sandbox" | "live"
+    item: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, *args, **kwargs) -> None:
+        self.findings.append(Finding(*args, **kwargs))
+
+    def __str__(self) -> str:
+        lines = []
+        for backend in ("both", "sandbox", "live"):
+            rows = [f for f in self.findings if f.backend == backend]
+            if not rows:
+                continue
+            lines.append({"both": "Both backends", "sandbox": "Sandbox backend", "live": "Live backend"}[backend])
+            for f in rows:
+                mark = "!!" if f.warning else "ok" if f.ok else "--"
+                lines.append(f"  [{mark}] {f.item:<26} {f.detail}")
+                if f.fix and (not f.ok or f.warning):
+                    lines.append(f"       {'':<26} fix: {f.fix}")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{html.escape(f.backend)}</td><td>{'⚠' if f.warning else '✔' if f.ok else '✘'}</td>"
+            f"<td>{html.escape(f.item)}</td><td>{html.escape(f.detail)}</td>"
+            f"<td><code>{html.escape(f.fix if (not f.ok or f.warning) else '')}</code></td></tr>"
+            for f in self.findings
+        )
+        return f"<table><tr><th>backend</th><th></th><th>piece</th><th>found</th><th>fix</th></tr>{rows}</table>"
+
+
+def _module(report: Report, backend: str, module: str, label: str, fix: str) -> None:
+    found = importlib.util.find_spec(module) is not None  # find, never import (CuPy is slow)
+    report.add(backend, label, found, "installed" if found else "not installed", fix)
+
+
+def _binary(report: Report, backend: str, name: str, fix: str) -> None:
+    if shutil.which(name):
+        report.add(backend, f"`{name}`", True, "on PATH", fix)
+    elif shutil.which(name, path=str(Path(sys.executable).parent)):  # installed in an inactive venv
+        report.add(backend, f"`{name}`", True, "installed in this environment, which is not on PATH",
+                   "activate the environment (source .venv/bin/activate)", warning=True)
+    else:
+        report.add(backend, f"`{name}`", False, "not on PATH", fix)
+
+
+def doctor() -> Report:
+    from .gpu.probe import probe
+    from .live import clouds_yaml_paths, kubeconfig_path
+
+    report = Report()
+    version = ".".join(map(str, sys.version_info[:3]))
+    report.add("both", "Python", (3, 10) <= sys.version_info[:2] <= (3, 13), version, "Use Python 3.10 to 3.13.")
+    report.add("both", "backend", True, f"LAB_BACKEND is {resolve_backend()!r}" if os.environ.get("LAB_BACKEND") else "sandbox (the default)")
+    try:
+        folder = state_dir()
+        writable = os.access(folder, os.W_OK)
+    except OSError:
+        writable = False
+    report.add("both", "state directory", writable, "writable" if writable else "not writable", "Set LAB_STATE_DIR to a folder you can write.")
+    _module(report, "both", "jupyterlab", "JupyterLab", "pip install -c constraints.txt -e .")
+    _module(report, "both", "papermill", "papermill", "pip install -c constraints.txt -e .")
+    _binary(report, "both", "git", "Install git (apt-get install git, brew install git).")
+
+    _module(report, "sandbox", "numpy", "NumPy (stands in for CuPy)", "pip install -c constraints.txt -e .")
+    _module(report, "sandbox", "openstack", "openstacksdk", "pip install -c constraints.txt -e .")
+    _binary(report, "sandbox", "openstack", "pip install -c constraints.txt -e . (brings python-openstackclient)")
+    _module(report, "sandbox", "kubernetes", "kubernetes client", "pip install -c constraints.txt -e .")
+
+    gpu = probe()
+    report.add("live", "NVIDIA GPU", gpu.available, ", ".join(gpu.names) if gpu.available else gpu.reason,
+               "Run lab 01 live on a GPU machine (a Delta gpuA40x4 node).")
+    _module(report, "live", "cupy", "CuPy", "pip install -e '.[gpu]' (or '.[gpu-cuda13]' for a CUDA 13 driver)")
+    cloud = os.environ.get("OS_CLOUD", "")
+    files = [p for p in clouds_yaml_paths() if p.is_file()]
+    report.add("live", "clouds.yaml", bool(files), f"{len(files)} found" if files else "none found",
+               "Create an application credential in Horizon and save its clouds.yaml to ~/.config/openstack/.")
+    report.add("live", "OS_CLOUD", bool(cloud), "set" if cloud else "not set", "export OS_CLOUD=<the cloud's name in clouds.yaml>")
+    pointed = os.environ.get("OS_CLIENT_CONFIG_FILE", "")
+    if pointed and _points_at_sandbox(Path(pointed)) and resolve_backend() == "live":
+        report.add("live", "OS_CLIENT_CONFIG_FILE", False, "points at the sandbox's clouds.yaml while the backend is live",
+                   "unset OS_CLIENT_CONFIG_FILE (it came from `lab sandbox env`)", warning=True)
+    kube = kubeconfig_path()
+    report.add("live", "kubeconfig", kube.is_file(), "found" if kube.is_file() else "none found", "Set KUBECONFIG to your cluster's kubeconfig.")
+    _binary(report, "live", "kubectl", "Install kubectl: https://kubernetes.io/docs/tasks/tools/")
+    _binary(report, "live", "helm", "Install helm: https://helm.sh/docs/intro/install/")
+    _binary(report, "live", "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
+    return report
+
+
+def _points_at_sandbox(path: Path) -> bool:
+    try:
+        return path.expanduser().resolve().is_relative_to(state_dir().resolve())
+    except (OSError, ValueError):
+        return False

@@ -1,0 +1,1 @@
+"""Notebooks: authoring (solutions -> learner versions), hygiene, headless runs, the working copy."""

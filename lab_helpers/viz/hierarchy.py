@@ -1,0 +1,102 @@
+"""Lab 00's picture: the whole hierarchy from ``data/hierarchy.yaml`` as one plotly figure.
+
+Views pick a subtree (physical, virtual, storage, network, or everything); chart types are the
+three plotly hierarchy charts. ``hierarchy_explorer()`` wires both to ipywidgets controls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import UsageError
+from ..paths import load_yaml
+
+VIEWS = {
+    "everything": None,
+    "physical": "Physical compute",
+    "virtual": "Virtual compute (on JS2)",
+    "storage": "Storage",
+    "network": "Networking (Neutron)",
+}
+CHARTS = ("sunburst", "treemap", "icicle")
+COLOURS = {"root": "#ffffff", "physical": "#8c564b", "virtual": "#1f77b4", "storage": "#2ca02c", "network": "#9467bd"}
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    parent: str
+    name: str
+    kind: str
+    detail: str
+    depth: int
+
+
+def flatten(tree: dict | None = None) -> list[Node]:
+    """Every node of the hierarchy with a unique id (its path) and its parent's id."""
+    tree = tree or load_yaml("hierarchy.yaml")
+    nodes: list[Node] = []
+
+    def walk(item: dict, parent: str, depth: int) -> None:
+        node_id = f"{parent}/{item['name']}" if parent else item["name"]
+        nodes.append(Node(node_id, parent, item["name"], item.get("kind", "virtual"), item.get("detail", ""), depth))
+        for child in item.get("children", []):
+            walk(child, node_id, depth + 1)
+
+    walk(tree, "", 0)
+    return nodes
+
+
+def subtree(nodes: list[Node], view: str) -> list[Node]:
+    if view not in VIEWS:
+        raise UsageError(f"unknown view {view!r}.", hint=f"Valid views: {', '.join(VIEWS)}.")
+    top = VIEWS[view]
+    if top is None:
+        return nodes
+    root = next(n for n in nodes if n.name == top)
+    keep = [n for n in nodes if n.id == root.id or n.id.startswith(root.id + "/")]
+    return [Node(n.id, "" if n.id == root.id else n.parent, n.name, n.kind, n.detail, n.depth) for n in keep]
+
+
+def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
+    """A plotly figure of one view of the hierarchy."""
+    import plotly.graph_objects as go
+
+    if chart not in CHARTS:
+        raise UsageError(f"unknown chart {chart!r}.", hint=f"Valid charts: {', '.join(CHARTS)}.")
+    nodes = subtree(flatten(), view)
+    trace = getattr(go, chart.capitalize())(
+        ids=[n.id for n in nodes],
+        labels=[n.name for n in nodes],
+        parents=[n.parent for n in nodes],
+        customdata=[[n.kind, n.detail] for n in nodes],
+        marker=dict(colors=[COLOURS.get(n.kind, "#7f7f7f") for n in nodes]),
+        hovertemplate="<b>%{label}</b><br>%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
+        maxdepth=-1 if chart != "sunburst" else 5,
+    )
+    fig = go.Figure(trace)
+    fig.update_layout(
+        title=f"The hierarchy: {view} ({chart}). Brown physical, blue virtual, green storage, purple network.",
+        margin=dict(t=50, l=5, r=5, b=5), height=620,
+    )
+    return fig
+
+
+def hierarchy_explorer():
+    """A dropdown for the view, buttons for the chart type, and the figure below them."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    view = widgets.Dropdown(options=list(VIEWS), value="everything", description="View")
+    chart = widgets.ToggleButtons(options=list(CHARTS), value="sunburst", description="Chart")
+    out = widgets.Output()
+
+    def redraw(*_):
+        out.clear_output(wait=True)
+        with out:
+            display(hierarchy_figure(view.value, chart.value))
+
+    view.observe(redraw, names="value")
+    chart.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([view, chart]), out])
