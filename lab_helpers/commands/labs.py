@@ -70,15 +70,22 @@ def _start(args) -> int:
     for name in sync.beside:
         print(f"  added    {name} (a newer version, beside your edited copy)")
     print(f"Your working copy of the labs: {folder}  (backend: {backend})")
+    if args.prepare:
+        return 0
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={args.ip}",
            "--LabApp.default_url=/lab/tree/00-start-here.ipynb"]
     if args.port:
         cmd.append(f"--ServerApp.port={args.port}")
     if args.no_browser:
         cmd.append("--no-browser")
+    if args.token is not None:
+        cmd.append(f"--IdentityProvider.token={args.token}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and Binder-like hosts run as root
     env = {**os.environ, "LAB_BACKEND": backend}
+    sys.stdout.flush()
+    if os.name == "posix":  # become JupyterLab, so Ctrl+C and kill reach it directly
+        os.execve(sys.executable, cmd, env)
     try:
         return subprocess.call(cmd, env=env)
     except KeyboardInterrupt:
@@ -108,4 +115,6 @@ def register(commands) -> None:
     p.add_argument("--port", type=int, help="port for JupyterLab (default: its own choice, 8888 or the next free one)")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.add_argument("--prepare", action="store_true", help="only create or update the working copy, then exit (Binder's build step)")
+    p.add_argument("--token", help="JupyterLab's access token (default: a random one, printed in the link)")
     p.set_defaults(func=_start)
