@@ -1,17 +1,23 @@
-"""What a lab's setup cell calls: which backend, and a one-line banner saying so."""
+"""What a lab's setup cell calls: which backend, and the marks every created resource carries.
+
+``course = lab_helpers.setup(BACKEND, lab="03")`` gives the lab one object to ask for a cloud
+connection, names and tags for what it creates, a plan with SU costs, and the cleanup.
+"""
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .config import resolve_backend
+from .resources.tags import Marks
 
 
 @dataclass(frozen=True)
 class Session:
     backend: str
     lab: str
+    marks: Marks = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def __str__(self) -> str:
         where = "a local sandbox on 127.0.0.1 (no account needed)" if self.backend == "sandbox" else "your own cloud, cluster and GPU"
@@ -22,6 +28,46 @@ class Session:
     def _repr_html_(self) -> str:
         return f"<div style='padding:4px 8px;background:#f6f8fa;border-radius:4px'>{html.escape(str(self))}</div>"
 
+    # --- what the cloud labs use -----------------------------------------------------------
+    def cloud(self, *, admin: bool = False):
+        """An openstacksdk connection to this backend's cloud (the sandbox starts on first use)."""
+        from .cloud import connect_cloud
+
+        return connect_cloud(self.backend, admin=admin)
+
+    @property
+    def cloud_name(self) -> str:
+        from .cloud import cloud_name
+
+        return cloud_name(self.backend)
+
+    def name(self, what: str) -> str:
+        """A resource name carrying the learner and the lab: ``course-<learner>-<lab>-<what>``."""
+        return self.marks.name(what)
+
+    def metadata(self) -> dict[str, str]:
+        """Metadata for servers, volumes, snapshots and containers: lab, learner, expiry."""
+        return self.marks.metadata()
+
+    def tags(self) -> list[str]:
+        """Neutron tags with the same marks."""
+        return self.marks.tags()
+
+    def description(self) -> str:
+        return self.marks.description()
+
+    def plan(self, conn, **what):
+        """Say what the lab will create and its SU cost per hour; stop if the quota cannot hold it."""
+        from .resources.plan import plan
+
+        return plan(conn, **what)
+
+    def cleanup(self, conn, *, dry_run: bool = False):
+        """Remove everything this lab created for this learner, in the order the APIs require."""
+        from .resources.cleanup import cleanup
+
+        return cleanup(conn, learner=self.marks.learner, lab=self.lab, dry_run=dry_run)
+
 
 def setup(backend: str | None = None, lab: str = "") -> Session:
     """Start a lab on ``backend`` (the ``BACKEND`` parameter; default from ``LAB_BACKEND``)."""
@@ -30,4 +76,4 @@ def setup(backend: str | None = None, lab: str = "") -> Session:
         from .live import require_live
 
         require_live(lab)
-    return Session(chosen, lab)
+    return Session(chosen, lab, Marks.for_lab(lab or "00"))

@@ -15,7 +15,7 @@ def _list(args) -> int:
         progress = f"{passed}/{total} checks" if total else "no checks"
         print(f"{lab.number}  {lab.title:<34} {lab.minutes:>3} min  {progress}")
     try:
-        from ..resources import running_summary  # issue: cloud resources still running
+        from ..resources.summary import running_summary
     except ImportError:
         return 0
     for line in running_summary():

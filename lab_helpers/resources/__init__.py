@@ -1,0 +1,1 @@
+"""A learner's cloud resources: tagged on creation, found again, and cleaned up in order."""
