@@ -16,6 +16,8 @@ _EXPORTS: dict[str, str] = {
     "LabError": "lab_helpers.errors",
     "UsageError": "lab_helpers.errors",
     "check": "lab_helpers.checks.core",
+    "cloud_name": "lab_helpers.cloud",
+    "connect_cloud": "lab_helpers.cloud",
     "resolve_backend": "lab_helpers.config",
     "state_dir": "lab_helpers.config",
     "setup": "lab_helpers.session",
@@ -26,6 +28,7 @@ __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .checks.core import check
+    from .cloud import cloud_name, connect_cloud
     from .config import resolve_backend, state_dir
     from .doctor import doctor
     from .errors import LabError, UsageError

@@ -107,8 +107,9 @@ def doctor() -> Report:
     report.add("live", "clouds.yaml", bool(files), f"{len(files)} found" if files else "none found",
                "Create an application credential in Horizon and save its clouds.yaml to ~/.config/openstack/.")
     report.add("live", "OS_CLOUD", bool(cloud), "set" if cloud else "not set", "export OS_CLOUD=<the cloud's name in clouds.yaml>")
-    pointed = os.environ.get("OS_CLIENT_CONFIG_FILE", "")
-    if pointed and _points_at_sandbox(Path(pointed)) and resolve_backend() == "live":
+    from .cloud import config_file_is_sandbox
+
+    if config_file_is_sandbox() and resolve_backend() == "live":
         report.add("live", "OS_CLIENT_CONFIG_FILE", False, "points at the sandbox's clouds.yaml while the backend is live",
                    "unset OS_CLIENT_CONFIG_FILE (it came from `lab sandbox env`)", warning=True)
     kube = kubeconfig_path()
@@ -118,9 +119,3 @@ def doctor() -> Report:
     _binary(report, "live", "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
     return report
 
-
-def _points_at_sandbox(path: Path) -> bool:
-    try:
-        return path.expanduser().resolve().is_relative_to(state_dir().resolve())
-    except (OSError, ValueError):
-        return False

@@ -23,6 +23,12 @@ def _isolated_state(tmp_path_factory):
     os.environ["LAB_WORKSPACE"] = str(state / "workspace")
     os.environ.pop("LAB_BACKEND", None)
     yield state
+    try:  # labs start a sandbox cloud in this state directory: stop it with the session
+        from lab_helpers.sandbox import service
+
+        service.stop()
+    except Exception:
+        pass
     for key, value in old.items():
         if value is None:
             os.environ.pop(key, None)

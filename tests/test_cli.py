@@ -99,3 +99,18 @@ def test_run_reports_the_failing_cell(tmp_path, monkeypatch):
     result = run_lab(Lab("98", "broken", "Broken", 1, path), out_dir=tmp_path / "out")
     assert not result.ok and result.cell_index == 2 and "ZeroDivisionError" in result.error
     assert "98" in result.line() and "cell 2" in result.line()
+
+
+def test_doctor_warns_when_live_would_read_the_sandbox_credentials(tmp_path):
+    import os
+
+    state = tmp_path / "state"
+    (state / "sandbox").mkdir(parents=True)
+    (state / "sandbox" / "clouds.yaml").write_text("clouds: {}\n")
+    env = {**os.environ, "LAB_STATE_DIR": str(state), "LAB_BACKEND": "live",
+           "OS_CLIENT_CONFIG_FILE": str(state / "sandbox" / "clouds.yaml")}
+    out = lab("doctor", env=env)
+    assert out.returncode == 0
+    assert "[!!] OS_CLIENT_CONFIG_FILE" in out.stdout and "unset OS_CLIENT_CONFIG_FILE" in out.stdout
+    env["LAB_BACKEND"] = "sandbox"
+    assert "[!!] OS_CLIENT_CONFIG_FILE" not in lab("doctor", env=env).stdout

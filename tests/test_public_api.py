@@ -5,7 +5,7 @@ import sys
 
 import lab_helpers
 
-EXPECTED = ["LabError", "UsageError", "check", "doctor", "resolve_backend", "setup", "state_dir"]
+EXPECTED = ["LabError", "UsageError", "check", "cloud_name", "connect_cloud", "doctor", "resolve_backend", "setup", "state_dir"]
 
 
 def test_public_names_are_pinned():

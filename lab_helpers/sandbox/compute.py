@@ -1,0 +1,261 @@
+"""Nova: servers (create, list, show, delete, actions, metadata, tags, console output).
+
+Flavors, keypairs, limits, hypervisors and volume attachments live in ``compute_extras``.
+A server's status is read lazily from its events (see ``metering``): BUILD for
+``LAB_SANDBOX_BOOT_S`` seconds, then ACTIVE; ERROR with Nova's fault when no host fits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+from typing import Any
+
+from . import catalog_data, network, placement
+from .api import Ctx, Routes, paginate, reply, tag_match
+from .metering import add_event, since, status_at
+from .store import iso, now
+
+routes = Routes("/compute/v2.1", style="nova")
+MIN_VERSION, MAX_VERSION = (2, 1), (2, 96)
+VM_STATE = {"BUILD": "building", "ACTIVE": "active", "SHUTOFF": "stopped", "ERROR": "error", "REBOOT": "active",
+            "HARD_REBOOT": "active", "SUSPENDED": "suspended", "SHELVED_OFFLOADED": "shelved_offloaded"}
+TASK_STATE = {"BUILD": "spawning", "REBOOT": "rebooting", "HARD_REBOOT": "rebooting_hard"}
+POWER_STATE = {"ACTIVE": 1, "REBOOT": 1, "HARD_REBOOT": 1, "SHUTOFF": 4, "SUSPENDED": 7}
+
+
+def version_doc(base: str) -> dict[str, Any]:
+    return {"id": "v2.1", "status": "CURRENT", "version": "%d.%d" % MAX_VERSION, "min_version": "%d.%d" % MIN_VERSION,
+            "updated": "2013-07-23T11:33:21Z", "links": [{"rel": "self", "href": f"{base}/compute/v2.1/"}],
+            "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}]}
+
+
+@routes("/", "GET", public=True)
+def show_version(ctx: Ctx) -> Any:
+    return reply({"version": version_doc(ctx.base)})
+
+
+def get_server(ctx: Ctx, sid: str) -> dict[str, Any]:
+    server = ctx.store.get("server", sid)
+    if not server or server["project_id"] != ctx.project:
+        raise ctx.bad(f"Instance {sid} could not be found.", 404)
+    return server
+
+
+def view(ctx: Ctx, s: dict[str, Any], t: float) -> dict[str, Any]:
+    status = status_at(s, t)
+    link = f"{ctx.base}/compute/v2.1/servers/{s['id']}"
+    flavor = s["flavor"]
+    if ctx.mv(2, 47):
+        flavor_view = {k: flavor[k] for k in ("vcpus", "ram", "disk", "ephemeral", "swap", "original_name")}
+        flavor_view["extra_specs"] = flavor["extra_specs"]
+    else:
+        flavor_view = {"id": flavor["id"], "links": [{"rel": "bookmark", "href": f"{ctx.base}/compute/flavors/{flavor['id']}"}]}
+    launched = since(s, "ACTIVE", t)
+    body: dict[str, Any] = {
+        "id": s["id"], "name": s["name"], "status": status, "tenant_id": s["project_id"], "user_id": s["user_id"],
+        "metadata": s["metadata"], "hostId": placement.host_id(s["project_id"], s["host"]) if s.get("host") else "",
+        "image": {"id": s["image_id"], "links": [{"rel": "bookmark", "href": f"{ctx.base}/compute/images/{s['image_id']}"}]} if s["image_id"] else "",
+        "flavor": flavor_view, "created": iso(s["created"]), "updated": iso(s.get("updated", s["created"])),
+        "addresses": network.server_addresses(ctx.store, s), "accessIPv4": "", "accessIPv6": "",
+        "links": [{"rel": "self", "href": link}, {"rel": "bookmark", "href": link}],
+        "OS-DCF:diskConfig": "MANUAL", "progress": 100 if status == "ACTIVE" else 0,
+        "OS-EXT-AZ:availability_zone": "nova" if s.get("host") else "", "config_drive": "", "key_name": s["key_name"],
+        "OS-SRV-USG:launched_at": iso(launched, micro=True) if launched else None, "OS-SRV-USG:terminated_at": None,
+        "security_groups": [{"name": n} for n in s["security_groups"]] if status != "ERROR" else [],
+        "OS-EXT-STS:task_state": TASK_STATE.get(status), "OS-EXT-STS:vm_state": VM_STATE.get(status, status.lower()),
+        "OS-EXT-STS:power_state": POWER_STATE.get(status, 0),
+        "os-extended-volumes:volumes_attached": [{"id": v, "delete_on_termination": False} for v in s["volumes"]],
+        "locked": False, "description": s.get("description"), "tags": s["tags"], "trusted_image_certificates": None,
+        "server_groups": [], "locked_reason": None, "pinned_availability_zone": None,
+    }
+    if status == "ERROR" and s.get("fault"):
+        body["fault"] = s["fault"]
+    if ctx.is_admin:
+        body.update({"OS-EXT-SRV-ATTR:host": s.get("host"), "OS-EXT-SRV-ATTR:hypervisor_hostname": s.get("host"),
+                     "OS-EXT-SRV-ATTR:instance_name": s["instance_name"], "OS-EXT-SRV-ATTR:hostname": s["name"].lower(),
+                     "OS-EXT-SRV-ATTR:launch_index": 0, "OS-EXT-SRV-ATTR:reservation_id": s["reservation_id"],
+                     "OS-EXT-SRV-ATTR:root_device_name": "/dev/vda", "OS-EXT-SRV-ATTR:kernel_id": "",
+                     "OS-EXT-SRV-ATTR:ramdisk_id": "", "OS-EXT-SRV-ATTR:user_data": s.get("user_data"),
+                     "host_status": "UP" if s.get("host") else ""})
+    return body
+
+
+def _quota_check(ctx: Ctx, flavor: catalog_data.Flavor) -> None:
+    limits = catalog_data.project_quota()
+    mine = ctx.store.find("server", project_id=ctx.project)
+    used = {"instances": len(mine), "cores": sum(s["flavor"]["vcpus"] for s in mine), "ram": sum(s["flavor"]["ram"] for s in mine)}
+    asked = {"instances": 1, "cores": flavor.vcpus, "ram": flavor.ram_mb}
+    for res in ("cores", "ram", "instances"):
+        if used[res] + asked[res] > limits[res]:
+            raise ctx.bad(f"Quota exceeded for {res}: Requested {asked[res]}, but already used {used[res]} of {limits[res]} {res}", 403)
+
+
+def _resolve_networks(ctx: Ctx, req: Any) -> list[tuple[str, str | None]]:
+    """(network id, existing port id) for each NIC the request names."""
+    if req in (None, "auto", []):
+        return [(network.default_network(ctx.store, ctx.project)["id"], None)]
+    if req == "none":
+        return []
+    if not isinstance(req, list):
+        raise ctx.bad(f"Invalid input for field/attribute networks. Value: {req}.")
+    nics = []
+    for nic in req:
+        if nic.get("port"):
+            port = ctx.store.get("port", nic["port"])
+            if not port:
+                raise ctx.bad(f"Port {nic['port']} could not be found.", 400)
+            if port.get("device_id"):
+                raise ctx.bad(f"Port {nic['port']} is still in use.", 409)
+            nics.append((port["network_id"], port["id"]))
+        else:
+            net = ctx.store.get("network", nic.get("uuid", ""))
+            if not net:
+                raise ctx.bad(f"Network {nic.get('uuid')} could not be found.", 400)
+            if net.get("router:external"):
+                raise ctx.bad(f"Network {net['id']} is not usable for a server: it is external (floating IPs only).", 400)
+            nics.append((net["id"], None))
+    return nics
+
+
+@routes("/servers", "POST")
+def create_server(ctx: Ctx) -> Any:
+    req = ctx.body("server")
+    name = req.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > 255:
+        raise ctx.bad("Invalid input for field/attribute name. Value: %r. '%s' is not a valid server name" % (name, name))
+    flavor = catalog_data.flavor(str(req.get("flavorRef", "")).rsplit("/", 1)[-1])
+    if not flavor:
+        raise ctx.bad(f"Flavor {req.get('flavorRef')} could not be found.", 400)
+    image_id = str(req.get("imageRef") or "").rsplit("/", 1)[-1]
+    if image_id and not ctx.store.get("image", image_id):
+        raise ctx.bad(f"Image {image_id} could not be found.", 400)
+    if not image_id and not req.get("block_device_mapping_v2"):
+        raise ctx.bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
+    key_name = req.get("key_name")
+    if key_name and not ctx.store.get("keypair", f"{ctx.user}:{key_name}"):
+        raise ctx.bad("Invalid key_name provided.")
+    meta = req.get("metadata") or {}
+    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
+        raise ctx.bad("Invalid input for field/attribute metadata. Value: must be a mapping of strings.")
+    with ctx.store.tx():
+        groups = [network.find_security_group(ctx.store, ctx.project, g.get("name", "")) for g in req.get("security_groups") or [{"name": "default"}]]
+        for g, asked in zip(groups, req.get("security_groups") or [{"name": "default"}]):
+            if not g:
+                raise ctx.bad(f"Security group {asked.get('name')} not found for project {ctx.project}.", 400)
+        nics = _resolve_networks(ctx, req.get("networks"))
+        _quota_check(ctx, flavor)
+        t = now()
+        sid = str(uuid.uuid4())
+        host = placement.pick_host(ctx.store, flavor)
+        server = {
+            "id": sid, "name": name, "project_id": ctx.project, "user_id": ctx.user, "created": t, "updated": t,
+            "flavor": {"id": flavor.id, "original_name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram_mb, "disk": flavor.disk_gb,
+                       "ephemeral": 0, "swap": 0, "extra_specs": flavor.extra_specs, "gpu_fraction": flavor.gpu_fraction},
+            "su_per_hour": flavor.su_per_hour, "image_id": image_id, "key_name": key_name, "metadata": meta,
+            "tags": list(req.get("tags") or []), "host": host.name if host else None, "description": req.get("description"),
+            "security_groups": [g["name"] for g in groups], "volumes": [], "events": [],
+            "instance_name": "instance-%08x" % (ctx.store.count("server") + ctx.store.count("usage") + 1),
+            "reservation_id": "r-" + secrets.token_hex(4), "user_data": req.get("user_data"),
+        }
+        if host:
+            add_event(server, "BUILD", t, ctx.boot_s, "ACTIVE")
+            for net_id, port_id in nics:
+                network.bind_port(ctx.store, ctx.project, net_id, port_id, sid, [g["id"] for g in groups])
+        else:
+            add_event(server, "BUILD", t, min(1.0, ctx.boot_s), "ERROR")
+            server["fault"] = {"code": 500, "created": iso(t), "message": placement.no_valid_host(flavor)}
+        ctx.store.put("server", sid, server)
+    body = {"id": sid, "links": [{"rel": "self", "href": f"{ctx.base}/compute/v2.1/servers/{sid}"}],
+            "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": g["name"]} for g in groups],
+            "adminPass": secrets.token_urlsafe(9)}
+    return reply({"server": body}, 202)
+
+
+def _name_matches(pattern: str, name: str) -> bool:
+    """Nova treats the name filter as a regular expression; a broken one matches as text."""
+    try:
+        return re.search(pattern, name) is not None
+    except re.error:
+        return pattern in name
+
+
+def _filtered(ctx: Ctx) -> list[dict[str, Any]]:
+    t = now()
+    args = {k: ctx.request.args.getlist(k) for k in ctx.request.args}
+    out = []
+    for s in sorted(ctx.store.find("server", project_id=ctx.project), key=lambda s: s["created"], reverse=True):
+        if "name" in args and not _name_matches(args["name"][0], s["name"]):
+            continue
+        if "status" in args and status_at(s, t) not in {v.upper() for v in args["status"]}:
+            continue
+        if "flavor" in args and s["flavor"]["id"] not in args["flavor"]:
+            continue
+        if "image" in args and s["image_id"] not in args["image"]:
+            continue
+        if "host" in args and ctx.is_admin and s.get("host") not in args["host"]:
+            continue
+        if not tag_match(s["tags"], args):
+            continue
+        out.append(s)
+    return out
+
+
+def _listing(ctx: Ctx, detail: bool) -> Any:
+    t = now()
+    page = paginate(ctx, _filtered(ctx))
+    items = [view(ctx, s, t) if detail else {"id": s["id"], "name": s["name"], "links": view(ctx, s, t)["links"]} for s in page]
+    body: dict[str, Any] = {"servers": items}
+    limit = ctx.request.args.get("limit")
+    if limit and page and len(page) == int(limit):
+        body["servers_links"] = [{"rel": "next", "href": f"{ctx.request.base_url}?limit={limit}&marker={page[-1]['id']}"}]
+    return reply(body)
+
+
+@routes("/servers", "GET")
+def list_servers(ctx: Ctx) -> Any:
+    return _listing(ctx, detail=False)
+
+
+@routes("/servers/detail", "GET")
+def list_servers_detail(ctx: Ctx) -> Any:
+    return _listing(ctx, detail=True)
+
+
+@routes("/servers/<sid>", "GET")
+def show_server(ctx: Ctx, sid: str) -> Any:
+    return reply({"server": view(ctx, get_server(ctx, sid), now())})
+
+
+@routes("/servers/<sid>", "PUT")
+def update_server(ctx: Ctx, sid: str) -> Any:
+    req = ctx.body("server")
+    with ctx.store.tx():
+        s = get_server(ctx, sid)
+        for key in ("name", "description"):
+            if key in req:
+                s[key] = req[key]
+        s["updated"] = now()
+        ctx.store.put("server", sid, s)
+    return reply({"server": view(ctx, s, now())})
+
+
+@routes("/servers/<sid>", "DELETE")
+def delete_server(ctx: Ctx, sid: str) -> Any:
+    from . import volume
+    from .metering import su_used
+
+    with ctx.store.tx():
+        s = get_server(ctx, sid)
+        network.release_ports(ctx.store, sid)
+        for vid in s["volumes"]:
+            volume.mark_detached(ctx.store, vid, sid)
+        t = now()
+        ctx.store.put("usage", sid, {"id": sid, "name": s["name"], "flavor": s["flavor"]["original_name"],
+                                     "su_per_hour": s["su_per_hour"], "su": round(su_used(s, t), 6), "deleted": t})
+        ctx.store.delete("server", sid)
+    return reply(None, 204)
+
+
+from . import compute_actions, compute_extras  # noqa: E402,F401  (register their routes)

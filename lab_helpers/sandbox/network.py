@@ -1,0 +1,230 @@
+"""Neutron v2.0: networks, subnets, ports, routers, security groups and rules, floating IPs,
+tags and quotas, with Jetstream2's defaults (``auto_allocated_network``, the external
+``public`` network, one router, a ``default`` security group that allows egress only)."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+import uuid
+from typing import Any
+
+from . import catalog_data
+from .api import Ctx, Routes, reply, tag_match
+from .store import Store, iso, now
+
+routes = Routes("/network", style="neutron")
+RESOURCES = {  # url plural -> (store kind, json key, NotFound type, not-found message)
+    "networks": ("network", "network", "NetworkNotFound", "Network {} could not be found."),
+    "subnets": ("subnet", "subnet", "SubnetNotFound", "Subnet {} could not be found."),
+    "ports": ("port", "port", "PortNotFound", "Port {} could not be found."),
+    "routers": ("router", "router", "RouterNotFound", "Router {} could not be found"),
+    "security-groups": ("security_group", "security_group", "SecurityGroupNotFound", "Security group {} does not exist"),
+    "security-group-rules": ("security_group_rule", "security_group_rule", "SecurityGroupRuleNotFound", "Security group rule {} does not exist"),
+    "floatingips": ("floatingip", "floatingip", "FloatingIPNotFound", "Floating IP {} could not be found"),
+}
+QUOTA_KEYS = {"network": "network", "subnet": "subnet", "port": "port", "router": "router", "floatingip": "floatingip",
+              "security_group": "security_group", "security_group_rule": "security_group_rule"}
+ADMIN_PROJECT = "f0a4c8e2b1d34f6a9c7e5b3d1a2f4e6c"
+
+
+def _base(project: str, **fields: Any) -> dict[str, Any]:
+    t = iso(now())
+    return {"id": str(uuid.uuid4()), "project_id": project, "tenant_id": project, "tags": [], "description": "",
+            "created_at": t, "updated_at": t, "revision_number": 0, **fields}
+
+
+def seed(store: Store, project: str) -> None:
+    """JS2's networking for a new project: what `lab sandbox reset` returns to."""
+    cfg = catalog_data.raw()["network"]
+    public = store.put("network", catalog_data.stable_id("net", "public"), _base(
+        ADMIN_PROJECT, id=catalog_data.stable_id("net", "public"), name="public", status="ACTIVE", admin_state_up=True,
+        shared=False, mtu=1500, subnets=[], **{"router:external": True, "availability_zones": ["nova"], "is_default": True,
+                                                "port_security_enabled": True, "provider:network_type": None}))
+    pub_sub = create_subnet(store, ADMIN_PROJECT, public["id"], "public-subnet", cfg["external_cidr"])
+    own = _base(project, name="auto_allocated_network", status="ACTIVE", admin_state_up=True, shared=False, mtu=1442,
+                subnets=[], **{"router:external": False, "availability_zones": ["nova"], "port_security_enabled": True})
+    store.put("network", own["id"], own)
+    sub = create_subnet(store, project, own["id"], "auto_allocated_subnet_v4", cfg["internal_cidr"], dns=cfg["dns"])
+    router = _base(project, name="auto_allocated_router", status="ACTIVE", admin_state_up=True, distributed=False, ha=False,
+                   routes=[], availability_zones=["nova"], flavor_id=None,
+                   external_gateway_info={"network_id": public["id"], "enable_snat": True,
+                                          "external_fixed_ips": [{"subnet_id": pub_sub["id"], "ip_address": _next_ip(store, pub_sub)}]})
+    store.put("router", router["id"], router)
+    make_port(store, project, own["id"], device_id=router["id"], device_owner="network:router_interface", ip=sub["gateway_ip"])
+    create_security_group(store, project, "default", "Default security group: egress only (add ingress rules for ssh, http)")
+
+
+def create_subnet(store: Store, project: str, net_id: str, name: str, cidr: str, dns: list[str] | None = None) -> dict[str, Any]:
+    ipnet = ipaddress.ip_network(cidr)
+    hosts = list(ipnet.hosts()) if ipnet.num_addresses <= 4096 else [ipnet[1], ipnet[-2]]
+    sub = _base(project, name=name, network_id=net_id, cidr=cidr, ip_version=ipnet.version, gateway_ip=str(hosts[0]),
+                enable_dhcp=True, dns_nameservers=dns or [], host_routes=[], ipv6_ra_mode=None, ipv6_address_mode=None,
+                allocation_pools=[{"start": str(hosts[1]), "end": str(hosts[-1])}], subnetpool_id=None, segment_id=None,
+                service_types=[], dns_publish_fixed_ip=None)
+    store.put("subnet", sub["id"], sub)
+    net = store.get("network", net_id)
+    if net:
+        net["subnets"].append(sub["id"])
+        store.put("network", net_id, net)
+    return sub
+
+
+def _next_ip(store: Store, sub: dict[str, Any]) -> str:
+    used = {ip["ip_address"] for p in store.list("port") for ip in p["fixed_ips"]}
+    used |= {f["floating_ip_address"] for f in store.list("floatingip")}
+    used |= {ip["ip_address"] for r in store.list("router") for ip in (r.get("external_gateway_info") or {}).get("external_fixed_ips", [])}
+    start = ipaddress.ip_address(sub["allocation_pools"][0]["start"]) + 8  # leave room for DHCP and service ports
+    end = ipaddress.ip_address(sub["allocation_pools"][0]["end"])
+    ip = start
+    while ip <= end:
+        if str(ip) not in used:
+            return str(ip)
+        ip += 1
+    raise RuntimeError(f"subnet {sub['cidr']} is full")
+
+
+def make_port(store: Store, project: str, net_id: str, device_id: str = "", device_owner: str = "", ip: str | None = None,
+              groups: list[str] | None = None, name: str = "") -> dict[str, Any]:
+    net = store.get("network", net_id)
+    sub = store.get("subnet", net["subnets"][0]) if net and net["subnets"] else None
+    fixed = [{"subnet_id": sub["id"], "ip_address": ip or _next_ip(store, sub)}] if sub else []
+    mac = "fa:16:3e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
+    port = _base(project, name=name, network_id=net_id, admin_state_up=True, mac_address=mac, fixed_ips=fixed, device_id=device_id,
+                 device_owner=device_owner, status="ACTIVE" if device_id else "DOWN", allowed_address_pairs=[], extra_dhcp_opts=[],
+                 security_groups=groups if groups is not None else [], port_security_enabled=True, binding_vnic_type="normal",
+                 **{"binding:vnic_type": "normal", "binding:host_id": ""})
+    store.put("port", port["id"], port)
+    return port
+
+
+def default_network(store: Store, project: str) -> dict[str, Any]:
+    for net in store.list("network"):
+        if net["name"] == "auto_allocated_network" and net["project_id"] == project:
+            return net
+    for net in store.list("network"):
+        if not net.get("router:external"):
+            return net
+    raise RuntimeError("the project has no network: run `lab sandbox reset`")
+
+
+def find_security_group(store: Store, project: str, ref: str) -> dict[str, Any] | None:
+    for g in store.list("security_group"):
+        if ref in (g["id"], g["name"]) and g["project_id"] == project:
+            return g
+    return None
+
+
+def bind_port(store: Store, project: str, net_id: str, port_id: str | None, server_id: str, group_ids: list[str]) -> None:
+    if port_id:
+        port = store.get("port", port_id)
+        port.update(device_id=server_id, device_owner="compute:nova", status="ACTIVE")
+        store.put("port", port_id, port)
+    else:
+        make_port(store, project, net_id, server_id, "compute:nova", groups=group_ids)
+
+
+def set_port_groups(store: Store, server_id: str, group_ids: list[str]) -> None:
+    for port in store.list("port", parent=server_id):
+        port["security_groups"] = group_ids
+        store.put("port", port["id"], port)
+
+
+def release_ports(store: Store, server_id: str) -> None:
+    """A deleted server's ports go away; their floating IPs stay, unassociated (as in Neutron)."""
+    for port in store.list("port", parent=server_id):
+        for fip in store.list("floatingip", parent=port["id"]):
+            fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
+            store.put("floatingip", fip["id"], fip)
+        store.delete("port", port["id"])
+
+
+def server_addresses(store: Store, server: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for port in store.list("port", parent=server["id"]):
+        net = store.get("network", port["network_id"]) or {"name": port["network_id"]}
+        rows = out.setdefault(net["name"], [])
+        for ip in port["fixed_ips"]:
+            rows.append({"version": 4, "addr": ip["ip_address"], "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+        for fip in store.list("floatingip", parent=port["id"]):
+            rows.append({"version": 4, "addr": fip["floating_ip_address"], "OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+    return out
+
+
+def create_security_group(store: Store, project: str, name: str, description: str = "") -> dict[str, Any]:
+    group = _base(project, name=name, description=description, stateful=True, security_group_rules=[])
+    store.put("security_group", group["id"], group)
+    for ether in ("IPv4", "IPv6"):
+        add_rule(store, project, group["id"], direction="egress", ethertype=ether)
+    return store.get("security_group", group["id"])
+
+
+def add_rule(store: Store, project: str, group_id: str, **fields: Any) -> dict[str, Any]:
+    rule = _base(project, security_group_id=group_id, direction=fields.get("direction"), ethertype=fields.get("ethertype") or "IPv4",
+                 protocol=fields.get("protocol"), port_range_min=fields.get("port_range_min"), port_range_max=fields.get("port_range_max"),
+                 remote_ip_prefix=fields.get("remote_ip_prefix"), remote_group_id=fields.get("remote_group_id"),
+                 remote_address_group_id=None, normalized_cidr=fields.get("remote_ip_prefix"), belongs_to_default_sg=None,
+                 description=fields.get("description") or "")
+    store.put("security_group_rule", rule["id"], rule)
+    group = store.get("security_group", group_id)
+    group["security_group_rules"].append(rule)
+    store.put("security_group", group_id, group)
+    return rule
+
+
+@routes("/", "GET", public=True)
+def versions(ctx: Ctx) -> Any:
+    return reply({"versions": [{"id": "v2.0", "status": "CURRENT", "links": [{"href": f"{ctx.base}/network/v2.0/", "rel": "self"}]}]})
+
+
+@routes("/v2.0/", "GET")
+def resources(ctx: Ctx) -> Any:
+    return reply({"resources": [{"name": k[:-1], "collection": k, "links": [{"href": f"{ctx.base}/network/v2.0/{k}", "rel": "self"}]} for k in RESOURCES]})
+
+
+@routes("/v2.0/extensions", "GET")
+def extensions(ctx: Ctx) -> Any:
+    names = ["router", "external-net", "security-group", "quotas", "quota_details", "standard-attr-tag", "standard-attr-description",
+             "standard-attr-revisions", "standard-attr-timestamp", "binding", "extraroute", "auto-allocated-topology", "availability_zone",
+             "network_availability_zone", "router_availability_zone", "port-security", "allowed-address-pairs", "ext-gw-mode",
+             "fip-port-details", "subnet_allocation", "net-mtu", "stateful-security-group"]
+    return reply({"extensions": [{"alias": n, "name": n, "description": "", "updated": "2013-01-01T00:00:00-00:00", "links": []} for n in names]})
+
+
+def get_one(ctx: Ctx, plural: str, rid: str) -> dict[str, Any]:
+    if plural not in RESOURCES:
+        raise ctx.bad("The resource could not be found.", 404, "HTTPNotFound")
+    kind, _, err, msg = RESOURCES[plural]
+    doc = ctx.store.get(kind, rid)
+    if not doc:
+        raise ctx.bad(msg.format(rid), 404, err)
+    return doc
+
+
+def _matches(doc: dict[str, Any], args: dict[str, list[str]]) -> bool:
+    for key, values in args.items():
+        if key in ("tags", "tags-any", "not-tags", "not-tags-any", "fixed_ips"):
+            continue
+        have = doc.get(key)
+        if isinstance(have, bool):
+            if str(have).lower() not in {v.lower() for v in values}:
+                return False
+        elif have is None or str(have) not in values:
+            return False
+    return tag_match(doc.get("tags", []), args)
+
+
+def list_docs(ctx: Ctx, plural: str) -> list[dict[str, Any]]:
+    from .api import query_filters
+
+    kind = RESOURCES[plural][0]
+    args = query_filters(ctx)
+    return [d for d in ctx.store.list(kind) if _matches(d, args)]
+
+
+def shape(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
+    fields = ctx.request.args.getlist("fields")
+    return {k: v for k, v in doc.items() if k in fields} if fields else doc
+
+
+from . import network_handlers  # noqa: E402,F401  (registers the CRUD, tag and quota routes)

@@ -1,0 +1,174 @@
+"""Swift: the account, containers (listing with prefix/delimiter/marker/limit, metadata,
+409 when deleting a non-empty one) and objects (ETag check, Range reads, metadata), with
+Swift's plain HTML errors. Object bytes live in files under the state directory."""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from werkzeug.wrappers import Response
+
+from . import errors
+from .api import Ctx, Routes
+from .store import now
+
+routes = Routes("/swift", style="swift")
+MAX_NAME = 256
+
+
+def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
+    tid = "tx" + secrets.token_hex(11) + "-" + secrets.token_hex(5)
+    return {"X-Trans-Id": tid, "X-Openstack-Request-Id": tid, **(extra or {})}
+
+
+def _resp(status: int, body: bytes | str = b"", headers: dict[str, str] | None = None, ctype: str = "text/html; charset=UTF-8") -> Response:
+    return Response(body, status=status, headers=_headers(headers), content_type=ctype)
+
+
+def blob_path(state_dir: Path, container: str, name: str) -> Path:
+    """Where an object's bytes live (hashed names: any object name is a safe file name)."""
+    sub = hashlib.sha1(container.encode()).hexdigest()[:16]
+    return Path(state_dir) / "objects" / sub / hashlib.sha1(name.encode()).hexdigest()
+
+
+def _blob(ctx: Ctx, container: str, name: str) -> Path:
+    return blob_path(ctx.state_dir, container, name)
+
+
+def _meta(ctx: Ctx, prefix: str) -> dict[str, str]:
+    return {k[len(prefix):].lower(): v for k, v in ctx.request.headers.items() if k.lower().startswith(prefix.lower())}
+
+
+def _check_account(ctx: Ctx, account: str) -> None:
+    if account != f"AUTH_{ctx.project}":
+        raise errors.swift(403)
+
+
+def _http_date(ts: float) -> str:
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def _stamp(ts: float) -> str:
+    from .store import iso
+
+    return iso(ts, micro=True)
+
+
+@routes("/info", "GET", public=True)
+def info(ctx: Ctx) -> Any:
+    return _resp(200, json.dumps({"swift": {"version": "2.33.0", "max_file_size": 5368709122, "container_listing_limit": 10000,
+                                            "max_object_name_length": 1024}}), ctype="application/json; charset=utf-8")
+
+
+@routes("/v1/<account>", "GET", "HEAD", "POST")
+def account(ctx: Ctx, account: str) -> Any:
+    _check_account(ctx, account)
+    conts = ctx.store.list("container")
+    objs = sum(c["count"] for c in conts)
+    head = {"X-Account-Container-Count": str(len(conts)), "X-Account-Object-Count": str(objs),
+            "X-Account-Bytes-Used": str(sum(c["bytes"] for c in conts)), "X-Timestamp": "%.5f" % float(ctx.store.meta("created", "0") or 0)}
+    if ctx.request.method != "GET":
+        return _resp(204, headers=head)
+    rows = [{"name": c["name"], "count": c["count"], "bytes": c["bytes"], "last_modified": _stamp(c["modified"])} for c in conts]
+    return _listing(ctx, sorted(rows, key=lambda r: r["name"]), head)
+
+
+def _listing(ctx: Ctx, rows: list[dict[str, Any]], head: dict[str, str]) -> Any:
+    args = ctx.request.args
+    prefix, delim = args.get("prefix", ""), args.get("delimiter")
+    marker, end = args.get("marker", ""), args.get("end_marker")
+    try:
+        limit = min(10000, int(args.get("limit", 10000)))
+    except ValueError:
+        raise errors.swift(412) from None
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for row in rows:
+        name = row["name"]
+        if not name.startswith(prefix) or (marker and name <= marker) or (end and name >= end):
+            continue
+        if delim:
+            cut = name.find(delim, len(prefix))
+            if cut >= 0:
+                sub = name[: cut + len(delim)]
+                if sub not in seen and (not marker or sub > marker):
+                    seen.add(sub)
+                    out.append({"subdir": sub})
+                if len(out) >= limit:
+                    break
+                continue
+        out.append(row)
+        if len(out) >= limit:
+            break
+    if args.get("reverse", "").lower() in ("true", "1", "on", "yes"):
+        out.reverse()
+    if args.get("format") == "json" or "json" in ctx.request.headers.get("Accept", ""):
+        return _resp(200, json.dumps(out), head, "application/json; charset=utf-8")
+    if not out:
+        return _resp(204, headers=head)
+    text = "".join((r.get("subdir") or r["name"]) + "\n" for r in out)
+    return _resp(200, text, head, "text/plain; charset=utf-8")
+
+
+def _get_container(ctx: Ctx, name: str) -> dict[str, Any]:
+    cont = ctx.store.get("container", name)
+    if not cont:
+        raise errors.swift(404)
+    return cont
+
+
+def _container_head(c: dict[str, Any]) -> dict[str, str]:
+    head = {"X-Container-Object-Count": str(c["count"]), "X-Container-Bytes-Used": str(c["bytes"]), "X-Timestamp": "%.5f" % c["created"],
+            "X-Storage-Policy": "Policy-0", "Last-Modified": _http_date(c["modified"]), "Accept-Ranges": "bytes"}
+    head.update({f"X-Container-Meta-{k.title()}": v for k, v in c["meta"].items()})
+    for key in ("read", "write"):
+        if c.get(key):
+            head[f"X-Container-{key.title()}"] = c[key]
+    return head
+
+
+@routes("/v1/<account>/<container>", "PUT", "POST", "GET", "HEAD", "DELETE")
+def container(ctx: Ctx, account: str, container: str) -> Any:
+    _check_account(ctx, account)
+    method = ctx.request.method
+    if method in ("PUT", "POST"):
+        if len(container) > MAX_NAME or "/" in container:
+            return _resp(400, f"Container name length of {len(container)} longer than {MAX_NAME}")
+        with ctx.store.tx():
+            cont = ctx.store.get("container", container)
+            if cont is None and method == "POST":
+                raise errors.swift(404)
+            created = cont is None
+            cont = cont or {"name": container, "count": 0, "bytes": 0, "created": now(), "modified": now(), "meta": {}}
+            for k, v in _meta(ctx, "X-Container-Meta-").items():
+                cont["meta"][k] = v
+                if not v:
+                    cont["meta"].pop(k)
+            for k in _meta(ctx, "X-Remove-Container-Meta-"):
+                cont["meta"].pop(k, None)
+            for key in ("read", "write"):
+                if f"X-Container-{key.title()}" in ctx.request.headers:
+                    cont[key] = ctx.request.headers[f"X-Container-{key.title()}"]
+            ctx.store.put("container", container, cont)
+        return _resp(201 if created else (202 if method == "PUT" else 204))
+    cont = _get_container(ctx, container)
+    if method == "HEAD":
+        return _resp(204, headers=_container_head(cont))
+    if method == "DELETE":
+        with ctx.store.tx():
+            cont = _get_container(ctx, container)
+            if ctx.store.count("object", parent=container):
+                raise errors.swift(409)
+            ctx.store.delete("container", container)
+        return _resp(204)
+    rows = [{"name": o["name"], "hash": o["etag"], "bytes": o["bytes"], "content_type": o["content_type"],
+             "last_modified": _stamp(o["modified"])} for o in ctx.store.list("object", parent=container)]
+    return _listing(ctx, rows, _container_head(cont))
+
+
+from . import object_store_objects  # noqa: E402,F401  (object routes)

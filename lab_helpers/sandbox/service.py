@@ -1,0 +1,197 @@
+"""The sandbox cloud as one background service per learner state directory.
+
+Start is race-safe (a lock file), so two notebooks connecting at once get one service.
+Liveness is an HTTP health request, never ``ss`` or ``/proc``, so it works the same on Linux,
+macOS and WSL2. State lives in ``<state dir>/sandbox/`` and survives stop, kill -9 and restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..config import sandbox_boot_seconds, state_dir
+from ..errors import ServiceError
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    running: bool
+    state_dir: Path
+    port: int | None = None
+    pid: int | None = None
+    boot_s: float | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}" if self.port else ""
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.state_dir / "clouds.yaml"
+
+    @property
+    def log_file(self) -> Path:
+        return self.state_dir / "sandbox.log"
+
+    def __str__(self) -> str:
+        if not self.running:
+            return f"sandbox cloud: stopped (state kept in {self.state_dir.name}/ under the course state directory)"
+        return f"sandbox cloud: running on {self.base_url} (pid {self.pid}, servers boot in {self.boot_s:g} s)"
+
+
+def sandbox_dir() -> Path:
+    path = state_dir() / "sandbox"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _read_info(root: Path) -> dict | None:
+    try:
+        return json.loads((root / "service.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _last_port(root: Path) -> int | None:
+    """The port of the previous run (kept in clouds.yaml), reused when free."""
+    try:
+        import yaml
+
+        url = yaml.safe_load((root / "clouds.yaml").read_text())["clouds"]["sandbox"]["auth"]["auth_url"]
+        return int(url.split(":")[2].split("/")[0])
+    except Exception:
+        return None
+
+
+def _health(port: int, timeout: float = 1.0) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as resp:
+            return json.loads(resp.read())
+    except Exception:
+        return None
+
+
+def status(root: Path | None = None) -> ServiceStatus:
+    """Whether this state directory's service answers, and where."""
+    root = root or sandbox_dir()
+    info = _read_info(root)
+    if info:
+        health = _health(int(info["port"]))
+        if health and health.get("pid") == info.get("pid") and Path(health.get("state_dir", "")).resolve() == root.resolve():
+            return ServiceStatus(True, root, int(info["port"]), int(info["pid"]), float(health.get("boot_s", 0)))
+    return ServiceStatus(False, root)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    fh = open(path, "a+")
+    try:
+        if os.name == "nt":  # pragma: no cover - Windows without WSL
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fh.fileno(), msvcrt.LK_LOCK, 1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        yield
+    finally:
+        if os.name != "nt":
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+        fh.close()
+
+
+def start(timeout: float = 30.0) -> ServiceStatus:
+    """Start the service unless it already runs; return where it listens."""
+    root = sandbox_dir()
+    with _locked(root / "service.lock"):
+        current = status(root)
+        if current.running:
+            return current
+        (root / "service.json").unlink(missing_ok=True)
+        cmd = [sys.executable, "-m", "lab_helpers.sandbox.server", "--state-dir", str(root), "--boot-s", str(sandbox_boot_seconds())]
+        last = _last_port(root)
+        if last:
+            cmd += ["--port", str(last)]
+        kwargs: dict = {"stdin": subprocess.DEVNULL, "close_fds": True}
+        if os.name == "nt":  # pragma: no cover
+            kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+        else:
+            kwargs["start_new_session"] = True
+        with open(root / "service.out", "ab") as out:
+            proc = subprocess.Popen(cmd, stdout=out, stderr=out, **kwargs)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                tail = (root / "service.out").read_text(errors="replace")[-600:]
+                raise ServiceError(f"the sandbox cloud exited at start (code {proc.returncode}): {tail.strip()}",
+                                   hint="Run `lab sandbox status`; if it persists, `lab sandbox reset`.")
+            current = status(root)
+            if current.running:
+                return current
+            time.sleep(0.05)
+        raise ServiceError(f"the sandbox cloud did not answer within {timeout:g} s.", hint="Run `lab sandbox stop` then `lab sandbox start`.")
+
+
+def ensure_running() -> ServiceStatus:
+    current = status()
+    return current if current.running else start()
+
+
+def stop(timeout: float = 10.0) -> bool:
+    """Stop the service (its state stays). True when one was running."""
+    root = sandbox_dir()
+    with _locked(root / "service.lock"):
+        current = status(root)
+        if not current.running:
+            return False
+        os.kill(current.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _health(current.port, 0.3):
+            time.sleep(0.05)
+        if _health(current.port, 0.3) and hasattr(signal, "SIGKILL"):
+            os.kill(current.pid, signal.SIGKILL)
+        (root / "service.json").unlink(missing_ok=True)
+        return True
+
+
+def reset() -> ServiceStatus:
+    """Start over: no servers, volumes, floating IPs or containers; default networking back."""
+    from .store import Store
+
+    was_running = stop()
+    root = sandbox_dir()
+    store = Store(root)
+    with store.tx():
+        store.wipe_resources()
+        store.set_meta("seeded", "0")
+    store.close()
+    for sub in ("volumes", "objects"):
+        shutil.rmtree(root / sub, ignore_errors=True)
+    return start() if was_running else status(root)
+
+
+def env_lines() -> list[str]:
+    """Shell lines that point the `openstack` CLI at the sandbox (the service is started first)."""
+    import shlex
+
+    current = ensure_running()
+    return [f"export OS_CLIENT_CONFIG_FILE={shlex.quote(str(current.clouds_yaml))}", "export OS_CLOUD=sandbox"]
