@@ -18,10 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_state(tmp_path_factory):
     state = tmp_path_factory.mktemp("lab-state")
-    old = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_WORKSPACE", "LAB_BACKEND")}
+    old = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_WORKSPACE", "LAB_BACKEND", "LAB_LEARNER")}
     os.environ["LAB_STATE_DIR"] = str(state)
     os.environ["LAB_WORKSPACE"] = str(state / "workspace")
     os.environ.pop("LAB_BACKEND", None)
+    os.environ["LAB_LEARNER"] = "learner"  # outputs never carry the login name of the machine
     yield state
     try:  # labs start a sandbox cloud in this state directory: stop it with the session
         from lab_helpers.sandbox import service

@@ -90,3 +90,13 @@ def test_network_quota_details(conn):
     quota = conn.network.get_quota(conn.current_project_id, details=True)
     assert quota.floating_ips["limit"] == 10
     assert quota.routers["used"] == 1
+
+
+def test_a_port_keeps_its_description(conn):
+    """Labs mark hand-made ports in the description at creation, before any tag is set."""
+    net = conn.network.find_network("auto_allocated_network")
+    port = conn.network.create_port(network_id=net.id, name="marked", description="course-lab=03 course-learner=x")
+    try:
+        assert conn.network.get_port(port.id).description == "course-lab=03 course-learner=x"
+    finally:
+        conn.network.delete_port(port)

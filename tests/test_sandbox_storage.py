@@ -120,3 +120,9 @@ def test_object_bytes_are_files(conn, sandbox):
     assert conn.object_store.download_object("big.bin", container="blobs") == data
     files = [p for p in (sandbox.state_dir / "objects").rglob("*") if p.is_file()]
     assert any(p.stat().st_size == len(data) for p in files)
+
+
+def test_head_on_an_object_reports_its_size(conn):
+    conn.object_store.create_container(name="sizes")
+    conn.object_store.upload_object(container="sizes", name="blob", data=b"x" * 1234)
+    assert int(conn.object_store.get_object_metadata("blob", container="sizes").content_length) == 1234

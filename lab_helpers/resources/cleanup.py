@@ -1,49 +1,95 @@
-"""Delete what the labs created, in the order the APIs require, and report what it stopped."""
+"""Delete what the labs created, in the order the APIs require, and report what it stopped.
+
+The order: floating IPs (they point at a server's port), attachments (a volume attached to a
+server cannot be deleted), servers, ports a lab made itself, snapshots (a volume with
+snapshots cannot be deleted), volumes, objects (a container must be empty), containers,
+security groups (one in use by a server cannot be deleted), keypairs.
+"""
 
 from __future__ import annotations
 
+import html
 import time
 from dataclasses import dataclass, field
 
 from ..errors import ServiceError
 from .inventory import Found, find
 
+WAIT_S = 120.0
+
 
 @dataclass
 class CleanupReport:
     removed: list[Found] = field(default_factory=list)
     failed: list[tuple[Found, str]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
     dry_run: bool = False
 
     @property
     def su_per_hour_stopped(self) -> float:
         return sum(f.su_per_hour for f in self.removed if f.kind == "server")
 
-    def __str__(self) -> str:
-        verb = "would be removed" if self.dry_run else "removed"
-        lines = [f"{'would remove' if self.dry_run else 'removed'}: {f.line()}" for f in self.removed]
-        lines += [f"FAILED to remove {f.line()}: {why}" for f, why in self.failed]
+    def lines(self) -> list[str]:
+        verb = "would remove" if self.dry_run else "removed"
+        out: list[str] = []
+        objects: dict[str, int] = {}
+        for f in self.removed:  # one line per container's objects, not one per object
+            if f.kind == "object":
+                objects[f.extra["container"]] = objects.get(f.extra["container"], 0) + 1
+                continue
+            if f.kind == "container" and f.name in objects:
+                out.append(f"{verb}: {'objects':<15} {objects.pop(f.name)} in {f.name}")
+            out.append(f"{verb}: {f.line()}")
+        out += [f"{verb}: {'objects':<15} {n} in {name}" for name, n in objects.items()]
+        out += [f"FAILED to remove {f.line()}: {why}" for f, why in self.failed]
+        out += [f"not checked: {why}" for why in self.skipped]
         if not self.removed and not self.failed:
-            lines.append("nothing to clean up: no resource of yours carries the labs' marks")
+            out.append("nothing to clean up: no resource of yours carries the labs' marks")
         else:
-            lines.append(f"{len(self.removed)} resources {verb}; {self.su_per_hour_stopped:g} SU/hour "
-                         f"{'would stop' if self.dry_run else 'stopped'}")
-        return "\n".join(lines)
+            out.append(f"{len(self.removed)} resources {'would be removed' if self.dry_run else 'removed'}; "
+                       f"{self.su_per_hour_stopped:g} SU/hour {'would stop' if self.dry_run else 'stopped'}")
+        if self.failed:
+            out.append("Run `lab cleanup` again in a minute; if a resource stays, delete it in Horizon or ask the cloud's help desk.")
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
 
     __repr__ = __str__
 
+    def _repr_html_(self) -> str:
+        return "<pre>" + html.escape(str(self)) + "</pre>"
 
-def _wait_gone(get, ident: str, timeout_s: float = 120) -> None:
+
+def _wait_gone(get, ident: str, timeout_s: float = WAIT_S) -> None:
     from openstack import exceptions
 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            get(ident)
+            res = get(ident)
         except exceptions.ResourceNotFound:
+            return
+        if str(getattr(res, "status", "")).lower() in ("deleted", "soft_deleted"):
             return
         time.sleep(0.2)
     raise ServiceError(f"{ident} was still there {timeout_s:.0f} s after delete.", hint="Run `lab cleanup` again in a minute.")
+
+
+def _wait_detached(conn, volume_id: str, timeout_s: float = WAIT_S) -> None:
+    from openstack import exceptions
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            volume = conn.block_storage.get_volume(volume_id)
+        except exceptions.ResourceNotFound:
+            return
+        if volume.status in ("available", "error") and not volume.attachments:
+            return
+        time.sleep(0.2)
+    raise ServiceError(f"volume {volume_id} was still attached {timeout_s:.0f} s after detaching.",
+                       hint="Run `lab cleanup` again in a minute.")
 
 
 def _delete(conn, item: Found) -> None:
@@ -55,7 +101,7 @@ def _delete(conn, item: Found) -> None:
         elif item.kind == "attachment":
             server, volume = item.extra["server_id"], item.extra["volume_id"]
             conn.compute.delete_volume_attachment(server, volume, ignore_missing=True)
-            conn.block_storage.wait_for_status(conn.block_storage.get_volume(volume), "available", wait=120, interval=0.2)
+            _wait_detached(conn, volume)
         elif item.kind == "server":
             conn.compute.delete_server(item.id, ignore_missing=True)
             _wait_gone(conn.compute.get_server, item.id)
@@ -75,6 +121,9 @@ def _delete(conn, item: Found) -> None:
             conn.network.delete_security_group(item.id, ignore_missing=True)
         elif item.kind == "keypair":
             conn.compute.delete_keypair(item.id, ignore_missing=True)
+            from .keys import forget_private_key
+
+            forget_private_key(item.name)
     except exceptions.ResourceNotFound:
         pass  # already gone: the goal is reached
 
@@ -82,8 +131,9 @@ def _delete(conn, item: Found) -> None:
 def cleanup(conn, *, learner: str | None, lab: str | None = None, dry_run: bool = False,
             expired_only: bool = False) -> CleanupReport:
     """Remove every marked resource of ``learner`` (optionally of one lab), attachments first."""
-    report = CleanupReport(dry_run=dry_run)
-    for item in find(conn, learner=learner, lab=lab, expired_only=expired_only):
+    items = find(conn, learner=learner, lab=lab, expired_only=expired_only)
+    report = CleanupReport(dry_run=dry_run, skipped=list(items.skipped))
+    for item in items:
         if dry_run:
             report.removed.append(item)
             continue

@@ -26,3 +26,49 @@ def su_per_hour(flavor: str, vcpus: int | None = None) -> float:
     rates = _catalog()["su_rates"]
     rate = rates.get(family, rates["m3"])["su_per_vcpu_hour"]
     return float(rate) * float(vcpus if vcpus is not None else known[flavor]["vcpus"])
+
+
+def state_charge(status: str) -> float:
+    """Fraction of the rate charged in ``status`` (JS2: ACTIVE 1, SUSPENDED .75, SHUTOFF .5, else 0)."""
+    value = _catalog().get("state_charge", {}).get(str(status).upper(), 0.0)
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+def cheapest_flavor(vcpus: float, ram_gb: float, families: tuple[str, ...] = ("m3", "r3", "g3")) -> str:
+    """The flavor with the lowest SU/hour that has at least ``vcpus`` and ``ram_gb``."""
+    fits = [f for f in flavors().values() if f["vcpus"] >= vcpus and f["ram_gb"] >= ram_gb
+            and f["name"].split(".", 1)[0] in families and "note" not in f]
+    if not fits:
+        raise UsageError(f"no Jetstream2 flavor has {vcpus:g} vCPUs and {ram_gb:g} GB RAM.",
+                         hint="Split the work over several servers, or ask JS2 for an on-request flavor.")
+    return min(fits, key=lambda f: (su_per_hour(f["name"]), f["vcpus"], f["ram_gb"]))["name"]
+
+
+def su_for(flavor: str, *, count: int = 1, hours: float) -> float:
+    """SUs that ``count`` ACTIVE servers of ``flavor`` burn in ``hours``."""
+    return su_per_hour(flavor) * count * hours
+
+
+def su_so_far(backend: str, server) -> float:
+    """SUs a server has cost since it was created: the flavor's rate times its running time.
+
+    The sandbox meters every state change; on a live cloud a project sees only ``launched_at``,
+    so the figure is the ACTIVE rate times the time since launch (an upper bound when it was stopped).
+    """
+    from datetime import datetime, timezone
+
+    if backend == "sandbox":
+        from ..sandbox import server_usage
+
+        for row in server_usage():
+            if row["id"] == server.id:
+                return float(row["su"])
+        return 0.0
+    launched = getattr(server, "launched_at", None)
+    if not launched:
+        return 0.0
+    start = datetime.fromisoformat(str(launched).replace("Z", "")).replace(tzinfo=timezone.utc)
+    hours = (datetime.now(timezone.utc) - start).total_seconds() / 3600.0
+    flavor = getattr(server, "flavor", None)
+    name = (flavor.get("original_name") or flavor.get("name")) if isinstance(flavor, dict) else getattr(flavor, "name", "")
+    return su_per_hour(name) * state_charge(server.status) * max(0.0, hours)

@@ -1,10 +1,17 @@
-"""Find what the labs created on a cloud, by the marks in ``tags.py``."""
+"""Find what the labs created on a cloud, by the marks in ``tags.py``.
+
+Each API carries the marks in its own way: Nova and Cinder metadata, Neutron tags or the
+description given at creation, Swift container metadata, and the name alone for keypairs
+(Nova keypairs hold no metadata). A service missing from the cloud's catalog is skipped and
+said so, never a crash: cleanup must still reach everything else.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from .tags import PREFIX, matches, parse, slug
+from .tags import KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
 
 # The order cleanup must delete in: what holds a reference goes before what it references.
 ORDER = ("floating_ip", "attachment", "server", "port", "snapshot", "volume", "object", "container",
@@ -22,8 +29,20 @@ class Found:
     extra: dict = field(default_factory=dict)
 
     def line(self) -> str:
+        status = self.extra.get("status")
+        state = f", {status}" if status and status not in ("ACTIVE", "available") else ""
         cost = f", {self.su_per_hour:g} SU/h" if self.su_per_hour else ""
-        return f"{self.kind:<15} {self.name or self.id}  (lab {self.lab or '?'}{cost})"
+        return f"{self.kind:<15} {self.name or self.id}  (lab {self.lab or '?'}{state}{cost})"
+
+
+class Inventory(list):
+    """A list of ``Found`` plus the services that could not be asked."""
+
+    skipped: list[str]
+
+    def __init__(self, items=(), skipped=None):
+        super().__init__(items)
+        self.skipped = list(skipped or [])
 
 
 def _flavor_name(server) -> str:
@@ -33,71 +52,109 @@ def _flavor_name(server) -> str:
     return getattr(flavor, "original_name", None) or getattr(flavor, "name", "") or ""
 
 
-def _server_rate(server) -> float:
-    from .cost import su_per_hour
+def server_rate(server) -> float:
+    """SU/hour a server burns now: the flavor's rate times the charge of its state (ERROR, BUILD: 0)."""
+    from .cost import state_charge, su_per_hour
 
     flavor = getattr(server, "flavor", None)
     vcpus = flavor.get("vcpus") if isinstance(flavor, dict) else getattr(flavor, "vcpus", None)
     try:
-        return su_per_hour(_flavor_name(server), vcpus)
+        return su_per_hour(_flavor_name(server), vcpus) * state_charge(server.status or "")
     except Exception:
         return 0.0
 
 
-def find(conn, *, learner: str | None, lab: str | None = None, expired_only: bool = False) -> list[Found]:
+def keypair_marks(name: str, learner: str | None) -> dict[str, str]:
+    """Lab and learner read back from ``course-<learner>-<lab>-<what>`` (learners may contain dashes)."""
+    if learner is not None:
+        prefix = f"{PREFIX}-{slug(learner)}-"
+        if not name.startswith(prefix):
+            return {}
+        m = re.match(r"^(\d\d)-", name[len(prefix):])  # labs are two digits: "someone" must not match "someone-else"
+        return {KEY_LEARNER: slug(learner), KEY_LAB: m[1]} if m else {}
+    m = re.match(rf"^{PREFIX}-(?P<learner>.+?)-(?P<lab>\d\d)-", name)
+    return {KEY_LEARNER: m["learner"], KEY_LAB: m["lab"]} if m else {}
+
+
+def _neutron_marks(res) -> dict[str, str]:
+    return parse(getattr(res, "tags", None)) or parse(getattr(res, "description", "") or "")
+
+
+def find(conn, *, learner: str | None, lab: str | None = None, expired_only: bool = False) -> Inventory:
     """Every marked resource of ``learner`` (all learners when None), in deletion order."""
-    found: list[Found] = []
+    from openstack import exceptions
 
-    def keep(kind, res, marks, **extra):
-        if matches(marks, learner=learner, lab=lab, expired_only=expired_only):
-            found.append(Found(kind, res.id, getattr(res, "name", "") or "", marks.get("course-lab", ""),
-                               marks.get("course-learner", ""), **extra))
+    found = Inventory()
 
-    server_ids = set()
-    for server in conn.compute.servers(details=True):
-        marks = parse(getattr(server, "metadata", None))
-        if matches(marks, learner=learner, lab=lab, expired_only=expired_only):
-            server_ids.add(server.id)
-        keep("server", server, marks, su_per_hour=_server_rate(server) if server.status != "SHELVED_OFFLOADED" else 0.0,
-             extra={"status": server.status})
-    for ip in conn.network.ips():
-        marks = parse(getattr(ip, "tags", None)) or parse(getattr(ip, "description", ""))
-        keep("floating_ip", ip, marks, extra={"address": ip.floating_ip_address})
-    for volume in conn.block_storage.volumes(details=True):
-        marks = parse(getattr(volume, "metadata", None))
-        keep("volume", volume, marks, extra={"status": volume.status, "attachments": list(volume.attachments or [])})
-        if matches(marks, learner=learner, lab=lab, expired_only=expired_only):
-            for att in volume.attachments or []:
-                found.append(Found("attachment", att.get("attachment_id") or att.get("id") or volume.id, f"{volume.name} on a server",
-                                   marks.get("course-lab", ""), marks.get("course-learner", ""),
-                                   extra={"server_id": att.get("server_id"), "volume_id": volume.id}))
-    for snap in conn.block_storage.snapshots(details=True):
-        keep("snapshot", snap, parse(getattr(snap, "metadata", None)))
-    for port in conn.network.ports():
-        marks = parse(getattr(port, "tags", None)) or parse(getattr(port, "description", ""))
-        if port.device_id in server_ids:
-            continue  # goes with its server
-        keep("port", port, marks)
-    for group in conn.network.security_groups():
-        keep("security_group", group, parse(getattr(group, "tags", None)) or parse(getattr(group, "description", "")))
-    prefix = f"{PREFIX}-{slug(learner)}-" if learner else f"{PREFIX}-"
-    for pair in conn.compute.keypairs():
-        if pair.name.startswith(prefix):
-            parts = pair.name.split("-")
-            marks = {"course-learner": parts[1], "course-lab": parts[2] if len(parts) > 2 else ""}
-            if lab is None or marks["course-lab"] == lab:
-                if not expired_only:
-                    found.append(Found("keypair", pair.name, pair.name, marks["course-lab"], marks["course-learner"]))
-    for container in conn.object_store.containers():
-        if not container.name.startswith(prefix):
-            continue
-        meta = conn.object_store.get_container_metadata(container.name).metadata or {}
-        marks = parse(meta)
-        if matches(marks, learner=learner, lab=lab, expired_only=expired_only):
+    def mine(marks: dict) -> bool:
+        return matches(marks, learner=learner, lab=lab, expired_only=expired_only)
+
+    def keep(kind, res, marks, **kw):
+        if mine(marks):
+            found.append(Found(kind, res.id, getattr(res, "name", "") or "", marks.get(KEY_LAB, ""),
+                               marks.get(KEY_LEARNER, ""), **kw))
+
+    def servers():
+        for server in conn.compute.servers(details=True):
+            keep("server", server, parse(getattr(server, "metadata", None)), su_per_hour=server_rate(server),
+                 extra={"status": server.status, "flavor": _flavor_name(server)})
+
+    def floating_ips():
+        for ip in conn.network.ips():
+            keep("floating_ip", ip, _neutron_marks(ip), extra={"address": ip.floating_ip_address})
+
+    def volumes():
+        for volume in conn.block_storage.volumes(details=True):
+            marks = parse(getattr(volume, "metadata", None))
+            keep("volume", volume, marks, extra={"status": volume.status})
+            if mine(marks):
+                for att in volume.attachments or []:
+                    found.append(Found("attachment", att.get("attachment_id") or att.get("id") or volume.id,
+                                       f"{volume.name} on a server", marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, ""),
+                                       extra={"server_id": att.get("server_id"), "volume_id": volume.id}))
+
+    def snapshots():
+        for snap in conn.block_storage.snapshots(details=True):
+            keep("snapshot", snap, parse(getattr(snap, "metadata", None)), extra={"status": snap.status})
+
+    def ports():
+        # Ports Nova made for a server carry no marks and go with the server; a port a lab made
+        # itself carries them and outlives its server, so it is deleted after the servers.
+        for port in conn.network.ports():
+            keep("port", port, _neutron_marks(port))
+
+    def security_groups():
+        for group in conn.network.security_groups():
+            keep("security_group", group, _neutron_marks(group))
+
+    def keypairs():
+        if expired_only:
+            return  # keypairs carry no expiry; a learner's own cleanup removes them
+        for pair in conn.compute.keypairs():
+            marks = keypair_marks(pair.name, learner)
+            if marks and (lab is None or marks[KEY_LAB] == lab):
+                found.append(Found("keypair", pair.name, pair.name, marks[KEY_LAB], marks[KEY_LEARNER]))
+
+    def containers():
+        prefix = f"{PREFIX}-{slug(learner)}-" if learner else f"{PREFIX}-"
+        for container in conn.object_store.containers():
+            if not container.name.startswith(prefix):
+                continue
+            marks = parse(conn.object_store.get_container_metadata(container.name).metadata or {})
+            if not mine(marks):
+                continue
             for obj in conn.object_store.objects(container.name):
                 found.append(Found("object", f"{container.name}/{obj.name}", f"{container.name}/{obj.name}",
-                                   marks.get("course-lab", ""), marks.get("course-learner", ""),
+                                   marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, ""),
                                    extra={"container": container.name, "object": obj.name}))
-            found.append(Found("container", container.name, container.name, marks.get("course-lab", ""), marks.get("course-learner", "")))
+            found.append(Found("container", container.name, container.name, marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, "")))
+
+    for service, step in (("compute", servers), ("network", floating_ips), ("block-storage", volumes),
+                          ("block-storage", snapshots), ("network", ports), ("network", security_groups),
+                          ("compute", keypairs), ("object-store", containers)):
+        try:
+            step()
+        except (exceptions.EndpointNotFound, exceptions.NotSupported) as exc:
+            found.skipped.append(f"{step.__name__}: this cloud offers no {service} service ({type(exc).__name__})")
     found.sort(key=lambda f: ORDER.index(f.kind))
     return found

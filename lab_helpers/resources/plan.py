@@ -1,6 +1,8 @@
 """Before a lab creates anything: what it will create, what it costs per hour, and whether it fits.
 
 On a shared live allocation this is the moment to stop, not after the third server failed.
+Quotas come from each service: Nova (cores, RAM, instances), Cinder (volumes, gigabytes) and
+Neutron (floating IPs).
 """
 
 from __future__ import annotations
@@ -30,14 +32,27 @@ class Plan:
         return f"<div><b>This lab will create:</b><ul>{items}</ul></div>"
 
 
-def _limits(conn) -> dict[str, tuple[int, int]]:
-    """(used, limit) per quota, from Nova's absolute limits."""
+def _compute_limits(conn) -> dict[str, tuple[int, int]]:
     absolute = conn.compute.get_limits().absolute
     return {
         "cores": (absolute.total_cores_used or 0, absolute.total_cores),
         "RAM (MB)": (absolute.total_ram_used or 0, absolute.total_ram),
         "instances": (absolute.instances_used or 0, absolute.instances),
     }
+
+
+def _volume_limits(conn) -> dict[str, tuple[int, int]]:
+    absolute = conn.block_storage.get_limits().absolute
+    return {
+        "volumes": (absolute.total_volumes_used or 0, absolute.max_total_volumes),
+        "volume gigabytes": (absolute.total_gigabytes_used or 0, absolute.max_total_volume_gigabytes),
+    }
+
+
+def _network_limits(conn) -> dict[str, tuple[int, int]]:
+    quota = conn.network.get_quota(conn.current_project_id, details=True)
+    ips = quota.floating_ips if isinstance(quota.floating_ips, dict) else {"used": 0, "limit": quota.floating_ips}
+    return {"floating IPs": (ips.get("used") or 0, ips.get("limit"))}
 
 
 def plan(conn, *, servers: dict[str, int] | None = None, volumes_gb: list[int] | None = None,
@@ -49,17 +64,32 @@ def plan(conn, *, servers: dict[str, int] | None = None, volumes_gb: list[int] |
     rate = sum(su_per_hour(name) * count for name, count in servers.items())
     lines = [f"{count} x server {name} ({known[name]['vcpus']} vCPU, {known[name]['ram_gb']} GB RAM): "
              f"{su_per_hour(name) * count:g} SU/hour" for name, count in servers.items()]
-    lines += [f"1 x volume of {gb} GB" for gb in volumes_gb]
+    lines += [f"1 x volume of {gb} GB (storage quota, no SUs)" for gb in volumes_gb]
     if floating_ips:
         lines.append(f"{floating_ips} x floating IP")
     lines.append(f"total: {rate:g} SU per hour while the servers are ACTIVE ({rate * 24:g} SU per day)")
-    if check_quota and servers:
-        need = {
-            "cores": sum(known[n]["vcpus"] * c for n, c in servers.items()),
-            "RAM (MB)": sum(int(known[n]["ram_gb"] * 1024) * c for n, c in servers.items()),
-            "instances": sum(servers.values()),
-        }
-        for quota, (used, limit) in _limits(conn).items():
+    if not check_quota:
+        return Plan(servers, volumes_gb, floating_ips, rate, lines)
+    need: dict[str, int] = {}
+    readers = []
+    if servers:
+        need.update({"cores": sum(known[n]["vcpus"] * c for n, c in servers.items()),
+                     "RAM (MB)": sum(int(known[n]["ram_gb"] * 1024) * c for n, c in servers.items()),
+                     "instances": sum(servers.values())})
+        readers.append(("compute", _compute_limits))
+    if volumes_gb:
+        need.update({"volumes": len(volumes_gb), "volume gigabytes": sum(volumes_gb)})
+        readers.append(("block storage", _volume_limits))
+    if floating_ips:
+        need["floating IPs"] = floating_ips
+        readers.append(("network", _network_limits))
+    for service, read in readers:
+        try:
+            limits = read(conn)
+        except Exception as exc:  # a quota we cannot read must not block the lab; say so
+            lines.append(f"quota of {service}: could not be read ({type(exc).__name__}); check it in Horizon")
+            continue
+        for quota, (used, limit) in limits.items():
             if limit is None or limit < 0:
                 continue
             free = limit - used

@@ -18,7 +18,9 @@ def running_summary() -> list[str]:
             targets.append("sandbox")
     except ImportError:
         pass
-    if has_cloud_credentials():
+    from ..cloud import config_file_is_sandbox
+
+    if has_cloud_credentials() and not config_file_is_sandbox():  # `lab sandbox env` is not a live cloud
         targets.append("live")
     for backend in targets:
         try:

@@ -85,12 +85,12 @@ def _next_ip(store: Store, sub: dict[str, Any]) -> str:
 
 
 def make_port(store: Store, project: str, net_id: str, device_id: str = "", device_owner: str = "", ip: str | None = None,
-              groups: list[str] | None = None, name: str = "") -> dict[str, Any]:
+              groups: list[str] | None = None, name: str = "", description: str = "") -> dict[str, Any]:
     net = store.get("network", net_id)
     sub = store.get("subnet", net["subnets"][0]) if net and net["subnets"] else None
     fixed = [{"subnet_id": sub["id"], "ip_address": ip or _next_ip(store, sub)}] if sub else []
     mac = "fa:16:3e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
-    port = _base(project, name=name, network_id=net_id, admin_state_up=True, mac_address=mac, fixed_ips=fixed, device_id=device_id,
+    port = _base(project, name=name, description=description, network_id=net_id, admin_state_up=True, mac_address=mac, fixed_ips=fixed, device_id=device_id,
                  device_owner=device_owner, status="ACTIVE" if device_id else "DOWN", allowed_address_pairs=[], extra_dhcp_opts=[],
                  security_groups=groups if groups is not None else [], port_security_enabled=True, binding_vnic_type="normal",
                  **{"binding:vnic_type": "normal", "binding:host_id": ""})

@@ -56,7 +56,8 @@ def _create(ctx: Ctx, plural: str, req: dict[str, Any]) -> dict[str, Any]:
         groups = req.get("security_groups")
         if groups is None:
             groups = [g["id"] for g in ctx.store.find("security_group", project_id=p, name="default")]
-        return make_port(ctx.store, p, net["id"], req.get("device_id", ""), req.get("device_owner", ""), groups=groups, name=req.get("name", ""))
+        return make_port(ctx.store, p, net["id"], req.get("device_id", ""), req.get("device_owner", ""), groups=groups, name=req.get("name", ""),
+                         description=req.get("description") or "")
     if kind == "router":
         gw = req.get("external_gateway_info")
         if gw is not None and not isinstance(gw, dict):

@@ -64,7 +64,9 @@ def obj(ctx: Ctx, account: str, container: str, name: str) -> Any:
         return _resp(202)
     head = _head(o)
     if method == "HEAD":
-        return _resp(200, headers={**head, "Content-Length": str(o["bytes"])}, ctype=o["content_type"])
+        resp = _resp(200, headers=head, ctype=o["content_type"])
+        resp.headers["Content-Length"] = str(o["bytes"])  # after the body, or werkzeug counts the empty body
+        return resp
     data = _blob(ctx, container, name).read_bytes()
     spec = ctx.request.headers.get("Range")
     if spec:

@@ -1,0 +1,75 @@
+"""Lab 03 "A VM is a slice of a host": checks. Flavors and SU rates come from data/jetstream2.yaml;
+the security group check judges the rules the notebook read back from the cloud."""
+
+from __future__ import annotations
+
+from .core import Verdict, as_number, register, within
+
+
+@register("03.cheapest-flavor", points=2, question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.")
+def _cheapest_flavor(answer, context):
+    from ..resources.cost import cheapest_flavor, flavors, su_per_hour
+
+    need_cpu, need_ram = float(context["vcpus"]), float(context["ram_gb"])
+    expected = cheapest_flavor(need_cpu, need_ram)
+    name = str(answer).strip()
+    known = flavors()
+    if name not in known:
+        return Verdict.no(f"{name!r} is not a Jetstream2 flavor; names look like 'm3.small' (list them with conn.compute.flavors()).")
+    f = known[name]
+    if f["vcpus"] < need_cpu or f["ram_gb"] < need_ram:
+        return Verdict.no(f"{name} has {f['vcpus']} vCPUs and {f['ram_gb']} GB RAM: too small for {need_cpu:g} vCPUs and {need_ram:g} GB.")
+    if name == expected:
+        return Verdict.ok(f"{name}: {f['vcpus']} vCPUs, {f['ram_gb']} GB for {su_per_hour(name):g} SU/hour, the least that fits.")
+    return Verdict.no(f"{name} fits, but costs {su_per_hour(name):g} SU/hour; a cheaper flavor also fits. "
+                      "Compare each flavor's vCPUs and RAM with the need, then its SU/hour.")
+
+
+@register("03.month-su", points=2, question="SUs the stated servers burn in the stated number of days, ACTIVE all the time.")
+def _month_su(answer, context):
+    from ..resources.cost import su_for, su_per_hour
+
+    flavor, count, days = str(context["flavor"]), int(context["count"]), float(context["days"])
+    expected = su_for(flavor, count=count, hours=24 * days)
+    value = as_number(answer)
+    if value is not None and abs(value - expected / count) < 1e-6 * expected:
+        return Verdict.no(f"That is one server; the service runs {count}.")
+    if value is not None and abs(value - su_per_hour(flavor) * count * days) < 1e-6 * expected:
+        return Verdict.no("That counts days, not hours: SU rates are per hour.")
+    return within(answer, expected, rel=0.01, unit="SU")
+
+
+def _opens(rule: dict) -> tuple[int, int] | None:
+    """The TCP port range a rule opens (all ports when the protocol or range is missing)."""
+    proto = str(rule.get("protocol") or "any").lower()
+    if proto in ("icmp", "ipv6-icmp", "1", "58"):
+        return None
+    low, high = rule.get("port_range_min"), rule.get("port_range_max")
+    if proto not in ("tcp", "6") or low is None:
+        return (1, 65535)
+    return (int(low), int(high if high is not None else low))
+
+
+@register("03.open-ssh", points=3, question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).")
+def _open_ssh(answer, context):
+    port = int(context.get("port", 22))
+    if not isinstance(answer, list):
+        return Verdict.no("Pass the rules read back from the cloud: ingress_rules(conn, group).")
+    ingress = [r for r in answer if isinstance(r, dict) and r.get("direction", "ingress") == "ingress"]
+    if not ingress:
+        return Verdict.no(f"The group has no ingress rule: nothing can reach port {port}. Add one with create_security_group_rule.")
+    wide = [r for r in ingress if _opens(r) is not None and _opens(r) != (port, port)]
+    if any(_opens(r) == (1, 65535) for r in wide):
+        return Verdict.no("A rule opens every port (no protocol or no port range): anything listening is exposed. "
+                          f"Allow tcp {port} only.")
+    if wide:
+        ranges = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in sorted({_opens(r) for r in wide}))
+        return Verdict.no(f"Besides {port}, the group opens {ranges}: open only the port the service needs.")
+    ssh = [r for r in ingress if _opens(r) == (port, port)]
+    if not ssh:
+        return Verdict.no(f"No rule opens tcp {port}.")
+    prefixes = sorted({str(r.get("remote_ip_prefix") or "0.0.0.0/0") for r in ssh})
+    if any(p.endswith("/0") for p in prefixes):
+        return Verdict.ok(f"tcp {port} only, from anywhere ({', '.join(prefixes)}). A narrower CIDR (your campus "
+                          "network) would keep out most of the internet's ssh scanners.")
+    return Verdict.ok(f"tcp {port} only, from {', '.join(prefixes)}: the narrowest useful rule.")

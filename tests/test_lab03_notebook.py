@@ -1,0 +1,120 @@
+"""Lab 03 under papermill on the sandbox: it cleans up after itself, a re-run duplicates nothing,
+and a run that crashes after the server exists leaves nothing `lab cleanup` cannot find."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import lab_command
+from lab_helpers.catalog import all_labs
+from lab_helpers.notebooks.runner import run_lab
+
+LEARNER = "nb-tester"
+
+
+@pytest.fixture(scope="module")
+def sandbox_env(tmp_path_factory):
+    """A sandbox of our own (fast boots) and a learner id of our own; stopped at the end."""
+    state = tmp_path_factory.mktemp("nb-state")
+    old = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_SANDBOX_BOOT_S", "LAB_LEARNER")}
+    os.environ.update(LAB_STATE_DIR=str(state), LAB_SANDBOX_BOOT_S="0.3", LAB_LEARNER=LEARNER)
+    from lab_helpers.cloud import connect_cloud
+
+    yield connect_cloud("sandbox")
+    from lab_helpers.sandbox.service import stop
+
+    stop()
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def lab(number: str):
+    return next(x for x in all_labs() if x.number == number)
+
+
+def execute(cells: list, folder: Path, name: str) -> Exception | None:
+    """Run a copy of a lab made of ``cells``; return the error it stopped on (None if it ran through)."""
+    import papermill as pm
+
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = folder / f"{name}.ipynb"
+    nbformat.write(nb, path)
+    try:
+        pm.execute_notebook(str(path), str(folder / f"{name}.out.ipynb"), parameters={"BACKEND": "sandbox"},
+                            kernel_name="python3", progress_bar=False, cwd=str(folder), execution_timeout=300)
+    except Exception as exc:  # papermill raises PapermillExecutionError for the failing cell
+        return exc
+    return None
+
+
+def cells_until(nb, needle: str) -> list:
+    """The lab's cells up to and including the first code cell containing ``needle``."""
+    out = []
+    for cell in nb.cells:
+        out.append(cell)
+        if cell.cell_type == "code" and needle in cell.source:
+            return out
+    raise AssertionError(f"no cell contains {needle!r}")
+
+
+def crash_cell():
+    return nbformat.v4.new_code_cell('raise RuntimeError("the kernel died here")')
+
+
+def leftovers(conn, number: str) -> list:
+    from lab_helpers.resources.inventory import find
+
+    return find(conn, learner=LEARNER, lab=number)
+
+
+def lab_cleanup(number: str) -> str:
+    done = subprocess.run(lab_command() + ["cleanup", "--lab", number, "--backend", "sandbox"], capture_output=True,
+                          text=True, timeout=180, env=dict(os.environ))
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def test_lab03_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
+    started = time.perf_counter()
+    result = run_lab(lab("03"), backend="sandbox", out_dir=tmp_path)
+    seconds = time.perf_counter() - started
+    assert result.ok, f"cell {result.cell_index}: {result.error}"
+    assert seconds < 60, f"lab 03 took {seconds:.1f} s"
+    print(f"lab 03 under papermill: {seconds:.1f} s")
+    assert leftovers(sandbox_env, "03") == []
+    text = nbformat.read(result.output, as_version=4).cells[-1].outputs[0]["data"]["text/plain"]
+    assert "removed: server" in text and "SU/hour stopped" in text
+
+
+def test_lab03_rerun_duplicates_nothing_and_a_crash_is_cleaned(sandbox_env, tmp_path):
+    conn = sandbox_env
+    nb = nbformat.read(lab("03").path, as_version=4)
+    body = nb.cells[:-1]  # everything but the cleanup cell
+    for run in ("first", "second"):
+        assert execute(body, tmp_path, run) is None
+    name = f"course-{LEARNER}-03-vm"
+    assert [s.name for s in conn.compute.servers()].count(name) == 1
+    assert len(list(conn.network.ips())) == 1
+    assert [g.name for g in conn.network.security_groups()].count(f"course-{LEARNER}-03-ssh") == 1
+    kinds = sorted(f.kind for f in leftovers(conn, "03"))
+    assert kinds == ["floating_ip", "keypair", "security_group", "server"]
+    assert "removed: server" in lab_cleanup("03")
+    assert leftovers(conn, "03") == []
+
+    # the kernel dies right after create_server: the half-made lab is still found and removed
+    crashed = execute(cells_until(nb, "conn.compute.create_server(") + [crash_cell()], tmp_path, "crash")
+    assert crashed is not None and "the kernel died here" in str(crashed)
+    assert conn.compute.find_server(name) is not None
+    out = lab_cleanup("03")
+    assert "removed: server" in out and "removed: keypair" in out
+    assert leftovers(conn, "03") == [] and conn.compute.find_server(name) is None

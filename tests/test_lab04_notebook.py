@@ -1,0 +1,58 @@
+"""Lab 04 under papermill on the sandbox: cleans up, re-runs duplicate nothing, a crash is cleaned."""
+
+from __future__ import annotations
+
+import time
+
+import nbformat
+
+from lab_helpers.notebooks.runner import run_lab
+from test_lab03_notebook import LEARNER, cells_until, crash_cell, execute, lab, lab_cleanup, leftovers, sandbox_env  # noqa: F401
+
+
+def test_lab04_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
+    started = time.perf_counter()
+    result = run_lab(lab("04"), backend="sandbox", out_dir=tmp_path)
+    seconds = time.perf_counter() - started
+    assert result.ok, f"cell {result.cell_index}: {result.error}"
+    assert seconds < 60, f"lab 04 took {seconds:.1f} s"
+    print(f"lab 04 under papermill: {seconds:.1f} s")
+    assert leftovers(sandbox_env, "04") == []
+    out = nbformat.read(result.output, as_version=4)
+    figures = [o for c in out.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    assert len(figures) == 2
+    block_fig = figures[0]["data"]["application/vnd.plotly.v1+json"]
+    assert "page cache" in block_fig["layout"]["title"]["text"]
+
+
+def test_lab04_rerun_duplicates_nothing_and_a_crash_is_cleaned(sandbox_env, tmp_path):
+    conn = sandbox_env
+    nb = nbformat.read(lab("04").path, as_version=4)
+    # up to the measurement: server, volume attached; run twice
+    upto_measure = cells_until(nb, "measure_block_io(")
+    for run in ("first", "second"):
+        assert execute(upto_measure, tmp_path, run) is None
+    assert [s.name for s in conn.compute.servers()].count(f"course-{LEARNER}-04-vm") == 1
+    assert [v.name for v in conn.block_storage.volumes()].count(f"course-{LEARNER}-04-data") == 1
+    volume = conn.block_storage.find_volume(f"course-{LEARNER}-04-data")
+    assert volume.status == "in-use" and len(volume.attachments) == 1
+
+    # the whole lab but its cleanup cell, twice: objects are overwritten, not duplicated
+    body = nb.cells[:-1]
+    for run in ("third", "fourth"):
+        assert execute(body, tmp_path, run) is None
+    found = leftovers(conn, "04")
+    assert sorted({f.kind for f in found}) == ["container", "floating_ip", "keypair", "object", "security_group", "server"]
+    assert sum(1 for f in found if f.kind == "container") == 3
+    assert sum(1 for f in found if f.kind == "object") == 13  # 9 logs, 3 videos, 1 state: no copies
+    assert lab_cleanup("04")
+    assert leftovers(conn, "04") == []
+
+    # crash with the volume attached and a snapshot taken
+    crashed = execute(cells_until(nb, "create_snapshot(") + [crash_cell()], tmp_path, "crash")
+    assert crashed is not None
+    kinds = {f.kind for f in leftovers(conn, "04")}
+    assert {"attachment", "snapshot", "volume", "server"} <= kinds
+    out = lab_cleanup("04")
+    assert "removed: attachment" in out and "removed: snapshot" in out and "removed: volume" in out
+    assert leftovers(conn, "04") == []
