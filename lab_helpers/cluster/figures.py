@@ -1,0 +1,90 @@
+"""Pictures for lab 02: one gpuA40x4 node, and the whole machine as squares."""
+
+from __future__ import annotations
+
+from .delta import a40_node, node_types
+
+_COLOURS = {
+    "cpu": "#9e9e9e", "gpuA40x4": "#76b900", "gpuA100x4": "#1f77b4", "gpuA100x8": "#17becf",
+    "gpuH200x8": "#9467bd", "gpuMI100x8": "#d62728",
+}
+
+
+def node_figure(node_type: str = "gpuA40x4"):
+    """One node: the CPU's NUMA domains with their cores, memory, each GPU on its PCIe link, the network card."""
+    import plotly.graph_objects as go
+
+    from ..gpu.specs import spec
+
+    node = node_types()[node_type]
+    facts = a40_node()
+    gpu = spec(node.gpu_spec_key) if node.gpu_spec_key else None
+    domains = int(facts.get("numa_domains", 4))
+    gpu_numa = {int(k): int(v) for k, v in facts.get("gpu_numa", {}).items()}
+    gpu_cores = {int(k): str(v) for k, v in facts.get("gpu_cores", {}).items()}
+    per_domain = node.cores // domains
+    fig = go.Figure()
+
+    def box(x0, y0, x1, y1, colour, text, hover):
+        fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, fillcolor=colour, opacity=0.85, line=dict(color="#333"), layer="below")
+        fig.add_trace(go.Scatter(x=[(x0 + x1) / 2], y=[(y0 + y1) / 2], mode="text", text=[text], hovertext=[hover],
+                                 hoverinfo="text", showlegend=False, textfont=dict(size=11)))
+
+    def link(x0, y0, x1, y1, text=""):
+        fig.add_shape(type="line", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color="#555", width=3), layer="below")
+        if text:
+            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2, text=text, showarrow=False, font=dict(size=9), bgcolor="white")
+
+    fig.add_shape(type="rect", x0=0, y0=0, x1=14, y1=8.4, line=dict(color="#333", dash="dot"))
+    # The CPU: one socket, drawn as its NUMA domains left to right 3, 2, 1, 0 so each sits above its GPU.
+    order = sorted(range(domains), reverse=True)
+    width = 2.9
+    for slot, domain in enumerate(order):
+        x0 = 0.4 + slot * 3.1
+        first = domain * per_domain
+        box(x0, 5.0, x0 + width, 6.6, "#c8c8c8", f"NUMA {domain}<br>cores {first}-{first + per_domain - 1}",
+            f"{node.cpus}: NUMA domain {domain}, {per_domain} cores")
+    fig.add_annotation(x=6.4, y=6.95, text=f"CPU: {node.cpus}, {node.cores} cores in {domains} NUMA domains",
+                       showarrow=False, font=dict(size=11))
+    box(0.4, 7.2, 12.6, 8.1, "#e3e3e3", f"{node.memory_gb:g} GB DDR4", facts["memory"])
+    link(11.9, 7.2, 11.9, 6.6)
+    for k in range(node.gpus):
+        slot = order.index(gpu_numa.get(k, domains - 1 - k)) if gpu_numa else k
+        x0 = 0.4 + slot * 3.1
+        hover = (f"{gpu.name}: {gpu.memory_gb:g} GB, {gpu.bandwidth_gbps:g} GB/s, {gpu.fp32_tflops:g} TFLOP/s FP32, "
+                 f"{gpu.power_w:g} W; close to cores {gpu_cores.get(k, '?')}" if gpu else node.gpu_model)
+        box(x0, 0.8, x0 + width, 2.8, _COLOURS.get(node_type, "#76b900"), f"GPU {k}<br>{node.gpu_model.replace('NVIDIA ', '')}", hover)
+        link(x0 + width / 2, 2.8, x0 + width / 2, 5.0, "PCIe 4 x16" if k == 0 else "")
+    box(12.75, 0.8, 13.8, 2.8, "#f2c57c", "NIC", facts["network"])
+    link(13.3, 2.8, 12.6, 5.8, "")
+    fig.add_annotation(x=7, y=0.35, text=f"GPU to GPU: {facts.get('gpu_to_gpu', 'PCIe')}", showarrow=False, font=dict(size=10))
+    fig.update_layout(
+        title=f"One {node_type} node: {node.gpus} GPUs, {node.cores} cores, {node.memory_gb:g} GB ({facts['gpu_link']})",
+        xaxis=dict(visible=False, range=[-0.2, 14.2]), yaxis=dict(visible=False, range=[-0.2, 8.6], scaleanchor="x"),
+        height=440, plot_bgcolor="white", margin=dict(l=10, r=10, t=50, b=10),
+    )
+    return fig
+
+
+def machine_figure(columns: int = 25):
+    """Every node of Delta as one square, grouped by node type."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    row = 0
+    for name, node in node_types().items():
+        xs = [k % columns for k in range(node.nodes)]
+        ys = [-(row + k // columns) for k in range(node.nodes)]
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="markers", marker=dict(symbol="square", size=13, color=_COLOURS.get(name, "#444")),
+            name=f"{name}: {node.nodes} node{'s' if node.nodes > 1 else ''} x {node.gpus or node.cores} {'GPUs' if node.gpus else 'cores'}",
+            hovertext=f"{name}: {node.cores} cores, {node.memory_gb:g} GB" + (f", {node.gpus}x {node.gpu_model}" if node.gpus else ""),
+            hoverinfo="text",
+        ))
+        row += -(-node.nodes // columns) + 1
+    total_gpus = sum(n.nodes * n.gpus for n in node_types().values())
+    fig.update_layout(
+        title=f"Delta: {sum(n.nodes for n in node_types().values())} nodes, {total_gpus} GPUs (one square = one node)",
+        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"), height=560, plot_bgcolor="white",
+    )
+    return fig

@@ -1,0 +1,1 @@
+"""The GPU: detection without CuPy, the spec table, kernels over ``xp = cupy | numpy``, timing."""

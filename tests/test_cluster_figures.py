@@ -1,0 +1,22 @@
+from lab_helpers.cluster.delta import node_types
+from lab_helpers.cluster.figures import machine_figure, node_figure
+
+
+def test_machine_figure_has_one_square_per_node():
+    fig = machine_figure()
+    per_type = {t.name.split(":")[0]: len(t.x) for t in fig.data}
+    assert per_type == {name: node.nodes for name, node in node_types().items()}
+    assert per_type["gpuA40x4"] == 100
+    assert "920 GPUs" in fig.layout.title.text  # 100x4 + 100x4 + 6x8 + 8x8 + 1x8
+
+
+def test_node_figure_draws_four_gpus_and_their_links():
+    fig = node_figure("gpuA40x4")
+    labels = [t.text[0] for t in fig.data]
+    assert sum(label.startswith("GPU ") for label in labels) == 4
+    assert sum(label.startswith("NUMA ") for label in labels) == 4
+    assert "NUMA 3<br>cores 48-63" in labels  # GPU 0's domain, as Delta's architecture page maps it
+    assert sum(1 for s in fig.layout.shapes if s.type == "line") >= 5
+    hovers = " ".join(t.hovertext[0] for t in fig.data)
+    assert "696 GB/s" in hovers and "37.4 TFLOP/s" in hovers and "close to cores 48-63" in hovers
+    assert any("no NVLink" in a.text for a in fig.layout.annotations)
