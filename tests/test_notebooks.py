@@ -72,7 +72,7 @@ def _leaks(text: str) -> list[str]:
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.number)
 def test_solved_lab_runs_on_the_sandbox(lab, tmp_path):
-    result = run_lab(lab, backend="sandbox", out_dir=tmp_path)
+    result = run_lab(lab, backend="sandbox", out_dir=tmp_path, cell_timeout_s=300)
     assert result.ok, f"lab {lab.number}: cell {result.cell_index}: {result.error}"
     lines = _check_lines(result.output)
     assert lines, "a solved lab must show its checks"
@@ -83,7 +83,7 @@ def test_solved_lab_runs_on_the_sandbox(lab, tmp_path):
 
 @pytest.mark.parametrize("lab", LABS, ids=lambda lab: lab.number)
 def test_learner_version_runs_without_crashing(lab, tmp_path):
-    result = run_lab(lab, backend="sandbox", out_dir=tmp_path, learner=True)
+    result = run_lab(lab, backend="sandbox", out_dir=tmp_path, learner=True, cell_timeout_s=300)
     assert result.ok, f"learner version of lab {lab.number}: cell {result.cell_index}: {result.error}"
     lines = _check_lines(result.output)
     assert lines and all(line.startswith("…") for line in lines), lines

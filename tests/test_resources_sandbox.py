@@ -67,7 +67,8 @@ def test_lab_server_is_reused_and_measured(course):
         measure_block_io(course, conn, volume, size_mib=4096)
 
     container = course.name("bench")
-    conn.object_store.create_container(name=container, metadata=course.metadata())
+    conn.object_store.create_container(name=container)
+    conn.object_store.set_container_metadata(container, **course.metadata())
     latency = measure_object_latency(conn, container, sizes=(1024, 64 * 1024), repeats=2)
     assert [(r["op"], r["size_bytes"]) for r in latency.rows] == [("PUT", 1024), ("GET", 1024), ("PUT", 65536), ("GET", 65536)]
     assert all(len(r["seconds"]) == 2 and r["median_ms"] > 0 for r in latency.rows)
