@@ -13,7 +13,8 @@ STORAGE_FOR = {
 }
 
 
-@register("00.a40-count", points=1, question="How many A40 GPUs does Delta's gpuA40x4 partition hold?")
+@register("00.a40-count", points=1, question="How many A40 GPUs does Delta's gpuA40x4 partition hold?",
+          hidden="the answer is a whole number of GPUs, not text")
 def _a40_count(answer, context) -> Verdict:
     value = as_number(answer)
     if value is None:
@@ -25,7 +26,8 @@ def _a40_count(answer, context) -> Verdict:
     return Verdict.no("Count the nodes in the partition, then the GPUs in one node.")
 
 
-@register("00.storage-for", points=2, question="Object or block storage for each artifact of the hierarchy?")
+@register("00.storage-for", points=2, question="Object or block storage for each artifact of the hierarchy?",
+          hidden="exactly the five artifacts, each spelled 'object' or 'block'")
 def _storage_for(answer, context) -> Verdict:
     if not isinstance(answer, dict):
         return Verdict.no("Expected a dict mapping each artifact to 'object' or 'block'.")

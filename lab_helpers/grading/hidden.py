@@ -1,0 +1,118 @@
+"""Hidden checks: judges that run only in the grader's process, never in the learner's kernel.
+
+They are written in the source notebook, in code cells tagged ``hidden-check`` (dropped from the
+learner's version by the release step and kept in the key's ``hidden.py``)::
+
+    from lab_helpers.grading.hidden import hidden_check
+
+    @hidden_check("00.a40-count", points=1, description="the answer is a whole number")
+    def _(answer, context):
+        return isinstance(answer, int) and answer == 400
+
+A ``state_check`` instead judges a snapshot of the backend (cloud labs): its probe reads the
+submission's own sandbox right after the check's cell, outside the kernel.
+
+A judge receives the answer and context the grader captured as JSON and returns a ``Verdict``,
+a number in [0, 1] or a bool. Its message and source are never shown to the learner: feedback
+names the description and the points only.
+
+Running such a cell in a kernel only records the judge; nothing is judged there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+HIDDEN_SUFFIX = ":hidden"
+STATE_SUFFIX = ":state"
+
+
+@dataclass(frozen=True)
+class HiddenCheck:
+    check: str
+    points: float
+    description: str
+    judge: Callable[[Any, dict], Any]
+    probe: Callable[[Any], Any] | None = None  # state checks: what to read from the backend
+
+    @property
+    def column(self) -> str:
+        return self.check + (STATE_SUFFIX if self.probe is not None else HIDDEN_SUFFIX)
+
+    @property
+    def is_state(self) -> bool:
+        return self.probe is not None
+
+
+_declared: list[HiddenCheck] = []
+
+
+def hidden_check(check: str, *, points: float, description: str) -> Callable:
+    """Declare the hidden part of check ``check``, worth ``points``."""
+
+    def wrap(judge: Callable[[Any, dict], Any]) -> Callable[[Any, dict], Any]:
+        _declared.append(HiddenCheck(check, float(points), description, judge))
+        return judge
+
+    return wrap
+
+
+def state_check(check: str, *, points: float, description: str, probe: Callable[[Any], Any]) -> Callable:
+    """Declare a state check: ``probe(conn)`` reads the backend right after the check's cell ran.
+
+    The probe runs in the grader's executor, inside the submission's own namespace, against the
+    submission's own backend (its fresh sandbox), and returns JSON-serialisable data: a snapshot.
+    The decorated judge then scores ``(snapshot, context)`` in the grader's process.
+    """
+
+    def wrap(judge: Callable[[Any, dict], Any]) -> Callable[[Any, dict], Any]:
+        _declared.append(HiddenCheck(check, float(points), description, judge, probe))
+        return judge
+
+    return wrap
+
+
+def load_hidden(source: str) -> list[HiddenCheck]:
+    """The hidden checks declared by ``source`` (the key's hidden.py), in order."""
+    if not source.strip():
+        return []
+    start = len(_declared)
+    exec(compile(source, "<hidden checks>", "exec"), {"__name__": "lab_hidden_checks"})  # instructor's own code
+    found = _declared[start:]
+    del _declared[start:]
+    columns = [h.column for h in found]
+    duplicates = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicates:
+        from ..errors import UsageError
+
+        raise UsageError(f"hidden checks declared twice: {', '.join(duplicates)}.",
+                         hint="Keep one @hidden_check per public check; combine the tests inside one judge.")
+    return found
+
+
+@dataclass(frozen=True)
+class HiddenOutcome:
+    column: str
+    points: float
+    earned: float
+    status: str  # passed | partial | failed | not done
+    note: str  # for the instructor's log only, never the learner's feedback
+
+
+def judge_hidden(hidden: HiddenCheck, answer: Any, context: dict, *, answered: bool) -> HiddenOutcome:
+    """Run a hidden judge; it never raises, a crash scores 0 with a note for the instructor."""
+    if not answered:
+        return HiddenOutcome(hidden.column, hidden.points, 0.0, "not done", "no answer captured")
+    try:
+        verdict = hidden.judge(answer, dict(context))
+    except Exception as exc:
+        return HiddenOutcome(hidden.column, hidden.points, 0.0, "failed", f"judge raised {type(exc).__name__}: {exc}")
+    if isinstance(verdict, (bool, int, float)):
+        score, note = float(verdict), ""
+    else:
+        score, note = float(getattr(verdict, "score", 0.0)), str(getattr(verdict, "message", ""))
+    score = min(1.0, max(0.0, score))
+    status = "passed" if score >= 1.0 else "partial" if score > 0 else "failed"
+    return HiddenOutcome(hidden.column, hidden.points, round(score * hidden.points, 4), status, note)

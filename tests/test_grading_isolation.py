@@ -1,0 +1,93 @@
+"""Isolation: refuse without namespaces unless told; limits in the kernel launcher; masking rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from lab_helpers.errors import MissingPiece
+from lab_helpers.grading import isolation
+from lab_helpers.grading.isolation import Limits, choose_isolation, masked_paths
+
+
+def test_grading_refuses_without_namespaces_unless_allowed(monkeypatch):
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: (False, "making network namespaces needs root"))
+    with pytest.raises(MissingPiece) as info:
+        choose_isolation(allow_network=False)
+    assert "needs root" in str(info.value) and "--allow-network" in info.value.hint
+    chosen = choose_isolation(allow_network=True)
+    assert not chosen.namespaces and "NOT isolated" in chosen.describe()
+
+
+def test_masking_never_hides_the_interpreter_or_the_package(tmp_path):
+    venv = tmp_path / "venv"
+    (venv / "lib").mkdir(parents=True)
+    key = tmp_path / "rel" / "key"
+    (key / "00-x").mkdir(parents=True)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    chosen = masked_paths([key, key / "00-x", tmp_path, subs, tmp_path / "missing"], keep=[venv / "lib"])
+    assert chosen == [key.resolve(), subs.resolve()]  # tmp_path holds the venv; key/00-x is inside key
+
+
+def test_kernel_launcher_applies_the_memory_limit():
+    code = "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0] >> 20); bytearray(600 << 20)"
+    run = subprocess.run([sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--memory-mb", "300",
+                          "--file-mb", "1", "--processes", "64", "--", sys.executable, "-c", code],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.stdout.strip() == "300"
+    assert "MemoryError" in run.stderr
+
+
+def test_kernel_launcher_applies_the_file_size_limit(tmp_path):
+    target = tmp_path / "big"
+    code = f"open({str(target)!r}, 'wb').write(b'x' * (3 << 20))"
+    run = subprocess.run([sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--memory-mb", "2048",
+                          "--file-mb", "1", "--processes", "64", "--", sys.executable, "-c", code],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.returncode != 0
+    assert target.stat().st_size <= 1 << 20
+
+
+@pytest.mark.skipif(not isolation.namespaces_available()[0], reason="no namespaces here")
+def test_inside_the_namespace_only_loopback_exists():
+    code = ("import socket\n"
+            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); port = s.getsockname()[1]\n"
+            "c = socket.create_connection(('127.0.0.1', port), timeout=2); print('loopback ok')\n"
+            "try:\n    socket.create_connection(('10.255.255.1', 80), timeout=2)\nexcept OSError as e:\n    print(e.errno)")
+    run = subprocess.run([*isolation.namespace_prefix(), "sh", "-c", f"ip link set lo up && {sys.executable} -c \"$0\"", code],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert run.stdout.split() == ["loopback", "ok", "101"], run.stderr
+
+
+def test_limits_describe_names_every_limit():
+    text = Limits(cell_s=5, notebook_s=20, memory_mb=512, output_kb=64).describe()
+    assert text == "5 s per cell, 20 s per notebook, 512 MB memory, 64 KB output"
+
+
+def test_grading_without_isolation_when_allowed_still_grades(tmp_path, monkeypatch):
+    """--allow-network: no namespaces, recorded in the log, and the grade is still right."""
+    import warnings
+
+    import nbformat
+
+    from lab_helpers.grading.batch import grade
+    from lab_helpers.grading.release import release
+
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: (False, "pretend: not root"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (rel,) = release(["00"], tmp_path / "rel")
+    nb = nbformat.read(rel.learner_path, as_version=4)
+    next(c for c in nb.cells if c.get("id") == "fc289867").source = "a40_count = 400"
+    sub = tmp_path / "subs" / "solo.ipynb"
+    sub.parent.mkdir()
+    nbformat.write(nb, sub)
+    book = grade("00", tmp_path / "rel" / "key", tmp_path / "out", [str(sub)], limits=Limits(cell_s=20, notebook_s=60),
+                 allow_network=True, progress=False)
+    (g,) = book.grades
+    assert g.score == 2 and "not stamped" in " ".join(g.flags)
+    log = (tmp_path / "out" / "grading.log").read_text()
+    assert "NOT isolated" in log and "WARNING: grading without isolation" in log
