@@ -1,4 +1,4 @@
-"""Lab 03 against a live cloud (Jetstream2): the same notebooks, then nothing of theirs left.
+"""Labs 03 and 04 against a live cloud (Jetstream2): the same notebooks, then nothing of theirs left.
 
 Skipped without credentials (OS_CLOUD with a clouds.yaml, or OS_AUTH_URL). Each run launches an
 m3.tiny for a few minutes (a few SUs).
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.live,
               pytest.mark.skipif(not has_cloud_credentials(), reason="no cloud credentials (OS_CLOUD + clouds.yaml)")]
 
 
-@pytest.mark.parametrize("number", ["03"])
+@pytest.mark.parametrize("number", ["03", "04"])
 def test_lab_runs_live_and_cleans_up(number, tmp_path):
     from lab_helpers.cloud import connect_cloud
     from lab_helpers.config import learner_id
