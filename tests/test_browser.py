@@ -62,6 +62,8 @@ def test_lab_00_renders_figure_and_widget(tmp_path):
             plot.wait_for(state="visible", timeout=120_000)
             dropdown = page.locator(".widget-dropdown select").first
             dropdown.wait_for(state="visible", timeout=120_000)
+            widget_plot = page.locator(".widget-output .js-plotly-plot").first
+            widget_plot.wait_for(state="visible", timeout=60_000)
             page.locator(".lab-check").first.wait_for(timeout=60_000)
             plot.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)  # let the notebook's virtual scroller paint the cells
@@ -71,7 +73,7 @@ def test_lab_00_renders_figure_and_widget(tmp_path):
             assert "physical" in options and "storage" in options
             # the widget really works: switching the view redraws the figure with that branch
             dropdown.select_option("storage")
-            page.locator(".js-plotly-plot", has_text="The hierarchy: storage (sunburst)").first.wait_for(timeout=30_000)
+            page.locator(".widget-output .js-plotly-plot", has_text="The hierarchy: storage (sunburst)").first.wait_for(timeout=30_000)
             dropdown.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ARTIFACTS / "lab00-storage-view.png"))

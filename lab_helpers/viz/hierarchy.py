@@ -85,6 +85,7 @@ def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
 def hierarchy_explorer():
     """A dropdown for the view, buttons for the chart type, and the figure below them."""
     import ipywidgets as widgets
+    import plotly.io as pio
 
     view = widgets.Dropdown(options=list(VIEWS), value="everything", description="View")
     chart = widgets.ToggleButtons(options=list(CHARTS), value="sunburst", description="Chart")
@@ -93,9 +94,10 @@ def hierarchy_explorer():
     def redraw(*_):
         # Set the widget's outputs directly rather than capturing with `with out:`: output
         # capture during a headless run (papermill, the grader) can leave the client waiting.
+        # The bundle is built explicitly: a plotly figure displays itself instead of formatting.
         figure = hierarchy_figure(view.value, chart.value)
-        out.outputs = ()
-        out.append_display_data(figure)
+        bundle = pio.renderers["plotly_mimetype"].to_mimebundle(figure.to_dict())
+        out.outputs = ({"output_type": "display_data", "data": bundle, "metadata": {}},)
 
     view.observe(redraw, names="value")
     chart.observe(redraw, names="value")

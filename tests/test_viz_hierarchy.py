@@ -1,0 +1,47 @@
+import pytest
+
+from lab_helpers.errors import UsageError
+from lab_helpers.viz.hierarchy import VIEWS, flatten, hierarchy_explorer, hierarchy_figure, subtree
+
+
+def test_every_layer_of_the_seed_page_is_in_the_tree():
+    names = {n.name for n in flatten()}
+    for layer in ("A40 GPU 0", "JS2 compute host", "Kubernetes node", "api service", "web service", "worker service",
+                  "yolo", "whisper", "cluster logs", "video uploads", "terraform tfstate", "VM boot + file system",
+                  "model-service model weights", "floating IP"):
+        assert layer in names
+
+
+def test_ids_are_unique_and_parents_exist():
+    nodes = flatten()
+    ids = [n.id for n in nodes]
+    assert len(ids) == len(set(ids))
+    assert all(n.parent in ids for n in nodes if n.parent)
+
+
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_each_view_is_a_tree_with_one_root(view):
+    nodes = subtree(flatten(), view)
+    assert sum(1 for n in nodes if not n.parent) == 1
+
+
+def test_unknown_view_or_chart_says_what_is_valid():
+    with pytest.raises(UsageError, match="Valid views"):
+        hierarchy_figure(view="cloud")
+    with pytest.raises(UsageError, match="Valid charts"):
+        hierarchy_figure(chart="pie")
+
+
+def test_explorer_redraws_its_own_figure_when_the_view_changes():
+    box = hierarchy_explorer()
+    view, chart = box.children[0].children
+    out = box.children[1]
+
+    def title():
+        (output,) = out.outputs
+        return output["data"]["application/vnd.plotly.v1+json"]["layout"]["title"]["text"]
+
+    assert title().startswith("The hierarchy: everything (sunburst)")
+    view.value = "storage"
+    chart.value = "treemap"
+    assert title().startswith("The hierarchy: storage (treemap)")
