@@ -1,7 +1,7 @@
 """Grading a cloud lab (03): each submission gets its own fresh sandbox, and a state check reads it.
 
-The state check is added to a copy of lab 03's source here (the lab's own hidden checks belong
-to its author): its probe lists the ssh rules the submission's sandbox holds right after the
+A state check is added to a copy of lab 03's source here, beside the lab's own (a second column
+on 03.open-ssh, named by ``part``): its probe lists the ssh rules the submission's sandbox holds right after the
 check cell; the grader judges that snapshot, outside the kernel.
 """
 
@@ -34,7 +34,8 @@ def _ssh_rules(conn):
     return rules
 
 
-@state_check("03.open-ssh", points=1, description="the cloud holds a tcp/22 ingress rule", probe=_ssh_rules)
+@state_check("03.open-ssh", part="tcp-rules", points=1, description="the cloud holds a tcp/22 ingress rule",
+             probe=_ssh_rules)
 def _ssh_open(snapshot, context):
     return any(r["min"] == 22 and r["max"] == 22 for r in snapshot or [])
 '''
@@ -75,16 +76,16 @@ def graded(tmp_path_factory):
 
 def test_state_check_reads_each_submissions_own_sandbox(graded):
     solved, untouched = graded["solved.ipynb"], graded["untouched.ipynb"]
-    assert solved.line_for("03.open-ssh:state").earned == 1, solved.instructor_notes
-    assert solved.score == solved.max_score == 8, [(l.column, l.earned, l.message) for l in solved.lines]
+    assert solved.line_for("03.open-ssh:tcp-rules").earned == 1, solved.instructor_notes
+    assert solved.score == solved.max_score == 15, [(l.column, l.earned, l.message) for l in solved.lines]
     # the untouched notebook ran after or beside the solved one, yet its own sandbox holds no ssh rule
-    assert untouched.line_for("03.open-ssh:state").earned == 0
+    assert untouched.line_for("03.open-ssh:tcp-rules").earned == 0
     assert untouched.score == 0
-    assert all(r["min"] != 22 for r in untouched.answers["03.open-ssh:state"]["answer"])
+    assert all(r["min"] != 22 for r in untouched.answers["03.open-ssh:tcp-rules"]["answer"])
 
 
 def test_context_changed_by_the_learner_is_replaced_by_the_released_value(graded):
     tampered = graded["tampered.ipynb"]
     assert tampered.line_for("03.cheapest-flavor").earned == 0
-    assert tampered.score == 6
+    assert tampered.score == 13
     assert any("'vcpus' was changed in the notebook" in f for f in tampered.flags)

@@ -10,21 +10,24 @@ def _itemsize(context: dict) -> int:
     return int(context.get("itemsize", 8))
 
 
-@register("01.triad-intensity", points=1, question="Arithmetic intensity of the triad a = b + s*c (FLOP per byte, STREAM counting).")
+@register("01.triad-intensity", points=1, question="Arithmetic intensity of the triad a = b + s*c (FLOP per byte, STREAM counting).",
+          hidden="the FP64 intensity, 2 FLOP over 24 bytes, to three digits")
 def _triad_intensity(answer, context):
     # 2 FLOPs (one multiply, one add) per element; 3 streams of itemsize bytes.
     expected = 2 / (3 * _itemsize(context))
     return within(answer, expected, rel=0.02, unit="FLOP/byte")
 
 
-@register("01.ridge-point", points=1, question="The A40's FP32 ridge point: FLOP per byte where the roofline turns flat.")
+@register("01.ridge-point", points=1, question="The A40's FP32 ridge point: FLOP per byte where the roofline turns flat.",
+          hidden="within 1% of the datasheet figures")
 def _ridge_point(answer, context):
     from ..gpu.specs import a40
 
     return within(answer, a40().ridge_point, rel=0.03, unit="FLOP/byte")
 
 
-@register("01.triad-a40-ms", points=2, question="Predict, from the roofline, the single-pass triad's time on an A40 for the stated n (ms).")
+@register("01.triad-a40-ms", points=2, question="Predict, from the roofline, the single-pass triad's time on an A40 for the stated n (ms).",
+          hidden="the time follows from the A40 datasheet bandwidth for a benchmark-sized n")
 def _triad_a40(answer, context):
     from ..gpu import kernels
     from ..gpu.roofline import predict_seconds
@@ -35,7 +38,8 @@ def _triad_a40(answer, context):
     return within(answer, expected_ms, rel=0.05, unit="ms")
 
 
-@register("01.naive-bytes", points=2, question="Bytes per element the naive triad a = b + s*c really moves.")
+@register("01.naive-bytes", points=2, question="Bytes per element the naive triad a = b + s*c really moves.",
+          hidden="the FP64 count, as a whole number")
 def _naive_bytes(answer, context):
     size = _itemsize(context)
     value = as_number(answer)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from .core import Verdict, as_number, register, within
 
 
-@register("02.su-cost", points=2, question="SU cost of the stated job if it runs its whole wall time.")
+@register("02.su-cost", points=2, question="SU cost of the stated job if it runs its whole wall time.",
+          hidden="the cost of the job as released, whatever the notebook passed")
 def _su_cost(answer, context):
     from ..cluster.jobs import su_cost
 
@@ -31,7 +32,8 @@ def _partition(answer, context):
     return Verdict.no(f"{text} would take the job, but check its wall-time limit, its hardware and its charge factor against the workload.")
 
 
-@register("02.job", points=3, question="Write a job for the stated workload that Delta would accept.")
+@register("02.job", points=3, question="Write a job for the stated workload that Delta would accept.",
+          hidden="the job fits the workload as released")
 def _job(answer, context):
     from ..cluster.jobs import Job, problems
 
@@ -57,7 +59,8 @@ def _job(answer, context):
     return Verdict.ok("Delta would accept it and it fits the workload.")
 
 
-@register("02.amdahl", points=2, question="Speedup on the stated number of GPUs for the measured parallel fraction.")
+@register("02.amdahl", points=2, question="Speedup on the stated number of GPUs for the measured parallel fraction.",
+          hidden="the speedup lies within Amdahl's bounds for 4 GPUs")
 def _amdahl(answer, context):
     from ..cluster.amdahl import speedup
 
@@ -68,7 +71,8 @@ def _amdahl(answer, context):
     return within(answer, expected, rel=0.02, unit="x")
 
 
-@register("02.backfill", points=1, question="In the hand-sized queue, which job is backfilled first (its name)?")
+@register("02.backfill", points=1, question="In the hand-sized queue, which job is backfilled first (its name)?",
+          hidden="the grader replays the released queue itself")
 def _backfill(answer, context):
     expected = str(context["expected"])
     if str(answer).strip() == expected:

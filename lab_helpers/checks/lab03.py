@@ -25,7 +25,8 @@ def _cheapest_flavor(answer, context):
                       "Compare each flavor's vCPUs and RAM with the need, then its SU/hour.")
 
 
-@register("03.month-su", points=2, question="SUs the stated servers burn in the stated number of days, ACTIVE all the time.")
+@register("03.month-su", points=2, question="SUs the stated servers burn in the stated number of days, ACTIVE all the time.",
+          hidden="the SUs match the rate table to the SU, not just within 1%")
 def _month_su(answer, context):
     from ..resources.cost import su_for, su_per_hour
 
@@ -50,7 +51,8 @@ def _opens(rule: dict) -> tuple[int, int] | None:
     return (int(low), int(high if high is not None else low))
 
 
-@register("03.open-ssh", points=3, question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).")
+@register("03.open-ssh", points=3, question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).",
+          hidden="the grader reads your group's rules from the cloud itself: tcp 22 open and nothing else")
 def _open_ssh(answer, context):
     port = int(context.get("port", 22))
     if not isinstance(answer, list):
@@ -73,3 +75,15 @@ def _open_ssh(answer, context):
         return Verdict.ok(f"tcp {port} only, from anywhere ({', '.join(prefixes)}). A narrower CIDR (your campus "
                           "network) would keep out most of the internet's ssh scanners.")
     return Verdict.ok(f"tcp {port} only, from {', '.join(prefixes)}: the narrowest useful rule.")
+
+
+@register("03.su-stopped", points=1, question="SU per hour the cleanup stops: the lab's server, ACTIVE, at its flavor's rate.",
+          hidden="the grader sees your server ACTIVE before the cleanup, and nothing of the lab left after it")
+def _su_stopped(answer, context):
+    from ..resources.cost import su_per_hour
+
+    flavor = str(context.get("flavor", "m3.tiny"))
+    value = as_number(answer)
+    if value is not None and abs(value - su_per_hour(flavor) * 24) < 1e-6:
+        return Verdict.no("That is a day's worth; the question asks for SU per hour.")
+    return within(answer, su_per_hour(flavor), rel=0.01, unit="SU/hour")

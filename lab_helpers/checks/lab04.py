@@ -49,7 +49,8 @@ def _why(answer, context):
     return Verdict(0.0, "An instructor grades this answer.")
 
 
-@register("04.log-tail", points=2, question="Read only the last bytes of the log object with one ranged GET.")
+@register("04.log-tail", points=2, question="Read only the last bytes of the log object with one ranged GET.",
+          hidden="the tail matches the log the lab wrote, rebuilt by the grader")
 def _log_tail(answer, context):
     data = answer.encode() if isinstance(answer, str) else bytes(answer) if isinstance(answer, (bytes, bytearray)) else None
     if data is None:
@@ -62,3 +63,25 @@ def _log_tail(answer, context):
     if hashlib.sha256(data).hexdigest() != context["tail_sha256"]:
         return Verdict.no(f"{n} bytes, but not the last {n} of the object: a suffix range is 'bytes=-{n}'.")
     return Verdict.ok(f"The last {n} bytes, with one request that did not move the rest of the object.")
+
+
+# a deletion that must come before another one: (first, then, why)
+CLEANUP_BEFORE = (
+    ("floating ip", "server", "a floating IP points at the server's port"),
+    ("volume attachment", "volume", "an attached volume cannot be deleted"),
+    ("object", "container", "a container must be empty to be deleted"),
+)
+
+
+@register("04.cleanup-order", points=1, question="Order the lab's deletions the way the APIs require.",
+          hidden="the grader sees your volume attached to the lab's server, and nothing of the lab left after the cleanup")
+def _cleanup_order(answer, context):
+    steps = sorted(str(s) for s in context.get("steps", []))
+    if not isinstance(answer, list) or sorted(str(a) for a in answer) != steps:
+        return Verdict.no(f"Answer with a list holding each of {steps} once, first deletion first.")
+    broken = [why for first, then, why in CLEANUP_BEFORE
+              if first in answer and then in answer and answer.index(first) > answer.index(then)]
+    if broken:
+        right = len(CLEANUP_BEFORE) - len(broken)
+        return Verdict(right / len(CLEANUP_BEFORE), f"That order fails: {broken[0]}.")
+    return Verdict.ok("Each deletion comes after what depended on it: the order `course.cleanup` follows.")

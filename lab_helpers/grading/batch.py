@@ -46,14 +46,14 @@ def grade(lab: str, key_dir: Path | str, out: Path | str, submissions: list[str]
 def regrade_check(lab: str, key_dir: Path | str, out: Path | str, check: str,
                   submissions: list[str] | None = None) -> Gradebook:
     """Judge ``check`` again from the answers already captured (no execution), e.g. after fixing a judge."""
-    from .hidden import HIDDEN_SUFFIX, load_hidden
+    from .hidden import load_hidden
     from .judge import judge_check
     from .key import load_key
 
     out = Path(out)
     key = load_key(key_dir, lab)
     gradebook = Gradebook.load(out)
-    name = check.removesuffix(HIDDEN_SUFFIX)
+    name = check.split(":", 1)[0]  # a column (NN.check:hidden, :state, :cleanup) names its check
     known = {c.name: c for c in key.checks}
     if name not in known:
         raise UsageError(f"lab {key.lab} has no check {check!r}.", hint=f"Checks: {', '.join(known)}.")

@@ -36,10 +36,14 @@ class HiddenCheck:
     description: str
     judge: Callable[[Any, dict], Any]
     probe: Callable[[Any], Any] | None = None  # state checks: what to read from the backend
+    after: str = ""  # state checks: the id of the cell after which to probe ("" = the check's own cell)
+    part: str = ""  # state checks: the column's suffix when one check has several ("" = "state")
 
     @property
     def column(self) -> str:
-        return self.check + (STATE_SUFFIX if self.probe is not None else HIDDEN_SUFFIX)
+        if self.probe is None:
+            return self.check + HIDDEN_SUFFIX
+        return f"{self.check}:{self.part}" if self.part else self.check + STATE_SUFFIX
 
     @property
     def is_state(self) -> bool:
@@ -59,16 +63,23 @@ def hidden_check(check: str, *, points: float, description: str) -> Callable:
     return wrap
 
 
-def state_check(check: str, *, points: float, description: str, probe: Callable[[Any], Any]) -> Callable:
+def state_check(check: str, *, points: float, description: str, probe: Callable[[Any], Any], after: str = "",
+                part: str = "") -> Callable:
     """Declare a state check: ``probe(conn)`` reads the backend right after the check's cell ran.
 
     The probe runs in the grader's executor, inside the submission's own namespace, against the
     submission's own backend (its fresh sandbox), and returns JSON-serialisable data: a snapshot.
-    The decorated judge then scores ``(snapshot, context)`` in the grader's process.
+    The decorated judge then scores ``(snapshot, context)`` in the grader's process, and only when
+    the check's own exercise was answered (resources the given cells made earn nothing alone).
+
+    ``after`` names another cell (by id) to probe after instead, e.g. the cleanup cell, to see that
+    the lab's resources are gone, or a given cell that attaches a volume the lab deletes later.
+    ``part`` names the column (``NN.check:part``) when one check carries several state checks.
+    A probe that does not answer within the ``probe_s`` limit scores 0 with a note.
     """
 
     def wrap(judge: Callable[[Any, dict], Any]) -> Callable[[Any, dict], Any]:
-        _declared.append(HiddenCheck(check, float(points), description, judge, probe))
+        _declared.append(HiddenCheck(check, float(points), description, judge, probe, after, part))
         return judge
 
     return wrap

@@ -39,6 +39,7 @@ class Limits:
     output_kb: int = 1024  # outputs kept per notebook; the rest is dropped
     file_mb: int = 256  # the largest file the kernel may write (RLIMIT_FSIZE)
     processes: int = 512  # processes and threads of the kernel's user (RLIMIT_NPROC)
+    probe_s: float = 30.0  # one state probe's wall time; a probe that hangs scores 0 with a note
 
     def as_dict(self) -> dict:
         return asdict(self)

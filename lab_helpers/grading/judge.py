@@ -98,15 +98,21 @@ def judge_check(key: LabKey, check: str, execution_answers: dict, hidden: list[H
     for h in hidden:
         if h.check != check:
             continue
-        if h.is_state:  # judged on the backend's snapshot taken right after the cell, not on the answer
+        probe_failed = False
+        if h.is_state:  # judged on the backend's snapshot, not on the answer; only once the exercise was answered
             snap = execution_answers.get(h.column) or {}
-            outcome = judge_hidden(h, snap.get("answer"), context, answered=bool(snap.get("ok")))
+            attempted = ok and not is_unanswered(answer)
+            outcome = judge_hidden(h, snap.get("answer"), context, answered=bool(snap.get("ok")) and attempted)
             if snap and not snap.get("ok"):
+                probe_failed = True
                 notes.append(f"{h.column}: probe failed: {snap.get('error')}")
         else:
             outcome = judge_hidden(h, answer, context, answered=ok and not is_unanswered(answer))
-        lines.append(CheckLine(h.column, check, h.points, outcome.earned, outcome.status,
-                               f"{'Checked on the cloud' if h.is_state else 'Hidden part'}: {h.description}.", hidden=True, question=spec.question))
+        said = f"{'Checked on the cloud' if h.is_state else 'Hidden part'}: {h.description}."
+        if probe_failed:
+            said += " The cloud could not be checked (the probe failed or ran past its time limit)."
+        lines.append(CheckLine(h.column, check, h.points, outcome.earned, outcome.status, said, hidden=True,
+                               question=spec.question))
         if outcome.note:
             notes.append(f"{h.column}: {outcome.note}")
     return lines, notes

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from .key import LabKey
 
-_CHECK_NAME = re.compile(r"""(?<![\w.])check\(\s*["']([0-9]{2}\.[A-Za-z0-9_.-]+)["']""")
+# check("NN.name" ...) or lab_helpers.check("NN.name" ...), not some_object.check(...)
+_CHECK_NAME = re.compile(r"""(?:(?<![\w.])lab_helpers\.|(?<![\w.]))check\(\s*["']([0-9]{2}\.[A-Za-z0-9_.-]+)["']""")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 

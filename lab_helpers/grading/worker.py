@@ -141,22 +141,46 @@ def _client_class():
                 self.log_events.write(event="capture", cell=cell_index, check=spec["check"], ok=ok, answer=answer,
                                       error=error, context=context, context_errors=context_errors)
 
-        def snapshot(self, cell_index: int, check: str) -> None:
-            """Run the state probes of ``check`` against this submission's backend, now."""
+        def snapshot(self, cell_index: int, cell_id: str, checks: list[str]) -> None:
+            """Run the state probes due after this cell against this submission's backend, now."""
             for state in self.state_checks:
-                if state.check != check:
+                due = state.after == cell_id if state.after else state.check in checks
+                if not due:
                     continue
+                ok, data, error = self._probe(state)
+                self.log_events.write(event="snapshot", cell=cell_index, check=state.column, ok=ok, answer=data,
+                                      error=error, context={})
+
+        def _probe(self, state) -> tuple[bool, Any, str]:
+            """(ok, JSON snapshot, error) of one probe, bounded by the ``probe_s`` limit.
+
+            The probe runs in a daemon thread: one that hangs (a backend that stopped answering) is
+            abandoned with its connection, and the notebook goes on.
+            """
+            import threading
+
+            limit = float(self.job["limits"].get("probe_s", 30.0))
+            result: dict[str, Any] = {}
+
+            def run() -> None:
                 try:
                     if self.connection is None:
                         from ..cloud import connect_cloud
 
                         self.connection = connect_cloud(os.environ.get("LAB_BACKEND", "sandbox"))
-                    data = json.loads(json.dumps(state.probe(self.connection), default=str))
-                    ok, error = True, ""
+                    result["data"] = json.loads(json.dumps(state.probe(self.connection), default=str))
                 except Exception as exc:  # a probe failing is the grader's problem: recorded, not fatal
-                    data, ok, error = None, False, f"{type(exc).__name__}: {exc}"[:300]
-                self.log_events.write(event="snapshot", cell=cell_index, check=state.column, ok=ok, answer=data,
-                                      error=error, context={})
+                    result["error"] = f"{type(exc).__name__}: {exc}"[:300]
+
+            thread = threading.Thread(target=run, name=f"probe {state.column}", daemon=True)
+            thread.start()
+            thread.join(limit)
+            if thread.is_alive():
+                self.connection = None  # the hung thread keeps the old one
+                return False, None, f"the probe did not answer within {limit:g} s (probe time limit)"
+            if "error" in result:
+                return False, None, result["error"]
+            return True, result.get("data"), ""
 
         async def run_all(self, cwd: str) -> None:
             from nbclient.exceptions import DeadKernelError
@@ -173,16 +197,39 @@ def _client_class():
                     self.log_events.write(event="cell-start", cell=index, cell_id=cell.get("id", ""))
                     try:
                         await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
-                        if cell.get("id") in captures:
-                            await self.capture(index, captures[cell["id"]])
-                            for spec in captures[cell["id"]]:
-                                self.snapshot(index, spec["check"])
+                        specs = captures.get(cell.get("id"), [])
+                        if specs:
+                            await self.capture(index, specs)
+                        if self.state_checks:
+                            self.snapshot(index, cell.get("id", ""), [spec["check"] for spec in specs])
                     except DeadKernelError:
                         self.log_events.write(event="kernel-died", cell=index, cell_id=cell.get("id", ""))
                         return
                 self.log_events.write(event="done")
 
     return GradingClient
+
+
+def _start_sandbox(job: dict, log: EventLog) -> None:
+    """Start the submission's own sandbox cloud before its kernel, as the kernel's user.
+
+    The sandbox is the cloud, not the learner's code: started from the kernel it would inherit the
+    kernel's limits (a 1 GB sparse volume file exceeds the file-size limit). The kernel then finds
+    it running in the same state directory; it still ends with the submission's pid namespace.
+    """
+    import subprocess
+
+    if not job.get("state_source") or os.environ.get("LAB_BACKEND", "sandbox") != "sandbox":
+        return
+    as_user = {}
+    if job.get("uid") is not None and os.geteuid() == 0:
+        as_user = {"user": job["uid"], "group": job["uid"], "extra_groups": []}
+    try:
+        done = subprocess.run([sys.executable, "-c", "from lab_helpers.sandbox import ensure_running; ensure_running()"],
+                              cwd=job["run_dir"], capture_output=True, text=True, timeout=60, check=False, **as_user)
+        log.write(event="sandbox-started", ok=done.returncode == 0, error=done.stderr[-300:])
+    except (OSError, subprocess.SubprocessError) as exc:  # the kernel will try again itself
+        log.write(event="sandbox-started", ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
 
 
 def run_job(job: dict) -> int:
@@ -198,6 +245,7 @@ def run_job(job: dict) -> int:
         loopback_up()
         mask([Path(p) for p in job["mask"]])
     log.write(event="start", isolated=job["isolated"], masked=len(job["mask"]))
+    _start_sandbox(job, log)
     spec_dir = log_dir / "kernels"
     _kernelspec(spec_dir, job)
     ksm = KernelSpecManager(kernel_dirs=[str(spec_dir)], ensure_native_kernel=False)

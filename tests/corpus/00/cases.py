@@ -4,7 +4,8 @@ Each case is built from the released learner notebook (so it follows the lab as 
 filling in or adding cells. ``build(learner_nb, folder, version, secrets)`` writes one stamped
 ``.ipynb`` per case and returns the expectations. ``secrets`` are paths a hostile notebook tries
 to read (the key, the source notebook, the grading output): it reports what it saw as its
-free-text answer, which the grader captures.
+free-text answer, which the grader captures. The hostile cells themselves are shared by every
+lab's corpus (``tests/corpus/hostile.py``).
 
 Auto-graded maximum: 5 points (00.a40-count 1 + hidden 1, 00.storage-for 2 + hidden 1);
 00.why-separate (2 points) is graded by hand.
@@ -13,8 +14,27 @@ Auto-graded maximum: 5 points (00.a40-count 1 + hidden 1, 00.storage-for 2 + hid
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from corpus.hostile import (
+    HUGE_OUTPUT,
+    KILL_KERNEL,
+    LOOP,
+    LOOP_IGNORES_INTERRUPT,
+    MEMORY_BOMB,
+    MONKEYPATCH,
+    OS_EXIT,
+    REDEFINED_CHECK,
+    SYS_EXIT,
+    Expect,
+    fake_pass_lines,
+    network_call,
+    read_secrets,
+)
+from corpus.hostile import answer as _answer
+from corpus.hostile import cell as _cell
+from corpus.hostile import insert_after as _insert_after
+from corpus.hostile import stamp as _stamp_lab
 
 A40 = "fc289867"
 STORAGE = "c8196b99"
@@ -30,37 +50,6 @@ RIGHT_STORAGE = """storage_for = {
 }"""
 
 
-@dataclass
-class Expect:
-    score: float
-    limit: str = ""  # a phrase the feedback must contain, naming the limit hit
-    problem: str = ""  # a phrase the feedback must contain, naming a crash
-    note: str = ""  # a phrase among the sanitiser's notes
-    manual_answer: str | None = None  # a phrase the captured free-text answer must contain
-    learner: str = ""
-    flags: list[str] = field(default_factory=list)
-    slow: bool = False
-
-
-def _cell(nb, cell_id):
-    return next(c for c in nb.cells if c.get("id") == cell_id)
-
-
-def _answer(nb, cell_id, code, check_call=True):
-    cell = _cell(nb, cell_id)
-    call = [line for line in cell.source.splitlines() if line.startswith("check(")]
-    cell.source = code + ("\n" + "\n".join(call) if check_call else "")
-
-
-def _insert_after(nb, cell_id, code, new_id):
-    from nbformat.v4 import new_code_cell
-
-    index = next(i for i, c in enumerate(nb.cells) if c.get("id") == cell_id)
-    cell = new_code_cell(code)
-    cell.id = new_id
-    nb.cells.insert(index + 1, cell)
-
-
 def _right(nb, why="Compute is disposable; data outlives it in volumes and buckets."):
     _answer(nb, A40, "a40_count = 100 * 4")
     _answer(nb, STORAGE, RIGHT_STORAGE)
@@ -68,9 +57,7 @@ def _right(nb, why="Compute is disposable; data outlives it in volumes and bucke
 
 
 def _stamp(nb, learner, version, lab="00"):
-    nb.metadata["visualizing_compute_submission"] = {
-        "learner": learner, "lab": lab, "lab_version": version, "backend": "sandbox",
-        "submitted_at": "2026-01-01T00:00:00+00:00"}
+    _stamp_lab(nb, learner, version, lab)
 
 
 def build(learner_nb, folder: Path, version: str, secrets: list[str]) -> dict[str, Expect]:
@@ -104,28 +91,27 @@ def build(learner_nb, folder: Path, version: str, secrets: list[str]) -> dict[st
 
     nb = case("infinite-loop", Expect(5, limit="time limit per cell"))
     _right(nb)
-    _insert_after(nb, A40, "while True:\n    pass", "hostile1")
+    _insert_after(nb, A40, LOOP, "hostile1")
 
     nb = case("loop-ignores-interrupt", Expect(2, limit="time limit per notebook", slow=False))
     _right(nb)
-    _insert_after(nb, A40, "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)",
-                  "hostile1")
+    _insert_after(nb, A40, LOOP_IGNORES_INTERRUPT, "hostile1")
 
     nb = case("memory-bomb", Expect(5, limit="memory limit"))
     _right(nb)
-    _insert_after(nb, A40, "hog = []\nwhile True:\n    hog.append(bytearray(50 * 1024 * 1024))", "hostile1")
+    _insert_after(nb, A40, MEMORY_BOMB, "hostile1")
 
     nb = case("sys-exit", Expect(5))
     _right(nb)
-    _insert_after(nb, A40, "import sys\nsys.exit('bye')", "hostile1")
+    _insert_after(nb, A40, SYS_EXIT, "hostile1")
 
     nb = case("os-exit", Expect(2, problem="the kernel died"))
     _right(nb)
-    _insert_after(nb, A40, "import os\nos._exit(0)", "hostile1")
+    _insert_after(nb, A40, OS_EXIT, "hostile1")
 
     nb = case("kill-kernel", Expect(5, problem="the kernel died"))
     _right(nb)
-    _insert_after(nb, STORAGE, "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "hostile1")
+    _insert_after(nb, STORAGE, KILL_KERNEL, "hostile1")
 
     nb = case("deleted-cells", Expect(2, note="was deleted"))
     _right(nb)
@@ -146,56 +132,28 @@ def build(learner_nb, folder: Path, version: str, secrets: list[str]) -> dict[st
     nb = case("redefined-check", Expect(0))
     _answer(nb, A40, "a40_count = 1")
     _answer(nb, STORAGE, "storage_for = {'cluster logs': 'nowhere'}")
-    _insert_after(nb, SETUP, "def check(*args, **kwargs):\n    print('passed: 5 of 5 points')\n    return 'passed'",
-                  "hostile1")
+    _insert_after(nb, SETUP, REDEFINED_CHECK, "hostile1")
 
     nb = case("monkeypatch", Expect(0))
     _answer(nb, A40, "a40_count = 1")
     _answer(nb, STORAGE, "storage_for = {}")
-    _insert_after(nb, SETUP, (
-        "import lab_helpers.checks.core as core\n"
-        "import lab_helpers.checks as checks\n"
-        "always = lambda spec, answer, context=None: core.CheckResult(spec.name, spec.points, spec.points, 'passed')\n"
-        "core.evaluate = always\n"
-        "for spec in list(core.REGISTRY.values()):\n"
-        "    core.REGISTRY[spec.name] = core.CheckSpec(spec.name, spec.points, spec.question, lambda a, c: core.Verdict.ok())\n"
-        "import lab_helpers.grading.hidden as hidden\n"
-        "hidden.judge_hidden = lambda *a, **k: None"), "hostile1")
+    _insert_after(nb, SETUP, MONKEYPATCH, "hostile1")
 
     nb = case("fake-pass-lines", Expect(0))
-    _insert_after(nb, A40, "for name in ('00.a40-count', '00.storage-for'):\n    print(f'{name}: passed (2/2 points)')\n"
-                           "print('All checks passed. Score: 7/7')", "hostile1")
+    _insert_after(nb, A40, fake_pass_lines(["00.a40-count", "00.storage-for"]), "hostile1")
 
-    probe = (
-        "import glob, os\n"
-        f"secrets = {secrets!r}\n"
-        "seen = []\n"
-        "for path in secrets:\n"
-        "    for target in [path] + glob.glob(os.path.join(path, '**', '*'), recursive=True):\n"
-        "        try:\n"
-        "            with open(target) as fh:\n"
-        "                seen.append(target + ':' + fh.read(40))\n"
-        "        except OSError:\n"
-        "            pass\n"
-        "seen += [p for p in glob.glob('/**/hidden.py', recursive=False)]\n"
-        "why_separate = 'LEAKED ' + ' | '.join(seen) if seen else 'nothing readable'")
+    probe = read_secrets(secrets, "why_separate", "'nothing readable'")
     nb = case("read-hidden", Expect(5, manual_answer="nothing readable"))
     _right(nb)
     _answer(nb, WHY, probe)
 
     nb = case("huge-output", Expect(5, limit="output limit"))
     _right(nb)
-    _insert_after(nb, A40, "print('x' * 5_000_000)\nfor i in range(20000):\n    print(i)", "hostile1")
+    _insert_after(nb, A40, HUGE_OUTPUT, "hostile1")
 
     nb = case("network-call", Expect(5, manual_answer="Network is unreachable"))
     _right(nb)
-    _answer(nb, WHY, (
-        "import socket\n"
-        "try:\n"
-        "    socket.create_connection(('10.255.255.1', 80), timeout=3)\n"
-        "    why_separate = 'network: connected'\n"
-        "except OSError as exc:\n"
-        "    why_separate = f'network: {exc}'"))
+    _answer(nb, WHY, network_call("why_separate", "f'network: {exc}'"))
 
     folder.mkdir(parents=True, exist_ok=True)
     expectations = {}

@@ -1,0 +1,62 @@
+"""Lab 04's grading corpus: the scores each submission must get, with lab 04's own state checks.
+
+Auto-graded maximum: 12 points. Public: 04.log-tail 2, 04.where-it-belongs 5, 04.cleanup-order 1.
+Hidden: 04.log-tail:hidden 1 (the tail of the log the grader rebuilds). On the cloud:
+04.cleanup-order:attached 1 (the volume attached to the lab's server, probed after the attach
+cell), 04.cleanup-order:cleanup 2 (nothing left after the cleanup cell). 04.why (3) is graded by
+hand. State points count only when 04.cleanup-order was answered.
+"""
+
+from __future__ import annotations
+
+from corpus.hostile import LabCorpus, builder, fill
+
+SETUP, TAIL, WHERE, WHY, ORDER = "a8dc1a69", "7b061962", "a2b356cc", "bd5d7eb6", "f0a93c52"
+FULL = 12
+RANGED = 'conn.object_store.download_object(log_name, container=logs, range="bytes=-200").decode()'
+PLACEMENT = ('placement = {"VM boot disk": "block", "model weights": "block", "cluster logs": "object",\n'
+             '             "video uploads": "object", "terraform state": "object"}')
+
+
+def right(nb) -> None:
+    fill(nb, TAIL, "tail = None", f"tail = {RANGED}")
+    fill(nb, WHERE, "placement = None", PLACEMENT)
+    fill(nb, WHY, "why = None", 'why = "Block for what a file system rewrites in place; objects for blobs written whole."')
+    fill(nb, ORDER, "order = None",
+         'order = ["floating ip", "volume attachment", "server", "volume", "object", "container"]')
+
+
+def partly_wrong(nb) -> None:
+    """The whole object as the tail (0), three of five placed (3), the order right (1+1+2): 7."""
+    fill(nb, TAIL, "tail = None", "tail = conn.object_store.download_object(log_name, container=logs).decode()")
+    fill(nb, WHERE, "placement = None", PLACEMENT.replace('"VM boot disk": "block"', '"VM boot disk": "object"')
+         .replace('"cluster logs": "object"', '"cluster logs": "block"'))
+    fill(nb, WHY, "why = None", 'why = "Because."')
+    fill(nb, ORDER, "order = None",
+         'order = ["floating ip", "volume attachment", "server", "volume", "object", "container"]')
+
+
+def wrong(nb) -> None:
+    """Wrong answers, and the order left undone (so no state point is earned): 0."""
+    fill(nb, TAIL, "tail = None", 'tail = "x" * 200')
+    fill(nb, WHERE, "placement = None", 'placement = {"VM boot disk": "object"}')
+
+
+SPEC = LabCorpus(
+    lab="04", checks=["04.log-tail", "04.where-it-belongs", "04.cleanup-order"],
+    right=right, partly_wrong=partly_wrong, wrong=wrong, first=TAIL, late=WHERE,
+    slot=(TAIL, "tail", RANGED), deleted=(SETUP, ORDER),
+    scores={
+        "correct": FULL, "partly-wrong": 7, "untouched": 0, "infinite-loop": FULL,
+        "loop-ignores-interrupt": 3,  # the tail (2 + hidden 1), captured before the loop
+        "memory-bomb": FULL, "sys-exit": FULL,
+        "os-exit": 3,  # the kernel ends after the tail
+        "kill-kernel": 8,  # killed after the placement: the order and its state checks are not done
+        "deleted-cells": FULL - 4,  # the order's cell deleted: restored as released, not done
+        "duplicated-reordered": FULL, "redefined-check": 0, "monkeypatch": 0, "fake-pass-lines": 0,
+        "read-hidden": FULL, "huge-output": FULL, "network-call": FULL,
+    },
+)
+
+
+build = builder(SPEC)
