@@ -33,7 +33,7 @@ def _limits(args):
     from ..grading.isolation import Limits
 
     return Limits(cell_s=args.cell_timeout, notebook_s=args.notebook_timeout, memory_mb=args.memory_mb,
-                  output_kb=args.output_kb)
+                  output_kb=args.output_kb, probe_s=args.probe_timeout)
 
 
 def _grade(args) -> int:
@@ -105,6 +105,8 @@ def register(commands) -> None:
     p.add_argument("--notebook-timeout", type=float, default=d.notebook_s, help=f"seconds per notebook (default {d.notebook_s:g})")
     p.add_argument("--memory-mb", type=int, default=d.memory_mb, help=f"kernel memory limit (default {d.memory_mb})")
     p.add_argument("--output-kb", type=int, default=d.output_kb, help=f"output kept per notebook (default {d.output_kb})")
+    p.add_argument("--probe-timeout", type=float, default=d.probe_s, metavar="SECONDS",
+                   help=f"seconds one cloud-state probe may take (default {d.probe_s:g})")
     p.add_argument("--allow-network", action="store_true", help="grade without isolation where namespaces cannot be made")
     p.add_argument("--regrade", metavar="SUBMISSION", help="grade one submission again; its row is replaced")
     p.add_argument("--only-check", metavar="NAME", help="judge one check again from the captured answers")
