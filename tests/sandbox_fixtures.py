@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from contextlib import contextmanager
 
 BOOT_S = "0.2"
 
@@ -69,3 +70,18 @@ def openstack_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProces
     """Run the real `openstack` CLI (the one installed beside this Python)."""
     exe = Path(sys.executable).with_name("openstack")
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@contextmanager
+def fresh_sandbox(state: Path, *, learner: str, boot_s: str = "0.3"):
+    """LAB_STATE_DIR, boot time and learner set for a module's sandbox; stopped and put back after."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_STATE_DIR", str(state))
+        mp.setenv("LAB_SANDBOX_BOOT_S", boot_s)
+        mp.setenv("LAB_LEARNER", learner)
+        try:
+            yield
+        finally:
+            from lab_helpers.sandbox.service import stop
+
+            stop()

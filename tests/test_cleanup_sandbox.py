@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+from sandbox_fixtures import fresh_sandbox
 
 from conftest import lab_command
 from lab_helpers.resources.cleanup import cleanup
@@ -24,19 +25,10 @@ BOOT_S = "1.5"  # long enough to catch a server in BUILD, short enough for the t
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     state = tmp_path_factory.mktemp("cleanup-state")
-    old = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_SANDBOX_BOOT_S", "LAB_LEARNER")}
-    os.environ.update(LAB_STATE_DIR=str(state), LAB_SANDBOX_BOOT_S=BOOT_S, LAB_LEARNER="alice")
-    from lab_helpers.cloud import connect_cloud
+    with fresh_sandbox(state, learner="alice", boot_s=BOOT_S):
+        from lab_helpers.cloud import connect_cloud
 
-    yield connect_cloud("sandbox")
-    from lab_helpers.sandbox.service import stop
-
-    stop()
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        yield connect_cloud("sandbox")
 
 
 def _make_server(conn, marks: Marks, what: str, flavor: str = "m3.tiny", wait: bool = True):

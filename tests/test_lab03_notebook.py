@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from sandbox_fixtures import fresh_sandbox
 
 from conftest import lab_command
 from lab_helpers.catalog import all_labs
@@ -22,19 +23,10 @@ LEARNER = "nb-tester"
 def sandbox_env(tmp_path_factory):
     """A sandbox of our own (fast boots) and a learner id of our own; stopped at the end."""
     state = tmp_path_factory.mktemp("nb-state")
-    old = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_SANDBOX_BOOT_S", "LAB_LEARNER")}
-    os.environ.update(LAB_STATE_DIR=str(state), LAB_SANDBOX_BOOT_S="0.3", LAB_LEARNER=LEARNER)
-    from lab_helpers.cloud import connect_cloud
+    with fresh_sandbox(state, learner=LEARNER, boot_s="0.3"):
+        from lab_helpers.cloud import connect_cloud
 
-    yield connect_cloud("sandbox")
-    from lab_helpers.sandbox.service import stop
-
-    stop()
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        yield connect_cloud("sandbox")
 
 
 def lab(number: str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from sandbox_fixtures import fresh_sandbox
 
 import lab_helpers
 from lab_helpers.errors import ResourceStateError
@@ -13,17 +14,8 @@ from lab_helpers.errors import ResourceStateError
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
     state = tmp_path_factory.mktemp("resources-state")
-    old = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_SANDBOX_BOOT_S", "LAB_LEARNER")}
-    os.environ.update(LAB_STATE_DIR=str(state), LAB_SANDBOX_BOOT_S="0.3", LAB_LEARNER="dana")
-    yield lab_helpers.setup("sandbox", lab="04")
-    from lab_helpers.sandbox.service import stop
-
-    stop()
-    for key, value in old.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+    with fresh_sandbox(state, learner="dana", boot_s="0.3"):
+        yield lab_helpers.setup("sandbox", lab="04")
 
 
 def test_plan_says_cost_and_refuses_what_the_quota_cannot_hold(course):

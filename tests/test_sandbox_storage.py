@@ -126,3 +126,14 @@ def test_head_on_an_object_reports_its_size(conn):
     conn.object_store.create_container(name="sizes")
     conn.object_store.upload_object(container="sizes", name="blob", data=b"x" * 1234)
     assert int(conn.object_store.get_object_metadata("blob", container="sizes").content_length) == 1234
+
+
+def test_volume_metadata_is_validated_like_nova(conn):
+    """Cinder and Nova share one rule: string keys and values of at most 255 characters."""
+    volume = conn.block_storage.create_volume(name="meta-check", size=1)
+    conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
+    with pytest.raises(openstack.exceptions.BadRequestException, match="at most 255 characters"):
+        conn.block_storage.set_volume_metadata(volume, **{"k": "x" * 300})
+    conn.block_storage.set_volume_metadata(volume, lab="04")
+    assert conn.block_storage.get_volume(volume.id).metadata["lab"] == "04"
+    conn.block_storage.delete_volume(volume)

@@ -8,18 +8,18 @@ security groups (one in use by a server cannot be deleted), keypairs.
 
 from __future__ import annotations
 
-import html
 import time
 from dataclasses import dataclass, field
 
 from ..errors import ServiceError
 from .inventory import Found, find
+from ..textreport import TextReport
 
 WAIT_S = 120.0
 
 
-@dataclass
-class CleanupReport:
+@dataclass(repr=False)
+class CleanupReport(TextReport):
     removed: list[Found] = field(default_factory=list)
     failed: list[tuple[Found, str]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -52,13 +52,6 @@ class CleanupReport:
             out.append("Run `lab cleanup` again in a minute; if a resource stays, delete it in Horizon or ask the cloud's help desk.")
         return out
 
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(str(self)) + "</pre>"
 
 
 def _wait_gone(get, ident: str, timeout_s: float = WAIT_S) -> None:

@@ -143,3 +143,15 @@ def paginate(ctx: Ctx, items: list[dict[str, Any]], key: str = "id") -> list[dic
         except ValueError:
             raise ctx.bad(f"limit must be an integer, got {limit!r}") from None
     return items
+
+
+def check_metadata(ctx: Ctx, meta: Any) -> dict[str, str]:
+    """Metadata as Nova and Cinder accept it: string keys and values of at most 255 characters."""
+    if not isinstance(meta, dict):
+        raise ctx.bad("Invalid input for field/attribute metadata. Value: not a mapping.")
+    for k, v in meta.items():
+        if not isinstance(v, str) or not 0 < len(k) <= 255 or len(v) > 255:
+            raise ctx.bad(f"Invalid input for field/attribute metadata. Value: {k}={v!r}. Keys and values are strings of at most 255 characters.")
+    if len(meta) > 128:
+        raise ctx.bad("Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403)
+    return meta

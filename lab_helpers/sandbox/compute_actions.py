@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import catalog_data, network, placement
-from .api import Ctx, reply
+from .api import Ctx, check_metadata, reply
 from .compute import get_server, routes
 from .metering import add_event, since, status_at
 from .store import now
@@ -114,22 +114,13 @@ def server_ips(ctx: Ctx, sid: str) -> Any:
 
 
 # -- metadata --------------------------------------------------------------------------------
-def _check_meta(ctx: Ctx, meta: Any) -> dict[str, str]:
-    if not isinstance(meta, dict):
-        raise ctx.bad("Invalid input for field/attribute metadata. Value: not a mapping.")
-    for k, v in meta.items():
-        if not isinstance(v, str) or not 0 < len(k) <= 255 or len(v) > 255:
-            raise ctx.bad(f"Invalid input for field/attribute metadata. Value: {k}={v!r}. Keys and values are strings of at most 255 characters.")
-    if len(meta) > 128:
-        raise ctx.bad("Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403)
-    return meta
 
 
 @routes("/servers/<sid>/metadata", "GET", "PUT", "POST")
 def server_metadata(ctx: Ctx, sid: str) -> Any:
     if ctx.request.method == "GET":
         return reply({"metadata": get_server(ctx, sid)["metadata"]})
-    meta = _check_meta(ctx, ctx.body().get("metadata"))
+    meta = check_metadata(ctx, ctx.body().get("metadata"))
     with ctx.store.tx():
         s = get_server(ctx, sid)
         s["metadata"] = meta if ctx.request.method == "PUT" else {**s["metadata"], **meta}
@@ -142,7 +133,7 @@ def server_metadata_item(ctx: Ctx, sid: str, key: str) -> Any:
     with ctx.store.tx():
         s = get_server(ctx, sid)
         if ctx.request.method == "PUT":
-            meta = _check_meta(ctx, ctx.body().get("meta"))
+            meta = check_metadata(ctx, ctx.body().get("meta"))
             if list(meta) != [key]:
                 raise ctx.bad("Request body and URI mismatch")
             s["metadata"][key] = meta[key]

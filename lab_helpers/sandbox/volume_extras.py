@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from . import catalog_data
-from .api import Ctx, paginate, reply
+from .api import Ctx, check_metadata, paginate, reply
 from .metering import add_event, status_at
 from .store import iso, now
 from .volume import DEFAULT_TYPE, _check_quota, _project, _used, get_volume, routes
@@ -17,9 +17,7 @@ def volume_metadata(ctx: Ctx, pid: str, vid: str) -> Any:
     _project(ctx, pid)
     if ctx.request.method == "GET":
         return reply({"metadata": get_volume(ctx, vid)["metadata"]})
-    meta = ctx.body().get("metadata")
-    if not isinstance(meta, dict) or not all(isinstance(v, str) and 0 < len(k) <= 255 and len(v) <= 255 for k, v in meta.items()):
-        raise ctx.bad("Invalid input for field/attribute metadata. Keys and values are strings of at most 255 characters.")
+    meta = check_metadata(ctx, ctx.body().get("metadata"))
     with ctx.store.tx():
         vol = get_volume(ctx, vid)
         vol["metadata"] = meta if ctx.request.method == "PUT" else {**vol["metadata"], **meta}

@@ -8,7 +8,6 @@ live: the volume is a device inside the lab's VM: the probe's source goes over s
 
 from __future__ import annotations
 
-import html
 import json
 import shlex
 import subprocess
@@ -16,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MissingPiece, ResourceStateError, ServiceError
+from ..textreport import TextReport
 
 
-@dataclass
-class BlockIO:
+@dataclass(repr=False)
+class BlockIO(TextReport):
     where: str  # what was measured, in words
     cache: str  # how the page cache was bypassed
     size_mib: int
@@ -40,13 +40,6 @@ class BlockIO:
                        f"{r['p50_us']:>8.1f} {r['p99_us']:>9.1f}")
         return out
 
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(str(self)) + "</pre>"
 
     def summary(self) -> dict:
         """JSON-ready numbers (for checks): IOPS and MiB/s per pattern and block size."""

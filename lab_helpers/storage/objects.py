@@ -6,18 +6,18 @@ the sandbox's object store. Small objects show the fixed cost of a request; larg
 
 from __future__ import annotations
 
-import html
 import os
 import statistics
 import time
 from dataclasses import dataclass, field
+from ..textreport import TextReport
 
 KiB, MiB = 1024, 1024 * 1024
 DEFAULT_SIZES = (1 * KiB, 16 * KiB, 256 * KiB, 1 * MiB, 8 * MiB)
 
 
-@dataclass
-class ObjectLatency:
+@dataclass(repr=False)
+class ObjectLatency(TextReport):
     container: str
     rows: list[dict] = field(default_factory=list)  # size_bytes, op, seconds (list), median_ms
 
@@ -27,18 +27,13 @@ class ObjectLatency:
                 return r["median_ms"]
         raise KeyError(f"{op} {size_bytes}")
 
-    def __str__(self) -> str:
+    def lines(self) -> list[str]:
         lines = [f"container {self.container}: median of {len(self.rows[0]['seconds']) if self.rows else 0} requests",
                  f"{'size':>8} {'op':>4} {'median ms':>10} {'MiB/s':>8}"]
         for r in self.rows:
             size = f"{r['size_bytes'] // KiB} KiB" if r["size_bytes"] < MiB else f"{r['size_bytes'] // MiB} MiB"
             lines.append(f"{size:>8} {r['op']:>4} {r['median_ms']:>10.2f} {r['size_bytes'] / MiB / (r['median_ms'] / 1e3):>8.1f}")
-        return "\n".join(lines)
-
-    __repr__ = __str__
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + html.escape(str(self)) + "</pre>"
+        return lines
 
     def summary(self) -> dict:
         return {f"{r['op']} {r['size_bytes']}": round(r["median_ms"], 3) for r in self.rows}
