@@ -20,3 +20,14 @@ def test_node_figure_draws_four_gpus_and_their_links():
     hovers = " ".join(t.hovertext[0] for t in fig.data)
     assert "696 GB/s" in hovers and "37.4 TFLOP/s" in hovers and "close to cores 48-63" in hovers
     assert any("no NVLink" in a.text for a in fig.layout.annotations)
+
+
+def test_wall_time_figure_shows_both_effects_it_claims():
+    from lab_helpers.cluster.figures import wall_time_figure
+
+    fig = wall_time_figure()
+    waits = {t.name: list(t.y) for t in fig.data}
+    one, whole = waits["1 node"], waits["16 nodes (the whole partition)"]
+    assert one[-1] > 2 * one[0], "asking for far more time than the job needs should wait longer"
+    assert min(whole) > 5 * max(one), "asking for the whole partition should wait far longer"
+    assert list(fig.data[0].x) == [0.5, 1, 4, 12, 24]

@@ -88,3 +88,51 @@ def machine_figure(columns: int = 25):
         xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor="x"), height=560, plot_bgcolor="white",
     )
     return fig
+
+
+def mean_waits(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_nodes: int = 16,
+               seeds=(1, 2, 3, 4, 5), arrivals=tuple(range(1, 23, 2)), needs_hours: float = 1.0) -> list[list[float]]:
+    """Mean wait (hours) of one more job per (nodes, requested wall time), ``waits[i][j]`` for sizes[i], walltimes[j].
+
+    The job needs ``needs_hours`` of work whatever it asks for, and arrives at each hour in
+    ``arrivals`` in each of the job streams ``random_jobs(seed=s)``: one arrival time in one
+    stream is luck, the mean over many is the pattern.
+    """
+    from .queue import SimJob, random_jobs, wait_of
+
+    streams = [random_jobs(count=40, total_nodes=total_nodes, seed=s) for s in seeds]
+    waits = []
+    for nodes in sizes:
+        row = []
+        for walltime in walltimes:
+            probe = [wait_of(SimJob("you", float(t), nodes, walltime, runtime=min(walltime, needs_hours)), jobs, total_nodes)
+                     for jobs in streams for t in arrivals]
+            row.append(sum(probe) / len(probe))
+        waits.append(row)
+    return waits
+
+
+def wall_time_figure(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_nodes: int = 16,
+                     seeds=(1, 2, 3, 4, 5), arrivals=tuple(range(1, 23, 2)), needs_hours: float = 1.0):
+    """Mean wait against requested wall time, one line per node count: wider and longer asks wait longer."""
+    import plotly.graph_objects as go
+
+    waits = mean_waits(sizes, walltimes, total_nodes=total_nodes, seeds=seeds, arrivals=arrivals, needs_hours=needs_hours)
+    palette = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"]
+    fig = go.Figure()
+    for i, (nodes, row) in enumerate(zip(sizes, waits)):
+        label = f"{nodes} node{'s' if nodes > 1 else ''}" + (" (the whole partition)" if nodes == total_nodes else "")
+        fig.add_trace(go.Scatter(
+            x=list(walltimes), y=row, mode="lines+markers", name=label, line=dict(color=palette[i % len(palette)], width=2),
+            hovertemplate=f"{label}, %{{x:g}} h asked: waits %{{y:.1f}} h on average<extra></extra>",
+        ))
+    runs = len(seeds) * len(arrivals)
+    fig.update_layout(
+        title=f"How long a {needs_hours:g}-hour job waits on a busy {total_nodes}-node partition<br><sup>mean of {runs} "
+              f"arrivals ({len(arrivals)} times of day in {len(seeds)} job streams), by what the job asks for</sup>",
+        xaxis=dict(title=f"requested wall time (hours; the job needs {needs_hours:g})", type="log",
+                   tickvals=list(walltimes), ticktext=[f"{w:g}" for w in walltimes]),
+        yaxis=dict(title="mean wait (hours)", rangemode="tozero"),
+        height=440, legend=dict(title="nodes asked for"), margin=dict(t=80),
+    )
+    return fig
