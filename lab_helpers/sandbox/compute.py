@@ -12,8 +12,8 @@ import secrets
 import uuid
 from typing import Any
 
-from . import catalog_data, network, placement
-from .api import Ctx, Routes, paginate, reply, tag_match
+from . import catalog_data, network, placement, validate
+from .api import Ctx, Routes, check_metadata, paginate, reply, tag_match
 from .metering import add_event, since, status_at
 from .store import iso, now
 
@@ -68,7 +68,7 @@ def view(ctx: Ctx, s: dict[str, Any], t: float) -> dict[str, Any]:
         "OS-EXT-STS:power_state": POWER_STATE.get(status, 0),
         "os-extended-volumes:volumes_attached": [{"id": v, "delete_on_termination": False} for v in s["volumes"]],
         "locked": False, "description": s.get("description"), "tags": s["tags"], "trusted_image_certificates": None,
-        "server_groups": [], "locked_reason": None, "pinned_availability_zone": None,
+        "server_groups": s.get("server_groups", []), "locked_reason": None, "pinned_availability_zone": None,
     }
     if status == "ERROR" and s.get("fault"):
         body["fault"] = s["fault"]
@@ -119,12 +119,39 @@ def _resolve_networks(ctx: Ctx, req: Any) -> list[tuple[str, str | None]]:
     return nics
 
 
+def _checked_create(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str | None, dict[str, str], list[str], list[dict[str, str]]]:
+    """Every field of a server create checked by type and length before anything is stored."""
+    name = validate.name(ctx, req.get("name"))
+    for key in ("flavorRef", "imageRef"):
+        ref = req.get(key)
+        if ref is not None and (isinstance(ref, bool) or not isinstance(ref, (str, int)) or len(str(ref)) > 255):
+            raise validate.invalid(ctx, key, ref, f"{validate.show(ref)} is not a string of at most 255 characters")
+    key_name = validate.string(ctx, req.get("key_name"), "key_name", max_len=255, min_len=1, allow_none=True)
+    validate.string(ctx, req.get("description"), "description", max_len=255, allow_none=True)
+    validate.string(ctx, req.get("user_data"), "user_data", max_len=65535, allow_none=True)
+    validate.string(ctx, req.get("availability_zone"), "availability_zone", max_len=255, allow_none=True)
+    meta = check_metadata(ctx, req.get("metadata") or {})
+    tags = validate.str_list(ctx, req.get("tags") or [], "tags", max_len=60, max_items=50, min_len=1)
+    if any("," in t or "/" in t for t in tags):
+        raise validate.invalid(ctx, "tags", tags, "a tag may not contain ',' or '/'")
+    asked = req.get("security_groups") or [{"name": "default"}]
+    if not isinstance(asked, list) or not all(isinstance(g, dict) and isinstance(g.get("name"), str) and 0 < len(g["name"]) <= 255 for g in asked):
+        raise validate.invalid(ctx, "security_groups", asked, "expected a list of {'name': <string>}")
+    nets = req.get("networks")
+    if isinstance(nets, list):
+        for nic in nets:
+            if not isinstance(nic, dict) or not all(isinstance(nic.get(k), str) for k in ("uuid", "port", "fixed_ip", "tag") if nic.get(k) is not None):
+                raise validate.invalid(ctx, "networks", nets, "each network is an object of string fields")
+    elif nets not in (None, "auto", "none"):
+        raise validate.invalid(ctx, "networks", nets, f"{validate.show(nets)} is not one of ['auto', 'none'] or a list")
+    return name, key_name, meta, list(dict.fromkeys(tags)), asked
+
+
 @routes("/servers", "POST")
 def create_server(ctx: Ctx) -> Any:
     req = ctx.body("server")
-    name = req.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 255:
-        raise ctx.bad("Invalid input for field/attribute name. Value: %r. '%s' is not a valid server name" % (name, name))
+    name, key_name, meta, tags, asked_groups = _checked_create(ctx, req)
+    group = compute_more.group_hint(ctx, ctx.body())
     flavor = catalog_data.flavor(str(req.get("flavorRef", "")).rsplit("/", 1)[-1])
     if not flavor:
         raise ctx.bad(f"Flavor {req.get('flavorRef')} could not be found.", 400)
@@ -133,28 +160,25 @@ def create_server(ctx: Ctx) -> Any:
         raise ctx.bad(f"Image {image_id} could not be found.", 400)
     if not image_id and not req.get("block_device_mapping_v2"):
         raise ctx.bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
-    key_name = req.get("key_name")
     if key_name and not ctx.store.get("keypair", f"{ctx.user}:{key_name}"):
         raise ctx.bad("Invalid key_name provided.")
-    meta = req.get("metadata") or {}
-    if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
-        raise ctx.bad("Invalid input for field/attribute metadata. Value: must be a mapping of strings.")
     with ctx.store.tx():
-        groups = [network.find_security_group(ctx.store, ctx.project, g.get("name", "")) for g in req.get("security_groups") or [{"name": "default"}]]
-        for g, asked in zip(groups, req.get("security_groups") or [{"name": "default"}]):
+        groups = [network.find_security_group(ctx.store, ctx.project, g["name"]) for g in asked_groups]
+        for g, asked in zip(groups, asked_groups):
             if not g:
                 raise ctx.bad(f"Security group {asked.get('name')} not found for project {ctx.project}.", 400)
         nics = _resolve_networks(ctx, req.get("networks"))
         _quota_check(ctx, flavor)
         t = now()
         sid = str(uuid.uuid4())
-        host = placement.pick_host(ctx.store, flavor)
+        group = compute_more.group_hint(ctx, ctx.body())  # again inside the transaction: room may have gone
+        host = compute_more.pick_host_in_group(ctx, flavor, group) if group else placement.pick_host(ctx.store, flavor)
         server = {
             "id": sid, "name": name, "project_id": ctx.project, "user_id": ctx.user, "created": t, "updated": t,
             "flavor": {"id": flavor.id, "original_name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram_mb, "disk": flavor.disk_gb,
                        "ephemeral": 0, "swap": 0, "extra_specs": flavor.extra_specs, "gpu_fraction": flavor.gpu_fraction},
             "su_per_hour": flavor.su_per_hour, "image_id": image_id, "key_name": key_name, "metadata": meta,
-            "tags": list(req.get("tags") or []), "host": host.name if host else None, "description": req.get("description"),
+            "tags": tags, "host": host.name if host else None, "description": req.get("description"),
             "security_groups": [g["name"] for g in groups], "volumes": [], "events": [],
             "instance_name": "instance-%08x" % (ctx.store.count("server") + ctx.store.count("usage") + 1),
             "reservation_id": "r-" + secrets.token_hex(4), "user_data": req.get("user_data"),
@@ -166,11 +190,14 @@ def create_server(ctx: Ctx) -> Any:
         else:
             add_event(server, "BUILD", t, min(1.0, ctx.boot_s), "ERROR")
             server["fault"] = {"code": 500, "created": iso(t), "message": placement.no_valid_host(flavor)}
+        if group:
+            compute_more.join_group(ctx, group, server)
+        headers = compute_more.record(ctx, server, "create", ctx.boot_s, "Success" if host else "Error")
         ctx.store.put("server", sid, server)
     body = {"id": sid, "links": [{"rel": "self", "href": f"{ctx.base}/compute/v2.1/servers/{sid}"}],
             "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": g["name"]} for g in groups],
             "adminPass": secrets.token_urlsafe(9)}
-    return reply({"server": body}, 202)
+    return reply({"server": body}, 202, headers)
 
 
 def _name_matches(pattern: str, name: str) -> bool:
@@ -182,11 +209,12 @@ def _name_matches(pattern: str, name: str) -> bool:
 
 
 def _filtered(ctx: Ctx) -> list[dict[str, Any]]:
+    validate.limit(ctx)
     t = now()
     args = {k: ctx.request.args.getlist(k) for k in ctx.request.args}
     out = []
     for s in sorted(ctx.store.find("server", project_id=ctx.project), key=lambda s: s["created"], reverse=True):
-        if "name" in args and not _name_matches(args["name"][0], s["name"]):
+        if "name" in args and not _name_matches(args["name"][0], str(s["name"])):
             continue
         if "status" in args and status_at(s, t) not in {v.upper() for v in args["status"]}:
             continue
@@ -231,6 +259,10 @@ def show_server(ctx: Ctx, sid: str) -> Any:
 @routes("/servers/<sid>", "PUT")
 def update_server(ctx: Ctx, sid: str) -> Any:
     req = ctx.body("server")
+    if "name" in req:
+        validate.name(ctx, req["name"])
+    if "description" in req:
+        validate.string(ctx, req["description"], "description", max_len=255, allow_none=True)
     with ctx.store.tx():
         s = get_server(ctx, sid)
         for key in ("name", "description"):
@@ -252,10 +284,13 @@ def delete_server(ctx: Ctx, sid: str) -> Any:
         for vid in s["volumes"]:
             volume.mark_detached(ctx.store, vid, sid)
         t = now()
-        ctx.store.put("usage", sid, {"id": sid, "name": s["name"], "flavor": s["flavor"]["original_name"],
-                                     "su_per_hour": s["su_per_hour"], "su": round(su_used(s, t), 6), "deleted": t})
+        ctx.store.put("usage", sid, {"id": sid, "name": s["name"], "flavor": s["flavor"]["original_name"], "flavor_detail": s["flavor"], "su_per_hour": s["su_per_hour"],
+                                     "su": round(su_used(s, t), 6), "deleted": t, "created": s["created"],
+                                     "project_id": s["project_id"], "events": s["events"]})
+        compute_more.leave_groups(ctx, s)
+        headers = compute_more.record(ctx, s, "delete")
         ctx.store.delete("server", sid)
-    return reply(None, 204)
+    return reply(None, 204, headers)
 
 
-from . import compute_actions, compute_extras  # noqa: E402,F401  (register their routes)
+from . import compute_actions, compute_extras, compute_more  # noqa: E402,F401  (register their routes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import catalog_data, network, placement
+from . import catalog_data, compute_more, network, placement, validate
 from .api import Ctx, check_metadata, reply
 from .compute import get_server, routes
 from .metering import add_event, since, status_at
@@ -58,6 +58,8 @@ def server_action(ctx: Ctx, sid: str) -> Any:
     if not isinstance(body, dict) or len(body) != 1:
         raise ctx.bad("Invalid action: exactly one action is expected in the body.")
     (action, arg), = body.items()
+    if arg is not None and not isinstance(arg, dict) and action not in ("os-stop", "os-start", "suspend", "resume", "shelve", "unshelve"):
+        raise validate.invalid(ctx, action, arg, f"{validate.show(arg)} is not of type 'object'")
     t = now()
     if action == "os-getConsoleOutput":
         s = get_server(ctx, sid)
@@ -69,6 +71,7 @@ def server_action(ctx: Ctx, sid: str) -> Any:
             except (TypeError, ValueError):
                 raise ctx.bad(f"Invalid input for field/attribute length. Value: {length}.") from None
         return reply({"output": "\n".join(lines)})
+    headers: dict[str, str] = {}
     with ctx.store.tx():
         s = get_server(ctx, sid)
         status = status_at(s, t)
@@ -84,14 +87,17 @@ def server_action(ctx: Ctx, sid: str) -> Any:
             if action == "shelve":  # offloaded: it holds no host, so it shows no hostId
                 s["host"] = None
             add_event(s, target, t)
+            headers = compute_more.record(ctx, s, verb)
         elif action == "reboot":
-            kind = str((arg or {}).get("type", "SOFT")).upper()
-            if kind not in ("SOFT", "HARD"):
+            kind = (arg or {}).get("type", "SOFT")
+            if not isinstance(kind, str) or kind.upper() not in ("SOFT", "HARD"):
                 raise ctx.bad(f"Invalid input for field/attribute type. Value: {kind}. 'SOFT' or 'HARD' expected")
             if status not in ("ACTIVE", "SHUTOFF", "REBOOT", "HARD_REBOOT"):
                 raise _conflict(ctx, s, "reboot", status)
-            add_event(s, "REBOOT" if kind == "SOFT" else "HARD_REBOOT", t, max(0.1, ctx.boot_s / 2), "ACTIVE")
+            add_event(s, "REBOOT" if kind.upper() == "SOFT" else "HARD_REBOOT", t, max(0.1, ctx.boot_s / 2), "ACTIVE")
+            headers = compute_more.record(ctx, s, "reboot", max(0.1, ctx.boot_s / 2))
         elif action in ("addSecurityGroup", "removeSecurityGroup"):
+            validate.string(ctx, (arg or {}).get("name"), "name", min_len=1, max_len=255)
             group = network.find_security_group(ctx.store, ctx.project, (arg or {}).get("name", ""))
             if not group:
                 raise ctx.bad(f"Security group {(arg or {}).get('name')} not found for project {ctx.project}.", 404)
@@ -103,7 +109,7 @@ def server_action(ctx: Ctx, sid: str) -> Any:
             raise ctx.bad(f"There is no such action: {action}")
         s["updated"] = t
         ctx.store.put("server", sid, s)
-    return reply(None, 202)
+    return reply(None, 202, headers)
 
 
 @routes("/servers/<sid>/ips", "GET")

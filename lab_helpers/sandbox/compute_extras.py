@@ -8,7 +8,7 @@ import hashlib
 import re
 from typing import Any
 
-from . import catalog_data, placement
+from . import catalog_data, placement, validate
 from .api import Ctx, reply
 from .compute import get_server, routes
 from .metering import status_at
@@ -32,12 +32,29 @@ def flavor_view(ctx: Ctx, f: catalog_data.Flavor, detail: bool = True) -> dict[s
 
 def _flavors(ctx: Ctx) -> list[catalog_data.Flavor]:
     out = list(catalog_data.flavors())
-    args = ctx.request.args
-    if args.get("minRam"):
-        out = [f for f in out if f.ram_mb >= int(args["minRam"])]
-    if args.get("minDisk"):
-        out = [f for f in out if f.disk_gb >= int(args["minDisk"])]
-    return out
+    min_ram, min_disk = _min_filter(ctx, "minRam"), _min_filter(ctx, "minDisk")
+    if min_ram is not None:
+        out = [f for f in out if f.ram_mb >= min_ram]
+    if min_disk is not None:
+        out = [f for f in out if f.disk_gb >= min_disk]
+    limit = validate.limit(ctx)
+    marker = ctx.request.args.get("marker")
+    if marker:
+        ids = [f.id for f in out]
+        if marker not in ids:
+            raise ctx.bad(f"marker [{marker}] not found")
+        out = out[ids.index(marker) + 1:]
+    return out if limit is None else out[:limit]
+
+
+def _min_filter(ctx: Ctx, arg: str) -> int | None:
+    """Nova's minRam/minDisk: a non-negative integer, else 400 "Invalid minRam filter [abc]"."""
+    raw = ctx.request.args.get(arg)
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise ctx.bad(f"Invalid input received: Invalid {arg} filter [{raw[:255]}]")
+    return int(raw)
 
 
 @routes("/flavors", "GET")
@@ -92,7 +109,8 @@ def create_keypair(ctx: Ctx) -> Any:
     name = req.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9 _.@-]{1,255}", name or ""):
         raise ctx.bad(f"Invalid input for field/attribute name. Value: {name}. Keypair name contains unsafe characters")
-    public_key, private_key = req.get("public_key"), None
+    public_key, private_key = validate.string(ctx, req.get("public_key"), "public_key", max_len=65535, allow_none=True), None
+    key_type = validate.one_of(ctx, req.get("type", "ssh"), "type", ("ssh", "x509"))
     if public_key is None:
         if ctx.mv(2, 92):
             raise ctx.bad("Invalid input for field/attribute keypair. Value: {'name': %r}. 'public_key' is a required property" % name)
@@ -104,7 +122,7 @@ def create_keypair(ctx: Ctx) -> Any:
     with ctx.store.tx():
         if ctx.store.get("keypair", f"{ctx.user}:{name}"):
             raise ctx.bad(f"Key pair '{name}' already exists.", 409)
-        kp = {"name": name, "public_key": public_key.strip(), "fingerprint": fingerprint, "type": req.get("type", "ssh"),
+        kp = {"name": name, "public_key": public_key.strip(), "fingerprint": fingerprint, "type": key_type,
               "user_id": ctx.user, "created": now(), "seq": ctx.store.count("keypair") + 1}
         ctx.store.put("keypair", f"{ctx.user}:{name}", kp, parent=ctx.user)
     body = _keypair_view(kp, False)
@@ -137,10 +155,14 @@ def one_keypair(ctx: Ctx, name: str) -> Any:
 
 
 # -- limits, quotas, availability zones -------------------------------------------------------
-def usage(ctx: Ctx) -> dict[str, int]:
-    mine = ctx.store.find("server", project_id=ctx.project)
+SERVER_GROUPS, SERVER_GROUP_MEMBERS = 10, 10  # Nova's defaults, as /limits and os-quota-sets report them
+def usage(ctx: Ctx, project: str | None = None) -> dict[str, int]:
+    project = project or ctx.project
+    mine = ctx.store.find("server", project_id=project)
     return {"instances": len(mine), "cores": sum(s["flavor"]["vcpus"] for s in mine), "ram": sum(s["flavor"]["ram"] for s in mine),
-            "key_pairs": ctx.store.count("keypair", parent=ctx.user)}
+            "key_pairs": ctx.store.count("keypair", parent=ctx.user) if project == ctx.project else 0,
+            "server_groups": len(ctx.store.find("server_group", project_id=project)),
+            "server_group_members": sum(len(g["members"]) for g in ctx.store.find("server_group", project_id=project))}
 
 
 @routes("/limits", "GET")
@@ -148,7 +170,8 @@ def limits(ctx: Ctx) -> Any:
     q, u = catalog_data.project_quota(), usage(ctx)
     absolute = {"maxTotalCores": q["cores"], "totalCoresUsed": u["cores"], "maxTotalRAMSize": q["ram"], "totalRAMUsed": u["ram"],
                 "maxTotalInstances": q["instances"], "totalInstancesUsed": u["instances"], "maxServerMeta": 128,
-                "maxTotalKeypairs": q["key_pairs"], "maxServerGroups": 10, "maxServerGroupMembers": 10, "totalServerGroupsUsed": 0}
+                "maxTotalKeypairs": q["key_pairs"], "maxServerGroups": SERVER_GROUPS, "maxServerGroupMembers": SERVER_GROUP_MEMBERS,
+                "totalServerGroupsUsed": u["server_groups"]}
     if not ctx.mv(2, 36):
         absolute.update({"maxTotalFloatingIps": q["floatingip"], "totalFloatingIpsUsed": ctx.store.count("floatingip"),
                          "maxSecurityGroups": q["security_group"], "totalSecurityGroupsUsed": ctx.store.count("security_group")})
@@ -158,9 +181,11 @@ def limits(ctx: Ctx) -> Any:
 @routes("/os-quota-sets/<pid>", "GET")
 @routes("/os-quota-sets/<pid>/detail", "GET")
 def quota_set(ctx: Ctx, pid: str) -> Any:
-    q, u = catalog_data.project_quota(), usage(ctx)
+    if pid != ctx.project and not ctx.is_admin:  # Nova's default policy: a member reads only its own project's quota
+        raise ctx.bad("Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.", 403)
+    q, u = catalog_data.project_quota(), usage(ctx, pid)
     names = {"cores": q["cores"], "ram": q["ram"], "instances": q["instances"], "key_pairs": q["key_pairs"], "metadata_items": 128,
-             "server_groups": 10, "server_group_members": 10}
+             "server_groups": SERVER_GROUPS, "server_group_members": SERVER_GROUP_MEMBERS}
     detail = ctx.request.path.endswith("/detail") or ctx.request.args.get("usage") in ("True", "true", "1")
     body: dict[str, Any] = {"id": pid}
     for k, v in names.items():
@@ -230,26 +255,29 @@ def _attachment(ctx: Ctx, vol: dict[str, Any], sid: str) -> dict[str, Any]:
 
 @routes("/servers/<sid>/os-volume_attachments", "GET", "POST")
 def volume_attachments(ctx: Ctx, sid: str) -> Any:
-    from . import volume
+    from . import compute_more, volume
 
     if ctx.request.method == "GET":
         s = get_server(ctx, sid)
         vols = [ctx.store.get("volume", v) for v in s["volumes"]]
         return reply({"volumeAttachments": [_attachment(ctx, v, sid) for v in vols if v]})
     req = ctx.body("volumeAttachment")
+    validate.string(ctx, req.get("volumeId"), "volumeId", min_len=1, max_len=255)
+    validate.string(ctx, req.get("device"), "device", max_len=255, allow_none=True)
     with ctx.store.tx():
         s = get_server(ctx, sid)
         if status_at(s, now()) not in ("ACTIVE", "SHUTOFF"):
             raise ctx.bad(f"Cannot 'attach_volume' instance {sid} while it is in vm_state {status_at(s, now()).lower()}", 409)
         vol = volume.attach(ctx, str(req.get("volumeId", "")), s)
         s["volumes"].append(vol["id"])
+        headers = compute_more.record(ctx, s, "attach_volume")
         ctx.store.put("server", sid, s)
-    return reply({"volumeAttachment": _attachment(ctx, vol, sid)})
+    return reply({"volumeAttachment": _attachment(ctx, vol, sid)}, 200, headers)
 
 
 @routes("/servers/<sid>/os-volume_attachments/<vid>", "GET", "DELETE")
 def volume_attachment(ctx: Ctx, sid: str, vid: str) -> Any:
-    from . import volume
+    from . import compute_more, volume
 
     with ctx.store.tx():
         s = get_server(ctx, sid)
@@ -260,5 +288,6 @@ def volume_attachment(ctx: Ctx, sid: str, vid: str) -> Any:
             return reply({"volumeAttachment": _attachment(ctx, vol, sid)})
         volume.mark_detached(ctx.store, vid, sid)
         s["volumes"].remove(vid)
+        headers = compute_more.record(ctx, s, "detach_volume")
         ctx.store.put("server", sid, s)
-    return reply(None, 202)
+    return reply(None, 202, headers)

@@ -60,6 +60,7 @@ def project_usage(store: Store) -> list[dict[str, Any]]:
     for server in store.list("server"):
         rows.append({"id": server["id"], "name": server["name"], "flavor": server["flavor"]["original_name"],
                      "status": status_at(server, t), "su_per_hour": server["su_per_hour"], "su": round(su_used(server, t), 6)})
+    keep = ("id", "name", "flavor", "su_per_hour", "su", "deleted")
     for done in store.list("usage"):
-        rows.append(dict(done, status="DELETED"))
+        rows.append({**{k: done[k] for k in keep if k in done}, "status": "DELETED"})
     return rows

@@ -9,8 +9,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import catalog_data
-from .api import Ctx, Routes, paginate, reply
+from . import catalog_data, validate
+from .api import Ctx, Routes, check_metadata, paginate, reply
 from .metering import add_event, status_at
 from .store import Store, iso, now
 
@@ -18,6 +18,10 @@ routes = Routes("/volume", style="nova")
 MAX_VERSION = "3.71"
 DEFAULT_TYPE = {"id": catalog_data.stable_id("volume_type", "__DEFAULT__"), "name": "__DEFAULT__", "is_public": True,
                 "description": "Default Volume Type", "extra_specs": {}, "qos_specs_id": None, "os-volume-type-access:is_public": True}
+
+
+RESET_STATES = ("available", "in-use", "error", "error_deleting", "creating", "deleting", "attaching", "detaching",
+                "error_extending", "reserved", "maintenance")
 
 
 def backing_path(state_dir: Path, vid: str) -> Path:
@@ -81,8 +85,22 @@ def _check_quota(ctx: Ctx, gigabytes: int, count_key: str | None) -> None:
                       f"Requested {gigabytes}G, quota is {q['gigabytes']}G and {u['gigabytes']}G has been consumed.", 413)
 
 
+def check_fields(ctx: Ctx, req: dict[str, Any]) -> None:
+    """Cinder's schema for the fields a volume or snapshot write may carry."""
+    validate.string(ctx, req.get("name"), "name", max_len=255, allow_none=True)
+    validate.string(ctx, req.get("description"), "description", max_len=255, allow_none=True)
+    if "metadata" in req and req["metadata"] is not None:
+        check_metadata(ctx, req["metadata"])
+    for key in ("snapshot_id", "source_volid", "volume_id", "imageRef", "backup_id"):
+        validate.string(ctx, req.get(key), key, max_len=255, allow_none=True)
+    for key in ("volume_type", "availability_zone"):
+        validate.string(ctx, req.get(key), key, max_len=255, allow_none=True)
+
+
 def _size(ctx: Ctx, raw: Any, field: str = "size") -> int:
     try:
+        if isinstance(raw, bool) or isinstance(raw, float) and not raw.is_integer():
+            raise TypeError(raw)
         size = int(raw)
     except (TypeError, ValueError):
         raise ctx.bad(f"Invalid input for field/attribute {field}. Value: {raw}. {raw!r} is not valid under any of the given schemas") from None
@@ -95,11 +113,12 @@ def _size(ctx: Ctx, raw: Any, field: str = "size") -> int:
 def create_volume(ctx: Ctx, pid: str) -> Any:
     _project(ctx, pid)
     req = ctx.body("volume")
+    check_fields(ctx, req)
     snap = ctx.store.get("snapshot", req["snapshot_id"]) if req.get("snapshot_id") else None
+    if req.get("snapshot_id") and (not snap or snap["project_id"] != ctx.project):
+        raise ctx.bad(f"Snapshot {req['snapshot_id']} could not be found.", 404)
     size = _size(ctx, req.get("size") or (snap or {}).get("size"))
     meta = req.get("metadata") or {}
-    if not isinstance(meta, dict):
-        raise ctx.bad("Invalid input for field/attribute metadata. Value: not a mapping.")
     with ctx.store.tx():
         _check_quota(ctx, size, "volumes")
         t = now()
@@ -119,6 +138,7 @@ def create_volume(ctx: Ctx, pid: str) -> Any:
 
 def _listing(ctx: Ctx, pid: str, detail: bool) -> Any:
     _project(ctx, pid)
+    validate.limit(ctx)
     t = now()
     args = ctx.request.args
     vols = sorted(ctx.store.find("volume", project_id=ctx.project), key=lambda v: v["created"], reverse=True)
@@ -159,6 +179,7 @@ def show_volume(ctx: Ctx, pid: str, vid: str) -> Any:
 def update_volume(ctx: Ctx, pid: str, vid: str) -> Any:
     _project(ctx, pid)
     req = ctx.body("volume")
+    check_fields(ctx, req)
     with ctx.store.tx():
         vol = get_volume(ctx, vid)
         for key in ("name", "description", "metadata"):
@@ -191,6 +212,7 @@ def volume_action(ctx: Ctx, pid: str, vid: str) -> Any:
     if not isinstance(body, dict) or len(body) != 1:
         raise ctx.bad("Invalid action: exactly one action is expected in the body.")
     (action, arg), = body.items()
+    validate.mapping(ctx, arg, action, allow_none=True)
     with ctx.store.tx():
         vol = get_volume(ctx, vid)
         t = now()
@@ -205,7 +227,8 @@ def volume_action(ctx: Ctx, pid: str, vid: str) -> Any:
             os.truncate(backing_path(ctx.state_dir, vid), new * 1024**3)
         elif action in ("os-set_bootable", "os-update_readonly_flag", "os-reset_status"):
             if action == "os-reset_status":
-                add_event(vol, (arg or {}).get("status", "available"), t)
+                ctx.forbid_non_admin("volume_extension:volume_admin_actions:reset_status")
+                add_event(vol, validate.one_of(ctx, (arg or {}).get("status", "available"), "status", RESET_STATES), t)
         else:
             raise ctx.bad(f"There is no such action: {action}")
         vol["updated"] = t

@@ -5,11 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from . import catalog_data
+from . import catalog_data, validate
 from .api import Ctx, check_metadata, paginate, reply
 from .metering import add_event, status_at
 from .store import iso, now
-from .volume import DEFAULT_TYPE, _check_quota, _project, _used, get_volume, routes
+from .volume import DEFAULT_TYPE, _check_quota, _project, _used, check_fields, get_volume, routes
 
 
 @routes("/v3/<pid>/volumes/<vid>/metadata", "GET", "POST", "PUT")
@@ -31,8 +31,8 @@ def volume_metadata_item(ctx: Ctx, pid: str, vid: str, key: str) -> Any:
     with ctx.store.tx():
         vol = get_volume(ctx, vid)
         if ctx.request.method == "PUT":
-            meta = ctx.body().get("meta")
-            if not isinstance(meta, dict) or list(meta) != [key]:
+            meta = check_metadata(ctx, ctx.body().get("meta"))
+            if list(meta) != [key]:
                 raise ctx.bad("Request body and URI mismatch")
             vol["metadata"][key] = meta[key]
             ctx.store.put("volume", vid, vol)
@@ -65,10 +65,12 @@ def _get_snap(ctx: Ctx, sid: str) -> dict[str, Any]:
 def create_snapshot(ctx: Ctx, pid: str) -> Any:
     _project(ctx, pid)
     req = ctx.body("snapshot")
+    check_fields(ctx, req)
+    validate.string(ctx, req.get("volume_id"), "volume_id", min_len=1, max_len=255)
+    force = bool(validate.boolean(ctx, req.get("force"), "force", allow_none=True)) or ctx.mv(3, 66)
     with ctx.store.tx():
-        vol = get_volume(ctx, str(req.get("volume_id", "")))
+        vol = get_volume(ctx, req["volume_id"])
         status = status_at(vol, now())
-        force = str(req.get("force", "")).lower() in ("true", "1") or ctx.mv(3, 66)
         if status not in ("available", "in-use") or (status == "in-use" and not force):
             raise ctx.bad(f"Invalid volume: Volume {vol['id']} status must be available, but current status is: {status}.")
         _check_quota(ctx, vol["size"], "snapshots")
@@ -85,6 +87,7 @@ def create_snapshot(ctx: Ctx, pid: str) -> Any:
 @routes("/v3/<pid>/snapshots/detail", "GET")
 def list_snapshots(ctx: Ctx, pid: str) -> Any:
     _project(ctx, pid)
+    validate.limit(ctx)
     t = now()
     snaps = [s for s in ctx.store.find("snapshot", project_id=ctx.project)
              if (not ctx.request.args.get("volume_id") or s["volume_id"] == ctx.request.args["volume_id"])
@@ -102,6 +105,7 @@ def one_snapshot(ctx: Ctx, pid: str, sid: str) -> Any:
             return reply(None, 202)
         if ctx.request.method == "PUT":
             req = ctx.body("snapshot")
+            check_fields(ctx, req)
             snap.update({k: req[k] for k in ("name", "description") if k in req})
             ctx.store.put("snapshot", sid, snap)
     return reply({"snapshot": _snap_view(ctx, snap, now())})
@@ -122,7 +126,10 @@ def show_type(ctx: Ctx, pid: str, tid: str) -> Any:
 
 @routes("/v3/<pid>/os-quota-sets/<qid>", "GET")
 def quota_set(ctx: Ctx, pid: str, qid: str) -> Any:
-    q, u = catalog_data.project_quota(), _used(ctx.store, ctx.project)
+    _project(ctx, pid)
+    if qid != ctx.project and not ctx.is_admin:  # Cinder's default policy: a member reads only its own project's quota
+        raise ctx.bad("Policy doesn't allow volume_extension:quotas:show to be performed.", 403)
+    q, u = catalog_data.project_quota(), _used(ctx.store, qid)
     usage = ctx.request.args.get("usage") in ("True", "true", "1")
     body: dict[str, Any] = {"id": qid}
     for key in ("volumes", "gigabytes", "snapshots"):
