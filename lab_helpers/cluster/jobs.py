@@ -31,9 +31,25 @@ class Job:
         if not isinstance(job, dict):
             raise UsageError(f"a job is a Job or a dict, not {type(job).__name__}.", hint="Write Job(partition=..., account=..., ...).")
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(job) - known)
+        unknown = sorted(set(map(str, job)) - known)
         if unknown:
             raise UsageError(f"unknown job fields: {', '.join(unknown)}.", hint=f"A job has: {', '.join(sorted(known))}.")
+        missing = [name for name in _REQUIRED if name not in job]
+        if missing:
+            which = " and ".join(repr(m) for m in missing)
+            raise UsageError(f"the job has no {which}: every job names the partition it runs on and the account it charges.",
+                             hint="Add " + " and ".join(f"{m}={_EXAMPLES[m]}" for m in missing) + " to the dict.")
+        for name, kinds, what in _FIELD_TYPES:
+            value = job.get(name)
+            if value is None and name == "mem_gb":
+                continue
+            if name in job and (isinstance(value, bool) or not isinstance(value, kinds)):
+                shown = f"text ({value!r})" if isinstance(value, str) else f"a {type(value).__name__}"
+                raise UsageError(f"{name} should be {what}, not {shown}.",
+                                 hint=f"Write {name}={_EXAMPLES[name]}, without quotes." if isinstance(value, str) and name in _EXAMPLES
+                                 else f"Write {name}={_EXAMPLES.get(name, '...')}.")
+        if "nodes" in job and isinstance(job["nodes"], float) and not job["nodes"].is_integer():
+            raise UsageError(f"nodes should be a whole number, not {job['nodes']}.", hint="Write nodes=1.")
         return cls(**job)
 
     @property
@@ -49,6 +65,22 @@ class Job:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+_REQUIRED = ("partition", "account")
+_FIELD_TYPES = (  # (field, accepted types, what the learner should write)
+    ("partition", str, "a partition name (text)"),
+    ("account", str, "an account name (text)"),
+    ("nodes", (int, float), "a whole number of nodes"),
+    ("gpus_per_node", int, "a whole number of GPUs"),
+    ("cpus", int, "a whole number of cores"),
+    ("mem_gb", (int, float), "a number of GB"),
+    ("walltime", str, "a wall time as text, 'HH:MM:SS'"),
+    ("name", str, "text"),
+    ("command", str, "the command to run, as text"),
+)
+_EXAMPLES = {"nodes": "1", "gpus_per_node": "1", "cpus": "16", "mem_gb": "60", "walltime": "'02:00:00'",
+             "partition": "'<a partition from the table>'", "account": "f'{ALLOCATION}-delta-gpu'", "name": "'lab02'", "command": "'python train.py'"}
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,16 @@ MY_JOB = ('my_job = dict(partition="gpuA40x4", account=f"{ALLOCATION}-delta-gpu"
           '              cpus=64, mem_gb=120, walltime="14:00:00", command="python finetune.py")')
 
 
+def fill_job(nb, code: str) -> None:
+    """The job's stub is two lines (a dict with ... to replace): both give way to ``code``."""
+    fill(nb, JOB, "my_job = dict(partition=...", code)
+    fill(nb, JOB, "              cpus=..., mem_gb=...", "")  # the stub's second line
+
+
 def right(nb) -> None:
     fill(nb, SU, "job_su = None", "job_su = max(1, 32 / 16, 40 / 62.5) * 6 * 0.5")
     fill(nb, PARTITION, "partition_choice = None", 'partition_choice = "gpuA40x4"')
-    fill(nb, JOB, "my_job = None", MY_JOB)
+    fill_job(nb, MY_JOB)
     fill(nb, BACKFILL, "first_backfilled = None", 'first_backfilled = "J3"')
     fill(nb, AMDAHL, "four_gpu_speedup = None", "four_gpu_speedup = 1 / ((1 - p) + p / 4)")
 
@@ -33,7 +39,7 @@ def partly_wrong(nb) -> None:
 def wrong(nb) -> None:
     fill(nb, SU, "job_su = None", "job_su = 0")
     fill(nb, PARTITION, "partition_choice = None", 'partition_choice = "cpu"')
-    fill(nb, JOB, "my_job = None", "my_job = {}")
+    fill_job(nb, "my_job = {}")
     fill(nb, BACKFILL, "first_backfilled = None", 'first_backfilled = "J1"')
     fill(nb, AMDAHL, "four_gpu_speedup = None", "four_gpu_speedup = 4")
 
