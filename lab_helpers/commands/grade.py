@@ -49,6 +49,9 @@ def _grade(args) -> int:
         return 0
     if not args.lab or not args.key:
         raise UsageError("--lab and --key are needed to grade.", hint="lab grade --lab 00 --key DIR/key --out OUT SUBMISSION ...")
+    from ..catalog import find_lab
+
+    args.lab = find_lab(args.lab).number  # an unknown lab: exit 2, naming the valid ones
     if args.only_check:
         gb = batch.regrade_check(args.lab, args.key, args.out, args.only_check, args.submissions or None)
         print(f"re-judged {args.only_check} for {len(gb.grades)} submissions in {Path(args.out) / 'grades.csv'}")
