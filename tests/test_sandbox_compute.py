@@ -156,7 +156,7 @@ def test_cloud_layer_create_server_with_auto_ip(conn):
     server = conn.create_server("cloud-layer", image="Featured-Ubuntu22", flavor="m3.tiny", wait=True, auto_ip=True, timeout=30)
     assert server.status == "ACTIVE"
     kinds = {a["OS-EXT-IPS:type"]: a["addr"] for a in server.addresses["auto_allocated_network"]}
-    assert kinds["floating"].startswith("149.165.")
+    assert kinds["floating"].startswith("203.0.113.")  # a documentation range (RFC 5737), never a routable one
     fip = next(conn.network.ips(floating_ip_address=kinds["floating"]))
     assert fip.fixed_ip_address == kinds["fixed"] and fip.status == "ACTIVE"
     assert conn.delete_server("cloud-layer", wait=True, delete_ips=True, timeout=10)

@@ -53,7 +53,7 @@ class Ctx:
         raw = self.request.get_data(cache=True)
         try:
             data = json.loads(raw) if raw else {}
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested deeper than the parser goes
             raise self.bad("Malformed request body.") from None
         if not isinstance(data, dict):
             raise self.bad("Malformed request body: expected a JSON object.")
@@ -78,6 +78,11 @@ class Ctx:
     def forbid_non_admin(self, rule: str) -> None:
         if not self.is_admin:
             raise self.bad(f"Policy doesn't allow {rule} to be performed.", 403, "PolicyNotAuthorized")
+
+    def owns(self, doc: dict[str, Any]) -> bool:
+        """Whether this request may change ``doc``: an admin, or a member of the project that owns it."""
+        owner = doc.get("project_id", doc.get("tenant_id"))
+        return self.is_admin or owner in (None, "", self.project)
 
 
 Handler = Callable[..., Any]
@@ -129,19 +134,21 @@ def tag_match(tags: list[str], args: dict[str, list[str]]) -> bool:
 
 
 def paginate(ctx: Ctx, items: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
-    """``marker`` then ``limit``, as every OpenStack list API takes them."""
+    """``marker`` then ``limit``, as every OpenStack list API takes them (``limit=0``: no limit).
+
+    A ``limit`` that is not a whole number of 0 or more is the service's 400.
+    """
+    from . import validate
+
+    limit = validate.limit(ctx)
     marker = ctx.request.args.get("marker")
     if marker:
         ids = [i.get(key) for i in items]
         if marker not in ids:
             raise ctx.bad(f"marker [{marker}] not found", 400 if ctx.style != "neutron" else 404, "MarkerNotFound")
         items = items[ids.index(marker) + 1 :]
-    limit = ctx.request.args.get("limit")
     if limit:
-        try:
-            items = items[: max(0, int(limit))]
-        except ValueError:
-            raise ctx.bad(f"limit must be an integer, got {limit!r}") from None
+        items = items[:limit]
     return items
 
 

@@ -9,7 +9,7 @@ import secrets
 import uuid
 from typing import Any
 
-from . import catalog_data
+from . import catalog_data, errors
 from .api import Ctx, Routes, reply, tag_match
 from .store import Store, iso, now
 
@@ -41,11 +41,11 @@ def seed(store: Store, project: str) -> None:
         ADMIN_PROJECT, id=catalog_data.stable_id("net", "public"), name="public", status="ACTIVE", admin_state_up=True,
         shared=False, mtu=1500, subnets=[], **{"router:external": True, "availability_zones": ["nova"], "is_default": True,
                                                 "port_security_enabled": True, "provider:network_type": None}))
-    pub_sub = create_subnet(store, ADMIN_PROJECT, public["id"], "public-subnet", cfg["external_cidr"])
+    pub_sub = create_subnet(store, ADMIN_PROJECT, public["id"], "public-subnet", cfg["sandbox_external_cidr"])
     own = _base(project, name="auto_allocated_network", status="ACTIVE", admin_state_up=True, shared=False, mtu=1442,
                 subnets=[], **{"router:external": False, "availability_zones": ["nova"], "port_security_enabled": True})
     store.put("network", own["id"], own)
-    sub = create_subnet(store, project, own["id"], "auto_allocated_subnet_v4", cfg["internal_cidr"], dns=cfg["dns"])
+    sub = create_subnet(store, project, own["id"], "auto_allocated_subnet_v4", cfg["internal_cidr"], dns=list(cfg.get("sandbox_dns", [])))
     router = _base(project, name="auto_allocated_router", status="ACTIVE", admin_state_up=True, distributed=False, ha=False,
                    routes=[], availability_zones=["nova"], flavor_id=None,
                    external_gateway_info={"network_id": public["id"], "enable_snat": True,
@@ -55,13 +55,18 @@ def seed(store: Store, project: str) -> None:
     create_security_group(store, project, "default", "Default security group: egress only (add ingress rules for ssh, http)")
 
 
-def create_subnet(store: Store, project: str, net_id: str, name: str, cidr: str, dns: list[str] | None = None) -> dict[str, Any]:
+def create_subnet(store: Store, project: str, net_id: str, name: str, cidr: str, dns: list[str] | None = None,
+                  **fields: Any) -> dict[str, Any]:
+    """A subnet on ``net_id``: the first host address is the gateway, the rest the allocation pool,
+    unless ``fields`` say otherwise (``gateway_ip`` may be None: no gateway)."""
     ipnet = ipaddress.ip_network(cidr)
-    hosts = list(ipnet.hosts()) if ipnet.num_addresses <= 4096 else [ipnet[1], ipnet[-2]]
-    sub = _base(project, name=name, network_id=net_id, cidr=cidr, ip_version=ipnet.version, gateway_ip=str(hosts[0]),
+    first, last = (ipnet[1], ipnet[-2]) if ipnet.version == 4 else (ipnet[1], ipnet[-1])
+    gateway = fields.pop("gateway_ip", str(first))
+    pools = fields.pop("allocation_pools", None) or [{"start": str(first + 1 if gateway == str(first) else first), "end": str(last)}]
+    sub = _base(project, name=name, network_id=net_id, cidr=cidr, ip_version=ipnet.version, gateway_ip=gateway,
                 enable_dhcp=True, dns_nameservers=dns or [], host_routes=[], ipv6_ra_mode=None, ipv6_address_mode=None,
-                allocation_pools=[{"start": str(hosts[1]), "end": str(hosts[-1])}], subnetpool_id=None, segment_id=None,
-                service_types=[], dns_publish_fixed_ip=None)
+                allocation_pools=pools, subnetpool_id=None, segment_id=None, service_types=[], dns_publish_fixed_ip=None)
+    sub.update(fields)
     store.put("subnet", sub["id"], sub)
     net = store.get("network", net_id)
     if net:
@@ -70,26 +75,43 @@ def create_subnet(store: Store, project: str, net_id: str, name: str, cidr: str,
     return sub
 
 
-def _next_ip(store: Store, sub: dict[str, Any]) -> str:
+class NoMoreAddresses(errors.ApiError):
+    """A subnet with every address of its allocation pools in use: Neutron's 409."""
+
+    def __init__(self, sub: dict[str, Any]) -> None:
+        super().__init__(errors.neutron(409, "IpAddressGenerationFailure",
+                                        f"No more IP addresses available on network {sub['network_id']}.").response)
+
+
+def used_addresses(store: Store) -> set[str]:
+    """Every address a port, floating IP, router gateway or subnet gateway holds."""
     used = {ip["ip_address"] for p in store.list("port") for ip in p["fixed_ips"]}
     used |= {f["floating_ip_address"] for f in store.list("floatingip")}
     used |= {ip["ip_address"] for r in store.list("router") for ip in (r.get("external_gateway_info") or {}).get("external_fixed_ips", [])}
-    start = ipaddress.ip_address(sub["allocation_pools"][0]["start"]) + 8  # leave room for DHCP and service ports
-    end = ipaddress.ip_address(sub["allocation_pools"][0]["end"])
-    ip = start
-    while ip <= end:
-        if str(ip) not in used:
-            return str(ip)
-        ip += 1
-    raise RuntimeError(f"subnet {sub['cidr']} is full")
+    used |= {s["gateway_ip"] for s in store.list("subnet") if s.get("gateway_ip")}
+    return used
+
+
+def _next_ip(store: Store, sub: dict[str, Any]) -> str:
+    used = used_addresses(store)
+    for pool in sub["allocation_pools"]:
+        start, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
+        ip = start + 8 if int(end) - int(start) > 32 else start  # leave room for DHCP and service ports
+        while ip <= end:
+            if str(ip) not in used:
+                return str(ip)
+            ip += 1
+    raise NoMoreAddresses(sub)
 
 
 def make_port(store: Store, project: str, net_id: str, device_id: str = "", device_owner: str = "", ip: str | None = None,
-              groups: list[str] | None = None, name: str = "", description: str = "") -> dict[str, Any]:
+              groups: list[str] | None = None, name: str = "", description: str = "", subnet_id: str | None = None,
+              mac: str | None = None) -> dict[str, Any]:
     net = store.get("network", net_id)
-    sub = store.get("subnet", net["subnets"][0]) if net and net["subnets"] else None
+    sub_id = subnet_id or (net["subnets"][0] if net and net["subnets"] else None)
+    sub = store.get("subnet", sub_id) if sub_id else None
     fixed = [{"subnet_id": sub["id"], "ip_address": ip or _next_ip(store, sub)}] if sub else []
-    mac = "fa:16:3e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
+    mac = mac or "fa:16:3e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
     port = _base(project, name=name, description=description, network_id=net_id, admin_state_up=True, mac_address=mac, fixed_ips=fixed, device_id=device_id,
                  device_owner=device_owner, status="ACTIVE" if device_id else "DOWN", allowed_address_pairs=[], extra_dhcp_opts=[],
                  security_groups=groups if groups is not None else [], port_security_enabled=True, binding_vnic_type="normal",
@@ -192,12 +214,15 @@ def extensions(ctx: Ctx) -> Any:
 
 
 def get_one(ctx: Ctx, plural: str, rid: str) -> dict[str, Any]:
+    """The resource, if the request's project may see it; otherwise Neutron's 404 for it."""
+    from .network_checks import visible
+
     if plural not in RESOURCES:
         raise ctx.bad("The resource could not be found.", 404, "HTTPNotFound")
     kind, _, err, msg = RESOURCES[plural]
-    doc = ctx.store.get(kind, rid)
-    if not doc:
-        raise ctx.bad(msg.format(rid), 404, err)
+    doc = ctx.store.get(kind, rid) if isinstance(rid, str) and len(rid) <= 255 else None
+    if not doc or not visible(ctx, kind, doc):
+        raise ctx.bad(msg.format(str(rid)[:80]), 404, err)
     return doc
 
 
@@ -217,9 +242,11 @@ def _matches(doc: dict[str, Any], args: dict[str, list[str]]) -> bool:
 def list_docs(ctx: Ctx, plural: str) -> list[dict[str, Any]]:
     from .api import query_filters
 
+    from .network_checks import visible
+
     kind = RESOURCES[plural][0]
     args = query_filters(ctx)
-    return [d for d in ctx.store.list(kind) if _matches(d, args)]
+    return [d for d in ctx.store.list(kind) if _matches(d, args) and visible(ctx, kind, d)]
 
 
 def shape(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:

@@ -6,16 +6,11 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from . import catalog_data
+from . import catalog_data, network_checks, validate
 from .api import Ctx, paginate, reply
 from .network import (RESOURCES, _base, _next_ip, add_rule, create_security_group, create_subnet, get_one, list_docs, make_port,
-                      routes, shape)
+                      routes, shape, used_addresses)
 from .store import iso, now
-
-UPDATABLE = {"name", "description", "admin_state_up", "port_id", "fixed_ip_address", "security_groups", "external_gateway_info",
-             "routes", "dns_nameservers", "gateway_ip", "enable_dhcp", "mtu", "shared", "port_security_enabled", "device_id",
-             "device_owner", "allowed_address_pairs"}
-
 
 @routes("/v2.0/<plural>", "GET")
 def list_resources(ctx: Ctx, plural: str) -> Any:
@@ -30,95 +25,183 @@ def show_resource(ctx: Ctx, plural: str, rid: str) -> Any:
     return reply({RESOURCES.get(plural, ("", "x"))[1]: shape(ctx, get_one(ctx, plural, rid))})
 
 
-def _quota(ctx: Ctx, kind: str) -> None:
+def _quota(ctx: Ctx, kind: str, owner: str) -> None:
     limit = catalog_data.project_quota()[kind]
-    if len(ctx.store.find(kind, project_id=ctx.project)) >= limit:
+    if len(ctx.store.find(kind, project_id=owner)) >= limit:
         raise ctx.bad(f"Quota exceeded for resources: ['{kind}'].", 409, "OverQuota")
+
+
+def _subnet_of(ctx: Ctx, net: dict[str, Any], ip: str) -> dict[str, Any]:
+    """The subnet of ``net`` that holds ``ip`` (Neutron's 400 when none does)."""
+    addr = ipaddress.ip_address(ip)
+    for sid in net["subnets"]:
+        sub = ctx.store.get("subnet", sid)
+        if sub and addr in ipaddress.ip_network(sub["cidr"]):
+            return sub
+    raise ctx.bad(f"IP address {ip} is not a valid IP for any of the subnets on the specified network.", 400, "InvalidIpForNetwork")
+
+
+def _free(ctx: Ctx, sub: dict[str, Any], ip: str) -> str:
+    if ip in used_addresses(ctx.store):
+        raise ctx.bad(f"IP address {ip} already allocated in subnet {sub['id']}", 409, "IpAddressAlreadyAllocated")
+    return ip
+
+
+def _fixed_ip(ctx: Ctx, net: dict[str, Any], entries: list[dict[str, Any]]) -> tuple[str | None, str | None]:
+    """(subnet id, address) asked for by a port's ``fixed_ips`` (each may be None: the cloud picks)."""
+    if not entries:
+        return None, None
+    entry = entries[0]
+    sub = None
+    if "subnet_id" in entry:
+        if entry["subnet_id"] not in net["subnets"]:
+            raise ctx.bad(f"Invalid input for operation: Failed to create port on network {net['id']}, because fixed_ips "
+                          f"included invalid subnet {str(entry['subnet_id'])[:64]}.", 400, "InvalidInput")
+        sub = ctx.store.get("subnet", entry["subnet_id"])
+    ip = entry.get("ip_address")
+    if ip is not None:
+        holder = _subnet_of(ctx, net, ip)
+        if sub is not None and holder["id"] != sub["id"]:
+            raise ctx.bad(f"IP address {ip} is not a valid IP for the specified subnet.", 400, "InvalidIpForSubnet")
+        sub = holder
+        _free(ctx, sub, ip)
+    return (sub["id"] if sub else None), ip
+
+
+def _gateway(ctx: Ctx, gw: dict[str, Any] | None, old: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """A router's ``external_gateway_info`` with its address on the external network."""
+    if not gw:
+        return None
+    ext = get_one(ctx, "networks", gw["network_id"])
+    if not ext.get("router:external"):
+        raise ctx.bad(f"Bad router request: Network {ext['id']} is not an external network.", 400, "BadRequest")
+    if old and old.get("network_id") == ext["id"] and "external_fixed_ips" not in gw:
+        return dict(old, enable_snat=gw.get("enable_snat", old.get("enable_snat", True)))
+    asked = [e for e in gw.get("external_fixed_ips") or [] if isinstance(e, dict) and e.get("ip_address")]
+    if asked:
+        ip = network_checks._ip(ctx, asked[0]["ip_address"], "external_gateway_info")
+        sub = _subnet_of(ctx, ext, ip)
+        _free(ctx, sub, ip)
+    else:
+        if not ext["subnets"]:
+            raise ctx.bad(f"Bad router request: No subnets on external network {ext['id']}.", 400, "BadRequest")
+        sub = ctx.store.get("subnet", ext["subnets"][0])
+        ip = _next_ip(ctx.store, sub)
+    snat = validate.boolean(ctx, gw.get("enable_snat", True), "enable_snat")
+    return {"network_id": ext["id"], "enable_snat": snat, "external_fixed_ips": [{"subnet_id": sub["id"], "ip_address": ip}]}
 
 
 def _create(ctx: Ctx, plural: str, req: dict[str, Any]) -> dict[str, Any]:
     kind = RESOURCES[plural][0]
-    _quota(ctx, kind)
-    p = ctx.project
+    f = network_checks.FIELDS[kind](ctx, req, True)
+    owner = f.pop("project_id", ctx.project)
+    f.pop("tenant_id", None)
+    tags = f.pop("tags", [])
+    _quota(ctx, kind, owner)
+    s = ctx.store
     if kind == "network":
-        doc = _base(p, name=req.get("name", ""), status="ACTIVE", admin_state_up=req.get("admin_state_up", True), shared=bool(req.get("shared")),
-                    mtu=req.get("mtu", 1442), subnets=[], **{"router:external": False, "availability_zones": ["nova"], "port_security_enabled": True})
-        return ctx.store.put("network", doc["id"], doc)
-    if kind == "subnet":
-        get_one(ctx, "networks", str(req.get("network_id", "")))
-        try:
-            ipaddress.ip_network(str(req.get("cidr")))
-        except ValueError:
-            raise ctx.bad(f"Invalid input for cidr. Reason: '{req.get('cidr')}' is not a valid IP subnet.", 400, "HTTPBadRequest") from None
-        return create_subnet(ctx.store, p, req["network_id"], req.get("name", ""), req["cidr"], req.get("dns_nameservers"))
-    if kind == "port":
-        net = get_one(ctx, "networks", str(req.get("network_id", "")))
-        groups = req.get("security_groups")
+        doc = _base(owner, name=f.get("name", ""), description=f.get("description", ""), status="ACTIVE",
+                    admin_state_up=f.get("admin_state_up", True), shared=f.get("shared", False), mtu=f.get("mtu", 1442), subnets=[],
+                    dns_domain=f.get("dns_domain") or "", qos_policy_id=f.get("qos_policy_id"),
+                    **{"router:external": f.get("router:external", False), "availability_zones": ["nova"],
+                       "port_security_enabled": f.get("port_security_enabled", True)})
+    elif kind == "subnet":
+        net = get_one(ctx, "networks", f.pop("network_id"))
+        network_checks.require_owner(ctx, "subnet", net, "create")
+        new = ipaddress.ip_network(f["cidr"])
+        for sid in net["subnets"]:
+            other = s.get("subnet", sid)
+            if other and ipaddress.ip_network(other["cidr"]).overlaps(new):
+                raise ctx.bad(f"Invalid input for operation: Requested subnet with cidr: {new} for network: {net['id']} overlaps "
+                              "with another subnet.", 400, "InvalidInput")
+        doc = create_subnet(s, owner, net["id"], f.pop("name", ""), f.pop("cidr"), f.pop("dns_nameservers", None), **f)
+    elif kind == "port":
+        net = get_one(ctx, "networks", f.pop("network_id"))
+        if not ctx.owns(net) and not net.get("shared"):
+            raise ctx.bad(f"Tenant {ctx.project} not allowed to create port on this network", 403, "HTTPForbidden")
+        groups = f.pop("security_groups", None)
         if groups is None:
-            groups = [g["id"] for g in ctx.store.find("security_group", project_id=p, name="default")]
-        return make_port(ctx.store, p, net["id"], req.get("device_id", ""), req.get("device_owner", ""), groups=groups, name=req.get("name", ""),
-                         description=req.get("description") or "")
-    if kind == "router":
-        gw = req.get("external_gateway_info")
-        if gw is not None and not isinstance(gw, dict):
-            raise ctx.bad(f"Invalid input for external_gateway_info. Reason: {gw!r} is not a dictionary.", 400, "HTTPBadRequest")
-        if gw:
-            ext = get_one(ctx, "networks", gw.get("network_id", ""))
-            sub = ctx.store.get("subnet", ext["subnets"][0])
-            gw = {"network_id": ext["id"], "enable_snat": True, "external_fixed_ips": [{"subnet_id": sub["id"], "ip_address": _next_ip(ctx.store, sub)}]}
-        doc = _base(p, name=req.get("name", ""), status="ACTIVE", admin_state_up=True, external_gateway_info=gw, routes=[], distributed=False, ha=False,
-                    availability_zones=["nova"], flavor_id=None)
-        return ctx.store.put("router", doc["id"], doc)
-    if kind == "security_group":
-        if not req.get("name"):
-            raise ctx.bad("Invalid input for name. Reason: 'None' is not a valid string.", 400, "HTTPBadRequest")
-        return create_security_group(ctx.store, p, req["name"], req.get("description", ""))
-    if kind == "security_group_rule":
-        return _create_rule(ctx, req)
-    return _create_fip(ctx, req)
+            groups = [g["id"] for g in s.find("security_group", project_id=owner, name="default")]
+        sub_id, ip = _fixed_ip(ctx, net, f.pop("fixed_ips", []))
+        doc = make_port(s, owner, net["id"], f.pop("device_id", ""), f.pop("device_owner", ""), ip=ip, groups=groups,
+                        name=f.pop("name", ""), description=f.pop("description", ""), subnet_id=sub_id, mac=f.pop("mac_address", None))
+        doc.update(f)
+        doc["status"] = "ACTIVE" if doc["device_id"] else "DOWN"
+    elif kind == "router":
+        gw = _gateway(ctx, f.pop("external_gateway_info", None))
+        doc = _base(owner, name=f.get("name", ""), description=f.get("description", ""), status="ACTIVE",
+                    admin_state_up=f.get("admin_state_up", True), external_gateway_info=gw, routes=f.get("routes", []),
+                    distributed=f.get("distributed", False), ha=f.get("ha", False), availability_zones=["nova"], flavor_id=None)
+    elif kind == "security_group":
+        if f.get("name") == "default" and s.find("security_group", project_id=owner, name="default"):
+            raise ctx.bad("Default security group already exists.", 409, "SecurityGroupDefaultAlreadyExists")
+        doc = create_security_group(s, owner, f.get("name", ""), f.get("description", ""))
+        doc["stateful"] = f.get("stateful", True)
+    elif kind == "security_group_rule":
+        doc = _create_rule(ctx, f)
+    else:
+        doc = _create_fip(ctx, owner, f)
+    doc["tags"] = tags
+    return s.put(kind, doc["id"], doc)
 
 
-def _create_rule(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
-    group = get_one(ctx, "security-groups", str(req.get("security_group_id", "")))
-    if req.get("direction") not in ("ingress", "egress"):
-        raise ctx.bad(f"Invalid input for direction. Reason: {req.get('direction')} is not in valid_values.", 400, "HTTPBadRequest")
-    proto = req.get("protocol")
-    if proto is not None and str(proto).lower() not in ("tcp", "udp", "icmp", "ipv6-icmp", "any") and not str(proto).isdigit():
-        raise ctx.bad(f"Security group rule protocol {proto} not supported. Only protocol values [None, 'tcp', 'udp', 'icmp'] and integer representations [0 to 255] are supported.", 400, "SecurityGroupRuleInvalidProtocol")
-    lo, hi = req.get("port_range_min"), req.get("port_range_max")
-    if lo is not None and hi is not None and int(lo) > int(hi):
-        raise ctx.bad("For TCP/UDP protocols, port_range_min must be <= port_range_max", 400, "SecurityGroupInvalidPortRange")
-    if lo is not None and proto is None:
-        raise ctx.bad("Must also specify protocol if port range is given.", 400, "SecurityGroupProtocolRequiredWithPorts")
-    fields = {k: req.get(k) for k in ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix", "remote_group_id", "description")}
-    fields["ethertype"] = fields["ethertype"] or "IPv4"
+def _create_rule(ctx: Ctx, f: dict[str, Any]) -> dict[str, Any]:
+    group = get_one(ctx, "security-groups", f.pop("security_group_id"))
+    network_checks.require_owner(ctx, "security_group_rule", group, "create")
+    same = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "normalized_cidr", "remote_group_id")
     for rule in group["security_group_rules"]:
-        if all(rule.get(k) == v for k, v in fields.items() if k != "description"):
+        if all(rule.get(k) == f.get(k) for k in same):
             raise ctx.bad(f"Security group rule already exists. Rule id is {rule['id']}.", 409, "SecurityGroupRuleExists")
-    return add_rule(ctx.store, ctx.project, group["id"], **fields)
+    return add_rule(ctx.store, group["project_id"], group["id"], **f)
 
 
-def _associate(ctx: Ctx, fip: dict[str, Any], port_id: str | None) -> None:
+def _associate(ctx: Ctx, fip: dict[str, Any], port_id: str | None, fixed_ip: str | None = None) -> None:
     if not port_id:
-        fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
+        fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN", port_details=None)
         return
     port = get_one(ctx, "ports", port_id)
-    routers = [r for r in ctx.store.find("router", project_id=ctx.project) if (r.get("external_gateway_info") or {}).get("network_id") == fip["floating_network_id"]]
+    ips = [ip["ip_address"] for ip in port["fixed_ips"]]
+    if not ips:
+        raise ctx.bad(f"Bad floatingip request: Port {port_id} does not have any IP addresses on it.", 400, "BadRequest")
+    if fixed_ip is not None and fixed_ip not in ips:
+        raise ctx.bad(f"Bad floatingip request: Port {port_id} does not have fixed ip {fixed_ip}.", 400, "BadRequest")
+    fixed = fixed_ip or ips[0]
+    for other in ctx.store.list("floatingip", parent=port_id):
+        if other["id"] != fip["id"] and other["fixed_ip_address"] == fixed:
+            raise ctx.bad(f"Cannot associate floating IP {fip['floating_ip_address']} ({fip['id']}) with port {port_id} using fixed IP "
+                          f"{fixed}, as that fixed IP already has a floating IP on external network {other['floating_network_id']}.",
+                          409, "FloatingIPPortAlreadyAssociated")
+    attached = {p["device_id"] for p in ctx.store.find("port", network_id=port["network_id"], device_owner="network:router_interface")}
+    routers = [r for r in ctx.store.list("router") if r["id"] in attached and ctx.owns(r)
+               and (r.get("external_gateway_info") or {}).get("network_id") == fip["floating_network_id"]]
     if not routers:
-        raise ctx.bad(f"External network {fip['floating_network_id']} is not reachable from subnet of port {port_id}. Therefore, cannot associate Port {port_id} with a Floating IP.", 404, "ExternalGatewayForFloatingIPNotFound")
-    fip.update(port_id=port_id, fixed_ip_address=port["fixed_ips"][0]["ip_address"] if port["fixed_ips"] else None, router_id=routers[0]["id"], status="ACTIVE")
+        raise ctx.bad(f"External network {fip['floating_network_id']} is not reachable from subnet of port {port_id}. Therefore, "
+                      f"cannot associate Port {port_id} with a Floating IP.", 404, "ExternalGatewayForFloatingIPNotFound")
+    fip.update(port_id=port_id, fixed_ip_address=fixed, router_id=routers[0]["id"], status="ACTIVE",
+               port_details={"name": port["name"], "network_id": port["network_id"], "mac_address": port["mac_address"],
+                             "admin_state_up": port["admin_state_up"], "status": port["status"], "device_id": port["device_id"],
+                             "device_owner": port["device_owner"]})
 
 
-def _create_fip(ctx: Ctx, req: dict[str, Any]) -> dict[str, Any]:
-    net = get_one(ctx, "networks", str(req.get("floating_network_id", "")))
+def _create_fip(ctx: Ctx, owner: str, f: dict[str, Any]) -> dict[str, Any]:
+    net = get_one(ctx, "networks", f["floating_network_id"])
     if not net.get("router:external"):
         raise ctx.bad(f"Bad floatingip request: Network {net['id']} is not a valid external network.", 400, "BadRequest")
-    sub = ctx.store.get("subnet", net["subnets"][0])
-    fip = _base(ctx.project, floating_network_id=net["id"], floating_ip_address=req.get("floating_ip_address") or _next_ip(ctx.store, sub),
-                port_id=None, fixed_ip_address=None, router_id=None, status="DOWN", dns_domain="", dns_name="", qos_policy_id=None,
-                port_details=None, port_forwardings=[], description=req.get("description", ""))
-    _associate(ctx, fip, req.get("port_id"))
-    return ctx.store.put("floatingip", fip["id"], fip)
+    if f.get("floating_ip_address"):
+        sub = _subnet_of(ctx, net, f["floating_ip_address"])
+        address = _free(ctx, sub, f["floating_ip_address"])
+    else:
+        if f.get("subnet_id") and f["subnet_id"] not in net["subnets"]:
+            raise ctx.bad(f"Bad floatingip request: Subnet {f['subnet_id'][:64]} is not on network {net['id']}.", 400, "BadRequest")
+        sid = f.get("subnet_id") or (net["subnets"][0] if net["subnets"] else None)
+        if sid is None:
+            raise ctx.bad(f"Unable to find any IP address on external network {net['id']}.", 404, "ExternalIpAddressExhausted")
+        address = _next_ip(ctx.store, ctx.store.get("subnet", sid))
+    fip = _base(owner, floating_network_id=net["id"], floating_ip_address=address, port_id=None, fixed_ip_address=None,
+                router_id=None, status="DOWN", dns_domain=f.get("dns_domain", ""), dns_name=f.get("dns_name", ""),
+                qos_policy_id=f.get("qos_policy_id"), port_details=None, port_forwardings=[], description=f.get("description", ""))
+    _associate(ctx, fip, f.get("port_id"), f.get("fixed_ip_address"))
+    return fip
 
 
 @routes("/v2.0/<plural>", "POST")
@@ -129,24 +212,52 @@ def create_resource(ctx: Ctx, plural: str) -> Any:
     req = ctx.body(key)
     with ctx.store.tx():
         doc = _create(ctx, plural, req)
-        if req.get("tags"):
-            doc["tags"] = list(req["tags"])
-            ctx.store.put(RESOURCES[plural][0], doc["id"], doc)
     return reply({key: doc}, 201)
+
+
+def _update(ctx: Ctx, kind: str, doc: dict[str, Any], f: dict[str, Any]) -> None:
+    """Apply checked fields ``f`` to ``doc``, with each kind's own rules."""
+    s = ctx.store
+    if kind == "floatingip":
+        if "port_id" in f:
+            _associate(ctx, doc, f.pop("port_id"), f.pop("fixed_ip_address", None))
+        f.pop("fixed_ip_address", None)
+    elif kind == "router" and "external_gateway_info" in f:
+        gw = f.pop("external_gateway_info")
+        if not gw and s.find("floatingip", router_id=doc["id"]):
+            net = (doc.get("external_gateway_info") or {}).get("network_id")
+            raise ctx.bad(f"Gateway cannot be updated for router {doc['id']}, since a gateway to external network {net} is required "
+                          "by one or more floating IPs.", 409, "RouterExternalGatewayInUseByFloatingIp")
+        doc["external_gateway_info"] = _gateway(ctx, gw, doc.get("external_gateway_info"))
+    elif kind == "security_group" and doc["name"] == "default" and f.get("name", "default") != "default":
+        raise ctx.bad("Updating default security group not allowed.", 409, "SecurityGroupCannotUpdateDefault")
+    elif kind == "port":
+        if "mac_address" in f and not ctx.is_admin:
+            raise network_checks.forbidden(ctx, "rule:update_port:mac_address")
+        if "fixed_ips" in f:
+            net = s.get("network", doc["network_id"]) or {"id": doc["network_id"], "subnets": []}
+            own = {ip["ip_address"] for ip in doc["fixed_ips"]}
+            entries = [e for e in f.pop("fixed_ips") if e.get("ip_address") not in own]
+            if entries:
+                sub_id, ip = _fixed_ip(ctx, net, entries)
+                sub = s.get("subnet", sub_id) if sub_id else (s.get("subnet", net["subnets"][0]) if net["subnets"] else None)
+                if sub:
+                    doc["fixed_ips"] = [{"subnet_id": sub["id"], "ip_address": ip or _next_ip(s, sub)}]
+    doc.update(f)
 
 
 @routes("/v2.0/<plural>/<rid>", "PUT")
 def update_resource(ctx: Ctx, plural: str, rid: str) -> Any:
     kind, key = RESOURCES.get(plural, ("", "x"))[:2]
-    req = ctx.body(key)
     with ctx.store.tx():
         doc = get_one(ctx, plural, rid)
-        bad = set(req) - UPDATABLE
-        if bad:
-            raise ctx.bad(f"Cannot update read-only attribute {sorted(bad)[0]}", 400, "HTTPBadRequest")
-        if kind == "floatingip" and "port_id" in req:
-            _associate(ctx, doc, req["port_id"])
-        doc.update({k: v for k, v in req.items() if k not in ("port_id", "fixed_ip_address") or kind != "floatingip"})
+        req = ctx.body(key)
+        network_checks.require_owner(ctx, kind, doc, "update")
+        if kind == "subnet":
+            f = network_checks.subnet(ctx, req, False, cidr=doc["cidr"])
+        else:
+            f = network_checks.FIELDS[kind](ctx, req, False)
+        _update(ctx, kind, doc, f)
         doc["updated_at"], doc["revision_number"] = iso(now()), doc["revision_number"] + 1
         ctx.store.put(kind, rid, doc)
     return reply({key: doc})
@@ -157,6 +268,7 @@ def delete_resource(ctx: Ctx, plural: str, rid: str) -> Any:
     with ctx.store.tx():
         doc = get_one(ctx, plural, rid)
         kind = RESOURCES[plural][0]
+        network_checks.require_owner(ctx, kind, doc, "delete")
         s = ctx.store
         if kind == "network":
             if any(p["device_owner"] in ("compute:nova", "network:router_interface") for p in s.find("port", network_id=rid)):
@@ -168,13 +280,17 @@ def delete_resource(ctx: Ctx, plural: str, rid: str) -> Any:
         elif kind == "subnet":
             if any(ip["subnet_id"] == rid and p["device_id"] for p in s.list("port") for ip in p["fixed_ips"]):
                 raise ctx.bad(f"Unable to complete operation on subnet {rid}: One or more ports have an IP allocation from this subnet.", 409, "SubnetInUse")
+            net = s.get("network", doc["network_id"])
+            if net:
+                net["subnets"] = [x for x in net["subnets"] if x != rid]
+                s.put("network", net["id"], net)
         elif kind == "router":
             if s.list("port", parent=rid):
                 raise ctx.bad(f"Router {rid} still has ports", 409, "RouterInUse")
         elif kind == "security_group":
-            if doc["name"] == "default":
+            if doc["name"] == "default" and not ctx.is_admin:
                 raise ctx.bad("Removing default security group not allowed.", 409, "SecurityGroupCannotRemoveDefault")
-            if any(rid in p.get("security_groups", []) for p in s.list("port")):
+            if any(rid in (p.get("security_groups") or []) for p in s.list("port")):
                 raise ctx.bad(f"Security Group {rid} in use.", 409, "SecurityGroupInUse")
             for rule in s.find("security_group_rule", security_group_id=rid):
                 s.delete("security_group_rule", rule["id"])
@@ -184,8 +300,11 @@ def delete_resource(ctx: Ctx, plural: str, rid: str) -> Any:
                 group["security_group_rules"] = [r for r in group["security_group_rules"] if r["id"] != rid]
                 s.put("security_group", group["id"], group)
         elif kind == "port":
+            if doc["device_owner"] == "network:router_interface":
+                raise ctx.bad(f"Port {rid} cannot be deleted directly via the port API: has device owner network:router_interface.",
+                              409, "ServicePortInUse")
             for fip in s.list("floatingip", parent=rid):
-                fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN")
+                fip.update(port_id=None, fixed_ip_address=None, router_id=None, status="DOWN", port_details=None)
                 s.put("floatingip", fip["id"], fip)
         s.delete(kind, rid)
     return reply(None, 204)
@@ -195,35 +314,79 @@ def delete_resource(ctx: Ctx, plural: str, rid: str) -> Any:
 @routes("/v2.0/routers/<rid>/remove_router_interface", "PUT")
 def router_interface(ctx: Ctx, rid: str) -> Any:
     req = ctx.body()
+    adding = ctx.request.path.endswith("add_router_interface")
+    action = "add_router_interface" if adding else "remove_router_interface"
     with ctx.store.tx():
         router = get_one(ctx, "routers", rid)
-        sub = get_one(ctx, "subnets", str(req.get("subnet_id", "")))
-        ports = [p for p in ctx.store.list("port", parent=rid) if any(ip["subnet_id"] == sub["id"] for ip in p["fixed_ips"])]
-        if ctx.request.path.endswith("add_router_interface"):
-            if ports:
-                raise ctx.bad(f"Router already has a port on subnet {sub['id']}.", 400, "BadRequest")
-            port = make_port(ctx.store, ctx.project, sub["network_id"], rid, "network:router_interface", ip=sub["gateway_ip"])
+        if not ctx.owns(router):
+            raise network_checks.forbidden(ctx, f"rule:{action}")
+        port_id = validate.string(ctx, req.get("port_id"), "port_id", max_len=64, allow_none=True)
+        subnet_id = validate.string(ctx, req.get("subnet_id"), "subnet_id", max_len=64, allow_none=True)
+        if not port_id and not subnet_id:
+            raise ctx.bad("Bad router request: Either subnet_id or port_id must be specified.", 400, "BadRequest")
+        if port_id:
+            port = get_one(ctx, "ports", port_id)
+            if not port["fixed_ips"]:
+                raise ctx.bad(f"Bad router request: Router port must have at least one fixed IP.", 400, "BadRequest")
+            sub = get_one(ctx, "subnets", port["fixed_ips"][0]["subnet_id"])
         else:
+            sub = get_one(ctx, "subnets", subnet_id)
+        net = ctx.store.get("network", sub["network_id"]) or {}
+        ports = [p for p in ctx.store.list("port", parent=rid) if any(ip["subnet_id"] == sub["id"] for ip in p["fixed_ips"])]
+        if adding:
+            if not ctx.owns(sub) and not net.get("shared"):
+                raise network_checks.forbidden(ctx, f"rule:{action}")
+            if net.get("router:external"):
+                raise ctx.bad(f"Bad router request: Router interface cannot be on external network {net['id']}.", 400, "BadRequest")
+            if ports:
+                raise ctx.bad(f"Bad router request: Router already has a port on subnet {sub['id']}.", 400, "BadRequest")
+            if port_id:
+                if port["device_id"]:
+                    raise ctx.bad(f"Port {port_id} is still in use.", 409, "PortInUse")
+                port.update(device_id=rid, device_owner="network:router_interface", status="ACTIVE")
+                ctx.store.put("port", port_id, port)
+            else:
+                if not sub.get("gateway_ip"):
+                    raise ctx.bad(f"Bad router request: Subnet for router interface must have a gateway IP.", 400, "BadRequest")
+                if sub["gateway_ip"] in {ip["ip_address"] for p in ctx.store.list("port") for ip in p["fixed_ips"]}:
+                    raise ctx.bad(f"IP address {sub['gateway_ip']} already allocated in subnet {sub['id']}", 409, "IpAddressAlreadyAllocated")
+                port = make_port(ctx.store, router["project_id"], sub["network_id"], rid, "network:router_interface", ip=sub["gateway_ip"],
+                                 subnet_id=sub["id"])
+        else:
+            if port_id and port["device_id"] != rid:
+                raise ctx.bad(f"Router {rid} does not have an interface with id {port_id}", 404, "RouterInterfaceNotFound")
             if not ports:
                 raise ctx.bad(f"Router {rid} has no interface on subnet {sub['id']}", 404, "RouterInterfaceNotFoundForSubnet")
             port = ports[0]
+            if any(f["router_id"] == rid and (ctx.store.get("port", f["port_id"] or "") or {}).get("network_id") == sub["network_id"]
+                   for f in ctx.store.list("floatingip")):
+                raise ctx.bad(f"Router interface for subnet {sub['id']} on router {rid} cannot be deleted, as it is required by one or "
+                              "more floating IPs.", 409, "RouterInterfaceInUseByFloatingIP")
             ctx.store.delete("port", port["id"])
-    return reply({"id": router["id"], "tenant_id": ctx.project, "project_id": ctx.project, "port_id": port["id"], "subnet_id": sub["id"],
-                  "subnet_ids": [sub["id"]], "network_id": sub["network_id"], "tags": []})
-
+    return reply({"id": router["id"], "tenant_id": router["project_id"], "project_id": router["project_id"], "port_id": port["id"],
+                  "subnet_id": sub["id"], "subnet_ids": [sub["id"]], "network_id": sub["network_id"], "tags": []})
 
 # -- tags -------------------------------------------------------------------------------------
+def _check_tag(ctx: Ctx, tag: Any) -> str:
+    if not isinstance(tag, str) or not 0 < len(tag) <= network_checks.TAG_MAX:
+        raise ctx.bad(f"Invalid input for operation: '{validate.show(tag, 60)}' is not a valid tag: tags are strings of 1 to "
+                      f"{network_checks.TAG_MAX} characters.", 400, "InvalidInput")
+    return tag
+
+
 @routes("/v2.0/<plural>/<rid>/tags", "GET", "PUT", "DELETE")
 def tags(ctx: Ctx, plural: str, rid: str) -> Any:
     if ctx.request.method == "GET":
         return reply({"tags": get_one(ctx, plural, rid)["tags"]})
     with ctx.store.tx():
         doc = get_one(ctx, plural, rid)
+        kind = RESOURCES[plural][0]
+        network_checks.require_owner(ctx, kind, doc, "update")
         new = [] if ctx.request.method == "DELETE" else ctx.body().get("tags")
-        if not isinstance(new, list) or not all(isinstance(t, str) and 0 < len(t) <= 255 for t in new):
-            raise ctx.bad(f"Invalid input for tags. Reason: {new!r} is not a list of strings.", 400, "HTTPBadRequest")
-        doc["tags"] = sorted(set(new))
-        ctx.store.put(RESOURCES[plural][0], rid, doc)
+        if not isinstance(new, list):
+            raise ctx.bad(f"Invalid input for tags. Reason: {validate.show(new)} is not a list of strings.", 400, "HTTPBadRequest")
+        doc["tags"] = sorted({_check_tag(ctx, t) for t in new})
+        ctx.store.put(kind, rid, doc)
     return reply(None, 204) if ctx.request.method == "DELETE" else reply({"tags": doc["tags"]})
 
 
@@ -231,16 +394,18 @@ def tags(ctx: Ctx, plural: str, rid: str) -> Any:
 def one_tag(ctx: Ctx, plural: str, rid: str, tag: str) -> Any:
     with ctx.store.tx():
         doc = get_one(ctx, plural, rid)
+        kind = RESOURCES[plural][0]
+        if ctx.request.method != "GET":
+            network_checks.require_owner(ctx, kind, doc, "update")
         if ctx.request.method == "PUT":
-            added = tag not in doc["tags"]
-            doc["tags"] = sorted(set(doc["tags"]) | {tag})
-            ctx.store.put(RESOURCES[plural][0], rid, doc)
-            return reply(None, 201 if added else 201)
+            doc["tags"] = sorted(set(doc["tags"]) | {_check_tag(ctx, tag)})
+            ctx.store.put(kind, rid, doc)
+            return reply(None, 201)
         if tag not in doc["tags"]:
-            raise ctx.bad(f"Tag {tag} could not be found.", 404, "TagNotFound")
+            raise ctx.bad(f"Tag {tag[:80]} could not be found.", 404, "TagNotFound")
         if ctx.request.method == "DELETE":
             doc["tags"].remove(tag)
-            ctx.store.put(RESOURCES[plural][0], rid, doc)
+            ctx.store.put(kind, rid, doc)
     return reply(None, 204)
 
 
@@ -248,8 +413,11 @@ def one_tag(ctx: Ctx, plural: str, rid: str, tag: str) -> Any:
 @routes("/v2.0/quotas/<pid>", "GET")
 @routes("/v2.0/quotas/<pid>/details", "GET")
 def quotas(ctx: Ctx, pid: str) -> Any:
+    """A project's quotas: a member reads only its own project's (Neutron's get_quota policy)."""
+    if pid != ctx.project and not ctx.is_admin:
+        raise network_checks.forbidden(ctx, "rule:get_quota")
     limits = catalog_data.project_quota()
     keys = ("network", "subnet", "port", "router", "floatingip", "security_group", "security_group_rule")
     if ctx.request.path.endswith("/details"):
-        return reply({"quota": {k: {"limit": limits[k], "used": len(ctx.store.find(k, project_id=ctx.project)), "reserved": 0} for k in keys}})
+        return reply({"quota": {k: {"limit": limits[k], "used": len(ctx.store.find(k, project_id=pid)), "reserved": 0} for k in keys}})
     return reply({"quota": {k: limits[k] for k in keys}})

@@ -29,6 +29,12 @@ from . import auth, compute, errors, image, network, object_store, volume
 from .api import Ctx, reply
 from .store import Store, now
 
+# The largest request body the JSON APIs take (oslo.middleware's max_request_body_size, 112 KiB,
+# in front of Keystone, Nova, Cinder, Glance and Neutron). Object data streams to Swift (and image
+# data to Glance) without this limit, as in the real services; Swift's other requests (bulk delete,
+# account and container metadata) get a generous one of their own.
+MAX_JSON_BODY = 114688
+MAX_SWIFT_BODY = 16 * 1024 * 1024
 SERVICES = (auth.routes, compute.routes, image.routes, network.routes, volume.routes, object_store.routes)
 MV_SERVICE = {"nova": ("compute", compute.MIN_VERSION, compute.MAX_VERSION)}
 log = logging.getLogger("lab_helpers.sandbox")
@@ -104,6 +110,26 @@ class SandboxApp:
             headers.update({"X-OpenStack-Nova-API-Version": text, "Vary": "OpenStack-API-Version, X-OpenStack-Nova-API-Version"})
         return headers
 
+    def body_limit(self, request: Request, style: str) -> int | None:
+        """How many body bytes this request may carry (None: unlimited, it streams data)."""
+        if style == "swift":
+            parts = request.path.split("/")  # '', 'swift', 'v1', account, container, object...
+            if request.method == "PUT" and len(parts) >= 6 and parts[5]:
+                return None
+            return MAX_SWIFT_BODY
+        if style == "glance" and request.method == "PUT" and request.path.endswith("/file"):
+            return None
+        return MAX_JSON_BODY
+
+    def _too_large(self, ctx: Ctx, request: Request) -> errors.ApiError | None:
+        limit = self.body_limit(request, ctx.style)
+        if limit is None:
+            return None
+        request.max_content_length = limit  # a chunked body is cut off (413) when read past the limit
+        if request.content_length is not None and request.content_length > limit:
+            return ctx.bad("Request is too large.", 413, "RequestEntityTooLarge")
+        return None
+
     def dispatch(self, request: Request) -> Response:
         style = self._style_of(request.path)
         ctx = Ctx(request=request, store=self.store, base=self.base, state_dir=self.state_dir, boot_s=self.boot_s, style=style)
@@ -112,6 +138,9 @@ class SandboxApp:
             adapter = self.map.bind_to_environ(request.environ)
             (style, public, func), args = adapter.match()
             ctx.style = style if style != "health" else "nova"
+            too_large = self._too_large(ctx, request)
+            if too_large is not None:
+                raise too_large
             if not public:
                 ctx.token = auth.check_token(self.store, request.headers.get("X-Auth-Token", ""))
                 if ctx.token is None:
