@@ -56,3 +56,30 @@ def storage_of() -> dict[str, str]:
 def answer_stub(fill: str = "?") -> dict[str, str]:
     """The shape of an answer: every canonical name mapped to ``fill``."""
     return {name: fill for name in artifact_names()}
+
+
+STORAGE_WORDS = {"object": "object", "object storage": "object", "swift": "object", "s3": "object",
+                 "bucket": "object", "container": "object",
+                 "block": "block", "block storage": "block", "volume": "block", "cinder": "block"}
+
+
+def read_placement(answer: object):
+    """Read ``{artifact: 'object' | 'block'}``: any case, outer spaces, the page's spellings.
+
+    Returns ``({canonical name: 'object' | 'block'}, None)`` or ``(None, Verdict)`` saying what
+    is wrong with the answer's form (not a dict, keys missing or unknown, a value that is neither).
+    """
+    from .core import Verdict, choice_answer, mapping_answer
+
+    found, problem = mapping_answer(answer, artifact_names(), canonical=canonical_artifact, what="artifact")
+    if problem is not None:
+        return None, problem
+    placed, bad = {}, []
+    for name, value in found.items():
+        kind, _ = choice_answer(value, STORAGE_WORDS)
+        if kind is None:
+            bad.append(f"{name}: {value!r}")
+        placed[name] = kind
+    if bad:
+        return None, Verdict.no(f"Each value is 'object' or 'block'; not: {', '.join(bad)}.")
+    return placed, None

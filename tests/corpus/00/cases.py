@@ -44,9 +44,9 @@ SETUP = "320b8b7d"
 RIGHT_STORAGE = """storage_for = {
     "cluster logs": "object",
     "video uploads": "object",
-    "terraform tfstate": "object",
-    "VM boot + file system": "block",
-    "model-service model weights": "block",
+    "terraform state": "object",
+    "VM boot disk": "block",
+    "model weights": "block",
 }"""
 
 
@@ -81,13 +81,19 @@ def build(learner_nb, folder: Path, version: str, secrets: list[str]) -> dict[st
     nb = case("partly-wrong", Expect(1.2, flags=["lab version"]), stamp_version="0000000000000000")
     _answer(nb, A40, "a40_count = 100")
     _answer(nb, STORAGE, RIGHT_STORAGE.replace('"cluster logs": "object"', '"cluster logs": "block"')
-            .replace('"VM boot + file system": "block"', '"VM boot + file system": "object"'))
+            .replace('"VM boot disk": "block"', '"VM boot disk": "object"'))
 
     case("untouched", Expect(0))
 
-    nb = case("hidden-fails", Expect(3))  # public parts pass, hidden parts fail
+    nb = case("hidden-fails", Expect(4))  # a float passes the public part, not the hidden "an int"
+    _answer(nb, A40, "a40_count = 400.0")
+    # the project's page spellings, other case, outer spaces: harmless variants pass both parts
+    _answer(nb, STORAGE, RIGHT_STORAGE.replace('"object"', '"Object "').replace('"terraform state"', '" Terraform TFSTATE"')
+            .replace('"VM boot disk"', '"VM boot + file system"'))
+
+    nb = case("number-as-text", Expect(3))  # "400" is text: neither part passes
     _answer(nb, A40, 'a40_count = "400"')
-    _answer(nb, STORAGE, RIGHT_STORAGE.replace('"object"', '"Object "'))
+    _answer(nb, STORAGE, RIGHT_STORAGE)
 
     nb = case("infinite-loop", Expect(5, limit="time limit per cell"))
     _right(nb)
