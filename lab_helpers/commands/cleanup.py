@@ -4,12 +4,13 @@ from __future__ import annotations
 
 
 def _cleanup(args) -> int:
+    from ..catalog import find_lab
     from ..cloud import connect_cloud
     from ..config import learner_id, resolve_backend
     from ..resources.cleanup import cleanup
 
     backend = resolve_backend(args.backend)
-    lab = f"{int(args.lab):02d}" if args.lab and args.lab.isdigit() else args.lab
+    lab = find_lab(args.lab).number if args.lab else None  # an unknown lab: exit 2, naming the valid ones
     learner = None if args.expired else learner_id()
     report = cleanup(connect_cloud(backend), learner=learner, lab=lab, dry_run=args.dry_run, expired_only=args.expired)
     print(report)

@@ -26,10 +26,18 @@ def _list(args) -> int:
 def _run(args) -> int:
     from ..catalog import all_labs, find_lab
     from ..config import resolve_backend
-    from ..notebooks.runner import run_lab
+    from ..errors import UsageError
+    from ..notebooks.runner import DESCRIBE, counts_as_progress, run_lab
+    from ..notebooks.workspace import working_copy
 
     backend = resolve_backend(args.backend)
     labs = [find_lab(key) for key in args.labs] if args.labs else all_labs()
+    kind = "mine" if args.mine else "learner" if args.learner else "source"
+    if kind == "mine":
+        missing = [lab.number for lab in labs if not working_copy(lab.path.name).exists()]
+        if missing:
+            raise UsageError(f"no working copy of lab {', '.join(missing)} yet.",
+                             hint="`lab start` (or `lab start --prepare`) creates your copy of the labs.")
     if backend == "live":  # fail fast, before any kernel starts, naming what is missing
         from ..live import require_live
 
@@ -37,13 +45,18 @@ def _run(args) -> int:
             require_live(lab.number)
     results = []
     for lab in labs:
-        print(f"running lab {lab.number} {lab.title!r} on the {backend} backend ...", file=sys.stderr, flush=True)
-        result = run_lab(lab, backend=backend, out_dir=args.out, learner=args.learner, progress=not args.quiet,
+        which = working_copy(lab.path.name) if kind == "mine" else lab.path if kind == "source" else None
+        where = f", {which}" if which else ""
+        print(f"running lab {lab.number} {lab.title!r} on the {backend} backend: {DESCRIBE[kind]}{where} "
+              f"({counts_as_progress(kind)}) ...", file=sys.stderr, flush=True)
+        result = run_lab(lab, backend=backend, out_dir=args.out, notebook=kind, progress=not args.quiet,
                          cell_timeout_s=args.cell_timeout)
         results.append(result)
     print("\nlab  result   time     title")
     for result in results:
         print(result.line())
+    tip = "" if kind == "mine" else "; `lab run --mine` runs your own copy and records its checks"
+    print(f"ran {DESCRIBE[kind]}: {counts_as_progress(kind)}{tip}")
     failed = [r for r in results if not r.ok]
     if args.out:
         print(f"executed notebooks in {args.out}")
@@ -98,12 +111,18 @@ def register(commands) -> None:
     p.set_defaults(func=_list)
 
     p = commands.add_parser("run", help="Execute labs headless with papermill and print a summary.",
-                            description="Execute labs top to bottom with papermill (parameters injected). "
-                                        "Exits non-zero naming the lab, the cell index and the error when one fails.")
+                            description="Execute labs top to bottom with papermill (parameters injected): the solved "
+                                        "source by default, which is not recorded as your progress; `--mine` runs your "
+                                        "own working copy and records its checks. Exits non-zero naming the lab, the "
+                                        "cell index and the error when one fails.")
     p.add_argument("labs", nargs="*", metavar="LAB", help="lab numbers or names (default: all)")
     p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
     p.add_argument("--out", help="folder for the executed notebooks (default: a temporary folder)")
-    p.add_argument("--learner", action="store_true", help="run the learner version (solutions removed) instead of the solved source")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--learner", action="store_true",
+                       help="run a fresh learner version (solutions removed) instead of the solved source")
+    which.add_argument("--mine", action="store_true",
+                       help="run your own working copy (the one `lab start` opens); the only run recorded as your progress")
     p.add_argument("--cell-timeout", type=int, default=600, metavar="SECONDS", help="per-cell time limit (default 600)")
     p.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
     p.set_defaults(func=_run)

@@ -2,18 +2,39 @@
 
 A failure names the lab, the cell index and the error, the way papermill's own
 ``PapermillExecutionError`` does, and never hangs: every cell has a timeout (papermill#125).
+
+Which notebook runs is always said, and only a run of the learner's own working copy counts as
+their progress: the solved source passes every check, and recording that would tell ``lab list``
+the learner had done the work. The kernels started here talk to papermill over CurveZMQ where
+both ends support it, so there is nothing unencrypted to warn about.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator, Literal
 
 from ..catalog import Lab
 
 DEFAULT_CELL_TIMEOUT_S = 600
+NO_PROGRESS_ENV = "LAB_RECORD_PROGRESS"  # "0": check() in the kernel records nothing
+
+Notebook = Literal["source", "learner", "mine"]
+DESCRIBE: dict[str, str] = {
+    "source": "the solved source notebook",
+    "learner": "a fresh learner version, solutions removed",
+    "mine": "your own working copy",
+}
+
+
+def counts_as_progress(notebook: str) -> str:
+    """The words ``lab run`` uses for whether a run of ``notebook`` is recorded."""
+    return "its checks are recorded as your progress" if notebook == "mine" else "not recorded as your progress"
 
 
 @dataclass
@@ -25,6 +46,8 @@ class RunResult:
     output: Path
     cell_index: int | None = None
     error: str = ""
+    notebook: str = "source"  # which notebook ran: source, learner or mine
+    ran: Path | None = None
 
     def line(self) -> str:
         if self.ok:
@@ -44,38 +67,87 @@ def _learner_copy(lab: Lab, folder: Path) -> Path:
     return path
 
 
+def kernel_config():
+    """Traitlets config for the kernels a run starts: CurveZMQ transport encryption where
+    jupyter_client can provision it and the kernel declares support (``transport_encryption``)."""
+    from traitlets.config import Config
+
+    config = Config()
+    try:
+        import zmq
+        from jupyter_client.manager import KernelManager
+    except ImportError:  # pragma: no cover - both come with papermill
+        return config
+    if "transport_encryption" in KernelManager.class_traits() and zmq.has("curve"):
+        config.KernelManager.transport_encryption = "auto"
+    return config
+
+
+@contextlib.contextmanager
+def _kernel_env(record_progress: bool) -> Iterator[None]:
+    """The kernel inherits this process's environment: say there whether checks count."""
+    old = os.environ.get(NO_PROGRESS_ENV)
+    if record_progress:
+        os.environ.pop(NO_PROGRESS_ENV, None)
+    else:
+        os.environ[NO_PROGRESS_ENV] = "0"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(NO_PROGRESS_ENV, None)
+        else:
+            os.environ[NO_PROGRESS_ENV] = old
+
+
 def run_lab(
     lab: Lab,
     *,
     backend: str = "sandbox",
     out_dir: Path | None = None,
     learner: bool = False,
+    notebook: Notebook | None = None,
+    mine: Path | None = None,
     progress: bool = False,
     cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S,
     parameters: dict | None = None,
 ) -> RunResult:
-    """Execute ``lab`` top to bottom (its solved source, or the learner version)."""
+    """Execute ``lab`` top to bottom: its solved ``source`` (the default), a fresh ``learner``
+    version, or the learner's own working copy (``mine``, at ``mine`` or in the workspace), the
+    only one whose checks are recorded as progress."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    kind: Notebook = notebook or ("learner" if learner else "source")
     out_dir = Path(out_dir or tempfile.mkdtemp(prefix="lab-run-"))
     out_dir.mkdir(parents=True, exist_ok=True)
-    source = _learner_copy(lab, out_dir) if learner else lab.path
-    output = out_dir / (f"{lab.name}.learner.out.ipynb" if learner else f"{lab.name}.out.ipynb")
+    if kind == "mine":
+        from .workspace import working_copy
+
+        source = Path(mine) if mine else working_copy(lab.path.name)
+        output, cwd = out_dir / f"{lab.name}.mine.out.ipynb", source.parent
+    elif kind == "learner":
+        source, output, cwd = _learner_copy(lab, out_dir), out_dir / f"{lab.name}.learner.out.ipynb", out_dir
+    else:
+        source, output, cwd = lab.path, out_dir / f"{lab.name}.out.ipynb", out_dir
     params = {"BACKEND": backend, **(parameters or {})}
     started = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(source),
-            str(output),
-            parameters=params,
-            kernel_name="python3",
-            progress_bar=progress,
-            cwd=str(out_dir),
-            execution_timeout=cell_timeout_s,
-        )
+        with _kernel_env(record_progress=kind == "mine"):
+            pm.execute_notebook(
+                str(source),
+                str(output),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=progress,
+                cwd=str(cwd),
+                execution_timeout=cell_timeout_s,
+                config=kernel_config(),
+            )
     except PapermillExecutionError as exc:
-        return RunResult(lab.number, lab.title, False, time.perf_counter() - started, output, exc.cell_index, f"{exc.ename}: {exc.evalue}")
+        return RunResult(lab.number, lab.title, False, time.perf_counter() - started, output, exc.cell_index,
+                         f"{exc.ename}: {exc.evalue}", kind, source)
     except Exception as exc:  # kernel died, timeout, missing kernel
-        return RunResult(lab.number, lab.title, False, time.perf_counter() - started, output, None, f"{type(exc).__name__}: {exc}")
-    return RunResult(lab.number, lab.title, True, time.perf_counter() - started, output)
+        return RunResult(lab.number, lab.title, False, time.perf_counter() - started, output, None,
+                         f"{type(exc).__name__}: {exc}", kind, source)
+    return RunResult(lab.number, lab.title, True, time.perf_counter() - started, output, notebook=kind, ran=source)
