@@ -58,26 +58,51 @@ def subtree(nodes: list[Node], view: str) -> list[Node]:
     return [Node(n.id, "" if n.id == root.id else n.parent, n.name, n.kind, n.detail, n.depth) for n in keep]
 
 
+def wrap(label: str, width: int = 12) -> str:
+    """A long label on two lines, split at the space nearest its middle: narrow sectors fit it at a readable size."""
+    if len(label) <= width or " " not in label:
+        return label
+    middle = len(label) / 2
+    cut = min((i for i, ch in enumerate(label) if ch == " "), key=lambda i: abs(i - middle))
+    return label[:cut] + "<br>" + label[cut + 1:]
+
+
 def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
-    """A plotly figure of one view of the hierarchy."""
+    """A plotly figure of one view of the hierarchy.
+
+    Labels that cannot be drawn at 10 px in their sector are left out (hover or click to zoom
+    shows them) instead of shrinking to an unreadable size. The sunburst leaves out the view's
+    root, which the title names: its branches get the centre's room, and a long root name in
+    the small centre disc would be cut.
+    """
     import plotly.graph_objects as go
 
     if chart not in CHARTS:
         raise UsageError(f"unknown chart {chart!r}.", hint=f"Valid charts: {', '.join(CHARTS)}.")
     nodes = subtree(flatten(), view)
+    if chart == "sunburst":
+        root = next(n for n in nodes if not n.parent)
+        nodes = [Node(n.id, "" if n.parent == root.id else n.parent, n.name, n.kind, n.detail, n.depth)
+                 for n in nodes if n is not root]
     trace = getattr(go, chart.capitalize())(
         ids=[n.id for n in nodes],
         labels=[n.name for n in nodes],
         parents=[n.parent for n in nodes],
+        text=[wrap(n.name) for n in nodes],
+        textinfo="text",
         customdata=[[n.kind, n.detail] for n in nodes],
         marker=dict(colors=[COLOURS.get(n.kind, "#7f7f7f") for n in nodes]),
         hovertemplate="<b>%{label}</b><br>%{customdata[0]}<br>%{customdata[1]}<extra></extra>",
-        maxdepth=-1 if chart != "sunburst" else 5,
+        maxdepth=-1 if chart != "sunburst" else 4,
+        **({"insidetextorientation": "auto"} if chart == "sunburst" else {}),
     )
     fig = go.Figure(trace)
+    how = "click a sector to zoom in, the centre to zoom out" if chart == "sunburst" else "click a box to zoom in, its header to zoom out"
     fig.update_layout(
-        title=f"The hierarchy: {view} ({chart}). Brown physical, blue virtual, green storage, purple network.",
-        margin=dict(t=50, l=5, r=5, b=5), height=620,
+        title=f"The hierarchy: {view} ({chart})<br><sup>Brown physical, blue virtual, green storage, purple network. "
+              f"Hover for details; {how}.</sup>",
+        margin=dict(t=70, l=5, r=5, b=5), height=760 if chart == "sunburst" else 660,
+        uniformtext=dict(minsize=10, mode="hide"),
     )
     return fig
 
