@@ -14,11 +14,35 @@ from lab_helpers.grading.isolation import Limits, choose_isolation, masked_paths
 
 def test_grading_refuses_without_namespaces_unless_allowed(monkeypatch):
     monkeypatch.setattr(isolation, "namespaces_available", lambda: (False, "making network namespaces needs root"))
+    monkeypatch.setattr(isolation, "_is_root", lambda: False)
     with pytest.raises(MissingPiece) as info:
         choose_isolation(allow_network=False)
     assert "needs root" in str(info.value) and "--allow-network" in info.value.hint
     chosen = choose_isolation(allow_network=True)
     assert not chosen.namespaces and "NOT isolated" in chosen.describe()
+    assert chosen.drop_to_uid is None
+
+
+def test_root_without_namespaces_drops_the_kernel_or_refuses(monkeypatch):
+    """--allow-network as root: the kernel still never runs as root."""
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: (False, "unshare failed: Operation not permitted"))
+    monkeypatch.setattr(isolation, "_is_root", lambda: True)
+    monkeypatch.setattr(isolation, "unprivileged_python_works", lambda: True)
+    chosen = choose_isolation(allow_network=True)
+    assert not chosen.namespaces and chosen.drop_to_uid == isolation.NOBODY_UID
+    assert "uid 65534 with no capabilities" in chosen.describe()
+    monkeypatch.setattr(isolation, "unprivileged_python_works", lambda: False)
+    with pytest.raises(MissingPiece) as info:
+        choose_isolation(allow_network=True)
+    assert "never runs as root" in str(info.value) and "all users can read it" in info.value.hint
+
+
+def test_isolated_grading_refuses_when_the_jail_cannot_be_made(monkeypatch):
+    monkeypatch.setattr(isolation, "namespaces_available", lambda: (True, ""))
+    monkeypatch.setattr(isolation, "jail_works", lambda: (False, "PermissionError: [Errno 13] Permission denied"))
+    with pytest.raises(MissingPiece) as info:
+        choose_isolation(allow_network=True)  # never falls back to a privileged kernel, even when allowed
+    assert "unprivileged kernel" in str(info.value) and "o+rX" in info.value.hint
 
 
 def test_masking_never_hides_the_interpreter_or_the_package(tmp_path):
@@ -77,6 +101,7 @@ def test_grading_without_isolation_when_allowed_still_grades(tmp_path, monkeypat
     from lab_helpers.grading.release import release
 
     monkeypatch.setattr(isolation, "namespaces_available", lambda: (False, "pretend: not root"))
+    monkeypatch.setattr(isolation, "_is_root", lambda: False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         (rel,) = release(["00"], tmp_path / "rel")

@@ -45,6 +45,7 @@ class Execution:
     finished: bool = False
     seconds: float = 0.0
     executed: Path | None = None
+    identity: dict | None = None  # the kernel's uid and capability sets, read back from inside it
 
     def capture_for(self, check: str) -> Capture | None:
         found = [c for c in self.captures if c.check == check]
@@ -105,6 +106,8 @@ def _summarise(events: list[dict], limits: Limits, nb, timed_out: bool) -> Execu
             out.problems.append(f"execution stopped: {e.get('error')}")
         elif kind == "done":
             out.finished = True
+        elif kind == "kernel-identity":
+            out.identity = e.get("identity") or {}
     if timed_out:
         out.limits_hit.append(f"time limit per notebook ({limits.notebook_s:g} s) reached in cell {last_cell}; "
                               "the run was stopped")

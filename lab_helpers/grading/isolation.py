@@ -6,12 +6,17 @@ Each submission runs as its own process tree in fresh Linux namespaces (``unshar
   sandbox cloud on 127.0.0.1 work and nothing else is reachable;
 - pid: the executor is PID 1 of its namespace, so killing it (the notebook time limit) ends the
   kernel and everything it started, with no orphan left behind (papermill#125);
-- mount: the key, the grading output and the other submissions are covered by empty tmpfs
-  mounts, so the kernel cannot read hidden checks or another learner's work.
+- mount: the kernel and the submission's sandbox cloud each run in a fresh minimal root
+  (:mod:`.jail`) that holds, read-only, the system folders and the Python environment at their own
+  paths, plus the submission's own folder and a tmpfs. The key, the grading output, ``labs/`` and
+  the other submissions are not in it at all, so there is no mask to lift.
 
-The kernel itself runs under ``resource`` limits (address space, file size, processes) and, when
-the grader is root, as an unprivileged user that cannot undo those mounts or read root's files.
-Without namespaces the grader refuses unless the instructor passes ``--allow-network``.
+The kernel runs under ``resource`` limits (address space, file size, processes) as uid 65534 with
+no capabilities in any set and ``no_new_privs``, whatever the install layout: an environment under
+root's private home is bound into the new root where that uid can read it. The kernel reports its
+uid and capability sets back before any learner cell runs, and ``grading.log`` records them.
+Without namespaces the grader refuses unless the instructor passes ``--allow-network``; even then
+a root grader drops the kernel to uid 65534 or refuses.
 """
 
 from __future__ import annotations
@@ -54,14 +59,25 @@ class Isolation:
     namespaces: bool
     drop_to_uid: int | None
     reason: str  # why namespaces are off, or "" when on
+    identity: str = ""  # what a probe kernel really had, read back from inside it
+
+    @property
+    def jailed(self) -> bool:
+        """The kernel runs in a fresh minimal root (always, when isolated)."""
+        return self.namespaces
 
     def describe(self) -> str:
+        who = (f"kernel as uid {self.drop_to_uid} with no capabilities and no_new_privs" if self.drop_to_uid is not None
+               else "kernel as the grader's (unprivileged) user")
         if self.namespaces:
-            who = (f"kernel as uid {self.drop_to_uid}" if self.drop_to_uid is not None else
-                   "kernel as the grader's user (uid 65534 cannot run this Python: install Python where other "
-                   "users can read it, e.g. not under a private home, so the kernel can drop root)" if os.geteuid() == 0 else "kernel as the grader's user")
-            return f"isolated: own network (loopback only), pid and mount namespaces per submission; {who}"
-        return f"NOT isolated ({self.reason}): submissions can reach the network and the grader's files"
+            probe = f" (probe kernel: {self.identity})" if self.identity else ""
+            return (f"isolated: own network (loopback only), pid and mount namespaces per submission; "
+                    f"{who} in a fresh minimal root{probe}")
+        return f"NOT isolated ({self.reason}): submissions can reach the network and the grader's files; {who}"
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
 
 
 @lru_cache(maxsize=1)
@@ -95,6 +111,49 @@ def unprivileged_python_works() -> bool:
     return probe.returncode == 0
 
 
+def _probe_jail() -> tuple[bool, str]:
+    """Start a throwaway process exactly as a kernel is started; (True, its identity) or (False, why)."""
+    import json
+    import tempfile
+
+    from .jail import JailSpec, describe_identity, environment_paths, privileges_left
+
+    root = Path(tempfile.mkdtemp(prefix="lab-grade-probe-"))
+    try:
+        root.chmod(0o711)
+        base, run = root / "base", root / "run"
+        base.mkdir(mode=0o700)
+        run.mkdir()
+        os.chown(run, NOBODY_UID, NOBODY_UID)
+        ro, empty = environment_paths()
+        JailSpec(str(base), ro, [str(run)], empty).save(base / "jail.json")
+        code = ("import json, lab_helpers, ipykernel; from lab_helpers.grading.jail import identity; "
+                "print(json.dumps(identity()))")
+        command = [*namespace_prefix(), sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--jail",
+                   str(base / "jail.json"), "--uid", str(NOBODY_UID), "--home", str(run), "--", sys.executable, "-c", code]
+        probe = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=str(run), check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if probe.returncode != 0:
+        lines = [line for line in probe.stderr.strip().splitlines() if line.strip()]
+        return False, (lines[-1] if lines else f"exit {probe.returncode}")[:300]
+    try:
+        ident = json.loads(probe.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return False, f"the probe printed no identity: {probe.stdout[-200:]!r}"
+    left = privileges_left(ident)
+    if left:
+        return False, "the probe kernel kept privileges: " + ", ".join(left)
+    return True, describe_identity(ident)
+
+
+@lru_cache(maxsize=1)
+def jail_works() -> tuple[bool, str]:
+    return _probe_jail()
+
+
 def namespace_prefix() -> list[str]:
     return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"]
 
@@ -102,13 +161,24 @@ def namespace_prefix() -> list[str]:
 def choose_isolation(allow_network: bool) -> Isolation:
     ok, reason = namespaces_available()
     if ok:
-        if os.geteuid() == 0 and unprivileged_python_works():
-            return Isolation(True, NOBODY_UID, "")
-        return Isolation(True, None, "")
+        jailed, detail = jail_works()
+        if not jailed:
+            raise MissingPiece(f"cannot start an unprivileged kernel in a fresh root: {detail}.",
+                               hint="Make the Python environment's files readable by all users (chmod -R o+rX on "
+                                    "the venv and the interpreter), or pass --allow-network to grade as a non-root user "
+                                    "without isolation.")
+        return Isolation(True, NOBODY_UID, "", identity=detail)
     if not allow_network:
         raise MissingPiece(f"cannot isolate submissions: {reason}.",
                            hint="Grade as root on Linux with util-linux and iproute2, or pass --allow-network "
                                 "to grade without isolation (the log records it).")
+    if _is_root():
+        if unprivileged_python_works():
+            return Isolation(False, NOBODY_UID, reason)
+        raise MissingPiece("cannot grade as root without namespaces: uid 65534 cannot run this Python, and a kernel "
+                           "never runs as root.",
+                           hint="Grade as an ordinary user with --allow-network, or install the environment where all "
+                                "users can read it (not under a private home).")
     return Isolation(False, None, reason)
 
 
@@ -126,14 +196,6 @@ def masked_paths(candidates: list[Path], keep: list[Path]) -> list[Path]:
             chosen.append(path)
     # covering a folder covers what is inside it; mounting on a path already covered would fail
     return [p for p in chosen if not any(other in p.parents for other in chosen)]
-
-
-def mask(paths: list[Path]) -> None:
-    """Inside the worker's mount namespace: cover each path with an empty, unreadable tmpfs."""
-    for path in paths:
-        if not path.is_dir():  # already covered by an earlier mount
-            continue
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k,mode=000", "grader-mask", str(path)], check=True)
 
 
 def loopback_up() -> None:

@@ -115,6 +115,12 @@ def _execute(work: Work, s: Settings) -> None:
     work.grade.problems.extend(work.execution.problems)
     work.grade.seconds = round(work.execution.seconds, 2)
     work.answers = answers_of(work.execution)
+    if work.execution.identity is not None:
+        from .jail import describe_identity, privileges_left
+
+        left = privileges_left(work.execution.identity)
+        state = "unprivileged" if not left else "PRIVILEGED (" + ", ".join(left) + ")"
+        s.log(f"kernel of {work.submission}: {state}: {describe_identity(work.execution.identity)}")
 
 
 def _judge(work: Work, s: Settings) -> None:

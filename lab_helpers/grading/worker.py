@@ -1,7 +1,9 @@
 """The executor of one submission: ``python -m lab_helpers.grading.worker JOB.json``.
 
 It runs inside the submission's own namespaces (see :mod:`.isolation`) as the grader's user and
-starts the learner's kernel through :mod:`.kernel_launcher`. Cells run in order with errors
+starts the learner's kernel through :mod:`.kernel_launcher` (in a fresh minimal root, unprivileged,
+when isolated). Before any learner cell runs, the kernel reports its uid and capability sets; a
+kernel that kept any privilege is stopped and nothing of the submission runs. Cells run in order with errors
 allowed, each under the per-cell limit. Right after each cell that calls a check, the worker asks
 the kernel for ``json.dumps`` of the answer and context expressions that the key names (parsed
 from the source with ``ast``) and appends them to the grader-side event log at once, so a later
@@ -41,14 +43,31 @@ class EventLog:
         os.fsync(self._fh.fileno())
 
 
-def _kernelspec(folder: Path, job: dict) -> None:
-    limits = job["limits"]
-    argv = [sys.executable, "-m", "lab_helpers.grading.kernel_launcher",
-            "--memory-mb", str(limits["memory_mb"]), "--file-mb", str(limits["file_mb"]),
-            "--processes", str(limits["processes"]), "--home", job["run_dir"]]
+def _launcher(job: dict, *, limits: bool) -> list[str]:
+    """The launcher's argv up to ``--``: limits (for the kernel), the jail and the uid."""
+    argv = [sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--home", job["run_dir"]]
+    if limits:
+        lim = job["limits"]
+        argv += ["--memory-mb", str(lim["memory_mb"]), "--file-mb", str(lim["file_mb"]), "--processes", str(lim["processes"])]
+    if job.get("jail"):
+        argv += ["--jail", job["jail"]]
     if job.get("uid") is not None:
         argv += ["--uid", str(job["uid"])]
-    argv += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    return argv + ["--"]
+
+
+def _write_jail(job: dict) -> None:
+    """The jail spec every learner-side process of this submission is started in (root-only, in the log dir)."""
+    from .jail import JailSpec, environment_paths
+
+    read_only, empty = environment_paths()
+    path = Path(job["log_dir"]) / "jail.json"
+    JailSpec(job["log_dir"], read_only, [job["run_dir"]], empty, list(job["mask"])).save(path)
+    job["jail"] = str(path)
+
+
+def _kernelspec(folder: Path, job: dict) -> None:
+    argv = _launcher(job, limits=True) + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = folder / "lab-grader"
     spec.mkdir(parents=True, exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps(
@@ -182,6 +201,22 @@ def _client_class():
                 return False, None, result["error"]
             return True, result.get("data"), ""
 
+        async def check_identity(self) -> bool:
+            """Read the kernel's uid and capabilities back from inside it; False (and nothing runs) if privileged."""
+            from .jail import IDENTITY_EXPRESSION, privileges_left
+
+            msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"id": IDENTITY_EXPRESSION})
+            reply = await self.async_wait_for_reply(msg_id)
+            ok, ident, error = _decode((reply or {}).get("content", {}).get("user_expressions", {}).get("id", {}))
+            ident = ident if ok and isinstance(ident, dict) else {"error": error or "no answer"}
+            left = privileges_left(ident) if "error" not in ident else ["unreadable"]
+            self.log_events.write(event="kernel-identity", identity=ident, privileges=left)
+            if left and self.job.get("uid") is not None:
+                self.log_events.write(event="executor-error", error="the kernel was not unprivileged ("
+                                      + ", ".join(left) + "); no cell of the submission was run")
+                return False
+            return True
+
         async def run_all(self, cwd: str) -> None:
             from nbclient.exceptions import DeadKernelError
 
@@ -191,6 +226,8 @@ def _client_class():
             async with self.async_setup_kernel(cwd=cwd):
                 pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
                 self.log_events.write(event="kernel-started", pid=pid)
+                if not await self.check_identity():
+                    return
                 for index, cell in enumerate(self.nb.cells):
                     if cell.cell_type != "code":
                         continue
@@ -214,19 +251,20 @@ def _start_sandbox(job: dict, log: EventLog) -> None:
     """Start the submission's own sandbox cloud before its kernel, as the kernel's user.
 
     The sandbox is the cloud, not the learner's code: started from the kernel it would inherit the
-    kernel's limits (a 1 GB sparse volume file exceeds the file-size limit). The kernel then finds
-    it running in the same state directory; it still ends with the submission's pid namespace.
+    kernel's limits (a 1 GB sparse volume file exceeds the file-size limit). It is started through
+    the same launcher, in its own fresh root and as the same unprivileged uid (so the kernel, which
+    can see it, finds nothing more through ``/proc/<pid>/root`` than its own files). The kernel
+    then finds it running in the same state directory; it still ends with the submission's pid
+    namespace.
     """
     import subprocess
 
     if not job.get("state_source") or os.environ.get("LAB_BACKEND", "sandbox") != "sandbox":
         return
-    as_user = {}
-    if job.get("uid") is not None and os.geteuid() == 0:
-        as_user = {"user": job["uid"], "group": job["uid"], "extra_groups": []}
     try:
-        done = subprocess.run([sys.executable, "-c", "from lab_helpers.sandbox import ensure_running; ensure_running()"],
-                              cwd=job["run_dir"], capture_output=True, text=True, timeout=60, check=False, **as_user)
+        done = subprocess.run(_launcher(job, limits=False) + [
+            sys.executable, "-c", "from lab_helpers.sandbox import ensure_running; ensure_running()"],
+            cwd=job["run_dir"], capture_output=True, text=True, timeout=60, check=False)
         log.write(event="sandbox-started", ok=done.returncode == 0, error=done.stderr[-300:])
     except (OSError, subprocess.SubprocessError) as exc:  # the kernel will try again itself
         log.write(event="sandbox-started", ok=False, error=f"{type(exc).__name__}: {exc}"[:300])
@@ -237,13 +275,13 @@ def run_job(job: dict) -> int:
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
 
-    from .isolation import loopback_up, mask
+    from .isolation import loopback_up
 
     log_dir = Path(job["log_dir"])
     log = EventLog(Path(job["events"]))
     if job["isolated"]:
         loopback_up()
-        mask([Path(p) for p in job["mask"]])
+        _write_jail(job)
     log.write(event="start", isolated=job["isolated"], masked=len(job["mask"]))
     _start_sandbox(job, log)
     spec_dir = log_dir / "kernels"
