@@ -2,10 +2,13 @@
 
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from jupyter_server import running_lab
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.timeout(180)
@@ -20,3 +23,115 @@ def test_lab_start_serves_the_learner_copy(tmp_path):
         assert "BEGIN SOLUTION" not in text and "a40_count = None" in text
         with urllib.request.urlopen(f"{base}/lab?token=test-token", timeout=10) as resp:
             assert resp.status == 200
+
+
+def _start_lab_on_busy_default_port(tmp_path, busy_port, token="test-token"):
+    import os
+    import subprocess
+
+    from conftest import lab_command
+
+    env = {**os.environ, "LAB_WORKSPACE": str(tmp_path / "ws"), "JUPYTER_PLATFORM_DIRS": "1",
+           "JUPYTER_PORT": str(busy_port)}
+    env.pop("JUPYTER_CONFIG_PATH", None)
+    log = tmp_path / "jupyter.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(lab_command() + ["start", "--no-browser", "--token", token], env=env,
+                                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+    return proc, log
+
+
+def _stop(proc):
+    import os
+    import signal
+    import subprocess
+
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def _wait_for(url, proc, log, timeout_s=90):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"lab start exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                return json.load(resp)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"JupyterLab did not answer at {url}: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+
+
+@pytest.mark.timeout(180)
+def test_a_busy_port_is_named_with_the_url_and_the_news_prompt_is_off(tmp_path):
+    """JupyterLab's usual port is taken: `lab start` says where it went; the course's setting
+    defaults turn off the news-feed prompt (and the update check) without touching user config."""
+    import re
+    import socket
+    import time
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        proc, log = _start_lab_on_busy_default_port(tmp_path, taken)
+        try:
+            deadline = time.monotonic() + 60
+            while not (m := re.search(rf"port {taken} is in use.*?(http://127\.0\.0\.1:(\d+)/lab)", log.read_text())):
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-2000:]
+                time.sleep(0.2)
+            port = int(m.group(2))
+            assert port != taken
+            base = f"http://127.0.0.1:{port}"
+            _wait_for(f"{base}/api/status?token=test-token", proc, log)
+            plugin = "@jupyterlab/apputils-extension:notification"
+            settings = _wait_for(f"{base}/lab/api/settings/{plugin}?token=test-token", proc, log)
+            props = settings["schema"]["properties"]
+            assert props["fetchNews"]["default"] == "false" and props["checkForUpdates"]["default"] is False
+        finally:
+            _stop(proc)
+
+
+def test_a_busy_port_asked_for_is_refused_with_the_fix(tmp_path):
+    import os
+    import socket
+    import subprocess
+
+    from conftest import lab_command
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        env = {**os.environ, "LAB_WORKSPACE": str(tmp_path / "ws")}
+        done = subprocess.run(lab_command() + ["start", "--no-browser", "--port", str(taken)], capture_output=True,
+                              text=True, timeout=60, env=env)
+    assert done.returncode == 2
+    assert f"port {taken} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_the_course_settings_never_touch_the_learners_jupyter_config(tmp_path):
+    import os
+
+    from lab_helpers.notebooks.jupyterlab import CONFIG_DIR, config_path_env
+
+    theirs = str(tmp_path / "their-config")
+    parts = config_path_env({"JUPYTER_CONFIG_PATH": theirs}).split(os.pathsep)
+    assert parts == [str(CONFIG_DIR), theirs]  # the course's defaults first, the learner's path kept
+    overrides = json.loads((CONFIG_DIR / "labconfig" / "default_setting_overrides.json").read_text())
+    assert overrides["@jupyterlab/apputils-extension:notification"]["fetchNews"] == "false"
+    assert CONFIG_DIR.is_relative_to(ROOT / "lab_helpers")
+
+
+def test_binder_gets_the_same_jupyterlab_defaults():
+    start = (ROOT / "binder" / "start").read_text()
+    assert "JUPYTER_CONFIG_PATH" in start and "lab_helpers/notebooks/jupyter_config" in start

@@ -72,30 +72,33 @@ def _start(args) -> int:
     import subprocess
 
     from ..config import resolve_backend
+    from ..notebooks.jupyterlab import choose_port, config_path_env
     from ..notebooks.workspace import sync_workspace
 
     backend = resolve_backend(args.backend)
+    choice = None if args.prepare else choose_port(args.ip, args.port)  # a busy --port: refuse before anything
     folder, sync = sync_workspace()
     for name in sync.created:
         print(f"  new      {name}")
     for name in sync.updated:
         print(f"  updated  {name}")
     for name in sync.beside:
-        print(f"  added    {name} (a newer version, beside your edited copy)")
+        print(f"  added    {name} (the course's newer version of this lab, beside your edited copy)")
     print(f"Your working copy of the labs: {folder}  (backend: {backend})")
-    if args.prepare:
+    if choice is None:
         return 0
+    if choice.note:
+        print(choice.note)
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={args.ip}",
-           "--LabApp.default_url=/lab/tree/00-start-here.ipynb"]
-    if args.port:
-        cmd.append(f"--ServerApp.port={args.port}")
+           "--LabApp.default_url=/lab/tree/00-start-here.ipynb",
+           f"--ServerApp.port={choice.port}", "--ServerApp.port_retries=0"]  # never move on silently
     if args.no_browser:
         cmd.append("--no-browser")
     if args.token is not None:
         cmd.append(f"--IdentityProvider.token={args.token}")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # containers and Binder-like hosts run as root
-    env = {**os.environ, "LAB_BACKEND": backend}
+    env = {**os.environ, "LAB_BACKEND": backend, "JUPYTER_CONFIG_PATH": config_path_env()}
     sys.stdout.flush()
     if os.name == "posix":  # become JupyterLab, so Ctrl+C and kill reach it directly
         os.execve(sys.executable, cmd, env)
@@ -131,7 +134,8 @@ def register(commands) -> None:
                             description="Open JupyterLab on your own working copy of the labs (created on first use; "
                                         "your edits are never overwritten: a newer lab version is added beside an edited one).")
     p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
-    p.add_argument("--port", type=int, help="port for JupyterLab (default: its own choice, 8888 or the next free one)")
+    p.add_argument("--port", type=int, help="port for JupyterLab; refused with a message if it is in use "
+                                            "(default: 8888, or the next free one, named with its URL)")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     p.add_argument("--prepare", action="store_true", help="only create or update the working copy, then exit (Binder's build step)")
