@@ -61,8 +61,15 @@ def _stamp(ts: float) -> str:
 
 @routes("/info", "GET", public=True)
 def info(ctx: Ctx) -> Any:
-    return _resp(200, json.dumps({"swift": {"version": "2.33.0", "max_file_size": 5368709122, "container_listing_limit": 10000,
-                                            "max_object_name_length": 1024}}), ctype="application/json; charset=utf-8")
+    from .object_store_slo import INFO
+
+    doc = {"swift": {"version": "2.33.0", "max_file_size": 5368709122, "container_listing_limit": 10000, "max_object_name_length": 1024,
+                     "max_container_name_length": MAX_NAME, "max_meta_name_length": 128, "max_meta_value_length": 256,
+                     "max_meta_count": 90, "max_meta_overall_size": 4096, "max_header_size": 8192, "extra_header_count": 0,
+                     "account_listing_limit": 10000, "max_account_name_length": 256, "valid_api_versions": ["v1", "v1.0"],
+                     "strict_cors_mode": True, "policies": [{"name": "Policy-0", "default": True}]},
+           "slo": INFO, "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}}
+    return _resp(200, json.dumps(doc), ctype="application/json; charset=utf-8")
 
 
 @routes("/v1/<account>", "GET", "HEAD", "POST")
@@ -82,10 +89,10 @@ def _listing(ctx: Ctx, rows: list[dict[str, Any]], head: dict[str, str]) -> Any:
     args = ctx.request.args
     prefix, delim = args.get("prefix", ""), args.get("delimiter")
     marker, end = args.get("marker", ""), args.get("end_marker")
-    try:
-        limit = min(10000, int(args.get("limit", 10000)))
-    except ValueError:
-        raise errors.swift(412) from None
+    given = args.get("limit", "")
+    limit = int(given) if given.isdigit() else 10000  # Swift ignores a limit that is not a whole number
+    if limit > 10000:
+        raise errors.ApiError(_resp(412, "Maximum limit is 10000", ctype="text/plain; charset=UTF-8"))
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
     for row in rows:
@@ -137,8 +144,12 @@ def container(ctx: Ctx, account: str, container: str) -> Any:
     _check_account(ctx, account)
     method = ctx.request.method
     if method in ("PUT", "POST"):
-        if len(container) > MAX_NAME or "/" in container:
-            return _resp(400, f"Container name length of {len(container)} longer than {MAX_NAME}")
+        size = len(container.encode("utf-8"))
+        if size > MAX_NAME:
+            return _resp(400, f"Container name length of {size} longer than {MAX_NAME}", ctype="text/plain; charset=UTF-8")
+        from .object_store_objects import check_meta
+
+        check_meta(ctx.request.headers, "X-Container-Meta-")
         with ctx.store.tx():
             cont = ctx.store.get("container", container)
             if cont is None and method == "POST":
@@ -167,7 +178,8 @@ def container(ctx: Ctx, account: str, container: str) -> Any:
             ctx.store.delete("container", container)
         return _resp(204)
     rows = [{"name": o["name"], "hash": o["etag"], "bytes": o["bytes"], "content_type": o["content_type"],
-             "last_modified": _stamp(o["modified"])} for o in ctx.store.list("object", parent=container)]
+             "last_modified": _stamp(o["modified"]), **({"slo_etag": f'"{o["slo_etag"]}"'} if o.get("slo_etag") else {})}
+            for o in ctx.store.list("object", parent=container)]
     return _listing(ctx, rows, _container_head(cont))
 
 

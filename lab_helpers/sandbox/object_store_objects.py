@@ -1,16 +1,26 @@
-"""Swift objects: PUT (with the ETag check), GET (with Range), HEAD, POST (metadata), DELETE."""
+"""Swift objects: PUT (with the ETag check and Swift's name and metadata limits), GET (with
+Range as swob reads it), HEAD, POST (metadata), DELETE; manifests in ``object_store_slo``."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
 import os
+import secrets
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from . import errors
+from . import object_store_slo as slo
 from .api import Ctx
 from .object_store import _blob, _check_account, _get_container, _http_date, _meta, _resp, routes
 from .store import now
+
+MAX_OBJECT_NAME = 1024
+MAX_FILE_SIZE = 5368709122
+MAX_META_NAME, MAX_META_VALUE, MAX_META_COUNT, MAX_META_OVERALL = 128, 256, 90, 4096
 
 
 def _key(container: str, name: str) -> str:
@@ -23,82 +33,139 @@ def _head(o: dict[str, Any]) -> dict[str, str]:
     return head
 
 
-def _range(spec: str, size: int) -> tuple[int, int] | None:
-    """The first byte range of a ``Range: bytes=a-b`` header (inclusive end), or None when unsatisfiable."""
-    first = spec.split("=", 1)[-1].split(",")[0].strip()
-    lo, _, hi = first.partition("-")
-    if lo == "":
-        n = int(hi)
-        return (max(0, size - n), size - 1) if n > 0 and size else None
-    start = int(lo)
-    end = min(int(hi), size - 1) if hi else size - 1
-    return (start, end) if start < size and start <= end else None
+def check_meta(headers: Any, prefix: str) -> None:
+    """Swift's metadata constraints (names, values, count and total size) as its 400s."""
+    count = size = 0
+    for k, v in headers.items():
+        if not k.lower().startswith(prefix.lower()):
+            continue
+        key = k[len(prefix):]
+        if not key:
+            raise slo.plain(400, "Metadata name cannot be empty")
+        if len(key) > MAX_META_NAME:
+            raise slo.plain(400, f"Metadata name too long: {prefix}{key[:MAX_META_NAME]}...")
+        if len(v) > MAX_META_VALUE:
+            raise slo.plain(400, f"Metadata value longer than {MAX_META_VALUE}: {prefix}{key}")
+        count += 1
+        size += len(key) + len(v)
+    if count > MAX_META_COUNT:
+        raise slo.plain(400, f"Too many metadata items; max {MAX_META_COUNT}")
+    if size > MAX_META_OVERALL:
+        raise slo.plain(400, f"Total metadata too large; max {MAX_META_OVERALL}")
+
+
+def _stored_bytes(o: dict[str, Any]) -> int:
+    """What an object counts in its container's bytes used (a manifest: its JSON, not the segments)."""
+    return o.get("stored_bytes", o["bytes"])
 
 
 @routes("/v1/<account>/<container>/<path:name>", "PUT", "GET", "HEAD", "DELETE", "POST")
 def obj(ctx: Ctx, account: str, container: str, name: str) -> Any:
     _check_account(ctx, account)
     method = ctx.request.method
-    if len(name) > 1024:
-        return _resp(400, f"Object name length of {len(name)} longer than 1024")
+    size = len(name.encode("utf-8"))
+    if size > MAX_OBJECT_NAME:
+        raise slo.plain(400, f"Object name length of {size} longer than {MAX_OBJECT_NAME}")
+    mm = ctx.request.args.get("multipart-manifest")
     if method == "PUT":
+        check_meta(ctx.request.headers, "X-Object-Meta-")
+        if mm == "put":
+            return _put_manifest(ctx, container, name)
         return _put(ctx, container, name)
     o = ctx.store.get("object", _key(container, name))
     if not o:
         _get_container(ctx, container)
         raise errors.swift(404)
     if method == "DELETE":
-        with ctx.store.tx():
-            cont = _get_container(ctx, container)
-            if ctx.store.delete("object", _key(container, name)):
-                cont["count"] -= 1
-                cont["bytes"] -= o["bytes"]
-                cont["modified"] = now()
-                ctx.store.put("container", container, cont)
-        _blob(ctx, container, name).unlink(missing_ok=True)
-        return _resp(204)
+        return _delete(ctx, container, name, o, with_segments=(mm == "delete" and bool(o.get("slo"))))
     if method == "POST":
+        check_meta(ctx.request.headers, "X-Object-Meta-")
         with ctx.store.tx():
             o["meta"] = {k: v for k, v in _meta(ctx, "X-Object-Meta-").items() if v}
             ctx.store.put("object", _key(container, name), o, parent=container)
         return _resp(202)
-    head = _head(o)
+    head, ctype = _head(o), o["content_type"]
+    if o.get("slo"):
+        head["X-Static-Large-Object"] = "True"
+        if mm == "get":
+            head["ETag"] = o["etag"]
+            ctype = "application/json; charset=utf-8"
+        else:
+            head["ETag"] = f'"{o["slo_etag"]}"'
     if method == "HEAD":
-        resp = _resp(200, headers=head, ctype=o["content_type"])
-        resp.headers["Content-Length"] = str(o["bytes"])  # after the body, or werkzeug counts the empty body
+        length = o["stored_bytes"] if o.get("slo") and mm == "get" else o["bytes"]
+        resp = _resp(200, headers=head, ctype=ctype)
+        resp.headers["Content-Length"] = str(length)  # after the body, or werkzeug counts the empty body
         return resp
-    data = _blob(ctx, container, name).read_bytes()
-    spec = ctx.request.headers.get("Range")
-    if spec:
-        try:
-            rng = _range(spec, len(data))
-        except ValueError:
-            rng = (0, len(data) - 1) if data else None
-        if rng is None:
-            return _resp(416, "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not available.</p></html>",
-                         {"Content-Range": f"bytes */{len(data)}"})
-        lo, hi = rng
-        return _resp(206, data[lo : hi + 1], {**head, "Content-Range": f"bytes {lo}-{hi}/{len(data)}"}, o["content_type"])
-    return _resp(200, data, head, o["content_type"])
-
-
-def _put(ctx: Ctx, container: str, name: str) -> Any:
-    src = ctx.request.headers.get("X-Copy-From")
-    if src:
-        scont, _, sname = src.lstrip("/").partition("/")
-        so = ctx.store.get("object", _key(scont, sname))
-        if not so:
-            raise errors.swift(404)
-        data = _blob(ctx, scont, sname).read_bytes()
+    if o.get("slo"):
+        if mm == "get":
+            raw = ctx.request.args.get("format") == "raw"
+            data = (slo.raw_listing(o) if raw else slo.stored_listing(o)).encode()
+        else:
+            data = slo.assemble(ctx, o)
     else:
-        data = ctx.request.get_data()
-    etag = hashlib.md5(data).hexdigest()
-    sent = ctx.request.headers.get("ETag", "").strip('"')
-    if sent and sent.lower() != etag:
-        raise errors.swift(422)
+        data = _blob(ctx, container, name).read_bytes()
+    return _ranged(data, head, ctype, ctx.request.headers.get("Range"))
+
+
+def _ranged(data: bytes, head: dict[str, str], ctype: str, header: str | None) -> Response:
+    """200 with the whole body, 206 with one range or multipart/byteranges, or 416, as swob answers."""
+    ranges = slo.parse_ranges(header)
+    if ranges is None:  # absent, or a header Swift ignores
+        return _resp(200, data, head, ctype)
+    spans = slo.satisfiable(ranges, len(data))
+    if not spans:
+        return _resp(416, "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not available.</p></html>",
+                     {"Content-Range": f"bytes */{len(data)}"})
+    if len(spans) == 1:
+        lo, hi = spans[0]
+        return _resp(206, data[lo:hi], {**head, "Content-Range": f"bytes {lo}-{hi - 1}/{len(data)}"}, ctype)
+    boundary = secrets.token_hex(16)
+    parts = []
+    for lo, hi in spans:
+        parts.append(f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: bytes {lo}-{hi - 1}/{len(data)}\r\n\r\n".encode()
+                     + data[lo:hi] + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--".encode()
+    head = {k: v for k, v in head.items() if k != "Content-Length"}
+    return _resp(206, body, head, f"multipart/byteranges;boundary={boundary}")
+
+
+def _delete(ctx: Ctx, container: str, name: str, o: dict[str, Any], with_segments: bool) -> Any:
+    gone, missing = 0, 0
+    targets = [(container, name)]
+    if with_segments:
+        targets = [tuple(p.lstrip("/").split("/", 1)) for p in slo.segment_paths(o)] + targets  # type: ignore[misc]
+    with ctx.store.tx():
+        for cont_name, obj_name in targets:
+            doc = ctx.store.get("object", _key(cont_name, obj_name))
+            cont = ctx.store.get("container", cont_name)
+            if doc is None or cont is None or not ctx.store.delete("object", _key(cont_name, obj_name)):
+                missing += 1
+                continue
+            gone += 1
+            cont["count"] -= 1
+            cont["bytes"] -= _stored_bytes(doc)
+            cont["modified"] = now()
+            ctx.store.put("container", cont_name, cont)
+            _blob(ctx, cont_name, obj_name).unlink(missing_ok=True)
+    if not with_segments:
+        return _resp(204)
+    report = {"Number Deleted": gone, "Number Not Found": missing, "Response Body": "", "Response Status": "200 OK", "Errors": []}
+    if "json" in ctx.request.headers.get("Accept", ""):
+        return _resp(200, json.dumps(report), ctype="application/json; charset=utf-8")
+    text = "".join(f"{k}: {v if k != 'Errors' else ''}\n" for k, v in report.items())
+    return _resp(200, text, ctype="text/plain; charset=utf-8")
+
+
+def _content_type(ctx: Ctx, name: str) -> str:
     ctype = ctx.request.headers.get("Content-Type") or mimetypes.guess_type(name)[0] or "application/octet-stream"
     if ctype.startswith("application/x-www-form-urlencoded"):
         ctype = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return ctype
+
+
+def _store(ctx: Ctx, container: str, name: str, data: bytes, o: dict[str, Any]) -> None:
+    """Write the bytes and the document; keep the container's count and bytes used right."""
     with ctx.store.tx():
         cont = _get_container(ctx, container)
         path = _blob(ctx, container, name)
@@ -107,12 +174,52 @@ def _put(ctx: Ctx, container: str, name: str) -> Any:
         tmp.write_bytes(data)
         os.replace(tmp, path)
         old = ctx.store.get("object", _key(container, name))
-        t = now()
-        o = {"name": name, "bytes": len(data), "etag": etag, "content_type": ctype, "modified": t,
-             "meta": {k: v for k, v in _meta(ctx, "X-Object-Meta-").items() if v}}
         ctx.store.put("object", _key(container, name), o, parent=container)
         cont["count"] += 0 if old else 1
-        cont["bytes"] += len(data) - (old["bytes"] if old else 0)
-        cont["modified"] = t
+        cont["bytes"] += _stored_bytes(o) - (_stored_bytes(old) if old else 0)
+        cont["modified"] = o["modified"]
         ctx.store.put("container", container, cont)
+
+
+def _put(ctx: Ctx, container: str, name: str) -> Any:
+    src = ctx.request.headers.get("X-Copy-From")
+    if src:
+        scont, _, sname = src.lstrip("/").partition("/")
+        if not scont or not sname:
+            raise slo.plain(412, "X-Copy-From header must be of the form <container name>/<object name>")
+        so = ctx.store.get("object", _key(scont, sname))
+        if not so:
+            raise errors.swift(404)
+        data = slo.assemble(ctx, so) if so.get("slo") else _blob(ctx, scont, sname).read_bytes()
+    else:
+        if (ctx.request.content_length or 0) > MAX_FILE_SIZE:
+            raise slo.plain(413, "Your request is too large.")
+        data = ctx.request.get_data()
+    if "X-Delete-At" in ctx.request.headers and not ctx.request.headers["X-Delete-At"].isdigit():
+        raise slo.plain(400, "Non-integer X-Delete-At")
+    if "X-Delete-After" in ctx.request.headers and not ctx.request.headers["X-Delete-After"].isdigit():
+        raise slo.plain(400, "Non-integer X-Delete-After")
+    etag = hashlib.md5(data).hexdigest()
+    sent = ctx.request.headers.get("ETag", "").strip('"')
+    if sent and sent.lower() != etag:
+        raise errors.swift(422)
+    t = now()
+    o = {"name": name, "bytes": len(data), "etag": etag, "content_type": _content_type(ctx, name), "modified": t,
+         "meta": {k: v for k, v in _meta(ctx, "X-Object-Meta-").items() if v}}
+    _store(ctx, container, name, data, o)
     return _resp(201, headers={"ETag": etag, "Last-Modified": _http_date(t), "Content-Length": "0"})
+
+
+def _put_manifest(ctx: Ctx, container: str, name: str) -> Any:
+    _get_container(ctx, container)
+    segments, total, slo_etag = slo.build_manifest(ctx, container, name, ctx.request.get_data())
+    sent = ctx.request.headers.get("ETag", "").strip('"')
+    if sent and sent.lower() != slo_etag:
+        raise errors.swift(422)
+    listing = json.dumps(segments).encode()
+    t = now()
+    o = {"name": name, "bytes": total, "etag": hashlib.md5(listing).hexdigest(), "slo_etag": slo_etag, "slo": segments,
+         "stored_bytes": len(listing), "content_type": _content_type(ctx, name), "modified": t,
+         "meta": {k: v for k, v in _meta(ctx, "X-Object-Meta-").items() if v}}
+    _store(ctx, container, name, listing, o)
+    return _resp(201, headers={"ETag": f'"{slo_etag}"', "Last-Modified": _http_date(t), "Content-Length": "0"})
