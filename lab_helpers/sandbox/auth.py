@@ -69,24 +69,36 @@ def version(ctx: Ctx) -> Any:
     return reply({"version": _version(ctx.base)})
 
 
+def _same(given: Any, secret: str | None) -> bool:
+    """A constant-time comparison that takes any JSON value (non-ASCII text included)."""
+    return secrets.compare_digest(str(given).encode("utf-8", "replace"), (secret or "").encode())
+
+
 def _identify(ctx: Ctx, auth: dict[str, Any]) -> tuple[str, list[str], str]:
     """Check the credential: (user id, methods, role set name). Raises Keystone's 401."""
     ident = auth.get("identity") or {}
-    methods = ident.get("methods") or []
+    methods = ident.get("methods") if isinstance(ident, dict) else None
+    if not isinstance(methods, list) or not all(isinstance(m, str) for m in methods):
+        raise errors.keystone(400, "Invalid input for field 'identity': expecting an object with a list of 'methods'.")
+    for method in methods:
+        if method in ident and not isinstance(ident[method], dict):
+            raise errors.keystone(400, f"Invalid input for field 'identity/{method[:40]}': expecting an object.")
     meta = {k: ctx.store.meta(k) for k in ("user_id", "admin_id", "app_cred_id", "app_cred_secret", "admin_password")}
     if "application_credential" in methods:
         cred = ident.get("application_credential") or {}
-        if cred.get("id") == meta["app_cred_id"] and secrets.compare_digest(str(cred.get("secret", "")), meta["app_cred_secret"] or ""):
+        if cred.get("id") == meta["app_cred_id"] and _same(cred.get("secret", ""), meta["app_cred_secret"]):
             return meta["user_id"], ["application_credential"], "member"
         raise errors.keystone(401, "The request you have made requires authentication.")
     if "password" in methods:
         user = (ident.get("password") or {}).get("user") or {}
+        if not isinstance(user, dict):
+            raise errors.keystone(400, "Invalid input for field 'identity/password/user': expecting an object.")
         who = user.get("name") or user.get("id")
-        if who in ("admin", meta["admin_id"]) and secrets.compare_digest(str(user.get("password", "")), meta["admin_password"] or ""):
+        if who in ("admin", meta["admin_id"]) and _same(user.get("password", ""), meta["admin_password"]):
             return meta["admin_id"], ["password"], "admin"
         raise errors.keystone(401, "The request you have made requires authentication.")
     if "token" in methods:
-        old = ctx.store.get("token", (ident.get("token") or {}).get("id", ""))
+        old = ctx.store.get("token", str((ident.get("token") or {}).get("id", ""))[:512])
         if old and old["expires"] > now():
             return old["user_id"], ["token"], "admin" if "admin" in old["roles"] else "member"
         raise errors.keystone(401, "The request you have made requires authentication.")
@@ -154,17 +166,40 @@ def list_projects(ctx: Ctx) -> Any:
     return reply({"projects": [_project(ctx)], "links": {"self": ctx.request.base_url, "next": None, "previous": None}})
 
 
+def _deny(action: str) -> errors.ApiError:
+    """Keystone's 403 for a project member asking about what is not its own."""
+    return errors.keystone(403, f"You are not authorized to perform the requested action: identity:{action}.")
+
+
 @routes("/v3/projects/<pid>", "GET")
 def show_project(ctx: Ctx, pid: str) -> Any:
+    """A member reads only its own project; another one (existing or not) is a 403, as in Keystone."""
     if pid not in (ctx.project, PROJECT_NAME):
-        raise errors.keystone(404, f"Could not find project: {pid}.")
+        if not ctx.is_admin:
+            raise _deny("get_project")
+        raise errors.keystone(404, f"Could not find project: {pid[:80]}.")
     return reply({"project": _project(ctx)})
+
+
+@routes("/v3/projects/<pid>", "PATCH", "DELETE")
+@routes("/v3/projects", "POST")
+@routes("/v3/users", "POST")
+@routes("/v3/users/<uid>", "PATCH", "DELETE")
+def admin_only(ctx: Ctx, pid: str = "", uid: str = "") -> Any:
+    """Projects and users belong to the cloud's admin: a member may not create, change or delete them."""
+    path = ctx.request.path.rstrip("/")
+    kind = "project" if "/projects" in path else "user"
+    verb = {"POST": "create", "PATCH": "update", "DELETE": "delete"}[ctx.request.method]
+    if not ctx.is_admin:
+        raise _deny(f"{verb}_{kind}")
+    raise errors.keystone(501, f"The sandbox cloud has one project and two users; it does not {verb} {kind}s. "
+                               "Use `lab sandbox reset` to start over.")
 
 
 @routes("/v3/users/<uid>", "GET")
 def show_user(ctx: Ctx, uid: str) -> Any:
     if uid != ctx.user and not ctx.is_admin:
-        raise errors.keystone(403, "You are not authorized to perform the requested action: identity:get_user.")
+        raise _deny("get_user")
     name = "admin" if uid == ctx.store.meta("admin_id") else "learner"
     return reply({"user": {"id": uid, "name": name, "domain_id": "default", "enabled": True, "password_expires_at": None,
                            "options": {}, "links": {"self": f"{ctx.base}/identity/v3/users/{uid}"}}})
@@ -173,6 +208,8 @@ def show_user(ctx: Ctx, uid: str) -> Any:
 @routes("/v3/users/<uid>/application_credentials", "GET")
 def list_app_creds(ctx: Ctx, uid: str) -> Any:
     """The learner's one application credential (its secret is never shown again, as in Keystone)."""
+    if uid != ctx.user and not ctx.is_admin:
+        raise _deny("list_application_credentials")
     creds = []
     if uid == ctx.store.meta("user_id"):
         creds.append({"id": ctx.store.meta("app_cred_id"), "name": "sandbox", "description": "The sandbox's clouds.yaml credential",
@@ -192,7 +229,12 @@ def create_ec2(ctx: Ctx, uid: str) -> Any:
     if uid != ctx.user:
         raise errors.keystone(403, "You are not authorized to perform the requested action: identity:ec2_create_credential.")
     body = ctx.body()
-    cred = {"user_id": uid, "tenant_id": body.get("tenant_id") or ctx.project, "access": secrets.token_hex(16),
+    tenant = body.get("tenant_id") or body.get("project_id") or ctx.project
+    if not isinstance(tenant, str) or len(tenant) > 64:
+        raise errors.keystone(400, "Invalid input for field 'tenant_id': expecting a project id.")
+    if tenant != ctx.project and not ctx.is_admin:
+        raise _deny("ec2_create_credential")
+    cred = {"user_id": uid, "tenant_id": tenant, "access": secrets.token_hex(16),
             "secret": secrets.token_hex(16), "trust_id": None}
     with ctx.store.tx():
         ctx.store.put("ec2", cred["access"], cred, parent=uid)
@@ -201,11 +243,15 @@ def create_ec2(ctx: Ctx, uid: str) -> Any:
 
 @routes("/v3/users/<uid>/credentials/OS-EC2", "GET")
 def list_ec2(ctx: Ctx, uid: str) -> Any:
+    if uid != ctx.user and not ctx.is_admin:
+        raise _deny("ec2_list_credentials")
     return reply({"credentials": [_ec2(ctx, c) for c in ctx.store.list("ec2", parent=uid)], "links": {"self": ctx.request.base_url}})
 
 
 @routes("/v3/users/<uid>/credentials/OS-EC2/<access>", "GET", "DELETE")
 def one_ec2(ctx: Ctx, uid: str, access: str) -> Any:
+    if uid != ctx.user and not ctx.is_admin:
+        raise _deny("ec2_get_credential" if ctx.request.method == "GET" else "ec2_delete_credential")
     cred = ctx.store.get("ec2", access)
     if not cred or cred["user_id"] != uid:
         raise errors.keystone(404, f"Could not find credential: {access}.")

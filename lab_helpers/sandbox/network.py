@@ -181,11 +181,16 @@ def create_security_group(store: Store, project: str, name: str, description: st
     return store.get("security_group", group["id"])
 
 
+def _normalized(prefix: str | None) -> str | None:
+    return str(ipaddress.ip_network(prefix, strict=False)) if prefix else None
+
+
 def add_rule(store: Store, project: str, group_id: str, **fields: Any) -> dict[str, Any]:
     rule = _base(project, security_group_id=group_id, direction=fields.get("direction"), ethertype=fields.get("ethertype") or "IPv4",
                  protocol=fields.get("protocol"), port_range_min=fields.get("port_range_min"), port_range_max=fields.get("port_range_max"),
                  remote_ip_prefix=fields.get("remote_ip_prefix"), remote_group_id=fields.get("remote_group_id"),
-                 remote_address_group_id=None, normalized_cidr=fields.get("remote_ip_prefix"), belongs_to_default_sg=None,
+                 remote_address_group_id=None, belongs_to_default_sg=None,
+                 normalized_cidr=fields.get("normalized_cidr") or _normalized(fields.get("remote_ip_prefix")),
                  description=fields.get("description") or "")
     store.put("security_group_rule", rule["id"], rule)
     group = store.get("security_group", group_id)
