@@ -28,19 +28,33 @@ def efficiency(parallel_fraction: float, workers: int) -> float:
 
 
 def scaling_figure(fractions: dict[str, float], max_workers: int = 400):
-    """Speedup against workers (log axes) for each labelled parallel fraction, with the ideal line."""
+    """Speedup against workers (log axes) for each labelled parallel fraction, with the ideal line.
+
+    Dashed lines mark one node (4 GPUs) and all 100 gpuA40x4 nodes (400 GPUs), labelled beside
+    the line. On a log axis an annotation's x is the exponent, so labels are placed by hand.
+    """
+    import math
+
     import plotly.graph_objects as go
 
-    counts = sorted({1, 2, 4, 8, 16, 32, 64, 128, 256, max_workers} | {n for n in (400,) if n <= max_workers})
+    top = max(1, int(max_workers))
+    steps = 80
+    counts = sorted({round(top ** (k / steps)) for k in range(steps + 1)} | {n for n in (1, 4, top)})
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=counts, y=counts, mode="lines", name="ideal (p = 1)", line=dict(dash="dot", color="grey")))
+    fig.add_trace(go.Scatter(x=counts, y=counts, mode="lines", name="ideal (p = 1)", line=dict(dash="dot", color="grey"),
+                             hovertemplate="%{x} workers: %{y:.0f}x<extra>ideal</extra>"))
     for label, p in fractions.items():
         fig.add_trace(go.Scatter(
-            x=counts, y=[speedup(p, n) for n in counts], mode="lines+markers", name=f"{label} (p = {p:.4f})",
-            hovertemplate="%{x} workers: %{y:.2f}x<extra></extra>",
+            x=counts, y=[speedup(p, n) for n in counts], mode="lines", name=label if label.startswith("p =") else f"{label} (p = {p:.4f})", line=dict(width=2.5),
+            hovertemplate="%{x} workers: %{y:.2f}x<extra>" + label + "</extra>",
         ))
-    for n, text in ((4, "one node: 4 GPUs"), (400, "all 100 gpuA40x4 nodes")):
-        if n <= max_workers:
-            fig.add_vline(x=n, line=dict(dash="dash", color="#aaa"), annotation_text=text)
-    fig.update_layout(title="Amdahl's law", xaxis=dict(type="log", title="GPUs"), yaxis=dict(type="log", title="speedup"), height=450)
+    marks = [(4, "one node: 4 GPUs", "left", 1.0, "top"), (400, "400 GPUs: all 100 gpuA40x4 nodes", "right", 0.0, "bottom")]
+    for n, text, side, y, yanchor in marks:
+        if n > top:
+            continue
+        fig.add_vline(x=n, line=dict(dash="dash", color="#999"))
+        fig.add_annotation(x=math.log10(n), y=y, yref="paper", text=text, showarrow=False, xanchor=side, yanchor=yanchor,
+                           xshift=4 if side == "left" else -4, font=dict(size=12, color="#555"), bgcolor="rgba(255,255,255,0.8)")
+    fig.update_layout(title="Amdahl's law: the serial part caps the speedup at 1 / (1 - p)",
+                      xaxis=dict(type="log", title="GPUs"), yaxis=dict(type="log", title="speedup"), height=450)
     return fig
