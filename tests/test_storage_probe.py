@@ -55,7 +55,7 @@ def test_block_figure_says_how_the_cache_was_bypassed(tmp_path):
     block = BlockIO("a file", result["cache"], 2, result["rows"])
     fig = block_io_figure(block)
     assert result["cache"] in fig.layout.title.text
-    iops = [t for t in fig.data if t.name == "read 4 KiB"][0]
+    iops = [t for t in fig.data if t.name == "read"][0]  # the IOPS panel comes first
     assert list(iops.y) == [block.row("sequential read")["iops"], block.row("random read")["iops"]]
     assert "random read" in str(block) and set(block.summary()) == {f"{r['pattern']} {r['block_bytes']}" for r in block.rows}
 
@@ -75,11 +75,11 @@ def test_live_path_pipes_the_probe_through_ssh(tmp_path, monkeypatch):
     target.write_bytes(b"")
     remote_python = tmp_path / "bin" / "python3"
     remote_python.symlink_to(sys.executable)
-    out = block._run_over_ssh("203.0.113.5", tmp_path / "key.pem", "ubuntu", str(target),
+    out = block._run_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", str(target),
                               {"size_mib": 2, "max_ops": 50, "budget_s": 0.1}, timeout_s=60)
     assert len(out["rows"]) == 6 and out["size_mib"] == 2
-    cmd = block._ssh_command("203.0.113.5", tmp_path / "key.pem", "ubuntu", "true", tmp_path / "known_hosts")
-    assert cmd[0] == "ssh" and "ubuntu@203.0.113.5" in cmd and "BatchMode=yes" in cmd
+    cmd = block._ssh_command("10.20.30.5", tmp_path / "key.pem", "ubuntu", "true", tmp_path / "known_hosts")
+    assert cmd[0] == "ssh" and "ubuntu@10.20.30.5" in cmd and "BatchMode=yes" in cmd
 
 
 def test_live_path_reports_a_failing_probe(tmp_path, monkeypatch):
@@ -95,7 +95,7 @@ def test_live_path_reports_a_failing_probe(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
     monkeypatch.setitem(sys.modules, "paramiko", None)
     with pytest.raises(ServiceError, match="exited with 1") as err:
-        block._run_over_ssh("203.0.113.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30)
+        block._run_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30)
     assert "python3" in str(err.value) and err.value.hint
 
 
@@ -107,10 +107,10 @@ def test_live_path_gives_up_on_an_unreachable_vm(tmp_path, monkeypatch):
 
     fake = tmp_path / "bin" / "ssh"
     fake.parent.mkdir()
-    fake.write_text('#!/bin/sh\necho "ssh: connect to host 203.0.113.5 port 22: Connection refused" >&2\nexit 255\n')
+    fake.write_text('#!/bin/sh\necho "ssh: connect to host 10.20.30.5 port 22: Connection refused" >&2\nexit 255\n')
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
     monkeypatch.setitem(sys.modules, "paramiko", None)
     with pytest.raises(ServiceError, match="Connection refused") as err:
-        block._run_over_ssh("203.0.113.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30, wait_ssh_s=0)
+        block._run_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30, wait_ssh_s=0)
     assert "security group" in err.value.hint
