@@ -3,7 +3,9 @@
 sandbox: the volume is a real file on this machine (its backing file): the probe runs here.
 live: the volume is a device inside the lab's VM: the probe's source goes over ssh to
 ``sudo python3 -`` on the VM and measures the attached device. It writes over the volume's first
-``size_mib`` MiB, so use a fresh lab volume, never one holding data.
+``size_mib`` MiB, so use a fresh lab volume, never one holding data. It connects only to an address
+the cloud lists for that server, and never to a documentation address (the sandbox's floating IPs:
+its VMs are simulated and cannot be logged into).
 """
 
 from __future__ import annotations
@@ -107,6 +109,10 @@ def _run_over_ssh(address: str, key: Path, user: str, target: str, params: dict,
     """Pipe the probe to ``sudo python3 -`` on the VM (paramiko when installed, else the ssh client)."""
     import time
 
+    from .reach import refuse_documentation
+
+    refuse_documentation(address)  # the sandbox's made-up addresses: never sent a packet
+
     remote = f"sudo python3 - {shlex.quote(target)} {shlex.quote(json.dumps(params))}"
     source = _probe_source()
     deadline = time.monotonic() + wait_ssh_s
@@ -150,6 +156,9 @@ def measure_block_io(course, conn, volume, *, server=None, size_mib: int = 64, b
         if volume.status != "in-use":
             raise ResourceStateError(f"volume {volume.name} is {volume.status}, not attached.",
                                      hint="Attach it to the lab's server first (create_volume_attachment).")
-        result = _run_over_ssh(server.address, server.private_key, user, f"volume:{volume.id}", params, timeout_s)
+        from .reach import checked_address
+
+        address = checked_address(conn, server.server.id, server.address)
+        result = _run_over_ssh(address, server.private_key, user, f"volume:{volume.id}", params, timeout_s)
         where = f"volume {volume.name}, attached to {server.server.name}, measured inside the VM"
     return BlockIO(where, result["cache"], int(result["size_mib"]), list(result["rows"]))
