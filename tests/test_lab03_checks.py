@@ -48,3 +48,25 @@ def test_open_ssh_judges_the_rules():
     icmp_too = judge("03.open-ssh", [rule(), rule(protocol="icmp", low=None, high=None)], port=22)
     assert icmp_too.status == "passed"
     assert judge("03.open-ssh", None, port=22).status == "not done"
+
+
+def test_harmless_variants_pass_and_numbers_as_text_do_not():
+    need = {"vcpus": 3, "ram_gb": 12}
+    assert judge("03.cheapest-flavor", "  M3.Quad ", **need).status == "passed"
+    assert "text" in judge("03.cheapest-flavor", 4, **need).message
+    as_text = judge("03.month-su", "2880", flavor="m3.small", count=2, days=30)
+    assert as_text.status == "failed" and "text" in as_text.message and "2880" in as_text.message
+    assert judge("03.su-stopped", "1", flavor="m3.tiny").status == "failed"
+    assert judge("03.su-stopped", 1, flavor="m3.tiny").status == "passed"
+    assert "SU per hour" in judge("03.su-stopped", None, flavor="m3.tiny").message  # the shape, told when not done
+
+
+def test_the_g3_rate_follows_the_newer_documentation_and_keeps_the_older_figure():
+    from lab_helpers.resources.cost import su_per_hour, su_rate_lines, su_rates
+
+    g3 = next(r for r in su_rates() if r["family"] == "g3")
+    assert g3["su_per_vcpu_hour"] == 2 and "instance-flavors" in g3["source"]
+    assert g3["older"]["su_per_vcpu_hour"] == 4 and "vmsizes" in g3["older"]["source"]
+    assert su_per_hour("g3.small") == 8  # 4 vCPUs x 2
+    line = next(line for line in su_rate_lines() if line.startswith("g3:"))
+    assert "instance-flavors" in line and "older version of the page said 4" in line

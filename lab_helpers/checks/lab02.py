@@ -6,20 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Verdict, register, within
+from .core import Verdict, number_answer, register, within
 
 # The hand-sized queue of section 6, as released: (name, submit hour, nodes, wall time in hours).
 HAND_QUEUE = (("J1", 0, 2, 4), ("J2", 0, 4, 2), ("J3", 0, 2, 3), ("J4", 0, 2, 5), ("J5", 1, 1, 1))
 HAND_QUEUE_NODES = 4
-
-
-def given_number(answer: Any, unit: str = "") -> tuple[float | None, Verdict | None]:
-    """The answer as a number, or the verdict that says what to give instead (text is not a number)."""
-    if isinstance(answer, str):
-        return None, Verdict.no(f"That is text ({answer!r}); give a number{' in ' + unit if unit else ''}, without quotes.")
-    if isinstance(answer, bool) or not isinstance(answer, (int, float)):
-        return None, Verdict.no(f"Give a number{' in ' + unit if unit else ''}, not a {type(answer).__name__}.")
-    return float(answer), None
 
 
 def _normal_name(text: Any) -> str:
@@ -48,12 +39,12 @@ def cheapest_partitions(workload: dict) -> list[str]:
 
 
 @register("02.su-cost", points=2, question="SU cost of the stated job if it runs its whole wall time (a number of SUs).",
-          hidden="the cost of the job as released, whatever the notebook passed")
+          shape="a number of SUs (int or float)", hidden="the cost of the job as released, whatever the notebook passed")
 def _su_cost(answer, context):
     from ..cluster.jobs import su_cost
 
-    value, refused = given_number(answer, "SU")
-    if refused:
+    value, refused = number_answer(answer, unit="SU")
+    if refused is not None:
         return refused
     cost = su_cost(context["job"])
     gpus_only = cost.nodes * float(context["job"].get("gpus_per_node", 0)) * cost.hours * cost.charge_factor
@@ -62,7 +53,8 @@ def _su_cost(answer, context):
     return within(value, cost.su, rel=0.01, unit="SU")
 
 
-@register("02.partition", points=1, question="Which partition takes the stated workload at the lowest charge factor (its name)?")
+@register("02.partition", points=1, question="Which partition takes the stated workload at the lowest charge factor (its name)?",
+          shape="a partition's name (str), as the table spells it")
 def _partition(answer, context):
     from ..cluster.delta import partitions
 
@@ -91,6 +83,7 @@ def _partition(answer, context):
 
 
 @register("02.job", points=3, question="Write a job (a dict with the keys of Job) for the stated workload that Delta would accept.",
+          shape="a dict with the stub's keys (partition, account, nodes, gpus_per_node, cpus, mem_gb, walltime, command)",
           hidden="the job fits the workload as released")
 def _job(answer, context):
     from ..cluster.jobs import Job, problems
@@ -133,12 +126,12 @@ def _job(answer, context):
 
 
 @register("02.amdahl", points=2, question="Speedup on the stated number of GPUs for the measured parallel fraction (a number).",
-          hidden="the speedup lies within Amdahl's bounds for 4 GPUs")
+          shape="a number (float): the speedup", hidden="the speedup lies within Amdahl's bounds for 4 GPUs")
 def _amdahl(answer, context):
     from ..cluster.amdahl import speedup
 
-    value, refused = given_number(answer, "x")
-    if refused:
+    value, refused = number_answer(answer, unit="x")
+    if refused is not None:
         return refused
     workers = int(context["workers"])
     expected = speedup(float(context["p"]), workers)
@@ -156,7 +149,7 @@ def first_backfilled() -> str:
 
 
 @register("02.backfill", points=1, question="In the hand-sized queue, which job is backfilled first (its name, as text)?",
-          hidden="the grader replays the released queue itself")
+          shape="a job's name (str)", hidden="the grader replays the released queue itself")
 def _backfill(answer, context):
     if not isinstance(answer, str):
         return Verdict.no(f"Answer with the job's name as text, e.g. \"J1\", not a {type(answer).__name__}.")

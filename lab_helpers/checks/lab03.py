@@ -3,19 +3,22 @@ the security group check judges the rules the notebook read back from the cloud.
 
 from __future__ import annotations
 
-from .core import Verdict, as_number, register, within
+from .core import Verdict, fold, number_answer, register, within
 
 
-@register("03.cheapest-flavor", points=2, question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.")
+@register("03.cheapest-flavor", points=2, question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.",
+          shape="a flavor's name (str), as the flavor table spells it")
 def _cheapest_flavor(answer, context):
     from ..resources.cost import cheapest_flavor, flavors, su_per_hour
 
+    if not isinstance(answer, str):
+        return Verdict.no(f"Answer with the flavor's name as text (in quotes, as the table spells it), not a {type(answer).__name__}.")
     need_cpu, need_ram = float(context["vcpus"]), float(context["ram_gb"])
     expected = cheapest_flavor(need_cpu, need_ram)
-    name = str(answer).strip()
     known = flavors()
-    if name not in known:
-        return Verdict.no(f"{name!r} is not a Jetstream2 flavor; names look like 'm3.small' (list them with conn.compute.flavors()).")
+    name = next((k for k in known if fold(k) == fold(answer)), None)
+    if name is None:
+        return Verdict.no(f"{answer.strip()!r} is not a Jetstream2 flavor; names look like 'm3.small' (the table above lists them).")
     f = known[name]
     if f["vcpus"] < need_cpu or f["ram_gb"] < need_ram:
         return Verdict.no(f"{name} has {f['vcpus']} vCPUs and {f['ram_gb']} GB RAM: too small for {need_cpu:g} vCPUs and {need_ram:g} GB.")
@@ -26,16 +29,18 @@ def _cheapest_flavor(answer, context):
 
 
 @register("03.month-su", points=2, question="SUs the stated servers burn in the stated number of days, ACTIVE all the time.",
-          hidden="the SUs match the rate table to the SU, not just within 1%")
+          hidden="the SUs match the rate table to the SU, not just within 1%", shape="a number of SUs (int or float)")
 def _month_su(answer, context):
     from ..resources.cost import su_for, su_per_hour
 
+    value, refused = number_answer(answer, unit="SU")
+    if refused is not None:
+        return refused
     flavor, count, days = str(context["flavor"]), int(context["count"]), float(context["days"])
     expected = su_for(flavor, count=count, hours=24 * days)
-    value = as_number(answer)
-    if value is not None and abs(value - expected / count) < 1e-6 * expected:
+    if abs(value - expected / count) < 1e-6 * expected:
         return Verdict.no(f"That is one server; the service runs {count}.")
-    if value is not None and abs(value - su_per_hour(flavor) * count * days) < 1e-6 * expected:
+    if abs(value - su_per_hour(flavor) * count * days) < 1e-6 * expected:
         return Verdict.no("That counts days, not hours: SU rates are per hour.")
     return within(answer, expected, rel=0.01, unit="SU")
 
@@ -52,6 +57,7 @@ def _opens(rule: dict) -> tuple[int, int] | None:
 
 
 @register("03.open-ssh", points=3, question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).",
+          shape="a dict with the stub's keys (a security group rule); the check reads the rules the cloud holds",
           hidden="the grader reads your group's rules from the cloud itself: tcp 22 open and nothing else")
 def _open_ssh(answer, context):
     port = int(context.get("port", 22))
@@ -78,12 +84,15 @@ def _open_ssh(answer, context):
 
 
 @register("03.su-stopped", points=1, question="SU per hour the cleanup stops: the lab's server, ACTIVE, at its flavor's rate.",
-          hidden="the grader sees your server ACTIVE before the cleanup, and nothing of the lab left after it")
+          hidden="the grader sees your server ACTIVE before the cleanup, and nothing of the lab left after it",
+          shape="a number (int or float): SU per hour")
 def _su_stopped(answer, context):
     from ..resources.cost import su_per_hour
 
+    value, refused = number_answer(answer, unit="SU/hour")
+    if refused is not None:
+        return refused
     flavor = str(context.get("flavor", "m3.tiny"))
-    value = as_number(answer)
-    if value is not None and abs(value - su_per_hour(flavor) * 24) < 1e-6:
+    if abs(value - su_per_hour(flavor) * 24) < 1e-6:
         return Verdict.no("That is a day's worth; the question asks for SU per hour.")
     return within(answer, su_per_hour(flavor), rel=0.01, unit="SU/hour")

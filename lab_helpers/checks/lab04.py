@@ -1,68 +1,96 @@
 """Lab 04 "Block vs object storage": checks. Where each artifact of the hierarchy belongs follows
-the seed page's storage list (Cinder volumes: VM boot and file system, model weights; Swift/S3:
-cluster logs, video uploads, terraform state)."""
+the project's storage list in data/artifacts.yaml (Cinder volumes: VM boot disk, model weights;
+Swift/S3: cluster logs, video uploads, terraform state). The ranged read is judged on the requests
+the learner's connection made (lab_helpers.storage.objects.record_reads), not only on the bytes."""
 
 from __future__ import annotations
 
 import hashlib
 
-from .core import Verdict, register
+from .artifacts import read_placement, storage_of
+from .core import Verdict, fold, register
 
-# artifact -> (storage, the reason a learner should be able to give)
-PLACEMENT = {
-    "VM boot disk": ("block", "an OS needs a file system: small random reads and writes, in place, by one VM"),
-    "model weights": ("block", "the model service reads them at start-up as files on a volume mounted by its node "
-                               "(a PVC); large, read often, rewritten rarely"),
-    "cluster logs": ("object", "written once, appended as new objects, read rarely; many writers from many nodes; "
-                               "listed by date prefix"),
-    "video uploads": ("object", "large blobs uploaded from anywhere over HTTP, read whole or by byte range, never edited in place"),
-    "terraform state": ("object", "one small document shared by everyone who runs terraform, read and written whole over HTTP "
-                                  "(an S3 backend), versioned"),
+# canonical artifact name -> the reason a learner should be able to give for its storage
+REASONS = {
+    "VM boot disk": "an OS needs a file system: small random reads and writes, in place, by one VM",
+    "model weights": "the model service reads them at start-up as files on a volume mounted by its node "
+                     "(a PVC); large, read often, rewritten rarely",
+    "cluster logs": "written once, appended as new objects, read rarely; many writers from many nodes; listed by date prefix",
+    "video uploads": "large blobs uploaded from anywhere over HTTP, read whole or by byte range, never edited in place",
+    "terraform state": "one small document shared by everyone who runs terraform, read and written whole over HTTP "
+                       "(an S3 backend), versioned",
 }
-ALIASES = {"block": "block", "volume": "block", "cinder": "block", "object": "object", "swift": "object", "s3": "object",
-           "container": "object", "bucket": "object"}
 
 
-@register("04.where-it-belongs", points=5, question="For each artifact of the hierarchy: block (a Cinder volume) or object (Swift)?")
+@register("04.where-it-belongs", points=5, question="For each artifact of the hierarchy: block (a Cinder volume) or object (Swift)?",
+          shape="a dict: each artifact's name (the stub's keys) -> 'block' or 'object'")
 def _where(answer, context):
-    if not isinstance(answer, dict):
-        return Verdict.no("Answer with a dict: {artifact: 'block' or 'object'} for each artifact listed.")
-    wrong, missing = [], []
-    for artifact, (expected, why) in PLACEMENT.items():
-        given = answer.get(artifact)
-        if given is None:
-            missing.append(artifact)
-        elif ALIASES.get(str(given).strip().lower()) != expected:
-            wrong.append(f"{artifact}: {expected} storage fits better ({why})")
-    right = len(PLACEMENT) - len(wrong) - len(missing)
-    score = right / len(PLACEMENT)
-    if missing:
-        return Verdict(score, f"{right} of {len(PLACEMENT)} right; no answer for: {', '.join(missing)}.")
+    placed, problem = read_placement(answer)
+    if problem is not None:
+        return problem
+    expected = storage_of()
+    wrong = [f"{name}: {kind} storage fits better ({REASONS.get(name, '')})"
+             for name, kind in expected.items() if placed.get(name) != kind]
+    right = len(expected) - len(wrong)
     if wrong:
-        return Verdict(score, f"{right} of {len(PLACEMENT)} right. " + "; ".join(wrong) + ".")
-    return Verdict.ok("All five placed as the seed page's infrastructure does.")
+        return Verdict(right / len(expected), f"{right} of {len(expected)} right. " + "; ".join(wrong) + ".")
+    return Verdict.ok(f"All {len(expected)} placed as the project's infrastructure does.")
 
 
 @register("04.why", points=3, question="Why does each artifact belong where you put it? (the access pattern, who reads and writes, how big)",
-          manual=True)
+          manual=True, shape="a str: a sentence for each artifact",
+          covers="for each artifact: who reads and writes it, how (whole, in place, by range), how big, and from where")
 def _why(answer, context):
     return Verdict(0.0, "An instructor grades this answer.")
 
 
+def _method(reads, n: int, object_bytes: int) -> Verdict | None:
+    """The verdict on how the bytes were fetched, from the recorded GETs (None: one ranged GET of n bytes)."""
+    if not isinstance(reads, list):
+        return Verdict.no("The check needs the record of your requests: keep the cell's `with record_reads(conn) as reads:` "
+                          "line, read the object inside it, and leave the check line as it is.")
+    gets = [r for r in reads if isinstance(r, dict)]
+    if not gets:
+        return Verdict.no("No GET of the log object was made inside the `with record_reads(conn)` block: read it there, "
+                          "with conn.object_store.download_object(..., range=...).")
+    if len(gets) > 1:
+        moved = sum(int(r.get("bytes", 0)) for r in gets)
+        return Verdict(0.5, f"{len(gets)} GETs of the object, {moved} bytes in all: one ranged request is enough.")
+    read = gets[0]
+    got, asked = int(read.get("bytes", 0)), str(read.get("range") or "")
+    if not asked or got >= object_bytes > n:
+        return Verdict.no(f"The bytes are right, but the request moved the whole object: "
+                          f"{'no Range header was sent' if not asked else 'the store ignored the Range header'}, "
+                          f"{got} bytes came back (status {read.get('status')}), and the last {n} were cut out on your "
+                          f"machine. Ask the store for them instead: range='bytes=-{n}' sends a Range header, and the "
+                          f"store answers 206 Partial Content with {n} bytes. For a 4 GB video that is the difference "
+                          f"between 4 GB and a few KB crossing the network.")
+    if got > n:
+        return Verdict.no(f"The request asked for {asked} and {got} bytes came back, more than the {n} needed: "
+                          f"a suffix range is 'bytes=-{n}'.")
+    return None
+
+
 @register("04.log-tail", points=2, question="Read only the last bytes of the log object with one ranged GET.",
-          hidden="the tail matches the log the lab wrote, rebuilt by the grader")
+          hidden="the tail matches the log the lab wrote, rebuilt by the grader",
+          shape="a str: the last 200 bytes of the log, decoded")
 def _log_tail(answer, context):
     data = answer.encode() if isinstance(answer, str) else bytes(answer) if isinstance(answer, (bytes, bytearray)) else None
     if data is None:
         return Verdict.no("Answer with the text (str) the ranged GET returned: body.decode().")
-    n = int(context["tail_bytes"])
-    if len(data) == int(context["object_bytes"]):
-        return Verdict.no("That is the whole object: ask for the last bytes only, with range='bytes=-N'.")
+    n, object_bytes = int(context["tail_bytes"]), int(context["object_bytes"])
+    if len(data) == object_bytes:
+        return Verdict.no(f"That is the whole object: ask for the last bytes only, with range='bytes=-{n}'.")
     if len(data) != n:
         return Verdict.no(f"Got {len(data)} bytes, the exercise asks for the last {n}: range='bytes=-{n}'.")
     if hashlib.sha256(data).hexdigest() != context["tail_sha256"]:
         return Verdict.no(f"{n} bytes, but not the last {n} of the object: a suffix range is 'bytes=-{n}'.")
-    return Verdict.ok(f"The last {n} bytes, with one request that did not move the rest of the object.")
+    method = _method(context.get("requests"), n, object_bytes)
+    if method is not None:
+        return method
+    read = context["requests"][0]
+    return Verdict.ok(f"The last {n} bytes with one request: Range {read['range']}, status {read['status']}, "
+                      f"{read['bytes']} bytes moved of the object's {object_bytes}.")
 
 
 # a deletion that must come before another one: (first, then, why)
@@ -74,11 +102,23 @@ CLEANUP_BEFORE = (
 
 
 @register("04.cleanup-order", points=1, question="Order the lab's deletions the way the APIs require.",
+          shape="a list of the names in `steps` (str), first deletion first",
           hidden="the grader sees your volume attached to the lab's server, and nothing of the lab left after the cleanup")
 def _cleanup_order(answer, context):
-    steps = sorted(str(s) for s in context.get("steps", []))
-    if not isinstance(answer, list) or sorted(str(a) for a in answer) != steps:
-        return Verdict.no(f"Answer with a list holding each of {steps} once, first deletion first.")
+    steps = [str(s) for s in context.get("steps", [])]
+    if not isinstance(answer, (list, tuple)):
+        return Verdict.no(f"Answer with a list of the {len(steps)} names in `steps` (each a str), first deletion first; "
+                          f"got a {type(answer).__name__}.")
+    by_fold = {fold(s): s for s in steps}
+    unknown = [repr(a) for a in answer if not isinstance(a, str) or fold(a) not in by_fold]
+    if unknown:
+        return Verdict.no(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in `steps`: copy the names from it.")
+    answer = [by_fold[fold(a)] for a in answer]
+    missing = [s for s in steps if s not in answer]
+    doubled = sorted({a for a in answer if answer.count(a) > 1})
+    if missing or doubled:
+        said = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"{', '.join(doubled)} more than once"] if doubled else [])
+        return Verdict.no(f"Each of the {len(steps)} steps once: {'; '.join(said)}.")
     broken = [why for first, then, why in CLEANUP_BEFORE
               if first in answer and then in answer and answer.index(first) > answer.index(then)]
     if broken:

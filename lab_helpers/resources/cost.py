@@ -28,6 +28,30 @@ def su_per_hour(flavor: str, vcpus: int | None = None) -> float:
     return float(rate) * float(vcpus if vcpus is not None else known[flavor]["vcpus"])
 
 
+def su_rates() -> list[dict]:
+    """Each flavor family's SU rate per vCPU-hour with its source and the date it was read; where an
+    older version of the page gave another figure, that one too (``older``)."""
+    rows = []
+    for family, row in _catalog()["su_rates"].items():
+        older = row.get("older_page") or {}
+        rows.append({"family": family, "su_per_vcpu_hour": float(row["su_per_vcpu_hour"]), "source": row.get("source", ""),
+                     "read": str(row.get("read", "")),
+                     "older": ({"su_per_vcpu_hour": float(older["su_per_vcpu_hour"]), "source": older.get("source", ""),
+                                "read": str(older.get("read", ""))} if older else None)})
+    return rows
+
+
+def su_rate_lines() -> list[str]:
+    """The rates as a learner reads them: one line per family, its source beside it."""
+    lines = []
+    for r in su_rates():
+        line = f"{r['family']}: {r['su_per_vcpu_hour']:g} SU per vCPU-hour  ({r['source']}, read {r['read']})"
+        if r["older"]:
+            line += f"; an older version of the page said {r['older']['su_per_vcpu_hour']:g} ({r['older']['source']})"
+        lines.append(line)
+    return lines
+
+
 def state_charge(status: str) -> float:
     """Fraction of the rate charged in ``status`` (JS2: ACTIVE 1, SUSPENDED .75, SHUTOFF .5, else 0)."""
     value = _catalog().get("state_charge", {}).get(str(status).upper(), 0.0)

@@ -17,9 +17,15 @@ SSH_RULE = ('ssh_rule = {"direction": "ingress", "ethertype": "IPv4", "protocol"
             '            "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"}')
 
 
+def fill_rule(nb, code: str) -> None:
+    """The rule's stub is a dict over two lines (its values ...): both give way to ``code``."""
+    fill(nb, SSH, 'ssh_rule = {"direction": "ingress", "ethertype": "IPv4", "protocol": ...,', code)
+    fill(nb, SSH, '            "port_range_min": ..., "port_range_max": ...', "")
+
+
 def right(nb) -> None:
     fill(nb, CHEAPEST, "cheapest = None", 'cheapest = "m3.quad"')
-    fill(nb, SSH, "ssh_rule = None", SSH_RULE)
+    fill_rule(nb, SSH_RULE)
     fill(nb, MONTH, "month_su = None", 'month_su = su_per_hour("m3.small") * 2 * 24 * 30')
     fill(nb, STOPPED, "stopped_su_per_hour = None", "stopped_su_per_hour = su_per_hour(FLAVOR)")
 
@@ -27,7 +33,7 @@ def right(nb) -> None:
 def partly_wrong(nb) -> None:
     """Flavor right (2), ssh opens 22-80 (0, and 0 on the cloud), SUs per day (0), SU/hour right (1+1+2): 6."""
     fill(nb, CHEAPEST, "cheapest = None", 'cheapest = "m3.quad"')
-    fill(nb, SSH, "ssh_rule = None", SSH_RULE.replace('"port_range_max": 22', '"port_range_max": 80'))
+    fill_rule(nb, SSH_RULE.replace('"port_range_max": 22', '"port_range_max": 80'))
     fill(nb, MONTH, "month_su = None", 'month_su = su_per_hour("m3.small") * 2 * 30')
     fill(nb, STOPPED, "stopped_su_per_hour = None", "stopped_su_per_hour = su_per_hour(FLAVOR)")
 
@@ -35,7 +41,7 @@ def partly_wrong(nb) -> None:
 def wrong(nb) -> None:
     """Every exercise answered wrong but the last, left undone (so no state point is earned): 0."""
     fill(nb, CHEAPEST, "cheapest = None", 'cheapest = "m3.tiny"')
-    fill(nb, SSH, "ssh_rule = None", 'ssh_rule = {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp"}')
+    fill_rule(nb, 'ssh_rule = {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp"}')
     fill(nb, MONTH, "month_su = None", "month_su = 1")
 
 
