@@ -70,10 +70,39 @@ def _wait_for(url, proc, log, timeout_s=90):
             time.sleep(0.5)
 
 
+def _run_in_a_kernel(base, port, code, token="test-token"):
+    """Start a kernel through JupyterLab's REST API and run ``code`` over its websocket, as the browser does."""
+    import uuid
+
+    from tornado.ioloop import IOLoop
+    from tornado.websocket import websocket_connect
+
+    request = urllib.request.Request(f"{base}/api/kernels?token={token}", data=b'{"name": "python3"}', method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as resp:
+        kernel = json.load(resp)["id"]
+
+    async def execute():
+        ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?token={token}")
+        header = {"msg_id": uuid.uuid4().hex, "msg_type": "execute_request", "username": "learner",
+                  "session": uuid.uuid4().hex, "version": "5.3", "date": ""}
+        content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
+        await ws.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
+                                           "channel": "shell", "buffers": []}))
+        while True:
+            msg = json.loads(await ws.read_message())
+            if msg.get("msg_type") == "stream":
+                ws.close()
+                return msg["content"]["text"]
+
+    return IOLoop.current().run_sync(execute, timeout=60)
+
+
 @pytest.mark.timeout(180)
-def test_a_busy_port_is_named_with_the_url_and_the_news_prompt_is_off(tmp_path):
+def test_a_busy_port_is_named_with_the_url_no_news_prompt_and_quiet_kernels(tmp_path):
     """JupyterLab's usual port is taken: `lab start` says where it went; the course's setting
-    defaults turn off the news-feed prompt (and the update check) without touching user config."""
+    defaults turn off the news-feed prompt (and the update check) without touching user config;
+    kernels run (over CurveZMQ) without the unencrypted-TCP warning in the learner's terminal."""
     import re
     import socket
     import time
@@ -96,6 +125,8 @@ def test_a_busy_port_is_named_with_the_url_and_the_news_prompt_is_off(tmp_path):
             settings = _wait_for(f"{base}/lab/api/settings/{plugin}?token=test-token", proc, log)
             props = settings["schema"]["properties"]
             assert props["fetchNews"]["default"] == "false" and props["checkForUpdates"]["default"] is False
+            assert _run_in_a_kernel(base, port, "print(6 * 7)") == "42\n"
+            assert "without encryption" not in log.read_text()  # its kernels use CurveZMQ where they can
         finally:
             _stop(proc)
 

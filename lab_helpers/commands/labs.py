@@ -92,6 +92,10 @@ def _start(args) -> int:
     cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={args.ip}",
            "--LabApp.default_url=/lab/tree/00-start-here.ipynb",
            f"--ServerApp.port={choice.port}", "--ServerApp.port_retries=0"]  # never move on silently
+    from ..notebooks.runner import transport_encryption_supported
+
+    if transport_encryption_supported():  # kernels talk to JupyterLab over CurveZMQ: nothing to warn about
+        cmd.append("--KernelManager.transport_encryption=auto")
     if args.no_browser:
         cmd.append("--no-browser")
     if args.token is not None:

@@ -67,18 +67,23 @@ def _learner_copy(lab: Lab, folder: Path) -> Path:
     return path
 
 
-def kernel_config():
-    """Traitlets config for the kernels a run starts: CurveZMQ transport encryption where
-    jupyter_client can provision it and the kernel declares support (``transport_encryption``)."""
-    from traitlets.config import Config
-
-    config = Config()
+def transport_encryption_supported() -> bool:
+    """Whether jupyter_client can provision CurveZMQ keys for kernels (``transport_encryption``)."""
     try:
         import zmq
         from jupyter_client.manager import KernelManager
     except ImportError:  # pragma: no cover - both come with papermill
-        return config
-    if "transport_encryption" in KernelManager.class_traits() and zmq.has("curve"):
+        return False
+    return "transport_encryption" in KernelManager.class_traits() and bool(zmq.has("curve"))
+
+
+def kernel_config():
+    """Traitlets config for the kernels a run starts: CurveZMQ transport encryption where
+    jupyter_client can provision it ("auto": when the kernel declares support)."""
+    from traitlets.config import Config
+
+    config = Config()
+    if transport_encryption_supported():
         config.KernelManager.transport_encryption = "auto"
     return config
 
