@@ -4,6 +4,8 @@ sandbox serves come from data/jetstream2.yaml with their sources."""
 from __future__ import annotations
 
 import itertools
+import re
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -73,3 +75,249 @@ def test_su_charge_follows_js2_state_fractions():
                                              [10 + 2 * hour, "SHELVED_OFFLOADED"], [10 + 3 * hour, "ACTIVE"]]}
     # 1 h ACTIVE (4 SU) + 1 h stopped at 50 % (2 SU) + 1 h shelved (0) + 30 min ACTIVE (2 SU); BUILD is free
     assert su_used(server, 10 + 3.5 * hour) == pytest.approx(8.0)
+
+
+# -- sequences: accept, then use ---------------------------------------------------------------
+# Seeded random runs across services: create with odd values, then list, filter, show, update,
+# act on and delete what was accepted. No answer may be a 500, and afterwards the real SDK must
+# still read every kind of resource (what was stored is never a state it cannot parse).
+ODD = [None, 5, -1, 0, 1.5, 2**63, True, "", " ", "x" * 256, "n" * 100_000, [], {}, [5], ["a", 5], {"a": 1}, {"a": [1]},
+       "0.0.0.0/0", "::/0", "not-a-cidr", "10.0.0.5/24", "8.8.8.8", "203.0.113.5", "22", "tcp", "ICMP", "\u2603 snow",
+       "a,b", "../..", "%00", "null", "true", "00000000-0000-0000-0000-000000000000"]
+
+
+class Fuzzer:
+    """One seeded run against a sandbox; remembers what the cloud accepted, to use it next."""
+
+    def __init__(self, conn, base: str, seed: int) -> None:
+        import random
+
+        self.rng = random.Random(seed)
+        self.base = base
+        self.pid = conn.current_project_id
+        self.http = requests.Session()
+        self.http.headers.update({"X-Auth-Token": conn.session.get_token(), "Content-Type": "application/json"})
+        self.ids: dict[str, list[str]] = {}
+        self.public = conn.network.find_network("public", ignore_missing=False).id
+        self.own_net = conn.network.find_network("auto_allocated_network", ignore_missing=False).id
+        self.default_sg = conn.network.find_security_group("default", ignore_missing=False).id
+        self.image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False).id
+        self.flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False).id
+        self.failures: list[tuple] = []
+        self.requests = 0
+        self.sane = True  # half the steps use sensible values almost everywhere, so that more is accepted and used
+
+    # values: mostly sensible, often odd, sometimes a resource the run made
+    def odd(self) -> object:
+        return self.rng.choice(ODD)
+
+    def pick(self, kind: str, *sensible: object) -> object:
+        roll = self.rng.random()
+        if roll < 0.5 and self.ids.get(kind):
+            return self.rng.choice(self.ids[kind])
+        if roll < (0.98 if self.sane else 0.8) and sensible:
+            return self.rng.choice(sensible)
+        return self.odd()
+
+    REQUIRED = {"network_id", "cidr", "floating_network_id", "security_group_id", "direction", "name", "flavorRef", "imageRef", "size"}
+
+    def maybe(self, fields: dict[str, object]) -> dict[str, object]:
+        """A random subset of ``fields`` (on a sane step, always with the required ones)."""
+        return {k: v for k, v in fields.items() if self.rng.random() < 0.6 or self.sane and k in self.REQUIRED}
+
+    def send(self, method: str, path: str, body: object = None, kind: str | None = None, key: str | None = None) -> None:
+        import json as _json
+
+        raw = None if body is None else _json.dumps(body).encode()
+        resp = self.http.request(method, self.base + path, data=raw, timeout=30)
+        self.requests += 1
+        if resp.status_code >= 500 or "Traceback" in resp.text:
+            self.failures.append((method, path[:120], (raw or b"")[:200], resp.status_code, resp.text[:300]))
+        elif kind and resp.status_code in (200, 201, 202) and method in ("POST", "PUT") and key:
+            try:
+                made = resp.json()[key]
+            except (ValueError, KeyError, TypeError):
+                return
+            rid = made.get("id") or made.get("name")
+            if isinstance(rid, str):
+                self.ids.setdefault(kind, []).append(rid)
+
+    # one step of each kind
+    NEUTRON = {"networks": "network", "subnets": "subnet", "ports": "port", "routers": "router",
+               "security-groups": "security_group", "security-group-rules": "security_group_rule", "floatingips": "floatingip"}
+
+    def neutron_body(self, key: str) -> dict[str, object]:
+        r = self.rng
+        common = {"name": self.pick("-", "fuzz", "fuzz-" + str(r.randrange(99))), "description": self.pick("-", "d"),
+                  "tags": self.pick("-", ["a"], ["lab:03", "x"])}
+        per = {
+            "network": {"admin_state_up": self.pick("-", True, False), "mtu": self.pick("-", 1400), "shared": self.pick("-", False),
+                        "port_security_enabled": self.pick("-", True)},
+            "subnet": {"network_id": self.pick("network", self.own_net, self.public), "cidr": self.pick("-", f"10.{r.randrange(1, 250)}.0.0/24",
+                       f"192.168.{r.randrange(250)}.0/28"), "ip_version": self.pick("-", 4, 6), "gateway_ip": self.pick("-", None, "10.1.0.1"),
+                       "dns_nameservers": self.pick("-", [], ["10.0.0.2"]), "enable_dhcp": self.pick("-", True),
+                       "allocation_pools": self.pick("-", [{"start": "10.1.0.5", "end": "10.1.0.9"}]),
+                       "host_routes": self.pick("-", [{"destination": "10.2.0.0/24", "nexthop": "10.1.0.1"}])},
+            "port": {"network_id": self.pick("network", self.own_net, self.own_net, self.public), "security_groups": self.pick("security_group", [], 5),
+                     "fixed_ips": self.pick("-", [{"ip_address": "10.0.0.77"}], [{"subnet_id": "x"}]),
+                     "allowed_address_pairs": self.pick("-", [{"ip_address": "10.0.0.0/24"}]), "device_id": self.pick("server", ""),
+                     "mac_address": self.pick("-", "fa:16:3e:00:00:01"), "admin_state_up": self.pick("-", True)},
+            "router": {"external_gateway_info": self.pick("-", {"network_id": self.public}, None, {"network_id": "x"}),
+                       "admin_state_up": self.pick("-", True)},
+            "security_group": {"stateful": self.pick("-", True)},
+            "security_group_rule": {"security_group_id": self.pick("security_group", self.default_sg), "direction": self.pick("-", "ingress", "egress"),
+                                    "ethertype": self.pick("-", "IPv4", "IPv6"), "protocol": self.pick("-", "tcp", "udp", "icmp", 6, None),
+                                    "port_range_min": self.pick("-", 22, 1, 65535, 99999), "port_range_max": self.pick("-", 22, 80, 65535),
+                                    "remote_ip_prefix": self.pick("-", "0.0.0.0/0", "10.0.0.0/8", None),
+                                    "remote_group_id": self.pick("security_group", None)},
+            "floatingip": {"floating_network_id": self.pick("network", self.public), "port_id": self.pick("port", None),
+                           "floating_ip_address": self.pick("-", None), "description": self.pick("-", "fip")},
+        }[key]
+        return self.maybe({**common, **per})
+
+    def step(self) -> None:
+        r, pid = self.rng, self.pid
+        self.sane = r.random() < 0.5
+        choice = r.randrange(12)
+        if choice <= 2:  # Neutron create
+            plural = r.choice(list(self.NEUTRON))
+            key = self.NEUTRON[plural]
+            body = self.neutron_body(key)
+            self.send("POST", f"/network/v2.0/{plural}", {key: body}, kind=key, key=key)
+        elif choice == 3:  # Neutron update / tags / router interface
+            plural = r.choice(list(self.NEUTRON))
+            key = self.NEUTRON[plural]
+            rid = self.pick(key)
+            rid = rid if isinstance(rid, str) else str(rid)
+            target = f"/network/v2.0/{plural}/{quote(rid, safe='')}"
+            what = r.randrange(4)
+            if what == 0:
+                self.send("PUT", target, {key: self.neutron_body(key)})
+            elif what == 1:
+                self.send("PUT", target + "/tags", {"tags": self.pick("-", ["a", "b"])})
+            elif what == 2:
+                self.send("PUT", target + "/tags/" + quote(str(self.odd()) or "t", safe=""))
+            else:
+                self.send("PUT", f"/network/v2.0/routers/{quote(str(self.pick('router')), safe='')}/add_router_interface",
+                          {"subnet_id": self.pick("subnet"), **({"port_id": self.pick("port")} if r.random() < 0.3 else {})})
+        elif choice == 4:  # Nova create
+            if r.random() < 0.3:
+                self.send("POST", "/compute/v2.1/os-keypairs", {"keypair": self.maybe({"name": self.pick("-", f"k{r.randrange(50)}"),
+                          "type": self.pick("-", "ssh")})}, kind="keypair", key="keypair")
+                return
+            server = self.maybe({"name": self.pick("-", "fuzz-vm"), "flavorRef": self.pick("-", self.flavor, self.flavor),
+                                 "imageRef": self.pick("-", self.image, self.image), "networks": self.pick("-", "auto", "none",
+                                 [{"uuid": self.pick("network")}], [{"port": self.pick("port")}]),
+                                 "security_groups": self.pick("-", [{"name": "default"}], [{"name": self.pick("security_group")}]),
+                                 "metadata": self.pick("-", {"k": "v"}), "key_name": self.pick("keypair"), "user_data": self.pick("-", "IyEvYmluL3NoCg==")})
+            server.setdefault("name", "fuzz-vm")
+            self.send("POST", "/compute/v2.1/servers", {"server": server}, kind="server", key="server")
+        elif choice == 5:  # Nova use
+            sid = quote(str(self.pick("server")), safe="")
+            what = r.randrange(5)
+            if what == 0:
+                self.send("PUT", f"/compute/v2.1/servers/{sid}", {"server": {"name": self.pick("-", "renamed")}})
+            elif what == 1:
+                action = r.choice([{"os-stop": None}, {"os-start": None}, {"reboot": {"type": self.pick("-", "SOFT")}},
+                                   {"addSecurityGroup": {"name": self.pick("security_group", "default")}},
+                                   {"os-getConsoleOutput": {"length": self.pick("-", 10)}}, {"shelve": None}, {"unshelve": None}])
+                self.send("POST", f"/compute/v2.1/servers/{sid}/action", action)
+            elif what == 2:
+                self.send("POST", f"/compute/v2.1/servers/{sid}/os-volume_attachments", {"volumeAttachment": {"volumeId": self.pick("volume")}})
+            elif what == 3:
+                self.send("PUT", f"/compute/v2.1/servers/{sid}/metadata", {"metadata": self.pick("-", {"a": "b"})})
+            else:
+                self.send("PUT", f"/compute/v2.1/servers/{sid}/tags", {"tags": self.pick("-", ["a"])})
+        elif choice == 6:  # Cinder create and use
+            if r.random() < 0.5 or not self.ids.get("volume"):
+                self.send("POST", f"/volume/v3/{pid}/volumes", {"volume": self.maybe({"size": self.pick("-", 1, 2), "name": self.pick("-", "v"),
+                          "description": self.pick("-", "d"), "metadata": self.pick("-", {"a": "b"})}) or {"size": 1}},
+                          kind="volume", key="volume")
+            else:
+                vid = quote(str(self.pick("volume")), safe="")
+                self.send(r.choice(["PUT", "POST"]), f"/volume/v3/{pid}/volumes/{vid}" + ("/action" if r.random() < 0.5 else ""),
+                          r.choice([{"volume": {"name": self.odd()}}, {"os-extend": {"new_size": self.pick("-", 3)}},
+                                    {"os-set_bootable": {"bootable": self.odd()}}]))
+        elif choice == 7:  # Swift
+            container = quote(str(self.pick("container", "fuzz", "fuzz2")), safe="")[:300] or "c"
+            what = r.randrange(3)
+            if what == 0:
+                resp = self.http.put(f"{self.base}/swift/v1/AUTH_{pid}/{container}", timeout=30)
+                self.requests += 1
+                if resp.status_code in (201, 202):
+                    self.ids.setdefault("container", []).append(container)
+                elif resp.status_code >= 500:
+                    self.failures.append(("PUT", container, b"", resp.status_code, resp.text[:300]))
+            elif what == 1:
+                self.send("PUT", f"/swift/v1/AUTH_{pid}/{container}/{quote(str(self.odd()), safe='/')[:200] or 'o'}", {"data": self.odd()})
+            else:
+                self.send("GET", f"/swift/v1/AUTH_{pid}/{container}?limit={quote(str(self.odd()))}&prefix={quote(str(self.odd()))}")
+        elif choice in (8, 9):  # list and filter anything
+            path = r.choice(["/network/v2.0/" + p for p in self.NEUTRON] + ["/compute/v2.1/servers/detail", "/compute/v2.1/servers",
+                            "/compute/v2.1/os-keypairs", "/compute/v2.1/flavors/detail", f"/volume/v3/{pid}/volumes/detail",
+                            f"/volume/v3/{pid}/snapshots", "/image/v2/images", f"/swift/v1/AUTH_{pid}"])
+            arg = r.choice(["name", "limit", "marker", "tags", "status", "fields", "sort_key", "minRam", "all_tenants", "id", "device_id"])
+            value = self.pick(r.choice(list(self.ids) or ["-"]), "1", "fuzz")
+            self.send("GET", f"{path}?{arg}={quote(str(value), safe='')}")
+        elif choice == 10:  # show anything
+            kind = r.choice(list(self.NEUTRON.values()) + ["server", "volume", "keypair"])
+            rid = quote(str(self.pick(kind)), safe="")
+            plural = {v: k for k, v in self.NEUTRON.items()}.get(kind)
+            path = (f"/network/v2.0/{plural}/{rid}" if plural else f"/compute/v2.1/servers/{rid}" if kind == "server"
+                    else f"/volume/v3/{pid}/volumes/{rid}" if kind == "volume" else f"/compute/v2.1/os-keypairs/{rid}")
+            self.send("GET", path)
+        else:  # delete something the run made (or an odd id)
+            kind = r.choice(list(self.ids) or ["network"])
+            rid = self.pick(kind)
+            plural = {v: k for k, v in self.NEUTRON.items()}.get(kind)
+            path = (f"/network/v2.0/{plural}" if plural else "/compute/v2.1/servers" if kind == "server" else
+                    f"/volume/v3/{pid}/volumes" if kind == "volume" else "/compute/v2.1/os-keypairs" if kind == "keypair" else f"/swift/v1/AUTH_{pid}")
+            self.send("DELETE", f"{path}/{quote(str(rid), safe='')}")
+
+
+def read_everything(conn) -> dict[str, int]:
+    """Every kind of resource, through the SDK's proxies and its cloud layer: raises if any is unreadable."""
+    counts = {
+        "networks": len(list(conn.network.networks())), "subnets": len(list(conn.network.subnets())),
+        "ports": len(list(conn.network.ports())), "routers": len(list(conn.network.routers())),
+        "security_groups": len(list(conn.network.security_groups())),
+        "security_group_rules": len(list(conn.network.security_group_rules())), "floating_ips": len(list(conn.network.ips())),
+        "servers": len(list(conn.compute.servers())), "keypairs": len(list(conn.compute.keypairs())),
+        "flavors": len(list(conn.compute.flavors())), "volumes": len(list(conn.block_storage.volumes())),
+        "snapshots": len(list(conn.block_storage.snapshots())), "images": len(list(conn.image.images())),
+        "containers": len(list(conn.object_store.containers())),
+    }
+    for container in conn.object_store.containers():
+        if re.fullmatch(r"[\w.-]+", container.name):  # the SDK puts names into URLs unquoted: "%00" would be a NUL byte
+            list(conn.object_store.objects(container))
+    for server in conn.compute.servers():
+        conn.compute.get_server(server.id)
+    counts["cloud_servers"] = len(conn.list_servers(detailed=True))
+    counts["cloud_networks"] = len(conn.list_networks())
+    counts["cloud_volumes"] = len(conn.list_volumes())
+    counts["cloud_groups"] = len(conn.list_security_groups())
+    counts["cloud_ips"] = len(conn.list_floating_ips())
+    return counts
+
+
+def _run_sequences(conn, sandbox, seeds: range, steps: int) -> None:
+    requests_sent = 0
+    for seed in seeds:
+        fuzz = Fuzzer(conn, sandbox.base_url, seed)
+        for _ in range(steps):
+            fuzz.step()
+        requests_sent += fuzz.requests
+        assert fuzz.failures == [], f"seed {seed}: {fuzz.failures[:3]}"
+        counts = read_everything(conn)
+        assert counts["networks"] >= 2 and counts["security_groups"] >= 1
+    assert requests_sent >= len(seeds) * steps
+
+
+def test_random_sequences_never_500_and_stay_readable(conn, sandbox):
+    _run_sequences(conn, sandbox, range(3), 120)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_random_sequences_longer_corpus(conn, sandbox):
+    _run_sequences(conn, sandbox, range(100, 130), 250)
