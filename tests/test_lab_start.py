@@ -163,6 +163,26 @@ def test_the_course_settings_never_touch_the_learners_jupyter_config(tmp_path):
     assert CONFIG_DIR.is_relative_to(ROOT / "lab_helpers")
 
 
-def test_binder_gets_the_same_jupyterlab_defaults():
-    start = (ROOT / "binder" / "start").read_text()
-    assert "JUPYTER_CONFIG_PATH" in start and "lab_helpers/notebooks/jupyter_config" in start
+def test_binder_gets_the_same_jupyterlab_defaults(tmp_path):
+    """binder/start puts the course's settings folder (and Binder's kernel encryption) on JUPYTER_CONFIG_PATH."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_CONFIG_PATH": str(tmp_path / "theirs")}
+    done = subprocess.run([str(ROOT / "binder" / "start"), "sh", "-c", 'echo "$JUPYTER_CONFIG_PATH"'],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
+    parts = done.stdout.strip().split(os.pathsep)
+    from lab_helpers.notebooks.jupyterlab import CONFIG_DIR
+
+    assert [Path(p).resolve() for p in parts] == [(ROOT / "binder" / "jupyter_config").resolve(), CONFIG_DIR.resolve(),
+                                                   (tmp_path / "theirs").resolve()]
+    server = json.loads((ROOT / "binder" / "jupyter_config" / "jupyter_server_config.json").read_text())
+    assert server["KernelManager"]["transport_encryption"] == "auto"
+    # Binder builds from the same constraints.txt as this environment: its jupyter_client can provision keys
+    assert _pinned_client_supports_encryption()
+
+
+def _pinned_client_supports_encryption():
+    from lab_helpers.notebooks.runner import transport_encryption_supported
+
+    return transport_encryption_supported()
