@@ -27,6 +27,7 @@ import html
 import json
 import math
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,9 +41,13 @@ LABS = [lab for lab in all_labs() if lab.number in ("00", "01", "02", "03", "04"
 
 # Labs whose scan is known to fail while their exercises are being reworked: {lab: what remains}.
 # Marked xfail(strict=False), so a lab that is fixed passes and shows as XPASS until removed here.
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    "02": "02.amdahl: the cell after the check prints the 4-GPU speedup and draws it in the scaling figure",
+}
 
-# (check, value shown or "*", where: "above" | "below" | "anywhere") -> why it is fine.
+# (check, value shown or "*", where) -> why it is fine. where: "above" or "below" the check,
+# "listed" (either, but never in the check's own cell: an answer in the learner's own call is never
+# fine) or "anywhere" (the check's own cell too, e.g. the choices in the stub's comment).
 ALLOWED: dict[tuple[str, str, str], str] = {
     ("00.storage-for", "object", "anywhere"): "one of the two words the question offers; the answer is which artifact gets it",
     ("00.storage-for", "block", "anywhere"): "one of the two words the question offers; the answer is which artifact gets it",
@@ -52,6 +57,12 @@ ALLOWED: dict[tuple[str, str, str], str] = {
                                               "need not match",
     ("01.triad-intensity", "*", "below"): "the roofline after the exercise places the triad at its intensity (in "
                                           "its hover text): the picture that explains the answer, drawn after it",
+    ("02.partition", "gpuA40x4", "listed"): "one row of the partition table the learner chooses from",
+    ("02.job", "*", "listed"): "each field alone is given (the workload's needs, the partition table, the "
+                               "allocation's account); the exercise is to put them together in one job",
+    ("02.amdahl", "*", "below"): "the speedups printed and drawn after the exercise (the scaling figure's curve "
+                                 "for the p measured here): the explanation, computed after the check",
+    ("03.cheapest-flavor", "m3.quad", "listed"): "one row of the flavor table the learner chooses from",
     ("04.where-it-belongs", "object", "anywhere"): "one of the two words the question offers",
     ("04.where-it-belongs", "block", "anywhere"): "one of the two words the question offers",
 }
@@ -88,7 +99,7 @@ def _solution_region(source: str) -> str | None:
             inside = False
         elif inside and not line.strip().startswith("# STUB: "):
             region.append(line)
-    return "\n".join(region) if region else None
+    return textwrap.dedent("\n".join(region)) if region else None
 
 
 def _shadow_source(region: str, calls: list[ast.Call]) -> str:
@@ -168,7 +179,8 @@ def _outputs_text(cell) -> str:
 
 # --- accepted values and the forms a person copies ---------------------------------------------
 
-_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
+# a number as printed; a unit may stick to it ("3.51x", "24GB"), a name may not ("gpuA40x4")
+_NUMBER = re.compile(r"(?<![\w.])-?\d[\d,]*(?:\.\d+)?(?:[eE][-+]?\d+)?(?!\d|\.\d)")
 
 
 def _sig_figs(token: str) -> int:
@@ -267,8 +279,10 @@ def _matches(value, text: str) -> list[str]:
 
 
 def _allowed(check: str, value, where: str) -> bool:
+    """``anywhere`` covers every place; ``listed`` covers the other cells but never the check's own cell."""
     label = value if isinstance(value, str) else repr(value)
-    return any((check, v, w) in ALLOWED for v in (label, "*") for w in (where, "anywhere"))
+    scopes = {where, "anywhere"} | ({"listed"} if where in ("above", "below") else set())
+    return any((check, v, w) in ALLOWED for v in (label, "*") for w in scopes)
 
 
 # --- running each lab once ---------------------------------------------------------------------
@@ -324,17 +338,18 @@ def leaks(executed, accepted: dict[str, object]) -> list[str]:
             if name not in accepted:
                 continue
             above = [c.source + "\n" + (_outputs_text(c) if c.cell_type == "code" else "") for c in cells[:index]]
-            above.append(cell.source)  # the learner's own cell, its call included
             above.append(_outputs_text(cell))
+            own = [cell.source]  # the learner's own cell, its call included
             below = [_outputs_text(c) for c in cells[index + 1:] if c.cell_type == "code"]
             for value in _leaves(accepted[name]):
-                for where, texts in (("above", above), ("below", below)):
+                for where, texts in (("above", above), ("in its own cell", own), ("below", below)):
                     if _allowed(name, value, where):
                         continue
                     shown = [m for t in texts for m in _matches(value, t)]
                     if shown:
                         label = value if isinstance(value, str) else repr(value)
-                        found.append(f"{name}: its answer {label} is on screen {where} the check (as {shown[:3]})")
+                        place = where if where.startswith("in ") else f"{where} the check"
+                        found.append(f"{name}: its answer {label} is on screen {place} (as {shown[:3]})")
     return found
 
 
@@ -380,6 +395,7 @@ def test_the_scanner_finds_a_printed_answer_above_and_below():
     assert leaks(nb, {"99.t": 53.74}) and "below" in leaks(nb, {"99.t": 53.74})[0]
     assert leaks(nb, {"99.t": 0.0833}) == []  # not shown anywhere
     assert leaks(nb, {"99.t": 7.0}) == []  # a one-figure number is not searched
+    assert leaks(_toy([("code", 'check("99.s", s)', ""), ("code", "", "3.51x on 4 GPUs")]), {"99.s": 3.5139})
 
 
 def test_the_scanner_reads_answers_in_the_learners_own_call_and_in_prose():
