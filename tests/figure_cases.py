@@ -171,7 +171,7 @@ def cases() -> list[Case]:
         Case("lab00-sunburst-storage", lambda: hierarchy_figure("storage", "sunburst"), labels_in_shapes=True),
         Case("lab00-treemap-everything", lambda: hierarchy_figure("everything", "treemap"), labels_in_shapes=True),
         Case("lab00-icicle-everything", lambda: hierarchy_figure("everything", "icicle"), labels_in_shapes=True),
-        Case("lab01-sweep-cpu", lambda: sweep_figure(cpu_report())),
+        Case("lab01-sweep-cpu", lambda: sweep_figure(cpu_report(), l2_bytes=MiB)),
         Case("lab01-roofline-cpu", lambda: roofline_figure(cpu_report(), title="Roofline: this CPU beside the A40")),
         Case("lab01-roofline-a40", lambda: roofline_figure(a40_report(), title="Roofline: NVIDIA A40")),
         Case("lab01-roofline-widget", lambda: roofline_figure(cpu_report(), points=widget_points(),

@@ -48,8 +48,29 @@ def side_by_side_text(device: DeviceInfo) -> str:
     return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows)
 
 
-def sweep_figure(report):
-    """Bandwidth against working-set size, with the last-level cache marked: the step to DRAM."""
+def per_core_l2_bytes() -> int | None:
+    """This CPU's per-core L2 cache (Linux sysfs), or None where the system does not say."""
+    from pathlib import Path
+
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            if (index / "level").read_text().strip() != "2":
+                continue
+            size = (index / "size").read_text().strip().upper()
+        except OSError:
+            continue
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+    return None
+
+
+def sweep_figure(report, l2_bytes: int | None = None):
+    """Bandwidth against working-set size, with the caches marked: the steps down to DRAM.
+
+    On a CPU the first big drop comes when the arrays outgrow one core's L2 (often 0.5-2 MiB);
+    the shared last-level cache (L3) holds the next step, then DRAM. ``l2_bytes`` defaults to
+    this machine's per-core L2 when the report is of a CPU. A GPU's L2 is its last level.
+    """
     import plotly.graph_objects as go
 
     points = sorted(report.sweep(), key=lambda r: r.working_set_bytes)
@@ -58,16 +79,25 @@ def sweep_figure(report):
         name=f"{points[0].kernel if points else 'add'}: measured",
         hovertemplate="%{x:.3g} MiB -> %{y:.1f} GB/s<extra></extra>",
     ))
-    cache = report.device.cache_bytes / 2**20
-    where = "L2" if report.device.is_gpu else "last-level cache"
-    # On a log axis an annotation's x is the exponent, so the cache line is drawn and labelled by hand.
-    fig.add_vline(x=cache, line=dict(dash="dash", color="#d62728"))
-    fig.add_annotation(x=math.log10(cache), y=1.0, yref="paper", text=f"{where}: {cache:.0f} MiB", showarrow=False,
-                       xanchor="left", yanchor="bottom", font=dict(color="#d62728"))
+    marks = []
+    if report.device.is_gpu:
+        marks.append((report.device.cache_bytes / 2**20, "L2"))
+    else:
+        l2 = l2_bytes if l2_bytes is not None else per_core_l2_bytes()
+        if l2 and l2 < report.device.cache_bytes:
+            marks.append((l2 / 2**20, "one core's L2"))
+        marks.append((report.device.cache_bytes / 2**20, "shared last-level cache (L3)"))
+    for size, where in marks:
+        # On a log axis an annotation's x is the exponent, so the line is drawn and labelled by hand.
+        fig.add_vline(x=size, line=dict(dash="dash", color="#d62728"))
+        text = f"{where}: {size * 1024:.0f} KiB" if size < 1 else f"{where}: {size:.0f} MiB"
+        fig.add_annotation(x=math.log10(size), y=1.0, yref="paper", text=text, showarrow=False,
+                           xanchor="left", yanchor="bottom", font=dict(color="#d62728"))
     if report.device.is_gpu and report.device.spec:
         fig.add_hline(y=report.device.spec.bandwidth_gbps, line=dict(dash="dot"), annotation_text="datasheet DRAM bandwidth")
     fig.update_layout(
         title="From cache to DRAM: bandwidth against the size of the data",
-        xaxis=dict(type="log", title="working set (MiB, all arrays of a = b + c)"), yaxis=dict(title="GB/s"), height=420,
+        xaxis=dict(type="log", title="working set (MiB, all arrays of a = b + c)"), yaxis=dict(title="GB/s"), height=440,
+        margin=dict(t=90),
     )
     return fig

@@ -50,6 +50,11 @@ def bound_by(nbytes: float, nflops: float, spec: GpuSpec | None = None, precisio
     return "memory" if nbytes / (spec.bandwidth_gbps * 1e9) >= nflops / (peak * 1e12) else "compute"
 
 
+def _num(value: float) -> str:
+    """Three significant figures, without an exponent for the thousands of GB/s a GPU reaches."""
+    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+
+
 def _roof_traces(go, roof: Roof, dash: str, colour: str, x_range: tuple[float, float]) -> list:
     import math
 
@@ -60,60 +65,124 @@ def _roof_traces(go, roof: Roof, dash: str, colour: str, x_range: tuple[float, f
         ys = [attainable_tflops(x, roof.bandwidth_gbps, peak) for x in xs]
         traces.append(go.Scatter(
             x=xs, y=ys, mode="lines", line=dict(dash=dash, color=colour, width=2 if precision == "fp32" else 1),
-            name=f"{roof.label}: {_PRECISION_NAMES.get(precision, precision)} {peak:g} TFLOP/s, {roof.bandwidth_gbps:g} GB/s",
-            hovertemplate="%{x:.3g} FLOP/byte -> %{y:.3g} TFLOP/s<extra></extra>",
+            name=f"{roof.label}: {_PRECISION_NAMES.get(precision, precision)} {_num(peak)} TFLOP/s, {_num(roof.bandwidth_gbps)} GB/s",
+            hovertemplate="%{x:.3g} FLOP/byte -> %{y:.3g} TFLOP/s<extra>"
+                          + ("the best measured so far" if "(measured)" in roof.label else "datasheet") + "</extra>",
         ))
     return traces
 
 
-def measured_roof(report) -> Roof | None:
-    """The CPU's own roofs from a report: its copy bandwidth and its best GEMM."""
-    copy = report.find("copy")
-    gemms = [r for r in report.results if r.kernel == "gemm" and r.tflops]
-    if copy is None or not gemms:
+_STREAM_KERNELS = ("copy", "scale", "add", "triad", "dot")
+
+
+def _beyond_cache(r, cache_bytes: int) -> bool:
+    """A stream result whose arrays do not fit in the last-level cache: it measured DRAM."""
+    return r.working_set_bytes is None or r.working_set_bytes > cache_bytes
+
+
+def measured_roof(report, points: list | None = None) -> Roof | None:
+    """The CPU's own roofs: the best DRAM bandwidth and the best GEMM of each precision measured so far.
+
+    "Best" spans the suite and any later ``points`` (the widget's), so no measured point beyond
+    the cache can sit above this roof. A stream whose arrays fit in the cache is left out: it
+    measures the cache's bandwidth and may rise above the DRAM roof (the figure says so).
+    """
+    every = [r for r in report.headline()] + list(points or [])
+    cache = report.device.cache_bytes
+    streams = [r.gbps for r in every if r.kernel in _STREAM_KERNELS and r.gbps and _beyond_cache(r, cache)]
+    peaks: dict[str, float] = {}
+    for r in every:
+        if r.kernel == "gemm" and r.flops and r.seconds:
+            peaks[r.variant] = max(peaks.get(r.variant, 0.0), r.flops / r.seconds / 1e12)
+    if not streams or not peaks:
         return None
-    peaks = {}
-    for r in gemms:
-        peaks[r.variant] = max(peaks.get(r.variant, 0.0), r.tflops)
-    return Roof(f"{report.device.name} (measured)", copy.gbps, peaks)
+    return Roof("this CPU (measured)", max(streams), peaks)
+
+
+# GEMMs sit at the right edge: their labels go left, beside their own marker.
+_TEXT_SIDE = {("triad", "naive"): "bottom right", ("gemm", "fp32"): "middle left", ("gemm", "tf32"): "middle left",
+              ("gemm", "fp64"): "bottom left", ("gemm", "fp16"): "middle left", ("gemm", "bf16"): "middle left"}
+
+
+def _point_label(r) -> str:
+    return f"{r.kernel} {r.variant}".strip()
+
+
+def _hover(r, cache_bytes: int | None) -> str:
+    where = ""
+    if cache_bytes and r.kernel in _STREAM_KERNELS and r.working_set_bytes and not _beyond_cache(r, cache_bytes):
+        where = (f"<br>{r.working_set_bytes / 2**10:,.0f} KiB fits in the {cache_bytes / 2**20:.0f} MiB cache:"
+                 "<br>cache bandwidth, so it may sit above the DRAM roof")
+    size = f"{r.n}x{r.n}" if r.kernel == "gemm" else f"n = {r.n:,}"
+    return f"{_point_label(r)}, {size}, {r.dtype}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s{where}<extra></extra>"
 
 
 def roofline_figure(report=None, points: list | None = None, title: str = "Roofline"):
     """A plotly figure: the device's roofs, the A40's roofs, and measured points.
 
-    ``report`` is a ``BenchReport``; ``points`` extra ``Result`` objects (the widget's latest).
+    ``report`` is a ``BenchReport``; ``points`` extra ``Result`` objects (the widget's, oldest
+    first): the latest is marked and labelled, earlier ones share one legend entry, and the
+    suite's points are drawn on top so a repeat of the same kernel never hides them.
     """
+    import math
+
     import plotly.graph_objects as go
 
     fig = go.Figure()
     x_range = (1e-2, 1e4)
+    points = [r for r in (points or []) if r.intensity]
     reference = Roof.from_spec(a40())
     roofs: list[tuple[Roof, str, str]] = [(reference, "dash", "#76b900")]
+    cache = report.device.cache_bytes if report is not None else None
     if report is not None:
         spec = report.device.spec
         if report.device.is_gpu and spec is not None and spec.key != "A40":
             roofs.insert(0, (Roof.from_spec(spec), "solid", "#1f77b4"))
-        elif not report.device.is_gpu and (own := measured_roof(report)) is not None:
+        elif not report.device.is_gpu and (own := measured_roof(report, points)) is not None:
             roofs.insert(0, (own, "solid", "#1f77b4"))
     for roof, dash, colour in roofs:
         for trace in _roof_traces(go, roof, dash, colour, x_range):
             fig.add_trace(trace)
-    results = [r for r in (report.headline() if report is not None else []) if r.intensity] + list(points or [])
+    ys = [t for trace in fig.data for t in trace.y]
+
+    def achieved(r) -> float:
+        return r.flops / r.seconds / 1e12
+
+    if len(points) > 1:
+        earlier = points[:-1]
+        fig.add_trace(go.Scatter(
+            x=[r.intensity for r in earlier], y=[achieved(r) for r in earlier], mode="markers", name="yours, earlier",
+            marker=dict(size=14, symbol="circle-open", color="#555", line=dict(width=2)),
+            hovertemplate=[_hover(r, cache) for r in earlier]))
+    if points:
+        latest = points[-1]
+        in_cache = (cache and latest.kernel in _STREAM_KERNELS and latest.working_set_bytes
+                    and not _beyond_cache(latest, cache))
+        size = f"{latest.n}x{latest.n}" if latest.kernel == "gemm" else f"n = 2^{int(math.log2(latest.n))}" if latest.n & (latest.n - 1) == 0 else f"n = {latest.n:,}"
+        fig.add_trace(go.Scatter(
+            x=[latest.intensity], y=[achieved(latest)], mode="markers",
+            name=f"yours, latest: {_point_label(latest)}, {size}, {latest.dtype}" + (" (in cache)" if in_cache else ""),
+            marker=dict(size=18, symbol="star-open", color="#d62728", line=dict(width=2)),
+            hovertemplate=_hover(latest, cache)))
+        fig.add_annotation(x=math.log10(latest.intensity), y=math.log10(achieved(latest)), text="your latest",
+                           showarrow=True, arrowhead=2, ax=-45, ay=-45, font=dict(color="#d62728"),
+                           bgcolor="rgba(255,255,255,0.8)")
+    results = [r for r in (report.headline() if report is not None else []) if r.intensity]
     for r in results:
-        if not r.intensity:
-            continue
-        achieved = r.flops / r.seconds / 1e12
-        label = f"{r.kernel} {r.variant}".strip()
+        label = _point_label(r)
         labelled = r.kernel in ("triad", "gemm")  # the rest crowd the memory-bound corner: see the legend
         fig.add_trace(go.Scatter(
-            x=[r.intensity], y=[achieved], mode="markers+text" if labelled else "markers", text=[label],
-            textposition="bottom right" if r.variant in ("naive", "fp64", "fp16") else "top center",
-            marker=dict(size=11, symbol="diamond" if r.kernel == "gemm" else "circle"), name=f"measured: {label}",
-            hovertemplate=f"{label}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s<extra></extra>",
+            x=[r.intensity], y=[achieved(r)], mode="markers+text" if labelled else "markers", text=[label],
+            textposition=_TEXT_SIDE.get((r.kernel, r.variant), "top center"),
+            marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle"), name=f"measured: {label}",
+            hovertemplate=_hover(r, cache),
         ))
+    ys += [achieved(r) for r in results + points]
+    positive = [y for y in ys if y and y > 0]
+    y_range = [math.log10(min(positive)) - 0.2, math.log10(max(positive)) + 0.3] if positive else [-4, 3.5]
     fig.update_layout(
         title=title, xaxis=dict(type="log", title="arithmetic intensity (FLOP per byte moved)", range=[-2, 4]),
-        yaxis=dict(type="log", title="performance (TFLOP/s)", range=[-4, 3.5]), legend=dict(font=dict(size=10)),
-        height=520,
+        yaxis=dict(type="log", title="performance (TFLOP/s)", range=y_range),
+        legend=dict(font=dict(size=10)), height=540,
     )
     return fig
