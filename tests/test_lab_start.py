@@ -186,3 +186,26 @@ def _pinned_client_supports_encryption():
     from lab_helpers.notebooks.runner import transport_encryption_supported
 
     return transport_encryption_supported()
+
+
+def test_lab_start_twice_adds_no_copy_of_a_saved_lab(tmp_path):
+    """The learner saves a lab between two `lab start`s; the course did not change: nothing is added."""
+    import os
+    import subprocess
+
+    import nbformat
+
+    from conftest import lab_command
+
+    env = {**os.environ, "LAB_STATE_DIR": str(tmp_path / "state"), "LAB_WORKSPACE": str(tmp_path / "ws")}
+    first = subprocess.run(lab_command() + ["start", "--prepare"], capture_output=True, text=True, env=env, timeout=120)
+    assert first.returncode == 0 and "new      00-start-here.ipynb" in first.stdout
+    mine = tmp_path / "ws" / "00-start-here.ipynb"
+    nb = nbformat.read(mine, as_version=4)
+    nb.cells[2].source += "\n# my work"
+    nbformat.write(nb, mine)
+    second = subprocess.run(lab_command() + ["start", "--prepare"], capture_output=True, text=True, env=env, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert "added" not in second.stdout and "updated" not in second.stdout
+    assert sorted(p.name for p in (tmp_path / "ws").glob("*.v*.ipynb")) == []
+    assert "# my work" in mine.read_text()
