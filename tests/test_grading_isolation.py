@@ -116,3 +116,76 @@ def test_grading_without_isolation_when_allowed_still_grades(tmp_path, monkeypat
     assert g.score == 2 and "not stamped" in " ".join(g.flags)
     log = (tmp_path / "out" / "grading.log").read_text()
     assert "NOT isolated" in log and "WARNING: grading without isolation" in log
+
+
+def _jailed(tmp_path, code: str, *, masks: list[str] | None = None, extra_ro: list[str] | None = None,
+            base: str | None = None) -> subprocess.CompletedProcess:
+    """Run ``code`` as the kernel is run: in the namespaces, through the launcher, in a fresh root as uid 65534."""
+    import os
+
+    from lab_helpers.grading.jail import JailSpec, environment_paths
+
+    tmp_path.chmod(0o711)
+    run = tmp_path / "run"
+    run.mkdir()
+    os.chown(run, isolation.NOBODY_UID, isolation.NOBODY_UID)
+    base_dir = tmp_path / "base"
+    base_dir.mkdir(mode=0o700)
+    ro, empty = environment_paths()
+    spec = JailSpec(base or str(base_dir), ro + (extra_ro or []), [str(run)], empty, masks or [])
+    spec.save(base_dir / "jail.json")
+    # a root process shares the pid namespace, as the worker does with the kernel
+    return subprocess.run([*isolation.namespace_prefix(), "sh", "-c", 'sleep 20 & exec "$@"', "sh",
+                           sys.executable, "-m", "lab_helpers.grading.kernel_launcher",
+                           "--jail", str(base_dir / "jail.json"), "--uid", str(isolation.NOBODY_UID), "--home", str(run),
+                           "--", sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=run,
+                          check=False)
+
+
+needs_namespaces = pytest.mark.skipif(not isolation.namespaces_available()[0], reason="no namespaces here")
+
+
+@needs_namespaces
+def test_the_jailed_process_has_no_privilege_and_sees_only_a_minimal_root(tmp_path):
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.json").write_text("{}")
+    code = ("import json, os\nfrom lab_helpers.grading.jail import identity\n"
+            f"print(json.dumps(dict(identity(), root=sorted(os.listdir('/')), secret=os.path.exists({str(secret)!r}), "
+            "cwd=os.getcwd(), procs=sorted(p for p in os.listdir('/proc') if p.isdigit()))))")
+    run = _jailed(tmp_path, code)
+    assert run.returncode == 0, run.stderr
+    import json
+
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert (seen["uid"], seen["euid"], seen["gid"], seen["groups"]) == (65534, 65534, 65534, [])
+    assert {seen[c] for c in ("CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd")} == {"0000000000000000"}
+    assert seen["NoNewPrivs"] == "1"
+    assert not seen["secret"] and "home" not in seen["root"] and "tmp" in seen["root"]
+    assert seen["cwd"] == str(tmp_path / "run")
+    assert seen["procs"] == ["1"]  # root's process (pid 2, like the worker) is hidden; only itself is left
+
+
+@needs_namespaces
+def test_unmounting_from_inside_uncovers_nothing(tmp_path):
+    """A key kept inside a folder the jail binds is masked; the mask and every other mount stay put."""
+    env = tmp_path / "env"
+    (env / "key").mkdir(parents=True)
+    (env / "key" / "hidden.py").write_text("SECRET = 1")
+    code = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlifted = 0\n"
+            "for _ in range(3):\n"
+            "    for line in open('/proc/self/mountinfo'):\n"
+            "        lifted += libc.umount2(line.split()[4].encode(), 2) == 0\n"
+            f"try:\n    print(os.listdir({str(env / 'key')!r}))\nexcept OSError as exc:\n    print('denied', exc.errno)\n"
+            "print('lifted', lifted)")
+    run = _jailed(tmp_path, code, masks=[str(env / "key")], extra_ro=[str(env)])
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["denied", "13", "lifted", "0"]
+
+
+@needs_namespaces
+def test_the_launcher_refuses_to_run_anything_when_the_jail_cannot_be_made(tmp_path):
+    (tmp_path / "not-a-folder").write_text("")
+    run = _jailed(tmp_path, "print('ran')", base=str(tmp_path / "not-a-folder"))
+    assert run.returncode == 70 and "ran" not in run.stdout
+    assert "refusing to start" in run.stderr

@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import platform
+import re
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -122,16 +123,28 @@ def _mkdirs(path: str) -> None:
         pass
 
 
-def _bind(source: str, target: str, *, read_only: bool, devices: bool = False) -> None:
+def _mount_points_under(target: str) -> list[str]:
+    points = []
+    with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[4])
+            if point == target or point.startswith(target.rstrip("/") + "/"):
+                points.append(point)
+    return points
+
+
+def _bind(source: str, target: str, *, read_only: bool, devices: bool = False, recursive: bool = False) -> None:
+    """Bind ``source`` at ``target``; read-only binds are read-only all the way down (every submount)."""
     if os.path.isdir(source):
         _mkdirs(target)
     else:
         _mkdirs(os.path.dirname(target))
         if not os.path.exists(target):
             open(target, "a").close()
-    _mount(source, target, None, MS_BIND)
+    _mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
     flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (0 if devices else MS_NODEV) | (MS_RDONLY if read_only else 0)
-    _mount(None, target, None, flags)
+    for point in (_mount_points_under(target) if recursive else [target]):
+        _mount(None, point, None, flags)
 
 
 def _dev(root: str) -> None:
@@ -177,7 +190,7 @@ def enter(spec: JailSpec) -> None:
         if os.path.islink(top):
             ops.append((top, "link", os.readlink(top)))
         elif os.path.isdir(top):
-            ops.append((top, "ro", top))
+            ops.append((top, "sys" if top == "/sys" else "ro", top))
     ops += [(p, "ro", p) for p in spec.read_only if os.path.exists(p)]
     ops += [(p, "rw", p) for p in spec.read_write]
     ops.append(("/tmp", "tmp", ""))
@@ -193,8 +206,8 @@ def enter(spec: JailSpec) -> None:
         elif kind == "tmp":
             _mkdirs(target)
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m")
-        else:
-            _bind(source, target, read_only=kind == "ro")
+        else:  # /sys alone stays one mount: its submounts (cgroups, debugfs) are not the lab's business
+            _bind(source, target, read_only=kind != "rw", recursive=kind != "sys")
     for path in spec.empty_dirs:
         if not os.path.exists(root + path):
             _mkdirs(root + path)

@@ -6,7 +6,9 @@ right, how to answer wrong, where to put a hostile cell, and the score each case
 hostile set: an infinite loop, one that ignores the interrupt, a memory bomb, ``sys.exit()``,
 ``os._exit()``, killing its own kernel, deleted and duplicated check cells, a redefined
 ``check``, monkeypatched ``lab_helpers``, fake pass lines, reading the hidden checks, a huge
-output and a network call. Each submission is built from the released learner notebook, so the
+output and a network call; and the escapes: lifting every mount with ``umount2(MNT_DETACH)``,
+reading the key through ``/proc`` of other processes, and writing into the key, the grading output
+and the other submissions. Each submission is built from the released learner notebook, so the
 corpus follows the lab as it changes.
 """
 
@@ -139,6 +141,95 @@ def network_call(target: str, unreachable: str) -> str:
         f"    {target} = {unreachable}")
 
 
+# the escapes: each tries every route it knows to the secret paths; ``target`` becomes ``clean`` only
+# when nothing was read, listed or written. What it writes is "ESC" "APED" (joined at run time, so
+# the notebook's source never holds it) into files named ``escaped-*``: the tests look for both.
+_REACH = (
+    "import ctypes, glob, os\n"
+    "secrets = {secrets!r}\n"
+    "seen = []\n"
+    "def reach(prefix=''):\n"
+    "    for path in secrets:\n"
+    "        base = prefix + path\n"
+    "        try:\n"
+    "            seen.append('listed ' + base + ': ' + ','.join(os.listdir(base))[:80])\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "        for found in [base] + glob.glob(os.path.join(base, '**', '*'), recursive=True)[:200]:\n"
+    "            try:\n"
+    "                with open(found, 'rb') as fh:\n"
+    "                    seen.append('read ' + found + ': ' + repr(fh.read(40)))\n"
+    "            except OSError:\n"
+    "                pass\n"
+    "        for folder in [base] + [d for d in glob.glob(os.path.join(base, '**'), recursive=True) if os.path.isdir(d)][:50]:\n"
+    "            try:\n"
+    "                with open(os.path.join(folder, 'escaped-' + str(os.getpid())), 'w') as fh:\n"
+    "                    fh.write('ESC' + 'APED')\n"
+    "                seen.append('wrote into ' + folder)\n"
+    "            except OSError:\n"
+    "                pass\n")
+
+
+def lift_mounts(secrets: list[str], target: str, clean: str) -> str:
+    """Detach every mount the kernel can see (as the kernel's uid), then try the secret paths."""
+    return (_REACH.format(secrets=secrets) +
+            "libc = ctypes.CDLL(None, use_errno=True)\n"
+            "lifted = []\n"
+            "for attempt in range(3):\n"
+            "    points = [line.split()[4] for line in open('/proc/self/mountinfo')]\n"
+            "    for point in sorted(set(points), key=len, reverse=True):\n"
+            "        if libc.umount2(point.encode(), 2) == 0:\n"
+            "            lifted.append(point)\n"
+            "for point in ['/tmp', '/proc', '/']:\n"
+            "    libc.mount(b'none', point.encode(), b'tmpfs', 0, None)\n"
+            "if lifted:\n"
+            "    seen.append('unmounted ' + ','.join(lifted)[:200])\n"
+            "reach()\n"
+            "reach('/proc/self/root')\n"
+            f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}")
+
+
+def proc_peek(secrets: list[str], target: str, clean: str) -> str:
+    """Through ``/proc`` of every other process: its root, its cwd, its environment and command line."""
+    return (_REACH.format(secrets=secrets) +
+            "me = os.getuid()\n"
+            "pids = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]\n"
+            "for pid in sorted(set(pids + ['1', '2'])):\n"
+            "    reach(f'/proc/{pid}/root')\n"
+            "    reach(f'/proc/{pid}/cwd/..')\n"
+            "    try:\n"
+            "        owner = int(open(f'/proc/{pid}/status').read().split('Uid:')[1].split()[0])\n"
+            "    except (OSError, IndexError, ValueError):\n"
+            "        owner = None\n"
+            "    for part in ('environ', 'cmdline'):\n"
+            "        try:\n"
+            "            text = open(f'/proc/{pid}/{part}', 'rb').read()\n"
+            "        except OSError:\n"
+            "            continue\n"
+            "        if owner != me or any(s.encode() in text for s in secrets if len(s) > 8):\n"
+            "            seen.append(f'read /proc/{pid}/{part} of uid {owner}: ' + repr(text[:60]))\n"
+            f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}")
+
+
+def write_out(secrets: list[str], target: str, clean: str) -> str:
+    """Write into the key, the grading output and the other submissions, directly and through /proc/1/root."""
+    return (_REACH.format(secrets=secrets) +
+            "for path in secrets:\n"
+            "    for name in ('gradebook.json', 'grading.log', 'hidden.py', 'key.json'):\n"
+            "        try:\n"
+            "            with open(os.path.join(path, name), 'a') as fh:\n"
+            "                fh.write('ESC' + 'APED')\n"
+            "            seen.append('appended to ' + os.path.join(path, name))\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "reach()\n"
+            "reach('/proc/1/root')\n"
+            f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}")
+
+
+ESCAPES = {"lift-mounts": lift_mounts, "proc-peek": proc_peek, "write-out": write_out}
+
+
 # --- one lab's corpus -----------------------------------------------------------------------------
 
 STANDARD_LIMITS = {"infinite-loop": "time limit per cell", "loop-ignores-interrupt": "time limit per notebook",
@@ -169,7 +260,7 @@ class LabCorpus:
 
 CASES = ("correct", "partly-wrong", "untouched", "infinite-loop", "loop-ignores-interrupt", "memory-bomb",
          "sys-exit", "os-exit", "kill-kernel", "deleted-cells", "duplicated-reordered", "redefined-check",
-         "monkeypatch", "fake-pass-lines", "read-hidden", "huge-output", "network-call")
+         "monkeypatch", "fake-pass-lines", "read-hidden", "huge-output", "network-call", *ESCAPES)
 TRIO = ("correct", "partly-wrong", "untouched")
 
 
@@ -182,7 +273,8 @@ def standard_cases(spec: LabCorpus, learner_nb, secrets: list[str], only: tuple[
         nb = copy.deepcopy(learner_nb)
         if fill_right:
             spec.right(nb)
-        expect = Expect(spec.scores[name], limit=spec.limits.get(name, ""), problem=spec.problems.get(name, ""),
+        score = spec.scores[name] if name in spec.scores or name not in ESCAPES else spec.scores["read-hidden"]
+        expect = Expect(score, limit=spec.limits.get(name, ""), problem=spec.problems.get(name, ""),
                         note=spec.notes.get(name, ""))
         cases[name] = (nb, expect)
         return nb
@@ -208,6 +300,9 @@ def standard_cases(spec: LabCorpus, learner_nb, secrets: list[str], only: tuple[
         "huge-output": lambda: insert_after(make("huge-output"), spec.first, HUGE_OUTPUT, "hostile1"),
         "network-call": lambda: before_check(make("network-call"), slot_cell, network_call(slot_var, slot_right)),
     }
+    for escape, code in ESCAPES.items():  # the answer is right, so any score but the full one means a leak
+        builders[escape] = (lambda escape=escape, code=code:
+                            before_check(make(escape), slot_cell, code(secrets, slot_var, slot_right)))
     for name in only:
         builders[name]()
     return cases
