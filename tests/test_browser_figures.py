@@ -44,7 +44,7 @@ MEASURE_JS = r"""
     return true;
   };
   const KINDS = ['legendtext', 'annotation', 'gtitle', 'xtick', 'ytick', 'g-xtitle', 'g-ytitle', 'slicetext',
-                 'textpoint', 'bartext', 'colorbar', 'pathbar', 'infolayer'];
+                 'textpoint', 'bartext', 'colorbar', 'pathbar', 'infolayer', 'legend'];
   const kindOf = el => {
     for (let e = el; e && e !== gd; e = e.parentElement) {
       const cls = (e.getAttribute && e.getAttribute('class') || '').split(/\s+/);
@@ -119,6 +119,7 @@ MEASURE_JS = r"""
   });
   return {figure: box(rect), texts, lines, shapes, traces, markers, labels, axes, annotations: anns,
           showlegend: full.showlegend,
+          legendscrolls: [...gd.querySelectorAll('.legend .scrollbar')].some(b => b.getBoundingClientRect().height > 0),
           legendbox: gd.querySelector('.legend') ? box(gd.querySelector('.legend').getBoundingClientRect()) : null,
           legend: [...gd.querySelectorAll('.legend .traces .legendtext')].map(t => t.textContent)};
 }
@@ -228,6 +229,7 @@ def test_legend_entries_are_the_traces_names(measured, name):
     expected = [t["name"] for t in drawn["traces"] if t["showlegend"] and t["visible"]] if drawn["showlegend"] else []
     # plotly lists stacked bars top first, the reverse of the trace order: either order is the traces' own
     assert drawn["legend"] in (expected, expected[::-1])
+    assert not drawn["legendscrolls"], f"{name}: the legend is taller than the figure and scrolls"
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -260,7 +262,8 @@ def test_labels_neither_collide_nor_hide_under_markers(measured, name):
             if _overlap(a["box"], b["box"]) > 0.1 * min(_area(a["box"]), _area(b["box"])):
                 collisions.append((a["text"], b["text"]))
     if drawn["legendbox"]:
-        collisions += [(t["text"], "the legend") for t in labels if _overlap(t["box"], drawn["legendbox"]) > 0]
+        collisions += [(t["text"], "the legend") for t in drawn["texts"]
+                       if t["kind"] not in ("legendtext", "legend") and _overlap(t["box"], drawn["legendbox"]) > 0]
     hidden = []
     for label in drawn["labels"]:  # a label under a marker drawn later (a later trace) cannot be read
         for m in drawn["markers"]:

@@ -124,6 +124,5 @@ def placement_figure(placement: Placement):
         fig.add_trace(go.Bar(y=names, x=hidden, orientation="h", name="hidden from your project",
                              marker_color="#e5e5e5", marker_pattern_shape="/"))
     fig.update_layout(barmode="stack", title="Where your servers landed (" + placement.view + " view)",
-                      xaxis_title="vCPUs of the host", height=120 + 60 * max(1, len(names)),
-                      legend=dict(orientation="h", y=-0.25))
+                      xaxis_title="vCPUs of the host", height=max(320, 160 + 60 * len(names)))
     return fig
