@@ -146,6 +146,8 @@ def test_flavor_filters_and_limits_are_validated(conn):
     for path in ("/servers", "/flavors", "/os-server-groups"):
         assert conn.compute.get(path, params={"limit": -1}).status_code == 400, path
     assert conn.block_storage.get("/volumes", params={"limit": -1}).status_code == 400
+    assert conn.image.get("/images", params={"limit": -1}).status_code == 400
+    assert conn.image.get("/images", params={"limit": "x"}).status_code == 400
 
 
 def test_a_server_cannot_be_renamed_to_an_object(conn, server):

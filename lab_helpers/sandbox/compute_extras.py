@@ -122,7 +122,7 @@ def create_keypair(ctx: Ctx) -> Any:
     with ctx.store.tx():
         if ctx.store.get("keypair", f"{ctx.user}:{name}"):
             raise ctx.bad(f"Key pair '{name}' already exists.", 409)
-        kp = {"name": name, "public_key": public_key.strip(), "fingerprint": fingerprint, "type": key_type,
+        kp = {"name": name, "public_key": public_key, "fingerprint": fingerprint, "type": key_type,
               "user_id": ctx.user, "created": now(), "seq": ctx.store.count("keypair") + 1}
         ctx.store.put("keypair", f"{ctx.user}:{name}", kp, parent=ctx.user)
     body = _keypair_view(kp, False)

@@ -48,6 +48,9 @@ def versions_v2(ctx: Ctx) -> Any:
 @routes("/v2/images", "GET")
 def list_images(ctx: Ctx) -> Any:
     args = ctx.request.args
+    raw = args.get("limit")
+    if raw is not None and not raw.isdigit():  # Glance: "limit param must be an integer" / "must be positive"
+        raise ctx.bad("limit param must be an integer" if not raw.lstrip("-").isdigit() else "limit param must be positive")
     out = []
     for img in ctx.store.list("image"):
         if args.get("name") and img["name"] != args["name"]:
