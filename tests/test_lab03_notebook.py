@@ -84,8 +84,30 @@ def test_lab03_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
     assert seconds < 60, f"lab 03 took {seconds:.1f} s"
     print(f"lab 03 under papermill: {seconds:.1f} s")
     assert leftovers(sandbox_env, "03") == []
-    text = nbformat.read(result.output, as_version=4).cells[-1].outputs[0]["data"]["text/plain"]
+    out = nbformat.read(result.output, as_version=4)
+    text = out.cells[-1].outputs[0]["data"]["text/plain"]
     assert "removed: server" in text and "SU/hour stopped" in text
+    printed = "\n".join(o.get("text", "") for c in out.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    # the rates with their sources, the g3 rate of the newer page beside the older figure
+    assert "g3: 2 SU per vCPU-hour" in printed and "instance-flavors" in printed and "older version of the page said 4" in printed
+    # the ssh line, and why it cannot work on the sandbox
+    login = next(line for line in printed.splitlines() if line.startswith("log in with: ssh"))
+    address = login.rsplit("@", 1)[1].strip()
+    assert "cannot be logged into" in printed and "reserved for documentation" in printed and "live backend" in printed
+    import ipaddress
+
+    documentation = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
+    assert any(ipaddress.ip_address(address) in net for net in documentation), f"{address} is not a documentation address"
+
+
+def test_lab03_words_order_and_summary():
+    """No unexplained "seed"; the SU/hour exercise comes before the cell that prints the rate; a What you saw."""
+    nb = nbformat.read(lab("03").path, as_version=4)
+    assert not any("seed" in c.source.lower() for c in nb.cells)
+    ids = [c.get("id") for c in nb.cells]
+    assert ids.index("e9d40b6a") < ids.index("cdd9e38c")  # exercise, then the meter that prints the rate
+    summary = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## What you saw" in c.source]
+    assert summary and summary[0] < ids.index("4c5e598b")
 
 
 def test_lab03_rerun_duplicates_nothing_and_a_crash_is_cleaned(sandbox_env, tmp_path):

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import time
 
+import ast
+
 import nbformat
 
+from lab_helpers.checks.artifacts import artifact_names
+from lab_helpers.notebooks.authoring import learner_version
 from lab_helpers.notebooks.runner import run_lab
 from test_lab03_notebook import LEARNER, cells_until, crash_cell, execute, lab, lab_cleanup, leftovers, sandbox_env  # noqa: F401
 
@@ -56,3 +60,21 @@ def test_lab04_rerun_duplicates_nothing_and_a_crash_is_cleaned(sandbox_env, tmp_
     out = lab_cleanup("04")
     assert "removed: attachment" in out and "removed: snapshot" in out and "removed: volume" in out
     assert leftovers(conn, "04") == []
+
+
+def test_lab04_stubs_words_and_summary():
+    """The placement stub's keys are the shared artifact names; the cleanup prose does not give the order
+    before its exercise; no unexplained "seed"; a What you saw."""
+    nb = nbformat.read(lab("04").path, as_version=4)
+    assert not any("seed" in c.source.lower() for c in nb.cells)
+    learner = learner_version(nb)
+    where = next(c for c in learner.cells if c.get("id") == "a2b356cc")
+    stub = next(node for node in ast.walk(ast.parse(where.source))
+                if isinstance(node, ast.Assign) and node.targets[0].id == "placement")
+    assert sorted(k.value for k in stub.value.keys) == sorted(artifact_names())
+    assert all(isinstance(v, ast.Constant) and v.value is ... for v in stub.value.values)
+    ids = [c.get("id") for c in nb.cells]
+    before = " ".join(c.source.lower() for c in nb.cells[:ids.index("f0a93c52")] if c.cell_type == "markdown")
+    assert "floating ip, any attachment, the server" not in before and "then their containers" not in before
+    summary = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## What you saw" in c.source]
+    assert summary and ids.index("f0a93c52") < summary[0] < ids.index("d0a26b10")
