@@ -81,5 +81,35 @@ def test_lab_00_renders_figure_and_widget(tmp_path):
             # the learner copy has no answers yet: the check says so instead of failing with a traceback
             assert any("00.a40-count" in text and "not done" in text for text in checks), checks
             assert not page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Traceback").count()
+            _saved_figures_reopen_interactive(page, tmp_path / "ws" / "00-start-here.ipynb")
         finally:
             browser.close()
+
+
+def _plotly_outputs(path: Path) -> list[dict]:
+    notebook = json.loads(path.read_text())
+    return [o["data"] for c in notebook["cells"] for o in c.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+
+
+def _saved_figures_reopen_interactive(page, path: Path) -> None:
+    """Save, re-open: the figure is drawn live at once (no picture standing in for it) and answers hover."""
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + 30
+    while not _plotly_outputs(path) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    saved = _plotly_outputs(path)
+    assert saved, "the saved notebook has no plotly figure"
+    assert not any("image/png" in data for data in saved), "a picture was saved beside a figure: re-opened, it stands in for it"
+    page.reload(wait_until="domcontentloaded")
+    figure = page.locator(".jp-RenderedPlotly").first
+    figure.wait_for(timeout=60_000)
+    figure.locator(".plot-container .main-svg").first.wait_for(timeout=30_000)  # drawn by plotly.js, not a picture
+    assert not figure.locator("img.plot-img").is_visible()
+    figure.scroll_into_view_if_needed()
+    for surface in figure.locator("g.slice path.surface").all()[:8]:
+        surface.hover(force=True)
+        if figure.locator(".hoverlayer .hovertext").count():
+            break
+    page.screenshot(path=str(ARTIFACTS / "lab00-reopened-hover.png"))
+    assert figure.locator(".hoverlayer .hovertext").count(), "hovering the re-opened figure showed no label"

@@ -45,3 +45,17 @@ def test_explorer_redraws_its_own_figure_when_the_view_changes():
     view.value = "storage"
     chart.value = "treemap"
     assert title().startswith("The hierarchy: storage (treemap)")
+
+
+def test_saved_notebooks_drop_the_picture_beside_a_plotly_figure_only():
+    from lab_helpers.viz.saved import interactive_figures
+
+    figure = {"output_type": "display_data", "metadata": {},
+              "data": {"application/vnd.plotly.v1+json": {"data": [], "layout": {}}, "image/png": "iVBOR..."}}
+    picture = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBOR..."}}
+    model = {"type": "notebook", "content": {"cells": [{"cell_type": "code", "outputs": [figure, picture]},
+                                                       {"cell_type": "markdown", "source": "text"}]}}
+    interactive_figures(model=model, path="lab.ipynb", contents_manager=None)
+    assert list(figure["data"]) == ["application/vnd.plotly.v1+json"]
+    assert list(picture["data"]) == ["image/png"]  # a plain picture stays
+    interactive_figures(model={"type": "file", "content": "text"}, path="notes.txt")  # other files pass untouched
