@@ -31,3 +31,18 @@ def test_wall_time_figure_shows_both_effects_it_claims():
     assert one[-1] > 2 * one[0], "asking for far more time than the job needs should wait longer"
     assert min(whole) > 5 * max(one), "asking for the whole partition should wait far longer"
     assert list(fig.data[0].x) == [0.5, 1, 4, 12, 24]
+
+
+def test_amdahl_labels_sit_on_their_lines_of_a_log_axis():
+    import math
+
+    from lab_helpers.cluster.amdahl import scaling_figure
+
+    fig = scaling_figure({"measured here": 0.62, "p = 0.99": 0.99})
+    lines = sorted(s.x0 for s in fig.layout.shapes)
+    labels = {a.text: a.x for a in fig.layout.annotations}
+    assert lines == [4, 400]
+    # plotly reads an annotation's x on a log axis as the exponent
+    assert labels == {"one node: 4 GPUs": math.log10(4), "400 GPUs: all 100 gpuA40x4 nodes": math.log10(400)}
+    assert max(max(t.x) for t in fig.data) == 400
+    assert [t.name for t in fig.data] == ["ideal (p = 1)", "measured here (p = 0.6200)", "p = 0.99"]
