@@ -59,3 +59,13 @@ def test_saved_notebooks_drop_the_picture_beside_a_plotly_figure_only():
     assert list(figure["data"]) == ["application/vnd.plotly.v1+json"]
     assert list(picture["data"]) == ["image/png"]  # a plain picture stays
     interactive_figures(model={"type": "file", "content": "text"}, path="notes.txt")  # other files pass untouched
+
+
+def test_the_sunburst_gives_the_centre_to_the_branches_and_never_shrinks_labels_below_10_px():
+    fig = hierarchy_figure("everything", "sunburst")
+    trace = fig.data[0]
+    assert "Visualizing Compute" not in trace.labels  # a long root name in the small centre disc was cut
+    assert sum(1 for p in trace.parents if not p) == 4  # physical, virtual, storage, network
+    assert fig.layout.uniformtext.minsize == 10 and fig.layout.uniformtext.mode == "hide"
+    assert "VM k8s-worker-1<br>(m3.medium)" in trace.text and "%{label}" in trace.hovertemplate
+    assert "Visualizing Compute" in hierarchy_figure("everything", "treemap").data[0].labels

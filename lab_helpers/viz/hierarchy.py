@@ -88,7 +88,7 @@ def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
         ids=[n.id for n in nodes],
         labels=[n.name for n in nodes],
         parents=[n.parent for n in nodes],
-        text=[wrap(n.name) for n in nodes],
+        text=[wrap(n.name, 20 if chart == "icicle" else 12) for n in nodes],  # icicle boxes are wide and short
         textinfo="text",
         customdata=[[n.kind, n.detail] for n in nodes],
         marker=dict(colors=[COLOURS.get(n.kind, "#7f7f7f") for n in nodes]),
@@ -101,7 +101,7 @@ def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
     fig.update_layout(
         title=f"The hierarchy: {view} ({chart})<br><sup>Brown physical, blue virtual, green storage, purple network. "
               f"Hover for details; {how}.</sup>",
-        margin=dict(t=70, l=5, r=5, b=5), height=760 if chart == "sunburst" else 660,
+        margin=dict(t=70, l=5, r=5, b=5), height=660 if chart == "treemap" else 760,
         uniformtext=dict(minsize=10, mode="hide"),
     )
     return fig
