@@ -45,7 +45,8 @@ def scaling_figure(fractions: dict[str, float], max_workers: int = 400):
                              hovertemplate="%{x} workers: %{y:.0f}x<extra>ideal</extra>"))
     for label, p in fractions.items():
         fig.add_trace(go.Scatter(
-            x=counts, y=[speedup(p, n) for n in counts], mode="lines", name=label if label.startswith("p =") else f"{label} (p = {p:.4f})", line=dict(width=2.5),
+            x=counts, y=[speedup(p, n) for n in counts], mode="lines", line=dict(width=2.5),
+            name=label if label.startswith("p =") else f"{label} (p = {p:.4f})",
             hovertemplate="%{x} workers: %{y:.2f}x<extra>" + label + "</extra>",
         ))
     marks = [(4, "one node: 4 GPUs", "left", 1.0, "top"), (400, "400 GPUs: all 100 gpuA40x4 nodes", "right", 0.0, "bottom")]

@@ -104,6 +104,12 @@ _TEXT_SIDE = {("triad", "naive"): "bottom right", ("gemm", "fp32"): "middle left
               ("gemm", "fp64"): "bottom left", ("gemm", "fp16"): "middle left", ("gemm", "bf16"): "middle left"}
 
 
+def _size(r) -> str:
+    if r.kernel == "gemm":
+        return f"{r.n}x{r.n}"
+    return f"n = 2^{r.n.bit_length() - 1}" if r.n & (r.n - 1) == 0 else f"n = {r.n:,}"
+
+
 def _point_label(r) -> str:
     return f"{r.kernel} {r.variant}".strip()
 
@@ -113,8 +119,7 @@ def _hover(r, cache_bytes: int | None) -> str:
     if cache_bytes and r.kernel in _STREAM_KERNELS and r.working_set_bytes and not _beyond_cache(r, cache_bytes):
         where = (f"<br>{r.working_set_bytes / 2**10:,.0f} KiB fits in the {cache_bytes / 2**20:.0f} MiB cache:"
                  "<br>cache bandwidth, so it may sit above the DRAM roof")
-    size = f"{r.n}x{r.n}" if r.kernel == "gemm" else f"n = {r.n:,}"
-    return f"{_point_label(r)}, {size}, {r.dtype}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s{where}<extra></extra>"
+    return f"{_point_label(r)}, {_size(r)}, {r.dtype}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s{where}<extra></extra>"
 
 
 def roofline_figure(report=None, points: list | None = None, title: str = "Roofline"):
@@ -158,7 +163,7 @@ def roofline_figure(report=None, points: list | None = None, title: str = "Roofl
         latest = points[-1]
         in_cache = (cache and latest.kernel in _STREAM_KERNELS and latest.working_set_bytes
                     and not _beyond_cache(latest, cache))
-        size = f"{latest.n}x{latest.n}" if latest.kernel == "gemm" else f"n = 2^{int(math.log2(latest.n))}" if latest.n & (latest.n - 1) == 0 else f"n = {latest.n:,}"
+        size = _size(latest)
         fig.add_trace(go.Scatter(
             x=[latest.intensity], y=[achieved(latest)], mode="markers",
             name=f"yours, latest: {_point_label(latest)}, {size}, {latest.dtype}" + (" (in cache)" if in_cache else ""),
