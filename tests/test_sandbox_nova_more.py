@@ -128,6 +128,10 @@ def test_cli_usage_server_groups_and_events(cli_env, server):
     assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert "nova-more" in {row["name"] for row in report["Servers"]} and float(report["CPU Hours"]) > 0
+    assert openstack_cli(cli_env, "usage", "list").returncode != 0  # every project's usage is for admins (Nova's policy)
+    listed = openstack_cli(dict(cli_env, OS_CLOUD="sandbox-admin"), "usage", "list", "-f", "json")
+    assert listed.returncode == 0, listed.stderr
+    assert any(float(row["CPU Hours"]) > 0 for row in json.loads(listed.stdout))
     made = openstack_cli(cli_env, "server", "group", "create", "--policy", "anti-affinity", "cli-group", "-f", "json")
     assert made.returncode == 0, made.stderr
     listed = openstack_cli(cli_env, "server", "group", "list", "-f", "json")

@@ -168,6 +168,9 @@ def test_swift_name_metadata_and_listing_limits(conn, container):
     assert store.put(f"/{container}/m", data=b"x", headers={"X-Object-Meta-" + "k" * 129: "v"}).status_code == 400
     assert store.put(f"/{container}/m", data=b"x", headers={"X-Delete-At": "soon"}).status_code == 400
     assert store.head(f"/{container}/m").status_code == 404  # nothing refused was stored
+    assert store.post(f"/{container}", headers={"X-Container-Meta-" + "k" * 129: "v"}).status_code == 400
+    account = store.post("", headers={"X-Account-Meta-K": "v" * 257})
+    assert account.status_code == 400 and "Metadata value longer than 256: X-Account-Meta-K" in account.text
     every = store.get(f"/{container}", params={"format": "json"}).json()
     assert store.get(f"/{container}", params={"format": "json", "limit": -1}).json() == every  # Swift ignores it
     too_many = store.get(f"/{container}", params={"limit": 10001})

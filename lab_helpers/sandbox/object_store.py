@@ -75,6 +75,10 @@ def info(ctx: Ctx) -> Any:
 @routes("/v1/<account>", "GET", "HEAD", "POST")
 def account(ctx: Ctx, account: str) -> Any:
     _check_account(ctx, account)
+    if ctx.request.method == "POST":
+        from .object_store_objects import check_meta
+
+        check_meta(ctx.request.headers, "X-Account-Meta-")
     conts = ctx.store.list("container")
     objs = sum(c["count"] for c in conts)
     head = {"X-Account-Container-Count": str(len(conts)), "X-Account-Object-Count": str(objs),
