@@ -89,3 +89,14 @@ def test_backfill_replays_the_released_queue():
     assert judge("02.backfill", "J5", expected="J5").status == "failed"
     assert "not a job of this queue" in judge("02.backfill", "J9").message
     assert "text" in judge("02.backfill", 3).message
+
+
+def test_lab02_words_and_the_wait_figure():
+    import nbformat
+
+    from lab_helpers.catalog import all_labs
+
+    nb = nbformat.read(next(x for x in all_labs() if x.number == "02").path, as_version=4)
+    assert not any("seed" in c.source.lower() for c in nb.cells)
+    assert any("wall_time_figure()" in c.source for c in nb.cells if c.cell_type == "code")
+    assert not any("go.Heatmap" in c.source for c in nb.cells)

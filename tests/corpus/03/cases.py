@@ -54,7 +54,7 @@ SPEC = LabCorpus(
         "loop-ignores-interrupt": 2,  # the flavor, captured before the loop; the notebook limit stops the rest
         "memory-bomb": FULL, "sys-exit": FULL,
         "os-exit": 2,  # the kernel ends after the first exercise
-        "kill-kernel": 10,  # killed after the month: everything but 03.su-stopped and its state checks
+        "kill-kernel": FULL - 2,  # killed after the month (the last exercise): all but the cleanup's state check
         "deleted-cells": FULL - 4,  # the SU/hour cell deleted: restored as released, not done
         "duplicated-reordered": FULL, "redefined-check": 0, "monkeypatch": 0, "fake-pass-lines": 0,
         "read-hidden": FULL, "huge-output": FULL, "network-call": FULL,
