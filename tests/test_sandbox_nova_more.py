@@ -217,5 +217,7 @@ def test_another_projects_quota_is_forbidden_to_a_member(conn, admin_conn):
     assert conn.block_storage.get(f"/os-quota-sets/{OTHER_PROJECT}").status_code == 403
     with pytest.raises(openstack.exceptions.ForbiddenException):
         conn.block_storage.get_quota_set(OTHER_PROJECT)
+    assert conn.compute.get("/limits", params={"tenant_id": OTHER_PROJECT}).status_code == 403
+    assert conn.compute.get("/limits", params={"tenant_id": conn.current_project_id}).status_code == 200
     assert admin_conn.compute.get(f"/os-quota-sets/{OTHER_PROJECT}").status_code == 200
     assert admin_conn.block_storage.get(f"/os-quota-sets/{OTHER_PROJECT}").status_code == 200

@@ -167,7 +167,10 @@ def usage(ctx: Ctx, project: str | None = None) -> dict[str, int]:
 
 @routes("/limits", "GET")
 def limits(ctx: Ctx) -> Any:
-    q, u = catalog_data.project_quota(), usage(ctx)
+    other = ctx.request.args.get("tenant_id")
+    if other and other != ctx.project and not ctx.is_admin:
+        raise ctx.bad("Policy doesn't allow os_compute_api:limits:other_project to be performed.", 403)
+    q, u = catalog_data.project_quota(), usage(ctx, other or None)
     absolute = {"maxTotalCores": q["cores"], "totalCoresUsed": u["cores"], "maxTotalRAMSize": q["ram"], "totalRAMUsed": u["ram"],
                 "maxTotalInstances": q["instances"], "totalInstancesUsed": u["instances"], "maxServerMeta": 128,
                 "maxTotalKeypairs": q["key_pairs"], "maxServerGroups": SERVER_GROUPS, "maxServerGroupMembers": SERVER_GROUP_MEMBERS,

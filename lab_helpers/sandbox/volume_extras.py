@@ -140,6 +140,7 @@ def quota_set(ctx: Ctx, pid: str, qid: str) -> Any:
 
 @routes("/v3/<pid>/limits", "GET")
 def limits(ctx: Ctx, pid: str) -> Any:
+    _project(ctx, pid)
     q, u = catalog_data.project_quota(), _used(ctx.store, ctx.project)
     return reply({"limits": {"rate": [], "absolute": {
         "maxTotalVolumes": q["volumes"], "totalVolumesUsed": u["volumes"], "maxTotalVolumeGigabytes": q["gigabytes"],
