@@ -227,15 +227,16 @@ def test_only_check_rejudges_captured_answers_without_running(graded, tmp_path):
     key = tmp_path / "key"
     shutil.copytree(graded["root"] / "release" / "key", key)
     hidden = key / "00-start-here" / "hidden.py"
-    # the instructor relaxes the hidden part: a number written as text now counts too
+    # the instructor relaxes the hidden part: a whole number written as a float now counts too
+    strict = "return isinstance(answer, int) and not isinstance(answer, bool) and answer == node_type.nodes * node_type.gpus"
+    assert strict in hidden.read_text()
     hidden.write_text(hidden.read_text().replace(
-        "return isinstance(answer, int) and not isinstance(answer, bool) and answer == 100 * 4",
-        "return str(answer).strip() == '400'"))
+        strict, "return isinstance(answer, (int, float)) and answer == node_type.nodes * node_type.gpus"))
     started = time.monotonic()
     book = regrade_check("00", key, out, "00.a40-count")
     assert time.monotonic() - started < 10  # nothing re-executed
     scores = {Path(g.submission).stem: g.score for g in book.grades}
-    assert scores["hidden-fails"] == 4  # was 3
+    assert scores["hidden-fails"] == 5  # was 4
     assert scores["correct"] == 5 and scores["partly-wrong"] == 1.2
     rows = {Path(r["submission"]).stem: r for r in _rows(out / "grades.csv")}
     assert rows["hidden-fails"]["00.a40-count:hidden"] == "1"
