@@ -100,7 +100,7 @@ def measured_roof(report, points: list | None = None) -> Roof | None:
 
 
 # GEMMs sit at the right edge: their labels go left, beside their own marker.
-_TEXT_SIDE = {("triad", "naive"): "bottom right", ("gemm", "fp32"): "middle left", ("gemm", "tf32"): "middle left",
+_TEXT_SIDE = {("triad", "naive"): "bottom right", ("triad", "single-pass"): "bottom right", ("gemm", "fp32"): "middle left", ("gemm", "tf32"): "middle left",
               ("gemm", "fp64"): "bottom left", ("gemm", "fp16"): "middle left", ("gemm", "bf16"): "middle left"}
 
 
