@@ -248,6 +248,8 @@ def test_oversized_bodies_get_413_but_object_data_streams(conn, sandbox):
     for path in ("/network/v2.0/networks", "/compute/v2.1/servers", f"/volume/v3/{pid}/volumes", "/identity/v3/auth/tokens"):
         resp = requests.post(sandbox.base_url + path, data=big, headers=headers, timeout=30)
         assert resp.status_code == 413, (path, resp.status_code)
+    chunks = (b"x" * 100_000 for _ in range(50))  # no Content-Length: Transfer-Encoding chunked
+    assert requests.post(sandbox.base_url + "/network/v2.0/networks", data=chunks, headers=headers, timeout=30).status_code == 413
     with pytest.raises(openstack.exceptions.HttpException) as exc:
         conn.network.create_network(name="x" * (5 << 20))
     assert exc.value.status_code == 413

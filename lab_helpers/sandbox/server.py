@@ -8,6 +8,7 @@ from one werkzeug routing map. Loopback only; every request but version discover
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
@@ -125,9 +126,15 @@ class SandboxApp:
         limit = self.body_limit(request, ctx.style)
         if limit is None:
             return None
-        request.max_content_length = limit  # a chunked body is cut off (413) when read past the limit
-        if request.content_length is not None and request.content_length > limit:
-            return ctx.bad("Request is too large.", 413, "RequestEntityTooLarge")
+        too_large = ctx.bad("Request is too large.", 413, "RequestEntityTooLarge")
+        if request.content_length is not None:
+            return too_large if request.content_length > limit else None
+        if request.environ.get("wsgi.input_terminated"):  # chunked: read up to the limit, then hand the bytes on
+            data = request.environ["wsgi.input"].read(limit + 1)
+            if len(data) > limit:
+                return too_large
+            request.environ.update({"wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data))})
+            request.environ.pop("wsgi.input_terminated", None)
         return None
 
     def dispatch(self, request: Request) -> Response:
