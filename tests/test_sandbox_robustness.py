@@ -321,3 +321,38 @@ def test_random_sequences_never_500_and_stay_readable(conn, sandbox):
 @pytest.mark.timeout(900)
 def test_random_sequences_longer_corpus(conn, sandbox):
     _run_sequences(conn, sandbox, range(100, 112), 250)
+
+
+def test_every_route_with_odd_path_parts_and_queries_never_500(conn, sandbox):
+    """Each route of every service, each of its methods, with real ids, then odd ones, then odd filters."""
+    from lab_helpers.sandbox.server import SERVICES
+
+    image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
+    flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
+    server = conn.compute.create_server(name="sweep", image_id=image.id, flavor_id=flavor.id, networks="auto")
+    volume = conn.block_storage.create_volume(size=1, name="sweep")
+    conn.object_store.create_container("sweep")
+    conn.object_store.upload_object("sweep", "o", data=b"x")
+    pid = conn.current_project_id
+    real = {"sid": server.id, "vid": volume.id, "pid": pid, "account": f"AUTH_{pid}", "container": "sweep", "name": "o",
+            "fid": flavor.id, "iid": image.id, "uid": conn.current_user_id, "plural": "networks"}
+    odd = ["x", "%00", "-1", "n" * 3000, "..", "\u2603", "1e9"]
+    queries = ["", "?limit=-1&marker=zz", "?name=%28&minRam=abc&limit=1.5&sort_key=%00&fields=id&all_tenants=x&status=%00"]
+    headers = {"X-Auth-Token": conn.session.get_token(), "Content-Type": "application/json"}
+    failures, sent = [], 0
+    with requests.Session() as http:
+        for svc in SERVICES:
+            for path, methods, _public, _func in svc.table:
+                params = re.findall(r"<(?:\w+:)?(\w+)>", path)
+                for method, variant in itertools.product(methods, range(3)):
+                    url = path
+                    for p in params:
+                        value = real.get(p, "x") if variant == 0 else odd[(variant + len(p)) % len(odd)]
+                        url = re.sub(r"<(?:\w+:)?%s>" % p, quote(str(value), safe=""), url, count=1)
+                    for body in ([None, b"{}", b'{"x": [1, 2]}'] if method in ("POST", "PUT", "PATCH") else [None]):
+                        resp = http.request(method, sandbox.base_url + url + queries[variant], headers=headers, data=body, timeout=30)
+                        sent += 1
+                        if resp.status_code >= 500 or "Traceback" in resp.text:
+                            failures.append((method, url[:100] + queries[variant], body, resp.status_code, resp.text[:200]))
+    assert sent > 300 and failures == []
+    read_everything(conn)
