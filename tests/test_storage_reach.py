@@ -80,3 +80,12 @@ def test_the_servers_own_addresses_pass_the_check(conn):
         assert checked_address(conn, server.id, fixed) == fixed  # a private address the cloud handed out
     finally:
         conn.compute.delete_server(server)
+
+
+def test_the_login_line_says_when_it_cannot_work():
+    from lab_helpers.storage.reach import login_line
+
+    sandbox_line = login_line("203.0.113.11")
+    assert sandbox_line.startswith("log in with: ssh -i <your private key> ubuntu@203.0.113.11")
+    assert "simulated" in sandbox_line and "live" in sandbox_line
+    assert login_line("149.165.152.11") == "log in with: ssh -i <your private key> ubuntu@149.165.152.11"

@@ -145,7 +145,7 @@ def paginate(ctx: Ctx, items: list[dict[str, Any]], key: str = "id") -> list[dic
     if marker:
         ids = [i.get(key) for i in items]
         if marker not in ids:
-            raise ctx.bad(f"marker [{marker}] not found", 400 if ctx.style != "neutron" else 404, "MarkerNotFound")
+            raise ctx.bad(f"marker [{marker[:80]}] not found", 400 if ctx.style != "neutron" else 404, "MarkerNotFound")
         items = items[ids.index(marker) + 1 :]
     if limit:
         items = items[:limit]

@@ -36,3 +36,12 @@ def checked_address(conn, server_id: str, address: str) -> str:
         raise UsageError(f"not connecting to {address}: the cloud does not list it among the addresses of server {server_id}.",
                          hint="Use the server's floating IP as the cloud reports it (LabServer.address), or attach one first.")
     return address
+
+
+def login_line(address: str, user: str = "ubuntu", key: str = "<your private key>") -> str:
+    """The ssh line a lab prints for its VM; for a sandbox address, with the note that it cannot be used."""
+    line = f"log in with: ssh -i {key} {user}@{address}"
+    if is_documentation(address):
+        line += ("\n  (sandbox: this address comes from a range reserved for documentation and the sandbox's VMs are "
+                 "simulated, so this line logs into nothing; on Jetstream2, BACKEND = \"live\", the same line logs you in)")
+    return line
