@@ -108,3 +108,32 @@ def test_cli_answers_carry_no_routable_address(cli_env):
         out = openstack_cli(cli_env, *args, "-f", "json")
         assert out.returncode == 0, (args, out.stderr[-400:])
         assert routable(json.loads(out.stdout)) == [], args
+
+
+def test_a_sandbox_seeded_with_the_real_range_is_readdressed_at_start(tmp_path):
+    """A state directory from before the documentation range: its next start moves every public address."""
+    from lab_helpers.sandbox import auth, network, server
+    from lab_helpers.sandbox.network import _base
+    from lab_helpers.sandbox.store import Store
+
+    store = Store(tmp_path)
+    auth.bootstrap(store)
+    project = store.meta("project_id")
+    with store.tx():
+        server.prepare(store, tmp_path)
+        public = next(n for n in store.list("network") if n["name"] == "public")
+        sub = store.get("subnet", public["subnets"][0])
+        sub.update(cidr="149.165.152.0/21", gateway_ip="149.165.152.1", allocation_pools=[{"start": "149.165.152.2", "end": "149.165.159.254"}])
+        store.put("subnet", sub["id"], sub)
+        router = store.list("router")[0]
+        router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"] = "149.165.152.10"
+        store.put("router", router["id"], router)
+        old = _base(project, floating_network_id=public["id"], floating_ip_address="149.165.152.11", port_id=None)
+        store.put("floatingip", old["id"], old)
+    with store.tx():
+        server.prepare(store, tmp_path)
+    answers = {"subnets": store.list("subnet"), "routers": store.list("router"), "fips": store.list("floatingip")}
+    assert routable(answers) == []
+    assert store.get("floatingip", old["id"])["floating_ip_address"].startswith("203.0.113.")
+    assert network.readdress_public(store) == 0  # once moved, nothing more to do
+    store.close()

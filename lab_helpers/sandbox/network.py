@@ -55,6 +55,41 @@ def seed(store: Store, project: str) -> None:
     create_security_group(store, project, "default", "Default security group: egress only (add ingress rules for ssh, http)")
 
 
+def readdress_public(store: Store) -> int:
+    """Move external subnets off a routable range (a sandbox made before the sandbox used a
+    documentation range): the subnet, floating IPs and router gateways get new addresses. Returns
+    how many addresses changed."""
+    from .addresses import network_allowed
+
+    target = catalog_data.raw()["network"]["sandbox_external_cidr"]
+    changed = 0
+    for sub in store.list("subnet"):
+        net = store.get("network", sub["network_id"]) or {}
+        if not net.get("router:external") or network_allowed(ipaddress.ip_network(sub["cidr"])):
+            continue
+        ipnet = ipaddress.ip_network(target)
+        sub.update(cidr=target, gateway_ip=str(ipnet[1]), allocation_pools=[{"start": str(ipnet[2]), "end": str(ipnet[-2])}])
+        store.put("subnet", sub["id"], sub)
+        for fip in store.list("floatingip"):
+            if fip["floating_network_id"] == net["id"]:
+                fip["floating_ip_address"] = "0.0.0.0"  # freed first, so that _next_ip can hand out the whole range again
+                store.put("floatingip", fip["id"], fip)
+        for fip in store.list("floatingip"):
+            if fip["floating_network_id"] == net["id"]:
+                fip["floating_ip_address"] = _next_ip(store, sub)
+                store.put("floatingip", fip["id"], fip)
+                changed += 1
+        for router in store.list("router"):
+            for ip in (router.get("external_gateway_info") or {}).get("external_fixed_ips", []):
+                if ip["subnet_id"] == sub["id"]:
+                    ip["ip_address"] = "0.0.0.0"
+                    store.put("router", router["id"], router)
+                    ip["ip_address"] = _next_ip(store, sub)
+                    store.put("router", router["id"], router)
+                    changed += 1
+    return changed
+
+
 def create_subnet(store: Store, project: str, net_id: str, name: str, cidr: str, dns: list[str] | None = None,
                   **fields: Any) -> dict[str, Any]:
     """A subnet on ``net_id``: the first host address is the gateway, the rest the allocation pool,

@@ -49,6 +49,7 @@ def prepare(store: Store, state_dir: Path) -> None:
             network.seed(store, store.meta("project_id"))
             image.seed(store)
             store.set_meta("seeded", "1")
+        network.readdress_public(store)  # a sandbox seeded before its public network used a documentation range
         if not store.meta("created"):
             store.set_meta("created", "%.5f" % now())
 
