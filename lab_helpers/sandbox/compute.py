@@ -151,7 +151,7 @@ def _checked_create(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str | None, dic
 def create_server(ctx: Ctx) -> Any:
     req = ctx.body("server")
     name, key_name, meta, tags, asked_groups = _checked_create(ctx, req)
-    group = compute_more.group_hint(ctx, ctx.body())
+    group = compute_groups.group_hint(ctx, ctx.body())
     flavor = catalog_data.flavor(str(req.get("flavorRef", "")).rsplit("/", 1)[-1])
     if not flavor:
         raise ctx.bad(f"Flavor {req.get('flavorRef')} could not be found.", 400)
@@ -171,8 +171,8 @@ def create_server(ctx: Ctx) -> Any:
         _quota_check(ctx, flavor)
         t = now()
         sid = str(uuid.uuid4())
-        group = compute_more.group_hint(ctx, ctx.body())  # again inside the transaction: room may have gone
-        host = compute_more.pick_host_in_group(ctx, flavor, group) if group else placement.pick_host(ctx.store, flavor)
+        group = compute_groups.group_hint(ctx, ctx.body())  # again inside the transaction: room may have gone
+        host = compute_groups.pick_host_in_group(ctx, flavor, group) if group else placement.pick_host(ctx.store, flavor)
         server = {
             "id": sid, "name": name, "project_id": ctx.project, "user_id": ctx.user, "created": t, "updated": t,
             "flavor": {"id": flavor.id, "original_name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram_mb, "disk": flavor.disk_gb,
@@ -191,7 +191,7 @@ def create_server(ctx: Ctx) -> Any:
             add_event(server, "BUILD", t, min(1.0, ctx.boot_s), "ERROR")
             server["fault"] = {"code": 500, "created": iso(t), "message": placement.no_valid_host(flavor)}
         if group:
-            compute_more.join_group(ctx, group, server)
+            compute_groups.join_group(ctx, group, server)
         headers = compute_more.record(ctx, server, "create", ctx.boot_s, "Success" if host else "Error")
         ctx.store.put("server", sid, server)
     body = {"id": sid, "links": [{"rel": "self", "href": f"{ctx.base}/compute/v2.1/servers/{sid}"}],
@@ -287,10 +287,10 @@ def delete_server(ctx: Ctx, sid: str) -> Any:
         ctx.store.put("usage", sid, {"id": sid, "name": s["name"], "flavor": s["flavor"]["original_name"], "flavor_detail": s["flavor"], "su_per_hour": s["su_per_hour"],
                                      "su": round(su_used(s, t), 6), "deleted": t, "created": s["created"],
                                      "project_id": s["project_id"], "events": s["events"]})
-        compute_more.leave_groups(ctx, s)
+        compute_groups.leave_groups(ctx, s)
         headers = compute_more.record(ctx, s, "delete")
         ctx.store.delete("server", sid)
     return reply(None, 204, headers)
 
 
-from . import compute_actions, compute_extras, compute_more  # noqa: E402,F401  (register their routes)
+from . import compute_actions, compute_extras, compute_groups, compute_more, compute_usage  # noqa: E402,F401  (register their routes)

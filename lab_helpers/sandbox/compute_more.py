@@ -1,20 +1,17 @@
-"""Nova around a server: its security groups and interfaces (read from its Neutron ports),
-server groups, instance actions (recorded as they happen, with their request ids) and the
-simple tenant usage report (``openstack usage show``), computed from the servers' events."""
+"""Nova around one server: its security groups and interfaces (read from its Neutron ports)
+and its instance actions (recorded as they happen, with their request ids). Server groups are
+in ``compute_groups``, the tenant usage report in ``compute_usage``."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Any
 
-from . import catalog_data, network, placement, validate
+from . import network, placement, validate
 from .api import Ctx, reply
 from .compute import get_server, routes
-from .compute_extras import SERVER_GROUP_MEMBERS, SERVER_GROUPS
 from .metering import status_at
 from .store import iso, now
-
 
 # -- instance actions (os-instance-actions) ----------------------------------------------------
 EVENTS = {  # action -> the compute event Nova records for it
@@ -72,11 +69,13 @@ def _actions_of(ctx: Ctx, sid: str) -> list[dict[str, Any]]:
 
 @routes("/servers/<sid>/os-instance-actions", "GET")
 def list_actions(ctx: Ctx, sid: str) -> Any:
+    from .compute_usage import parse_time
+
     acts = _actions_of(ctx, sid)
     limit = validate.limit(ctx)
     since = ctx.request.args.get("changes-since")
     if since:
-        start = _parse_time(ctx, since, "changes-since")
+        start = parse_time(ctx, since)
         acts = [a for a in acts if a["finish"] >= start]
     marker = ctx.request.args.get("marker")
     if marker:
@@ -197,219 +196,3 @@ def interface(ctx: Ctx, sid: str, port_id: str) -> Any:
         headers = record(ctx, s, "detach_interface")
         ctx.store.put("server", sid, s)
     return reply(None, 202, headers)
-
-
-# -- server groups ---------------------------------------------------------------------------------
-POLICIES_OLD = ("affinity", "anti-affinity")
-POLICIES_SOFT = ("soft-affinity", "soft-anti-affinity")
-
-
-def _group_view(ctx: Ctx, g: dict[str, Any]) -> dict[str, Any]:
-    members = [m for m in g["members"] if ctx.store.get("server", m)]
-    body: dict[str, Any] = {"id": g["id"], "name": g["name"], "members": members}
-    if ctx.mv(2, 64):
-        body.update({"policy": g["policy"], "rules": g["rules"]})
-    else:
-        body.update({"policies": [g["policy"]], "metadata": {}})
-    if ctx.mv(2, 13):
-        body.update({"project_id": g["project_id"], "user_id": g["user_id"]})
-    return body
-
-
-def _get_group(ctx: Ctx, gid: str) -> dict[str, Any]:
-    g = ctx.store.get("server_group", gid)
-    if not g or (g["project_id"] != ctx.project and not ctx.is_admin):
-        raise ctx.bad(f"Server group {gid} could not be found.", 404)
-    return g
-
-
-def _checked_group(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str, dict[str, int]]:
-    name = validate.name(ctx, req.get("name"))
-    allowed = POLICIES_OLD + (POLICIES_SOFT if ctx.mv(2, 15) else ())
-    if ctx.mv(2, 64):
-        if "policies" in req:
-            raise validate.invalid(ctx, "server_group", req, "Additional properties are not allowed ('policies' was unexpected)")
-        policy = validate.one_of(ctx, req.get("policy"), "policy", allowed)
-        rules = validate.mapping(ctx, req.get("rules", {}), "rules")
-        if set(rules) - {"max_server_per_host"}:
-            raise validate.invalid(ctx, "rules", rules, "Additional properties are not allowed")
-        if rules:
-            if policy != "anti-affinity":
-                raise ctx.bad(f"Only anti-affinity policy supports the rules parameter, got {policy!r} policy.")
-            validate.integer(ctx, rules["max_server_per_host"], "max_server_per_host", lo=1, from_string=False)
-        return name, policy, {k: int(v) for k, v in rules.items()}
-    if "policy" in req or "rules" in req:
-        raise validate.invalid(ctx, "server_group", req, "Additional properties are not allowed ('policy' was unexpected; it needs 2.64)")
-    policies = validate.str_list(ctx, req.get("policies"), "policies", max_items=1, min_len=1)
-    if len(policies) != 1:
-        raise validate.invalid(ctx, "policies", policies, "[] is too short")
-    return name, validate.one_of(ctx, policies[0], "policies", allowed), {}
-
-
-@routes("/os-server-groups", "GET", "POST")
-def server_groups(ctx: Ctx) -> Any:
-    if ctx.request.method == "GET":
-        every = ctx.is_admin and str(ctx.request.args.get("all_projects", "")).lower() in ("true", "1", "yes")
-        groups = [g for g in ctx.store.list("server_group") if every or g["project_id"] == ctx.project]
-        limit, offset = validate.limit(ctx), validate.query_int(ctx, "offset", lo=0) or 0
-        groups = groups[offset:] if limit is None else groups[offset: offset + limit]
-        return reply({"server_groups": [_group_view(ctx, g) for g in groups]})
-    name, policy, rules = _checked_group(ctx, ctx.body("server_group"))
-    with ctx.store.tx():
-        if len(ctx.store.find("server_group", project_id=ctx.project)) >= SERVER_GROUPS:
-            raise ctx.bad("Quota exceeded, too many server groups.", 403)
-        g = {"id": str(uuid.uuid4()), "name": name, "policy": policy, "rules": rules, "members": [],
-             "project_id": ctx.project, "user_id": ctx.user, "created": now()}
-        ctx.store.put("server_group", g["id"], g)
-    return reply({"server_group": _group_view(ctx, g)})
-
-
-@routes("/os-server-groups/<gid>", "GET", "DELETE")
-def server_group(ctx: Ctx, gid: str) -> Any:
-    if ctx.request.method == "GET":
-        return reply({"server_group": _group_view(ctx, _get_group(ctx, gid))})
-    with ctx.store.tx():
-        g = _get_group(ctx, gid)
-        for sid in g["members"]:
-            s = ctx.store.get("server", sid)
-            if s:
-                s["server_groups"] = [x for x in s.get("server_groups", []) if x != gid]
-                ctx.store.put("server", sid, s)
-        ctx.store.delete("server_group", gid)
-    return reply(None, 204)
-
-
-def group_hint(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any] | None:
-    """The server group a create names in its scheduler hints (checked, and with room for one more)."""
-    hints = body.get("os:scheduler_hints") or body.get("OS-SCH-HNT:scheduler_hints") or {}
-    validate.mapping(ctx, hints, "os:scheduler_hints")
-    gid = hints.get("group")
-    if gid is None:
-        return None
-    validate.string(ctx, gid, "group", min_len=1, max_len=255)
-    g = ctx.store.get("server_group", gid)
-    if not g or g["project_id"] != ctx.project:
-        raise ctx.bad(f"Invalid server group {gid}: it could not be found.", 400)
-    live = [m for m in g["members"] if ctx.store.get("server", m)]
-    if len(live) >= SERVER_GROUP_MEMBERS:
-        raise ctx.bad("Quota exceeded, too many servers in group", 403)
-    return g
-
-
-def pick_host_in_group(ctx: Ctx, flavor: catalog_data.Flavor, g: dict[str, Any]) -> Any:
-    """A host for a new member that honours the group's policy (soft ones fall back to any host)."""
-    table = placement.usage(ctx.store)
-    taken: dict[str, int] = {}
-    for m in g["members"]:
-        s = ctx.store.get("server", m)
-        if s and s.get("host"):
-            taken[s["host"]] = taken.get(s["host"], 0) + 1
-    per_host = g["rules"].get("max_server_per_host", 1)
-    fits = [h for h in catalog_data.hosts() if placement.fits(h, table[h.name], flavor)]
-    if g["policy"] in ("anti-affinity", "soft-anti-affinity"):
-        good = [h for h in fits if taken.get(h.name, 0) < per_host]
-    else:
-        good = [h for h in fits if not taken or h.name in taken]
-    if not good and g["policy"].startswith("soft-"):
-        good = fits
-    return good[0] if good else None
-
-
-def join_group(ctx: Ctx, g: dict[str, Any], server: dict[str, Any]) -> None:
-    g["members"] = [m for m in g["members"] if ctx.store.get("server", m)] + [server["id"]]
-    ctx.store.put("server_group", g["id"], g)
-    server["server_groups"] = [g["id"]]
-
-
-def leave_groups(ctx: Ctx, server: dict[str, Any]) -> None:
-    for gid in server.get("server_groups", []):
-        g = ctx.store.get("server_group", gid)
-        if g:
-            g["members"] = [m for m in g["members"] if m != server["id"]]
-            ctx.store.put("server_group", gid, g)
-
-
-# -- simple tenant usage ------------------------------------------------------------------------------
-def _parse_time(ctx: Ctx, raw: str | None, field: str) -> float:
-    """Nova's accepted timestamps (ISO 8601, with or without fraction or offset); absent -> now."""
-    if not raw:
-        return now()
-    text = raw.strip().replace(" ", "T")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise ctx.bad(f"Invalid input received: Datetime is in invalid format: {raw[:80]}") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.timestamp()
-
-
-def _usage_rows(ctx: Ctx, project: str | None, start: float, stop: float) -> dict[str, list[dict[str, Any]]]:
-    """Per project, one row per server that existed in [start, stop] (deleted ones included)."""
-    t = now()
-    out: dict[str, list[dict[str, Any]]] = {}
-    docs = [(s, None) for s in ctx.store.list("server")] + [(dict(u, flavor=u["flavor_detail"]), u["deleted"]) for u in ctx.store.list("usage") if u.get("flavor_detail")]
-    for s, deleted in docs:
-        pid = s.get("project_id")
-        if project is not None and pid != project:
-            continue
-        if s["created"] > stop or (deleted is not None and deleted < start):
-            continue
-        lo, hi = max(start, s["created"]), min(stop, deleted if deleted else t)
-        hours = max(0.0, hi - lo) / 3600.0
-        f = s["flavor"]
-        state = "terminated" if deleted else {"SHUTOFF": "stopped", "SHELVED_OFFLOADED": "shelved_offloaded"}.get(
-            status_at(s, t), status_at(s, t).lower())
-        out.setdefault(pid, []).append({
-            "instance_id": s["id"], "name": s["name"], "hours": hours, "memory_mb": f["ram"], "local_gb": f["disk"],
-            "vcpus": f["vcpus"], "tenant_id": pid, "flavor": f["original_name"],
-            "started_at": dt.datetime.fromtimestamp(s["created"], dt.timezone.utc).replace(tzinfo=None).isoformat(),
-            "ended_at": dt.datetime.fromtimestamp(deleted, dt.timezone.utc).replace(tzinfo=None).isoformat() if deleted else None,
-            "state": state, "uptime": int((deleted or t) - s["created"]),
-        })
-    return out
-
-
-def _usage(pid: str, rows: list[dict[str, Any]], start: float, stop: float, detailed: bool) -> dict[str, Any]:
-    def stamp(ts: float) -> str:
-        return dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None).isoformat()
-
-    body: dict[str, Any] = {
-        "tenant_id": pid, "start": stamp(start), "stop": stamp(stop),
-        "total_hours": sum(r["hours"] for r in rows),
-        "total_vcpus_usage": sum(r["hours"] * r["vcpus"] for r in rows),
-        "total_memory_mb_usage": sum(r["hours"] * r["memory_mb"] for r in rows),
-        "total_local_gb_usage": sum(r["hours"] * r["local_gb"] for r in rows),
-    }
-    if detailed:
-        body["server_usages"] = rows
-    return body
-
-
-def _period(ctx: Ctx) -> tuple[float, float]:
-    start = _parse_time(ctx, ctx.request.args.get("start"), "start")
-    stop = _parse_time(ctx, ctx.request.args.get("end"), "end")
-    if start > stop:
-        raise ctx.bad("Invalid start time. The start time cannot occur after the end time.")
-    return start, stop
-
-
-@routes("/os-simple-tenant-usage", "GET")
-def usage_index(ctx: Ctx) -> Any:
-    ctx.forbid_non_admin("os_compute_api:os-simple-tenant-usage:list")
-    start, stop = _period(ctx)
-    detailed = ctx.request.args.get("detailed") == "1"
-    table = _usage_rows(ctx, None, start, stop)
-    return reply({"tenant_usages": [_usage(pid, rows, start, stop, detailed) for pid, rows in sorted(table.items())]})
-
-
-@routes("/os-simple-tenant-usage/<pid>", "GET")
-def usage_show(ctx: Ctx, pid: str) -> Any:
-    if pid != ctx.project and not ctx.is_admin:
-        raise ctx.bad("Policy doesn't allow os_compute_api:os-simple-tenant-usage:show to be performed.", 403)
-    start, stop = _period(ctx)
-    rows = _usage_rows(ctx, pid, start, stop).get(pid)
-    return reply({"tenant_usage": _usage(pid, rows, start, stop, True) if rows else {}})
-
