@@ -221,3 +221,21 @@ def test_another_projects_quota_is_forbidden_to_a_member(conn, admin_conn):
     assert conn.compute.get("/limits", params={"tenant_id": conn.current_project_id}).status_code == 200
     assert admin_conn.compute.get(f"/os-quota-sets/{OTHER_PROJECT}").status_code == 200
     assert admin_conn.block_storage.get(f"/os-quota-sets/{OTHER_PROJECT}").status_code == 200
+
+
+def test_actions_of_a_deleted_server_stay_readable_from_2_21(conn):
+    image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
+    flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
+    gone = conn.compute.wait_for_server(conn.compute.create_server(name="short-lived", image_id=image.id, flavor_id=flavor.id,
+                                                                   networks="none"), interval=0.05, wait=20)
+    vol = conn.block_storage.create_volume(size=1, name="short-lived-data")
+    conn.block_storage.wait_for_status(vol, "available", interval=0.05, wait=10)
+    conn.compute.create_volume_attachment(gone, volume_id=vol.id)
+    conn.compute.delete_volume_attachment(gone, vol.id)
+    conn.compute.delete_server(gone)
+    conn.compute.wait_for_delete(gone, interval=0.05, wait=10)
+    path = f"/servers/{gone.id}/os-instance-actions"
+    assert conn.compute.get(path, microversion="2.1").status_code == 404
+    actions = [a["action"] for a in conn.compute.get(path, microversion="2.21").json()["instanceActions"]]
+    assert actions == ["delete", "detach_volume", "attach_volume", "create"]
+    conn.block_storage.delete_volume(vol)
