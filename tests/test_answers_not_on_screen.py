@@ -41,9 +41,7 @@ LABS = [lab for lab in all_labs() if lab.number in ("00", "01", "02", "03", "04"
 
 # Labs whose scan is known to fail while their exercises are being reworked: {lab: what remains}.
 # Marked xfail(strict=False), so a lab that is fixed passes and shows as XPASS until removed here.
-PENDING: dict[str, str] = {
-    "02": "02.amdahl: the cell after the check prints the 4-GPU speedup and draws it in the scaling figure",
-}
+PENDING: dict[str, str] = {}
 
 # (check, value shown or "*", where) -> why it is fine. where: "above" or "below" the check,
 # "listed" (either, but never in the check's own cell: an answer in the learner's own call is never
