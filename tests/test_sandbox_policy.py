@@ -81,6 +81,10 @@ def test_quotas_of_another_project_are_forbidden(conn, admin_conn):
     with pytest.raises(openstack.exceptions.ForbiddenException, match="get_quota"):
         conn.network.get_quota(OTHER_PROJECT)
     assert admin_conn.network.get_quota(OTHER_PROJECT, details=True).networks["used"] == 0
+    before = conn.network.get_quota(conn.current_project_id).networks
+    with pytest.raises(openstack.exceptions.ForbiddenException, match="update_quota"):
+        conn.network.update_quota(conn.current_project_id, networks=before + 1)
+    assert conn.network.get_quota(conn.current_project_id).networks == before
 
 
 def test_keystone_member_sees_only_its_own(conn, admin_conn, sandbox):
@@ -98,6 +102,8 @@ def test_keystone_member_sees_only_its_own(conn, admin_conn, sandbox):
         conn.identity.delete_user(admin_id)
     with pytest.raises(openstack.exceptions.ForbiddenException):
         list(conn.identity.application_credentials(user=admin_id))
+    assert conn.identity.get(f"/users/{admin_id}/credentials/OS-EC2").status_code == 403
+    assert conn.identity.get(f"/users/{conn.current_user_id}/credentials/OS-EC2").status_code == 200
 
 
 def test_port_security_groups_are_typed_and_deleting_groups_still_works(conn):

@@ -410,6 +410,15 @@ def one_tag(ctx: Ctx, plural: str, rid: str, tag: str) -> Any:
 
 
 # -- quotas -----------------------------------------------------------------------------------
+@routes("/v2.0/quotas/<pid>", "PUT", "DELETE")
+def change_quotas(ctx: Ctx, pid: str) -> Any:
+    """Quotas are the admin's to set (and in the sandbox, Jetstream2's allocation's: fixed)."""
+    if not ctx.is_admin:
+        raise network_checks.forbidden(ctx, f"rule:{'update' if ctx.request.method == 'PUT' else 'delete'}_quota")
+    raise ctx.bad("The sandbox's quotas are those of a Jetstream2 Startup/Research allocation (data/jetstream2.yaml) and "
+                  "cannot be changed through the API.", 400, "BadRequest")
+
+
 @routes("/v2.0/quotas/<pid>", "GET")
 @routes("/v2.0/quotas/<pid>/details", "GET")
 def quotas(ctx: Ctx, pid: str) -> Any:
