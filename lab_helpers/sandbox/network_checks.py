@@ -281,8 +281,9 @@ def router(ctx: Ctx, req: dict[str, Any], creating: bool) -> dict[str, Any]:
     if "external_gateway_info" in req:
         gw = validate.mapping(ctx, req["external_gateway_info"], "external_gateway_info", allow_none=True)
         if gw:
-            if set(gw) - {"network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"}:
-                raise _bad(ctx, "external_gateway_info", f"unexpected keys {sorted(set(gw) - {'network_id', 'enable_snat', 'external_fixed_ips'})}")
+            extra = set(gw) - {"network_id", "enable_snat", "external_fixed_ips", "qos_policy_id"}
+            if extra:
+                raise _bad(ctx, "external_gateway_info", f"unexpected keys {sorted(map(str, extra))[:5]}")
             validate.string(ctx, gw.get("network_id"), "external_gateway_info", max_len=64, min_len=1)
             action = "create" if creating else "update"
             if "enable_snat" in gw:

@@ -327,7 +327,7 @@ def router_interface(ctx: Ctx, rid: str) -> Any:
         if port_id:
             port = get_one(ctx, "ports", port_id)
             if not port["fixed_ips"]:
-                raise ctx.bad(f"Bad router request: Router port must have at least one fixed IP.", 400, "BadRequest")
+                raise ctx.bad("Bad router request: Router port must have at least one fixed IP.", 400, "BadRequest")
             sub = get_one(ctx, "subnets", port["fixed_ips"][0]["subnet_id"])
         else:
             sub = get_one(ctx, "subnets", subnet_id)
@@ -347,7 +347,7 @@ def router_interface(ctx: Ctx, rid: str) -> Any:
                 ctx.store.put("port", port_id, port)
             else:
                 if not sub.get("gateway_ip"):
-                    raise ctx.bad(f"Bad router request: Subnet for router interface must have a gateway IP.", 400, "BadRequest")
+                    raise ctx.bad("Bad router request: Subnet for router interface must have a gateway IP.", 400, "BadRequest")
                 if sub["gateway_ip"] in {ip["ip_address"] for p in ctx.store.list("port") for ip in p["fixed_ips"]}:
                     raise ctx.bad(f"IP address {sub['gateway_ip']} already allocated in subnet {sub['id']}", 409, "IpAddressAlreadyAllocated")
                 port = make_port(ctx.store, router["project_id"], sub["network_id"], rid, "network:router_interface", ip=sub["gateway_ip"],
