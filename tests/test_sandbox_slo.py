@@ -125,6 +125,18 @@ def test_cloud_layer_upload_download_and_delete_with_segments(conn, payload, tmp
     conn.delete_container("slo-cloud")
 
 
+def test_dynamic_large_object_when_the_sdk_is_told_not_to_use_slo(conn, payload):
+    path, data = payload
+    conn.object_store.create_container("dlo-lab")
+    conn.object_store.create_object("dlo-lab", "big.bin", filename=str(path), segment_size=SEGMENT, use_slo=False)
+    head = conn.object_store.get("/dlo-lab/big.bin", headers={"Range": "bytes=0-0"}).headers
+    assert head["X-Object-Manifest"] == "dlo-lab/big.bin"
+    assert conn.object_store.download_object("big.bin", container="dlo-lab") == data
+    tail = conn.object_store.get("/dlo-lab/big.bin", headers={"Range": f"bytes={len(data) - 5}-"})
+    assert tail.status_code == 206 and tail.content == data[-5:]
+    assert conn.object_store.put("/dlo-lab/bad", headers={"X-Object-Manifest": "no-prefix"}).status_code == 400
+
+
 def test_manifest_delete_removes_segments(conn, container, payload):
     resp = conn.object_store.delete(f"/{container}/big.bin", params={"multipart-manifest": "delete"})
     assert resp.status_code == 200 and "Number Deleted: 7" in resp.text

@@ -1,5 +1,6 @@
 """Swift objects: PUT (with the ETag check and Swift's name and metadata limits), GET (with
-Range as swob reads it), HEAD, POST (metadata), DELETE; manifests in ``object_store_slo``."""
+Range as swob reads it), HEAD, POST (metadata), DELETE; Dynamic Large Objects (a prefix named by
+``X-Object-Manifest``) here, Static Large Object manifests in ``object_store_slo``."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import mimetypes
 import os
 import secrets
 from typing import Any
+from urllib.parse import unquote
 
 from werkzeug.wrappers import Response
 
@@ -85,6 +87,14 @@ def obj(ctx: Ctx, account: str, container: str, name: str) -> Any:
             ctx.store.put("object", _key(container, name), o, parent=container)
         return _resp(202)
     head, ctype = _head(o), o["content_type"]
+    if o.get("dlo") and mm != "get":
+        data, etag = _dlo(ctx, o["dlo"])
+        head.update({"ETag": f'"{etag}"', "X-Object-Manifest": o["dlo"]})
+        if method == "HEAD":
+            resp = _resp(200, headers=head, ctype=ctype)
+            resp.headers["Content-Length"] = str(len(data))
+            return resp
+        return _ranged(data, head, ctype, ctx.request.headers.get("Range"))
     if o.get("slo"):
         head["X-Static-Large-Object"] = "True"
         if mm == "get":
@@ -128,6 +138,17 @@ def _ranged(data: bytes, head: dict[str, str], ctype: str, header: str | None) -
     body = b"".join(parts) + f"--{boundary}--".encode()
     head = {k: v for k, v in head.items() if k != "Content-Length"}
     return _resp(206, body, head, f"multipart/byteranges;boundary={boundary}")
+
+
+def _dlo(ctx: Ctx, manifest: str) -> tuple[bytes, str]:
+    """A Dynamic Large Object: every object under the manifest's prefix, in name order, and its ETag."""
+    cont, _, prefix = manifest.partition("/")
+    parts, etags = [], []
+    for seg in ctx.store.list("object", parent=cont):
+        if seg["name"].startswith(prefix) and not seg.get("dlo") and not seg.get("slo"):
+            parts.append(_blob(ctx, cont, seg["name"]).read_bytes())
+            etags.append(seg["etag"])
+    return b"".join(parts), hashlib.md5("".join(etags).encode()).hexdigest()
 
 
 def _delete(ctx: Ctx, container: str, name: str, o: dict[str, Any], with_segments: bool) -> Any:
@@ -199,6 +220,11 @@ def _put(ctx: Ctx, container: str, name: str) -> Any:
         raise slo.plain(400, "Non-integer X-Delete-At")
     if "X-Delete-After" in ctx.request.headers and not ctx.request.headers["X-Delete-After"].isdigit():
         raise slo.plain(400, "Non-integer X-Delete-After")
+    dlo = ctx.request.headers.get("X-Object-Manifest")
+    if dlo is not None:
+        dlo = unquote(dlo)
+        if "/" not in dlo.lstrip("/") or dlo.startswith("/"):
+            raise slo.plain(400, "X-Object-Manifest must be in the format container/prefix")
     etag = hashlib.md5(data).hexdigest()
     sent = ctx.request.headers.get("ETag", "").strip('"')
     if sent and sent.lower() != etag:
@@ -206,6 +232,8 @@ def _put(ctx: Ctx, container: str, name: str) -> Any:
     t = now()
     o = {"name": name, "bytes": len(data), "etag": etag, "content_type": _content_type(ctx, name), "modified": t,
          "meta": {k: v for k, v in _meta(ctx, "X-Object-Meta-").items() if v}}
+    if dlo:
+        o["dlo"] = dlo
     _store(ctx, container, name, data, o)
     return _resp(201, headers={"ETag": etag, "Last-Modified": _http_date(t), "Content-Length": "0"})
 
