@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from sandbox_fixtures import conn, sandbox  # noqa: F401
+from sandbox_fixtures import cli_env, conn, openstack_cli, sandbox  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -319,8 +319,12 @@ def test_random_sequences_never_500_and_stay_readable(conn, sandbox):
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-def test_random_sequences_longer_corpus(conn, sandbox):
+def test_random_sequences_longer_corpus(conn, sandbox, cli_env):
     _run_sequences(conn, sandbox, range(100, 112), 250)
+    for args in (("server", "list", "--long"), ("network", "list", "--long"), ("port", "list", "--long"), ("volume", "list", "--long"),
+                 ("security", "group", "rule", "list", "--long"), ("floating", "ip", "list", "--long"), ("router", "list", "--long")):
+        out = openstack_cli(cli_env, *args, "-f", "json")
+        assert out.returncode == 0, (args, out.stderr[-400:])
 
 
 def test_every_route_with_odd_path_parts_and_queries_never_500(conn, sandbox):
