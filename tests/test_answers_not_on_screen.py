@@ -58,8 +58,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
     ("02.partition", "gpuA40x4", "listed"): "one row of the partition table the learner chooses from",
     ("02.job", "*", "listed"): "each field alone is given (the workload's needs, the partition table, the "
                                "allocation's account); the exercise is to put them together in one job",
-    ("02.amdahl", "*", "below"): "the speedups printed and drawn after the exercise (the scaling figure's curve "
-                                 "for the p measured here): the explanation, computed after the check",
     ("03.cheapest-flavor", "m3.quad", "listed"): "one row of the flavor table the learner chooses from",
     ("04.where-it-belongs", "object", "anywhere"): "one of the two words the question offers",
     ("04.where-it-belongs", "block", "anywhere"): "one of the two words the question offers",
