@@ -61,11 +61,6 @@ class Isolation:
     reason: str  # why namespaces are off, or "" when on
     identity: str = ""  # what a probe kernel really had, read back from inside it
 
-    @property
-    def jailed(self) -> bool:
-        """The kernel runs in a fresh minimal root (always, when isolated)."""
-        return self.namespaces
-
     def describe(self) -> str:
         who = (f"kernel as uid {self.drop_to_uid} with no capabilities and no_new_privs" if self.drop_to_uid is not None
                else "kernel as the grader's (unprivileged) user")
