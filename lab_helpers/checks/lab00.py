@@ -9,7 +9,7 @@ from .core import Verdict, number_answer, register
 
 def _a40_partition() -> tuple[int, int]:
     """(nodes, GPUs per node) of Delta's gpuA40x4 partition, as data/delta.yaml lists it."""
-    from ..cluster.delta import partitions
+    from ..batch.delta import partitions
 
     node_type = partitions()["gpuA40x4"].node_type
     return int(node_type.nodes), int(node_type.gpus)

@@ -1,5 +1,5 @@
 """Lab 02 "A node, a cluster": checks. Expected values come from data/delta.yaml through
-lab_helpers.cluster, from the hand-sized queue the lab releases, or from the measurement and the
+lab_helpers.batch, from the hand-sized queue the lab releases, or from the measurement and the
 workload the notebook passes as context; never from an expected value the learner's cell passes."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def _normal_name(text: Any) -> str:
 
 def fitting_partitions(workload: dict) -> list:
     """Partitions whose nodes carry the workload's GPUs and that run it for its hours without preempting it."""
-    from ..cluster.delta import partitions
+    from ..batch.delta import partitions
 
     model = str(workload.get("gpu_model", "")).casefold()
     gpus, hours = int(workload.get("gpus", 0)), float(workload.get("hours", 0))
@@ -41,7 +41,7 @@ def cheapest_partitions(workload: dict) -> list[str]:
 @register("02.su-cost", points=2, question="SU cost of the stated job if it runs its whole wall time (a number of SUs).",
           shape="a number of SUs (int or float)", hidden="the cost of the job as released, whatever the notebook passed")
 def _su_cost(answer, context):
-    from ..cluster.jobs import su_cost
+    from ..batch.jobs import su_cost
 
     value, refused = number_answer(answer, unit="SU")
     if refused is not None:
@@ -56,7 +56,7 @@ def _su_cost(answer, context):
 @register("02.partition", points=1, question="Which partition takes the stated workload at the lowest charge factor (its name)?",
           shape="a partition's name (str), as the table spells it")
 def _partition(answer, context):
-    from ..cluster.delta import partitions
+    from ..batch.delta import partitions
 
     if not isinstance(answer, str):
         return Verdict.no(f"Answer with the partition's name as text, e.g. \"cpu\", not a {type(answer).__name__}.")
@@ -86,7 +86,7 @@ def _partition(answer, context):
           shape="a dict with the stub's keys (partition, account, nodes, gpus_per_node, cpus, mem_gb, walltime, command)",
           hidden="the job fits the workload as released")
 def _job(answer, context):
-    from ..cluster.jobs import Job, problems
+    from ..batch.jobs import Job, problems
     from ..errors import UsageError
 
     if not isinstance(answer, dict):
@@ -128,7 +128,7 @@ def _job(answer, context):
 @register("02.amdahl", points=2, question="Speedup on the stated number of GPUs for the measured parallel fraction (a number).",
           shape="a number (float): the speedup", hidden="the speedup lies within Amdahl's bounds for 4 GPUs")
 def _amdahl(answer, context):
-    from ..cluster.amdahl import speedup
+    from ..batch.amdahl import speedup
 
     value, refused = number_answer(answer, unit="x")
     if refused is not None:
@@ -142,7 +142,7 @@ def _amdahl(answer, context):
 
 def first_backfilled() -> str:
     """The first job EASY backfill starts ahead of an earlier one, in the hand-sized queue as released."""
-    from ..cluster.queue import SimJob, simulate
+    from ..batch.queue import SimJob, simulate
 
     jobs = [SimJob(name, submit=s, nodes=n, walltime=w) for name, s, n, w in HAND_QUEUE]
     return next(p.job.name for p in simulate(jobs, total_nodes=HAND_QUEUE_NODES, backfill=True) if p.backfilled)

@@ -1,7 +1,7 @@
 import pytest
 
-from lab_helpers.cluster.delta import format_walltime, parse_walltime, partition, partitions
-from lab_helpers.cluster.jobs import Job, problems, render_sbatch, su_cost, validate
+from lab_helpers.batch.delta import format_walltime, parse_walltime, partition, partitions
+from lab_helpers.batch.jobs import Job, problems, render_sbatch, su_cost, validate
 from lab_helpers.errors import UsageError
 
 GOOD = dict(partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=1, cpus=16, mem_gb=60, walltime="02:00:00")

@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from lab_helpers.cluster import slurm
+from lab_helpers.batch import slurm
 from lab_helpers.errors import MissingPiece, ServiceError
 
 JOB = dict(partition="gpuA40x4-interactive", account="bbka-delta-gpu", gpus_per_node=1, cpus=1, mem_gb=16,

@@ -1,4 +1,4 @@
-from lab_helpers.cluster.jobqueue import SEED, backend_options, cluster_kwargs, job_script
+from lab_helpers.batch.jobqueue import SEED, backend_options, cluster_kwargs, job_script
 
 
 def test_seed_cluster_script_has_the_directives():

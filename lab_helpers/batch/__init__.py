@@ -1,0 +1,4 @@
+"""Slurm batch jobs on Delta (lab 02): the machine as data, job validation, SU cost, sbatch,
+dask-jobqueue, a queue simulation with EASY backfill, and Amdahl's law.
+
+Named for what it is: the course's "cluster" from lab 05 on is Kubernetes."""
