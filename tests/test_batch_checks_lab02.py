@@ -1,6 +1,6 @@
 import pytest
 
-from lab_helpers.checks.core import evaluate, get_spec
+from lab_helpers.checks import evaluate, get_spec
 
 JOB = dict(partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=1, cpus=32, mem_gb=40, walltime="06:00:00")
 

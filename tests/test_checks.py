@@ -3,7 +3,7 @@ import json
 import pytest
 
 from lab_helpers.checks import check, evaluate, get_spec, specs_for_lab, within
-from lab_helpers.checks.core import CheckSpec, Verdict
+from lab_helpers.checks import CheckSpec, Verdict
 from lab_helpers.checks.progress import load, summary
 from lab_helpers.errors import UsageError
 
@@ -131,7 +131,7 @@ def test_within_states_its_tolerance():
 
 
 def test_generic_readers_accept_harmless_variants():
-    from lab_helpers.checks.core import choice_answer, mapping_answer, number_answer
+    from lab_helpers.checks import choice_answer, mapping_answer, number_answer
 
     import numpy as np
 

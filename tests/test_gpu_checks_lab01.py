@@ -1,6 +1,6 @@
 import pytest
 
-from lab_helpers.checks.core import evaluate, get_spec
+from lab_helpers.checks import evaluate, get_spec
 
 
 def judge(name, answer, **context):

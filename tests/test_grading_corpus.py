@@ -129,7 +129,7 @@ def test_feedback_never_shows_hidden_code_or_expected_values(graded):
 def test_manual_sheet_lists_free_text_and_merge_updates_grades(graded, tmp_path):
     import shutil
 
-    from lab_helpers.grading.manual import merge_manual
+    from lab_helpers.grading.gradebook import merge_manual
 
     out = tmp_path / "out"
     shutil.copytree(graded["out"], out)
@@ -157,7 +157,7 @@ def test_merge_rejects_points_above_the_maximum(graded, tmp_path):
     import shutil
 
     from lab_helpers.errors import UsageError
-    from lab_helpers.grading.manual import merge_manual
+    from lab_helpers.grading.gradebook import merge_manual
 
     out = tmp_path / "out"
     shutil.copytree(graded["out"], out)

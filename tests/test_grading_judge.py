@@ -7,7 +7,8 @@ import json
 import pytest
 
 from lab_helpers.grading.hidden import HiddenCheck, judge_hidden, load_hidden
-from lab_helpers.grading.judge import CheckLine, SubmissionGrade, judge_check
+from lab_helpers.grading.grades import CheckLine, SubmissionGrade
+from lab_helpers.grading.judge import judge_check
 from lab_helpers.grading.key import CaptureSpec, CheckPoints, LabKey
 from lab_helpers.grading.worker import _decode
 
@@ -33,7 +34,7 @@ def test_an_answer_that_could_not_be_captured_scores_zero_and_says_why():
 def test_hidden_judges_run_in_the_grader_and_their_messages_stay_with_the_instructor():
     hidden = load_hidden(
         "from lab_helpers.grading.hidden import hidden_check\n"
-        "from lab_helpers.checks.core import Verdict\n"
+        "from lab_helpers.checks import Verdict\n"
         "@hidden_check('00.a40-count', points=2, description='a whole number')\n"
         "def _(answer, context):\n"
         "    return Verdict(0.5, 'expected exactly 400 as int')\n")

@@ -51,7 +51,7 @@ def test_key_holds_what_grading_needs_and_only_the_instructor_can_read_it(releas
 
 
 def test_release_warns_when_a_hidden_part_is_not_declared_publicly(released):
-    from lab_helpers.checks.core import get_spec
+    from lab_helpers.checks import get_spec
 
     _, _, messages = released
     for name in ("00.a40-count", "00.storage-for"):

@@ -69,7 +69,8 @@ def read_placement(answer: object):
     Returns ``({canonical name: 'object' | 'block'}, None)`` or ``(None, Verdict)`` saying what
     is wrong with the answer's form (not a dict, keys missing or unknown, a value that is neither).
     """
-    from .core import Verdict, choice_answer, mapping_answer
+    from .answers import choice_answer, mapping_answer
+    from .registry import Verdict
 
     found, problem = mapping_answer(answer, artifact_names(), canonical=canonical_artifact, what="artifact")
     if problem is not None:

@@ -4,7 +4,8 @@ data/artifacts.yaml), never from the learner's cell."""
 from __future__ import annotations
 
 from .artifacts import read_placement, storage_of
-from .core import Verdict, number_answer, register
+from .answers import number_answer
+from .registry import Verdict, register
 
 
 def _a40_partition() -> tuple[int, int]:

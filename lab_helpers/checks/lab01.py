@@ -4,7 +4,8 @@ learner's own variables."""
 
 from __future__ import annotations
 
-from .core import Verdict, choice_answer, number_answer, register, within
+from .answers import choice_answer, number_answer, within
+from .registry import Verdict, register
 
 
 def _itemsize(context: dict) -> int:

@@ -3,7 +3,8 @@ the security group check judges the rules the notebook read back from the cloud.
 
 from __future__ import annotations
 
-from .core import Verdict, fold, number_answer, register, within
+from .answers import fold, number_answer, within
+from .registry import Verdict, register
 
 
 @register("03.cheapest-flavor", points=2, question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.",

@@ -8,7 +8,8 @@ from __future__ import annotations
 import hashlib
 
 from .artifacts import read_placement, storage_of
-from .core import Verdict, fold, register
+from .answers import fold
+from .registry import Verdict, register
 
 # canonical artifact name -> the reason a learner should be able to give for its storage
 REASONS = {

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from ..config import state_dir
+from .registry import specs_for_lab
 
 
 def _file(lab: str) -> Path:
@@ -42,8 +43,6 @@ def record(result) -> None:
 
 def summary(lab: str) -> tuple[int, int]:
     """(checks passed, checks in the lab)."""
-    from .core import specs_for_lab
-
     specs = specs_for_lab(lab)
     done = load(lab)
     passed = sum(1 for s in specs if done.get(s.name, {}).get("status") == "passed")

@@ -41,7 +41,7 @@ def _grade(args) -> int:
 
     from ..errors import UsageError
     from ..grading import batch
-    from ..grading.manual import merge_manual
+    from ..grading.gradebook import merge_manual
 
     if args.merge_manual:
         merged, blank = merge_manual(args.merge_manual, args.out)

@@ -20,8 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from .judge import SubmissionGrade
+from .feedback import write_feedback
+from .grades import SubmissionGrade
 from .key import LabKey
+from .manual import merge_sheet, write_sheet
+from .summary import write_summary
 
 RECORD = "gradebook.json"
 
@@ -86,10 +89,6 @@ class Gradebook:
     # --- derived files -----------------------------------------------------------------------
 
     def write_all(self, out: Path) -> dict[str, Path]:
-        from .feedback import write_feedback
-        from .manual import write_sheet
-        from .summary import write_summary
-
         out.mkdir(parents=True, exist_ok=True)
         self.flag_duplicates()
         self.save(out)
@@ -124,6 +123,15 @@ class Gradebook:
         for learner, g in sorted(best.items()):
             rows.append({"Student": learner, "ID": learner, "SIS Login ID": learner, "Section": "", column: f"{g.score:g}"})
         return _write_csv(path, header, rows)
+
+
+def merge_manual(sheet: Path | str, out: Path | str) -> tuple[int, int]:
+    """Merge the points of ``sheet`` into the gradebook in ``out``; (rows merged, rows still blank)."""
+    out = Path(out)
+    gradebook = Gradebook.load(out)
+    merged, blank = merge_sheet(gradebook, sheet)
+    gradebook.write_all(out)
+    return merged, blank
 
 
 def _write_csv(path: Path, header: list[str], rows: list[dict]) -> Path:

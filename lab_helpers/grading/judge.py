@@ -6,71 +6,13 @@ as JSON. Redefining ``check``, monkeypatching ``lab_helpers`` or printing "passe
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-
-from ..checks.core import evaluate, get_spec, is_unanswered
+from ..checks.answers import is_unanswered
+from ..checks.core import evaluate
+from ..checks.registry import get_spec
 from .execute import Execution
+from .grades import CheckLine, SubmissionGrade
 from .hidden import HiddenCheck, judge_hidden
 from .key import LabKey
-
-
-@dataclass
-class CheckLine:
-    column: str
-    check: str
-    points: float
-    earned: float
-    status: str  # passed | partial | failed | not done | to be graded | graded
-    message: str  # safe to show the learner
-    hidden: bool = False
-    manual: bool = False
-    question: str = ""
-
-
-@dataclass
-class SubmissionGrade:
-    """One submission's grade; renders as the learner's feedback (HTML) or a text line."""
-
-    submission: str
-    learner: str
-    lab: str
-    lines: list[CheckLine] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # repairs made before execution
-    limits_hit: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    flags: list[str] = field(default_factory=list)  # for the instructor: stamp mismatch, duplicates
-    answers: dict = field(default_factory=dict)  # captured answers, for re-judging one check later
-    instructor_notes: list[str] = field(default_factory=list)  # hidden judges' messages: never shown to learners
-    seconds: float = 0.0
-
-    @property
-    def score(self) -> float:
-        return round(sum(line.earned for line in self.lines), 4)
-
-    @property
-    def max_score(self) -> float:
-        return round(sum(line.points for line in self.lines), 4)
-
-    def line_for(self, column: str) -> CheckLine | None:
-        return next((line for line in self.lines if line.column == column), None)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> SubmissionGrade:
-        data = dict(data)
-        data["lines"] = [CheckLine(**line) for line in data.get("lines", [])]
-        return cls(**data)
-
-    def __str__(self) -> str:
-        extra = "; ".join(self.limits_hit + self.problems + self.flags)
-        return f"{self.submission}: {self.learner} {self.score:g}/{self.max_score:g}" + (f"  ({extra})" if extra else "")
-
-    def _repr_html_(self) -> str:
-        from .feedback import feedback_html
-
-        return feedback_html(self)
 
 
 def judge_check(key: LabKey, check: str, execution_answers: dict, hidden: list[HiddenCheck]) -> tuple[list[CheckLine], list[str]]:

@@ -1,4 +1,4 @@
-"""Free-text answers: a sheet an instructor fills in, and the merge of its points into the gradebook.
+"""Free-text answers: a sheet an instructor fills in, and its points set on a gradebook's lines.
 
 ``manual-grading.csv`` has one row per (submission, manual check): submission, learner, check,
 answer, max_points, points (blank), comment. Rows already in the sheet are kept as the
@@ -47,12 +47,11 @@ def write_sheet(gradebook, path: Path) -> Path:
     return path
 
 
-def merge_manual(sheet: Path | str, out: Path | str) -> tuple[int, int]:
-    """Merge the points of ``sheet`` into the gradebook in ``out``; (rows merged, rows still blank)."""
-    from .gradebook import Gradebook
+def merge_sheet(gradebook, sheet: Path | str) -> tuple[int, int]:
+    """Set the points of ``sheet`` on ``gradebook``'s lines, in memory; (rows merged, rows still blank).
 
-    out = Path(out)
-    gradebook = Gradebook.load(out)
+    Every row is checked before the caller saves anything, so a wrong cell changes nothing on disk.
+    """
     merged = blank = 0
     for number, row in enumerate(_read(Path(sheet)), start=2):
         raw = (row.get("points") or "").strip()
@@ -75,5 +74,4 @@ def merge_manual(sheet: Path | str, out: Path | str) -> tuple[int, int]:
         line.status = "graded"
         line.message = (row.get("comment") or "").strip() or "Graded by an instructor."
         merged += 1
-    gradebook.write_all(out)
     return merged, blank

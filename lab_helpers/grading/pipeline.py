@@ -29,7 +29,8 @@ from ..errors import UsageError
 from .execute import Execution, execute
 from .hidden import HiddenCheck, load_hidden
 from .isolation import Isolation, Limits, choose_isolation, masked_paths
-from .judge import SubmissionGrade, answers_of, judge_all
+from .grades import SubmissionGrade
+from .judge import answers_of, judge_all
 from .key import LabKey, load_key
 from .submit import read_stamp
 

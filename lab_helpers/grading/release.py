@@ -44,7 +44,7 @@ def _tags(cell) -> set[str]:
 
 def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, object, str]:
     """(key, learner notebook, hidden source) for one source notebook."""
-    from ..checks.core import specs_for_lab
+    from ..checks.registry import specs_for_lab
     from ..notebooks.authoring import BEGIN, learner_version
     from .hidden import load_hidden
 
