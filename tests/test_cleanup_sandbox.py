@@ -17,7 +17,7 @@ from sandbox_fixtures import fresh_sandbox
 from conftest import lab_command
 from lab_helpers.resources.cleanup import cleanup
 from lab_helpers.resources.inventory import find
-from lab_helpers.resources.tags import Marks
+from lab_helpers.marks import Marks
 
 BOOT_S = "1.5"  # long enough to catch a server in BUILD, short enough for the test
 

@@ -23,7 +23,7 @@ SANDBOX_MAY_IMPORT = {
     "lab_helpers.errors": "the course's error types with hints; imports nothing",
     "lab_helpers.paths": "where data/ lives; imports only errors",
     "lab_helpers.config": "the one reader of settings (state directory, ports); imports only errors",
-    "lab_helpers.marks": "the resource marks both clients and servers agree on; imports nothing",
+    "lab_helpers.marks": "the resource marks both clients and servers read; imports only config",
 }
 
 

@@ -49,7 +49,7 @@ def test_lab_server_is_reused_and_measured(course):
     assert key is not None and (os.stat(key).st_mode & 0o777) == 0o600
     rules = ingress_rules(conn, first.security_group)
     assert [(r["protocol"], r["port_range_min"], r["port_range_max"]) for r in rules] == [("tcp", 22, 22)]
-    assert su_so_far("sandbox", conn.compute.get_server(first.server.id)) > 0
+    assert su_so_far(course.backend, conn.compute.get_server(first.server.id)) > 0
 
     volume = conn.block_storage.create_volume(name=course.name("data"), size=1, metadata=course.metadata())
     volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
@@ -79,7 +79,7 @@ def test_lab_server_is_reused_and_measured(course):
 
 
 def test_placement_operator_and_project_views(course):
-    from lab_helpers.resources.tags import Marks
+    from lab_helpers.marks import Marks
     from lab_helpers.viz.placement import operator_view, placement_figure, project_view, where_it_landed
 
     conn = course.cloud()

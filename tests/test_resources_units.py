@@ -9,7 +9,7 @@ from lab_helpers.paths import load_yaml
 from lab_helpers.resources.cleanup import CleanupReport
 from lab_helpers.resources.cost import cheapest_flavor, state_charge, su_for, su_per_hour
 from lab_helpers.resources.inventory import Found, keypair_marks
-from lab_helpers.resources.tags import Marks, matches, parse
+from lab_helpers.marks import Marks, matches, parse
 
 
 def test_su_rates_follow_the_data_file():

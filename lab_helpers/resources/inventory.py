@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .tags import KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
+from ..marks import KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
 
 # The order cleanup must delete in: what holds a reference goes before what it references.
 ORDER = ("floating_ip", "attachment", "server", "port", "snapshot", "volume", "object", "container",
