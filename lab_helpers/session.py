@@ -10,7 +10,7 @@ import html
 from dataclasses import dataclass, field
 
 from .config import resolve_backend
-from .resources.tags import Marks
+from .marks import Marks
 
 
 @dataclass(frozen=True)
