@@ -1,8 +1,11 @@
 """All of the course's configuration, read in one place.
 
-Every setting has a name, a default and a description (``lab doctor`` and the README list them).
-The backend switch lives here: ``LAB_BACKEND`` in the environment, or the ``BACKEND`` parameter
-of a lab's ``parameters`` cell, which papermill injects.
+Every setting has a name, a default and a meaning (``SETTINGS``): ``lab doctor`` prints them and
+README's configuration table is generated from them (a test keeps the two equal, and keeps every
+environment read of a setting in this module). The backend's *name* is parsed here; what a
+backend does lives in :mod:`lab_helpers.backends`.
+
+This module imports only :mod:`lab_helpers.errors`: the sandbox's server side may read it too.
 """
 
 from __future__ import annotations
@@ -13,8 +16,12 @@ from pathlib import Path
 
 from .errors import UsageError
 
-BACKENDS = ("sandbox", "live")
+SANDBOX = "sandbox"
+LIVE = "live"
+BACKENDS = (SANDBOX, LIVE)
 APP_NAME = "visualizing-compute"
+DEFAULT_EXPIRY_H = 24.0
+DEFAULT_BOOT_S = 3.0
 
 
 @dataclass(frozen=True)
@@ -22,16 +29,48 @@ class Setting:
     name: str
     default: str
     description: str
+    show_value: bool = True  # False: `lab doctor` says only whether it is set
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("LAB_BACKEND", "sandbox", "Which backend the labs use: 'sandbox' (local, no account) or 'live'."),
-    Setting("LAB_STATE_DIR", "<per-user data dir>", "Where the course keeps progress, the sandbox cloud and working copies."),
-    Setting("LAB_WORKSPACE", "<state dir>/workspace", "The learner's working copy of the labs that `lab start` opens."),
-    Setting("LAB_LEARNER", "<login name>", "The learner id recorded in progress and submissions."),
-    Setting("OS_CLOUD", "", "Live backend: the cloud in clouds.yaml to use (for example 'openstack')."),
-    Setting("LAB_SANDBOX_BOOT_S", "3", "Sandbox: seconds a server spends in BUILD before ACTIVE."),
+    Setting("LAB_BACKEND", SANDBOX, f"`{SANDBOX}` or `{LIVE}`"),
+    Setting("LAB_STATE_DIR", "your per-user data folder",
+            "progress, the sandbox cloud, working copies; set it to run an isolated copy of everything"),
+    Setting("LAB_WORKSPACE", "`$LAB_STATE_DIR/workspace`", "the working copy `lab start` opens"),
+    Setting("LAB_LEARNER", "your login name", "the learner id recorded in progress and submissions"),
+    Setting("LAB_EXPIRY_H", f"`{DEFAULT_EXPIRY_H:g}`",
+            "hours after creation that a lab's resources are marked to expire (`lab cleanup --expired`)"),
+    Setting("LAB_SANDBOX_BOOT_S", f"`{DEFAULT_BOOT_S:g}`", "sandbox: seconds a server stays in BUILD"),
+    Setting("LAB_BENCH_ELEMENTS", "sized to the device",
+            "elements per array in lab 01's headline measurements and `lab bench gpu` (tests set a small value)"),
+    Setting("LAB_RECORD_PROGRESS", "-", "set to `0` by `lab run` for a notebook that is not your own: its checks "
+            "are not recorded"),
+    Setting("OS_CLOUD", "-", "live: the cloud in `clouds.yaml`", show_value=False),
+    Setting("OS_CLIENT_CONFIG_FILE", "-", "live: a `clouds.yaml` outside openstacksdk's usual places "
+            "(`lab sandbox env` points it at the sandbox's)", show_value=False),
+    Setting("OS_AUTH_URL", "-", "live: set by an OpenStack RC file instead of `clouds.yaml`", show_value=False),
+    Setting("KUBECONFIG", "`~/.kube/config`", "live: your cluster's kubeconfig (the first of a list)"),
 )
+
+
+def _raw(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+def settings_table() -> str:
+    """README's configuration table, in Markdown."""
+    rows = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    rows += [f"| `{s.name}` | {s.default} | {s.description} |" for s in SETTINGS]
+    return "\n".join(rows)
+
+
+def settings_now() -> list[tuple[Setting, str]]:
+    """Each setting with what this process sees: its value, "set" (values not shown), or "default"."""
+    out = []
+    for s in SETTINGS:
+        raw = _raw(s.name)
+        out.append((s, (raw if s.show_value else "set") if raw else "default"))
+    return out
 
 
 def _default_state_dir() -> Path:
@@ -44,19 +83,19 @@ def _default_state_dir() -> Path:
 
 def state_dir() -> Path:
     """The learner's state directory (created on first use)."""
-    raw = os.environ.get("LAB_STATE_DIR")
+    raw = _raw("LAB_STATE_DIR")
     path = Path(raw).expanduser() if raw else _default_state_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def workspace_dir() -> Path:
-    raw = os.environ.get("LAB_WORKSPACE")
+    raw = _raw("LAB_WORKSPACE")
     return Path(raw).expanduser() if raw else state_dir() / "workspace"
 
 
 def learner_id() -> str:
-    raw = os.environ.get("LAB_LEARNER")
+    raw = _raw("LAB_LEARNER")
     if raw:
         return raw
     try:
@@ -67,9 +106,9 @@ def learner_id() -> str:
         return "learner"
 
 
-def resolve_backend(name: str | None = None) -> str:
-    """The backend to use: an explicit name, else ``LAB_BACKEND``, else 'sandbox'."""
-    chosen = (name or os.environ.get("LAB_BACKEND") or "sandbox").strip().lower()
+def resolve_backend(name: object = None) -> str:
+    """The backend's name: an explicit one (a name, or a backend object), else ``LAB_BACKEND``, else the sandbox."""
+    chosen = str(name or _raw("LAB_BACKEND") or SANDBOX).strip().lower()
     if chosen not in BACKENDS:
         raise UsageError(
             f"unknown backend {chosen!r}.",
@@ -78,9 +117,57 @@ def resolve_backend(name: str | None = None) -> str:
     return chosen
 
 
-def sandbox_boot_seconds() -> float:
-    raw = os.environ.get("LAB_SANDBOX_BOOT_S", "3")
+def backend_from_environment() -> bool:
+    """Whether ``LAB_BACKEND`` chose the backend (``lab doctor`` says so)."""
+    return bool(_raw("LAB_BACKEND"))
+
+
+def _number(name: str, default: float, example: str) -> float:
+    raw = _raw(name)
+    if not raw:
+        return default
     try:
-        return max(0.0, float(raw))
+        return float(raw)
     except ValueError:
-        raise UsageError(f"LAB_SANDBOX_BOOT_S={raw!r} is not a number.", hint="Set it to seconds, e.g. 3.") from None
+        raise UsageError(f"{name}={raw!r} is not a number.", hint=f"Set it to {example}, or unset it.") from None
+
+
+def sandbox_boot_seconds() -> float:
+    return max(0.0, _number("LAB_SANDBOX_BOOT_S", DEFAULT_BOOT_S, "seconds, e.g. 3"))
+
+
+def expiry_hours() -> float:
+    """How long after creation a lab's resources are marked to expire."""
+    return _number("LAB_EXPIRY_H", DEFAULT_EXPIRY_H, "hours, e.g. 24")
+
+
+def bench_elements() -> int | None:
+    """``LAB_BENCH_ELEMENTS`` as a whole number of elements (at least 1024), or None when unset."""
+    raw = _raw("LAB_BENCH_ELEMENTS")
+    return max(1024, int(_number("LAB_BENCH_ELEMENTS", 0, "a number of elements, e.g. 1e6"))) if raw else None
+
+
+def records_progress() -> bool:
+    """False when ``lab run`` ran a notebook that is not the learner's own (``LAB_RECORD_PROGRESS=0``)."""
+    return _raw("LAB_RECORD_PROGRESS") != "0"
+
+
+def os_cloud() -> str:
+    """The live cloud's name in clouds.yaml (``OS_CLOUD``), or ""."""
+    return _raw("OS_CLOUD")
+
+
+def os_auth_url_set() -> bool:
+    return bool(_raw("OS_AUTH_URL"))
+
+
+def client_config_file() -> Path | None:
+    """``OS_CLIENT_CONFIG_FILE``: a clouds.yaml openstacksdk reads before its usual places."""
+    raw = _raw("OS_CLIENT_CONFIG_FILE")
+    return Path(raw).expanduser() if raw else None
+
+
+def kubeconfig_path() -> Path:
+    """The first file of ``KUBECONFIG`` (kubectl merges a list), else ``~/.kube/config``."""
+    raw = _raw("KUBECONFIG") or "~/.kube/config"
+    return Path(raw.split(os.pathsep)[0]).expanduser()

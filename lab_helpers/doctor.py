@@ -1,7 +1,8 @@
 """What this machine offers each backend: presence only, never a credential's value.
 
 Each finding says what is missing and the one command or step that fixes it. Missing pieces are
-findings, not failures: ``lab doctor`` exits 0 whenever it could report.
+findings, not failures: ``lab doctor`` exits 0 whenever it could report. The settings section
+lists every setting of :data:`lab_helpers.config.SETTINGS` and whether it is set.
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import resolve_backend, state_dir
+from .backends import Live, Sandbox, backend_named
+from .config import backend_from_environment, os_cloud, resolve_backend, settings_now, state_dir
+
+BOTH = "both"
+SETTINGS = "settings"
+SECTIONS = {BOTH: "Both backends", Sandbox.name: "Sandbox backend", Live.name: "Live backend", SETTINGS: "Settings"}
 
 
 @dataclass(frozen=True)
 class Finding:
-    backend: str  # "both" | "sandbox" | "live"
+    backend: str  # a key of SECTIONS
     item: str
     ok: bool
     detail: str
@@ -36,11 +42,11 @@ class Report:
 
     def __str__(self) -> str:
         lines = []
-        for backend in ("both", "sandbox", "live"):
+        for backend, title in SECTIONS.items():
             rows = [f for f in self.findings if f.backend == backend]
             if not rows:
                 continue
-            lines.append({"both": "Both backends", "sandbox": "Sandbox backend", "live": "Live backend"}[backend])
+            lines.append(title)
             for f in rows:
                 mark = "!!" if f.warning else "ok" if f.ok else "--"
                 lines.append(f"  [{mark}] {f.item:<26} {f.detail}")
@@ -75,47 +81,55 @@ def _binary(report: Report, backend: str, name: str, fix: str) -> None:
         report.add(backend, f"`{name}`", False, "not on PATH", fix)
 
 
+def _shown(default: str, now: str) -> str:
+    if now != "default":
+        return now
+    return "not set" if default == "-" else f"default: {default.replace('`', '')}"
+
+
 def doctor() -> Report:
+    from .backends.live import clouds_yaml_paths, config_file_is_sandbox
+    from .config import kubeconfig_path
     from .gpu.probe import probe
-    from .live import clouds_yaml_paths, kubeconfig_path
 
     report = Report()
     version = ".".join(map(str, sys.version_info[:3]))
-    report.add("both", "Python", (3, 10) <= sys.version_info[:2] <= (3, 13), version, "Use Python 3.10 to 3.13.")
-    report.add("both", "backend", True, f"LAB_BACKEND is {resolve_backend()!r}" if os.environ.get("LAB_BACKEND") else "sandbox (the default)")
+    report.add(BOTH, "Python", (3, 10) <= sys.version_info[:2] <= (3, 13), version, "Use Python 3.10 to 3.13.")
+    report.add(BOTH, "backend", True,
+               f"LAB_BACKEND is {resolve_backend()!r}" if backend_from_environment() else f"{Sandbox.name} (the default)")
     try:
         folder = state_dir()
         writable = os.access(folder, os.W_OK)
     except OSError:
         writable = False
-    report.add("both", "state directory", writable, "writable" if writable else "not writable", "Set LAB_STATE_DIR to a folder you can write.")
-    _module(report, "both", "jupyterlab", "JupyterLab", "pip install -c constraints.txt -e .")
-    _module(report, "both", "papermill", "papermill", "pip install -c constraints.txt -e .")
-    _binary(report, "both", "git", "Install git (apt-get install git, brew install git).")
+    report.add(BOTH, "state directory", writable, "writable" if writable else "not writable", "Set LAB_STATE_DIR to a folder you can write.")
+    _module(report, BOTH, "jupyterlab", "JupyterLab", "pip install -c constraints.txt -e .")
+    _module(report, BOTH, "papermill", "papermill", "pip install -c constraints.txt -e .")
+    _binary(report, BOTH, "git", "Install git (apt-get install git, brew install git).")
 
-    _module(report, "sandbox", "numpy", "NumPy (stands in for CuPy)", "pip install -c constraints.txt -e .")
-    _module(report, "sandbox", "openstack", "openstacksdk", "pip install -c constraints.txt -e .")
-    _binary(report, "sandbox", "openstack", "pip install -c constraints.txt -e . (brings python-openstackclient)")
-    _module(report, "sandbox", "kubernetes", "kubernetes client", "pip install -c constraints.txt -e .")
+    _module(report, Sandbox.name, "numpy", "NumPy (stands in for CuPy)", "pip install -c constraints.txt -e .")
+    _module(report, Sandbox.name, "openstack", "openstacksdk", "pip install -c constraints.txt -e .")
+    _binary(report, Sandbox.name, "openstack", "pip install -c constraints.txt -e . (brings python-openstackclient)")
+    _module(report, Sandbox.name, "kubernetes", "kubernetes client", "pip install -c constraints.txt -e .")
 
     gpu = probe()
-    report.add("live", "NVIDIA GPU", gpu.available, ", ".join(gpu.names) if gpu.available else gpu.reason,
+    report.add(Live.name, "NVIDIA GPU", gpu.available, ", ".join(gpu.names) if gpu.available else gpu.reason,
                "Run lab 01 live on a GPU machine (a Delta gpuA40x4 node).")
-    _module(report, "live", "cupy", "CuPy", "pip install -e '.[gpu]' (or '.[gpu-cuda13]' for a CUDA 13 driver)")
-    cloud = os.environ.get("OS_CLOUD", "")
+    _module(report, Live.name, "cupy", "CuPy", "pip install -e '.[gpu]' (or '.[gpu-cuda13]' for a CUDA 13 driver)")
+    cloud = os_cloud()
     files = [p for p in clouds_yaml_paths() if p.is_file()]
-    report.add("live", "clouds.yaml", bool(files), f"{len(files)} found" if files else "none found",
+    report.add(Live.name, "clouds.yaml", bool(files), f"{len(files)} found" if files else "none found",
                "Create an application credential in Horizon and save its clouds.yaml to ~/.config/openstack/.")
-    report.add("live", "OS_CLOUD", bool(cloud), "set" if cloud else "not set", "export OS_CLOUD=<the cloud's name in clouds.yaml>")
-    from .cloud import config_file_is_sandbox
-
-    if config_file_is_sandbox() and resolve_backend() == "live":
-        report.add("live", "OS_CLIENT_CONFIG_FILE", False, "points at the sandbox's clouds.yaml while the backend is live",
+    report.add(Live.name, "OS_CLOUD", bool(cloud), "set" if cloud else "not set", "export OS_CLOUD=<the cloud's name in clouds.yaml>")
+    if config_file_is_sandbox() and isinstance(backend_named(), Live):
+        report.add(Live.name, "OS_CLIENT_CONFIG_FILE", False, "points at the sandbox's clouds.yaml while the backend is live",
                    "unset OS_CLIENT_CONFIG_FILE (it came from `lab sandbox env`)", warning=True)
     kube = kubeconfig_path()
-    report.add("live", "kubeconfig", kube.is_file(), "found" if kube.is_file() else "none found", "Set KUBECONFIG to your cluster's kubeconfig.")
-    _binary(report, "live", "kubectl", "Install kubectl: https://kubernetes.io/docs/tasks/tools/")
-    _binary(report, "live", "helm", "Install helm: https://helm.sh/docs/intro/install/")
-    _binary(report, "live", "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
+    report.add(Live.name, "kubeconfig", kube.is_file(), "found" if kube.is_file() else "none found", "Set KUBECONFIG to your cluster's kubeconfig.")
+    _binary(report, Live.name, "kubectl", "Install kubectl: https://kubernetes.io/docs/tasks/tools/")
+    _binary(report, Live.name, "helm", "Install helm: https://helm.sh/docs/intro/install/")
+    _binary(report, Live.name, "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
+    for setting, now in settings_now():
+        report.add(SETTINGS, setting.name, True, _shown(setting.default, now))
     return report
 

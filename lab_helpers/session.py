@@ -2,6 +2,7 @@
 
 ``course = lab_helpers.setup(BACKEND, lab="03")`` gives the lab one object to ask for a cloud
 connection, names and tags for what it creates, a plan with SU costs, and the cleanup.
+``course.backend`` is the backend object (printed, its name): cells hand it to whatever differs.
 """
 
 from __future__ import annotations
@@ -9,19 +10,18 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-from .config import resolve_backend
+from .backends import Backend, resolve
 from .marks import Marks
 
 
 @dataclass(frozen=True)
 class Session:
-    backend: str
+    backend: Backend
     lab: str
     marks: Marks = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def __str__(self) -> str:
-        where = "a local sandbox on 127.0.0.1 (no account needed)" if self.backend == "sandbox" else "your own cloud, cluster and GPU"
-        return f"Lab {self.lab}: backend {self.backend!r}, {where}."
+        return f"Lab {self.lab}: backend {self.backend.name!r}, {self.backend.where}."
 
     __repr__ = __str__
 
@@ -31,15 +31,11 @@ class Session:
     # --- what the cloud labs use -----------------------------------------------------------
     def cloud(self, *, admin: bool = False):
         """An openstacksdk connection to this backend's cloud (the sandbox starts on first use)."""
-        from .cloud import connect_cloud
-
-        return connect_cloud(self.backend, admin=admin)
+        return self.backend.connect(admin=admin)
 
     @property
     def cloud_name(self) -> str:
-        from .cloud import cloud_name
-
-        return cloud_name(self.backend)
+        return self.backend.cloud_name()
 
     def name(self, what: str) -> str:
         """A resource name carrying the learner and the lab: ``course-<learner>-<lab>-<what>``."""
@@ -69,11 +65,8 @@ class Session:
         return cleanup(conn, learner=self.marks.learner, lab=self.lab, dry_run=dry_run)
 
 
-def setup(backend: str | None = None, lab: str = "") -> Session:
+def setup(backend: Backend | str | None = None, lab: str = "") -> Session:
     """Start a lab on ``backend`` (the ``BACKEND`` parameter; default from ``LAB_BACKEND``)."""
-    chosen = resolve_backend(backend)
-    if chosen == "live":
-        from .live import require_live
-
-        require_live(lab)
+    chosen = resolve(backend)
+    chosen.require(lab)
     return Session(chosen, lab, Marks.for_lab(lab or "00"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from lab_helpers.catalog import all_labs
-from lab_helpers.live import has_cloud_credentials
+from lab_helpers.backends.live import has_cloud_credentials
 from lab_helpers.notebooks.runner import run_lab
 
 pytestmark = [pytest.mark.live,

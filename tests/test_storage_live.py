@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 import lab_helpers
-from lab_helpers.live import has_cloud_credentials
+from lab_helpers.backends.live import has_cloud_credentials
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(not has_cloud_credentials(), reason="no cloud credentials (OS_CLOUD + clouds.yaml)")]

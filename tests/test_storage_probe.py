@@ -75,8 +75,8 @@ def test_live_path_pipes_the_probe_through_ssh(tmp_path, monkeypatch):
     target.write_bytes(b"")
     remote_python = tmp_path / "bin" / "python3"
     remote_python.symlink_to(sys.executable)
-    out = block._run_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", str(target),
-                              {"size_mib": 2, "max_ops": 50, "budget_s": 0.1}, timeout_s=60)
+    out = block.run_probe_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", str(target),
+                                   {"size_mib": 2, "max_ops": 50, "budget_s": 0.1}, timeout_s=60)
     assert len(out["rows"]) == 6 and out["size_mib"] == 2
     cmd = block._ssh_command("10.20.30.5", tmp_path / "key.pem", "ubuntu", "true", tmp_path / "known_hosts")
     assert cmd[0] == "ssh" and "ubuntu@10.20.30.5" in cmd and "BatchMode=yes" in cmd
@@ -95,7 +95,7 @@ def test_live_path_reports_a_failing_probe(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
     monkeypatch.setitem(sys.modules, "paramiko", None)
     with pytest.raises(ServiceError, match="exited with 1") as err:
-        block._run_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30)
+        block.run_probe_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30)
     assert "python3" in str(err.value) and err.value.hint
 
 
@@ -112,5 +112,5 @@ def test_live_path_gives_up_on_an_unreachable_vm(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
     monkeypatch.setitem(sys.modules, "paramiko", None)
     with pytest.raises(ServiceError, match="Connection refused") as err:
-        block._run_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30, wait_ssh_s=0)
+        block.run_probe_over_ssh("10.20.30.5", tmp_path / "key.pem", "ubuntu", "volume:x", {}, timeout_s=30, wait_ssh_s=0)
     assert "security group" in err.value.hint

@@ -7,7 +7,12 @@ closes the cluster right after.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .jobs import Job, validate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..backends import Backend
 
 # The seed project's Delta tutorial, as keyword arguments of SLURMCluster.
 SEED = dict(
@@ -20,15 +25,15 @@ SEED = dict(
 )
 
 
-def backend_options(backend: str) -> dict:
+def backend_options(backend: "Backend | str | None" = None) -> dict:
     """What differs between backends: where the scheduler listens and which python the job runs.
 
     In the sandbox the scheduler listens on 127.0.0.1 and the job script says plain ``python``;
     on a login node dask-jobqueue's defaults (its own address and interpreter) are right.
     """
-    if backend == "sandbox":
-        return {"python": "python", "scheduler_options": {"host": "127.0.0.1"}}
-    return {}
+    from ..backends import resolve
+
+    return resolve(backend).slurm_cluster_options()
 
 
 def cluster_kwargs(job: Job | dict) -> dict:
@@ -44,7 +49,7 @@ def cluster_kwargs(job: Job | dict) -> dict:
     return kwargs
 
 
-def job_script(backend: str = "sandbox", **kwargs) -> str:
+def job_script(backend: "Backend | str | None" = None, **kwargs) -> str:
     """The script SLURMCluster would submit for one worker; the cluster is closed before returning."""
     from dask_jobqueue import SLURMCluster
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 
 from ..cli import group
+from ..config import SANDBOX
 
 
 def _bench(args: argparse.Namespace) -> int:
     import json
 
-    from ..sandbox.bench import run, table
+    from ..bench.sandbox import run, table
 
     rows = run(n=args.n, boot_s=args.boot_s, servers=args.servers, objects=args.objects)
     if args.json:
@@ -23,7 +24,7 @@ def _bench(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     sub = group(commands, "bench", "Benchmarks that print numbers.")
     text = "Per-request latency of the sandbox cloud through openstacksdk (a temporary sandbox; yours is untouched)."
-    p = sub.add_parser("sandbox", help=text, description=text)
+    p = sub.add_parser(SANDBOX, help=text, description=text)
     p.add_argument("--json", action="store_true", help="print JSON only")
     p.add_argument("-n", type=int, default=30, help="repetitions per call (default 30)")
     p.add_argument("--boot-s", type=float, default=None, help="seconds in BUILD (default LAB_SANDBOX_BOOT_S, else 3)")

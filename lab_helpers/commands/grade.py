@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from ..config import SANDBOX
+
 
 def _release(args) -> int:
     import warnings
@@ -103,7 +105,7 @@ def register(commands) -> None:
     p.add_argument("--key", help="the key/ folder `lab release` wrote")
     p.add_argument("--out", required=True, help="output folder (grades.csv, feedback/, ...)")
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
-    p.add_argument("--backend", default="sandbox", help="backend the notebooks run against (default sandbox)")
+    p.add_argument("--backend", default=SANDBOX, help=f"backend the notebooks run against (default {SANDBOX})")
     p.add_argument("--cell-timeout", type=float, default=d.cell_s, help=f"seconds per cell (default {d.cell_s:g})")
     p.add_argument("--notebook-timeout", type=float, default=d.notebook_s, help=f"seconds per notebook (default {d.notebook_s:g})")
     p.add_argument("--memory-mb", type=int, default=d.memory_mb, help=f"kernel memory limit (default {d.memory_mb})")

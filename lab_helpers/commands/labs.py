@@ -24,13 +24,13 @@ def _list(args) -> int:
 
 
 def _run(args) -> int:
+    from ..backends import backend_named
     from ..catalog import all_labs, find_lab
-    from ..config import resolve_backend
     from ..errors import UsageError
     from ..notebooks.runner import DESCRIBE, counts_as_progress, run_lab
     from ..notebooks.workspace import working_copy
 
-    backend = resolve_backend(args.backend)
+    backend = backend_named(args.backend)
     labs = [find_lab(key) for key in args.labs] if args.labs else all_labs()
     kind = "mine" if args.mine else "learner" if args.learner else "source"
     if kind == "mine":
@@ -38,11 +38,8 @@ def _run(args) -> int:
         if missing:
             raise UsageError(f"no working copy of lab {', '.join(missing)} yet.",
                              hint="`lab start` (or `lab start --prepare`) creates your copy of the labs.")
-    if backend == "live":  # fail fast, before any kernel starts, naming what is missing
-        from ..live import require_live
-
-        for lab in labs:
-            require_live(lab.number)
+    for lab in labs:  # fail fast, before any kernel starts, naming what is missing
+        backend.require(lab.number)
     results = []
     for lab in labs:
         which = working_copy(lab.path.name) if kind == "mine" else lab.path if kind == "source" else None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..config import SANDBOX
+
 
 def _start(args: argparse.Namespace) -> int:
     from ..sandbox import start
@@ -47,7 +49,7 @@ def _env(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("sandbox", help="The local sandbox cloud (a Jetstream2 on 127.0.0.1).",
+    parser = commands.add_parser(SANDBOX, help="The local sandbox cloud (a Jetstream2 on 127.0.0.1).",
                                  description="The local sandbox cloud that the real openstacksdk and `openstack` CLI talk to.")
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     sub.required = True

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
+from typing import Protocol
 
 from .probe import probe
 from .specs import GpuSpec, match_spec
@@ -70,8 +71,13 @@ class DeviceInfo:
         return "\n".join([line, self.spec_note, *self.notes])
 
 
+class _ChoosesArrays(Protocol):  # a backend (lab_helpers.backends), which imports this module
+    def array_module(self) -> ModuleType: ...
+
+
 @lru_cache(maxsize=1)
-def _cupy_or_reason() -> tuple[ModuleType | None, str]:
+def cupy_or_reason() -> tuple[ModuleType | None, str]:
+    """CuPy when a GPU is present and CuPy can compile and run on it, else (None, why not, in words)."""
     found = probe()
     if not found.available:
         return None, found.reason
@@ -92,25 +98,20 @@ def _cupy_or_reason() -> tuple[ModuleType | None, str]:
     return cupy, ""
 
 
-def array_module(backend: str | None = None) -> ModuleType:
+def array_module(backend: _ChoosesArrays | None = None) -> ModuleType:
     """The ``xp`` every kernel takes.
 
-    ``"sandbox"``: NumPy on the CPU, always. ``"live"``: CuPy on the GPU (an error says what is
-    missing when there is none). ``None`` (the ``lab bench gpu`` command): CuPy when a usable GPU
-    is present, else NumPy.
+    ``backend`` (``course.backend``) chooses: NumPy on the sandbox, CuPy on the live backend's GPU
+    (without a usable one it says why, and uses NumPy). ``None`` (the ``lab bench gpu`` command):
+    CuPy when a usable GPU is present, else NumPy.
     """
-    import numpy
-
-    if backend == "sandbox":
-        return numpy
-    cupy, reason = _cupy_or_reason()
+    if backend is not None:
+        return backend.array_module()
+    cupy, _ = cupy_or_reason()
     if cupy is not None:
         return cupy
-    if backend == "live":
-        from ..errors import MissingPiece
+    import numpy
 
-        raise MissingPiece(f"the live backend measures the GPU with CuPy, but {reason}.",
-                           hint="Run on a GPU machine with `pip install 'visualizing-compute[gpu]'`, or use BACKEND='sandbox'.")
     return numpy
 
 
@@ -130,7 +131,7 @@ def describe(xp: ModuleType | None = None) -> DeviceInfo:
     xp = xp or array_module()
     if is_cupy(xp):
         return _describe_gpu(xp)
-    _, reason = _cupy_or_reason()
+    _, reason = cupy_or_reason()
     return _describe_cpu(reason)
 
 

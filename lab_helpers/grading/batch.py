@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import SANDBOX, resolve_backend
 from ..errors import UsageError
 from .gradebook import Gradebook
 from .isolation import Limits
@@ -20,11 +21,12 @@ def _title(lab: str) -> str:
 
 
 def grade(lab: str, key_dir: Path | str, out: Path | str, submissions: list[str], *, jobs: int = 1,
-          limits: Limits | None = None, allow_network: bool = False, backend: str = "sandbox",
+          limits: Limits | None = None, allow_network: bool = False, backend: str = SANDBOX,
           progress: bool = True) -> Gradebook:
     """Grade ``submissions`` (files or folders) into ``out``; an existing gradebook there is updated."""
     out = Path(out)
     files = collect(submissions)
+    backend = resolve_backend(backend)  # an unknown name stops here, before any submission runs
     settings = make_settings(lab, key_dir, out, limits=limits or Limits(), allow_network=allow_network, backend=backend,
                              submissions=files)
     key = settings.key

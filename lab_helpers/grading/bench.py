@@ -14,6 +14,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import SANDBOX
+
 
 @dataclass
 class BenchResult:
@@ -70,18 +72,19 @@ def _solved_submissions(folder: Path, count: int) -> tuple[Path, list[str]]:
 def run_bench(submissions: int = 4, jobs: list[int] | tuple[int, ...] = (1, 2)) -> BenchResult:
     import papermill as pm
 
+    from ..notebooks.runner import kernel_environment
     from .batch import grade
     from .isolation import choose_isolation
 
     with tempfile.TemporaryDirectory(prefix="lab-bench-") as tmp:
         folder = Path(tmp)
         key, paths = _solved_submissions(folder, submissions)
-        os.environ.setdefault("LAB_STATE_DIR", str(folder / "state"))
         runs = []
         for i, path in enumerate(paths):
             started = time.perf_counter()
-            pm.execute_notebook(path, str(folder / f"pm{i}.ipynb"), parameters={"BACKEND": "sandbox"},
-                                kernel_name="python3", progress_bar=False, cwd=tmp, execution_timeout=120)
+            with kernel_environment(LAB_STATE_DIR=str(folder / "state")):  # the kernel's own state, not the learner's
+                pm.execute_notebook(path, str(folder / f"pm{i}.ipynb"), parameters={"BACKEND": SANDBOX},
+                                    kernel_name="python3", progress_bar=False, cwd=tmp, execution_timeout=120)
             runs.append(time.perf_counter() - started)
         result = BenchResult(submissions, choose_isolation(allow_network=True).describe(), statistics.median(runs))
         result.papermill_runs = runs

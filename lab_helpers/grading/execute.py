@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..config import SANDBOX, sandbox_boot_seconds
 from .isolation import Isolation, Limits, namespace_prefix
 
 # credentials and settings of the instructor's own session never reach a learner's kernel
@@ -62,8 +63,7 @@ def _env(job: dict, run_dir: Path, state_dir: Path, log_dir: Path, backend: str)
         "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1",
         "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "TMPDIR": str(run_dir / ".tmp"),
     })
-    if os.environ.get("LAB_SANDBOX_BOOT_S"):  # the instructor's sandbox boot time (short for CI), no secret
-        env["LAB_SANDBOX_BOOT_S"] = os.environ["LAB_SANDBOX_BOOT_S"]
+    env["LAB_SANDBOX_BOOT_S"] = f"{sandbox_boot_seconds():g}"  # the instructor's sandbox boot time (short for CI)
     return env
 
 
@@ -115,7 +115,7 @@ def _summarise(events: list[dict], limits: Limits, nb, timed_out: bool) -> Execu
 
 
 def execute(nb, *, learner: str, limits: Limits, isolation: Isolation, captures: list[dict],
-            mask: list[Path], backend: str = "sandbox", keep_dir: Path | None = None, state_source: str = "") -> Execution:
+            mask: list[Path], backend: str = SANDBOX, keep_dir: Path | None = None, state_source: str = "") -> Execution:
     """Execute ``nb`` (already sanitised) once, from scratch, under ``limits`` and ``isolation``."""
     import nbformat
 
@@ -136,7 +136,7 @@ def execute(nb, *, learner: str, limits: Limits, isolation: Isolation, captures:
         "notebook": str(notebook), "executed": str(log_dir / "executed.ipynb"), "events": str(log_dir / "events.jsonl"),
         "log_dir": str(log_dir), "run_dir": str(run_dir), "limits": limits.as_dict(), "uid": isolation.drop_to_uid,
         "captures": captures, "isolated": isolation.namespaces, "mask": [str(p) for p in mask], "learner": learner,
-        "state_source": state_source,
+        "state_source": state_source, "backend": backend,
     }
     job_file = log_dir / "job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")

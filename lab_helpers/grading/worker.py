@@ -184,9 +184,9 @@ def _client_class():
             def run() -> None:
                 try:
                     if self.connection is None:
-                        from ..cloud import connect_cloud
+                        from ..backends import backend_named
 
-                        self.connection = connect_cloud(os.environ.get("LAB_BACKEND", "sandbox"))
+                        self.connection = backend_named(self.job["backend"]).connect()
                     result["data"] = json.loads(json.dumps(state.probe(self.connection), default=str))
                 except Exception as exc:  # a probe failing is the grader's problem: recorded, not fatal
                     result["error"] = f"{type(exc).__name__}: {exc}"[:300]
@@ -259,7 +259,9 @@ def _start_sandbox(job: dict, log: EventLog) -> None:
     """
     import subprocess
 
-    if not job.get("state_source") or os.environ.get("LAB_BACKEND", "sandbox") != "sandbox":
+    from ..backends import backend_named
+
+    if not job.get("state_source") or not backend_named(job["backend"]).starts_own_cloud:
         return
     try:
         done = subprocess.run(_launcher(job, limits=False) + [

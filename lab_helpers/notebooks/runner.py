@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Literal
 
+from ..backends import Backend, resolve
 from ..catalog import Lab
 
 DEFAULT_CELL_TIMEOUT_S = 600
@@ -89,26 +90,29 @@ def kernel_config():
 
 
 @contextlib.contextmanager
-def _kernel_env(record_progress: bool) -> Iterator[None]:
-    """The kernel inherits this process's environment: say there whether checks count."""
-    old = os.environ.get(NO_PROGRESS_ENV)
-    if record_progress:
-        os.environ.pop(NO_PROGRESS_ENV, None)
-    else:
-        os.environ[NO_PROGRESS_ENV] = "0"
+def kernel_environment(**values: str | None) -> Iterator[None]:
+    """Settings for the kernels started inside the block (None: unset), which inherit this process's
+    environment (papermill has no other way in); restored afterwards. Nothing in this process reads them."""
+    old = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
-        if old is None:
-            os.environ.pop(NO_PROGRESS_ENV, None)
-        else:
-            os.environ[NO_PROGRESS_ENV] = old
+        for name, value in old.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def run_lab(
     lab: Lab,
     *,
-    backend: str = "sandbox",
+    backend: Backend | str | None = None,
     out_dir: Path | None = None,
     learner: bool = False,
     notebook: Notebook | None = None,
@@ -116,10 +120,12 @@ def run_lab(
     progress: bool = False,
     cell_timeout_s: int = DEFAULT_CELL_TIMEOUT_S,
     parameters: dict | None = None,
+    kernel_env: dict[str, str | None] | None = None,
 ) -> RunResult:
     """Execute ``lab`` top to bottom: its solved ``source`` (the default), a fresh ``learner``
     version, or the learner's own working copy (``mine``, at ``mine`` or in the workspace), the
-    only one whose checks are recorded as progress."""
+    only one whose checks are recorded as progress. ``backend`` (default: ``LAB_BACKEND``, else the
+    sandbox) is injected as the ``BACKEND`` parameter; ``kernel_env`` adds settings for the kernel."""
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
@@ -135,10 +141,10 @@ def run_lab(
         source, output, cwd = _learner_copy(lab, out_dir), out_dir / f"{lab.name}.learner.out.ipynb", out_dir
     else:
         source, output, cwd = lab.path, out_dir / f"{lab.name}.out.ipynb", out_dir
-    params = {"BACKEND": backend, **(parameters or {})}
+    params = {"BACKEND": resolve(backend).name, **(parameters or {})}
     started = time.perf_counter()
     try:
-        with _kernel_env(record_progress=kind == "mine"):
+        with kernel_environment(**{**(kernel_env or {}), NO_PROGRESS_ENV: None if kind == "mine" else "0"}):
             pm.execute_notebook(
                 str(source),
                 str(output),

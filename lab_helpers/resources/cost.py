@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any, Protocol
 
 from ..errors import UsageError
 from ..paths import load_yaml
@@ -73,26 +74,14 @@ def su_for(flavor: str, *, count: int = 1, hours: float) -> float:
     return su_per_hour(flavor) * count * hours
 
 
-def su_so_far(backend: str, server) -> float:
-    """SUs a server has cost since it was created: the flavor's rate times its running time.
+class _MetersSUs(Protocol):  # a backend (lab_helpers.backends), which imports this module for the rates
+    def metered_su(self, server: Any) -> float: ...
 
-    The sandbox meters every state change; on a live cloud a project sees only ``launched_at``,
+
+def su_so_far(backend: _MetersSUs, server: Any) -> float:
+    """SUs a server has cost since it was created, as ``backend`` (``course.backend``) meters them.
+
+    The sandbox answers from Nova's usage API; on a live cloud a project sees only ``launched_at``,
     so the figure is the ACTIVE rate times the time since launch (an upper bound when it was stopped).
     """
-    from datetime import datetime, timezone
-
-    if backend == "sandbox":
-        from ..sandbox import server_usage
-
-        for row in server_usage():
-            if row["id"] == server.id:
-                return float(row["su"])
-        return 0.0
-    launched = getattr(server, "launched_at", None)
-    if not launched:
-        return 0.0
-    start = datetime.fromisoformat(str(launched).replace("Z", "")).replace(tzinfo=timezone.utc)
-    hours = (datetime.now(timezone.utc) - start).total_seconds() / 3600.0
-    flavor = getattr(server, "flavor", None)
-    name = (flavor.get("original_name") or flavor.get("name")) if isinstance(flavor, dict) else getattr(flavor, "name", "")
-    return su_per_hour(name) * state_charge(server.status) * max(0.0, hours)
+    return backend.metered_su(server)

@@ -10,9 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..backends import Backend, resolve
 from ..errors import ResourceStateError
-
-USUAL_LIVE = "on Jetstream2 a server usually takes 1 to 3 minutes to become ACTIVE (longer for GPU flavors)"
 
 
 class _Progress:
@@ -36,22 +35,13 @@ class _Progress:
             print(text)
 
 
-def usual_boot(backend: str) -> str:
-    if backend == "sandbox":
-        from ..config import sandbox_boot_seconds
-        from ..sandbox import status
-
-        running = status()
-        boot_s = running.boot_s if running.running and running.boot_s is not None else sandbox_boot_seconds()
-        return f"the sandbox takes {boot_s:g} s; {USUAL_LIVE}"
-    return USUAL_LIVE
-
-
-def wait_for_active(conn, server, *, backend: str = "sandbox", timeout_s: float = 900, interval_s: float = 0.25):
+def wait_for_active(conn, server, *, backend: Backend | str | None = None, timeout_s: float = 900,
+                    interval_s: float = 0.25):
     """Poll ``GET /servers/{id}`` until ACTIVE (what ``conn.compute.wait_for_server`` does), showing progress."""
+    backend = resolve(backend)
     progress = _Progress()
     start = time.monotonic()
-    note = usual_boot(backend)
+    note = backend.usual_boot()
     server = conn.compute.get_server(server.id)
     while server.status != "ACTIVE":
         waited = time.monotonic() - start
@@ -64,7 +54,7 @@ def wait_for_active(conn, server, *, backend: str = "sandbox", timeout_s: float 
             raise ResourceStateError(f"server {server.name} is still {server.status} after {timeout_s:.0f} s.",
                                      hint="Run the cell again to keep waiting; if it stays, delete it and launch again.")
         progress.show(f"{server.name}: {server.status} for {waited:5.1f} s ({note})")
-        time.sleep(interval_s if backend == "sandbox" else max(interval_s, 2.0))
+        time.sleep(max(interval_s, backend.min_poll_s))
         server = conn.compute.get_server(server.id)
     progress.show(f"{server.name}: ACTIVE after {time.monotonic() - start:.1f} s ({note})", final=True)
     return server

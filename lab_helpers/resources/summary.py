@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
+from ..backends import Backend, Live, Sandbox
+
+
+def _askable() -> list[Backend]:
+    """The backends whose cloud can be asked without starting anything."""
+    from ..backends.live import config_file_is_sandbox, has_cloud_credentials
+    from ..sandbox import status
+
+    targets: list[Backend] = []
+    if status().running:  # never start the sandbox just to list
+        targets.append(Sandbox())
+    if has_cloud_credentials() and not config_file_is_sandbox():  # `lab sandbox env` is not a live cloud
+        targets.append(Live())
+    return targets
+
 
 def running_summary() -> list[str]:
     """Lines for each backend that can be asked without starting anything."""
     from ..config import learner_id
-    from ..live import has_cloud_credentials
     from .inventory import find
 
     lines: list[str] = []
-    targets = []
-    try:
-        from ..sandbox.service import status
-
-        if status().running:  # never start the sandbox just to list
-            targets.append("sandbox")
-    except ImportError:
-        pass
-    from ..cloud import config_file_is_sandbox
-
-    if has_cloud_credentials() and not config_file_is_sandbox():  # `lab sandbox env` is not a live cloud
-        targets.append("live")
-    for backend in targets:
+    for backend in _askable():
         try:
-            from ..cloud import connect_cloud
-
-            items = find(connect_cloud(backend), learner=learner_id())
+            items = find(backend.connect(), learner=learner_id())
         except Exception as exc:  # listing must never fail because a cloud is unreachable
             lines.append(f"({backend}: could not list your resources: {type(exc).__name__})")
             continue

@@ -1,11 +1,11 @@
-"""Block I/O on a volume, measured where the volume is.
+"""Block I/O on a volume, measured where the volume is (the backend decides where that is).
 
 sandbox: the volume is a real file on this machine (its backing file): the probe runs here.
 live: the volume is a device inside the lab's VM: the probe's source goes over ssh to
 ``sudo python3 -`` on the VM and measures the attached device. It writes over the volume's first
 ``size_mib`` MiB, so use a fresh lab volume, never one holding data. It connects only to an address
 the cloud lists for that server, and never to a documentation address (the sandbox's floating IPs:
-its VMs are simulated and cannot be logged into).
+its VMs are simulated and cannot be logged into); there the measurement is skipped, with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class BlockIO(TextReport):
     cache: str  # how the page cache was bypassed
     size_mib: int
     rows: list[dict] = field(default_factory=list)
+    skipped: str = ""  # why nothing was measured (the backend could not reach the volume)
 
     def row(self, pattern: str, block_bytes: int = 4096) -> dict:
         for r in self.rows:
@@ -34,6 +35,8 @@ class BlockIO(TextReport):
         raise KeyError(f"{pattern} {block_bytes}")
 
     def lines(self) -> list[str]:
+        if self.skipped:
+            return [f"{self.where}: not measured ({self.skipped})"]
         out = [f"{self.where}; page cache: {self.cache}; {self.size_mib} MiB region",
                f"{'pattern':<17} {'block':>7} {'ops':>6} {'IOPS':>9} {'MiB/s':>8} {'p50 us':>8} {'p99 us':>9}"]
         for r in self.rows:
@@ -41,7 +44,6 @@ class BlockIO(TextReport):
             out.append(f"{r['pattern']:<17} {block:>7} {r['ops']:>6} {r['iops']:>9.0f} {r['mib_s']:>8.1f} "
                        f"{r['p50_us']:>8.1f} {r['p99_us']:>9.1f}")
         return out
-
 
     def summary(self) -> dict:
         """JSON-ready numbers (for checks): IOPS and MiB/s per pattern and block size."""
@@ -53,7 +55,8 @@ def _probe_source() -> str:
     return (Path(__file__).with_name("probe.py")).read_text()
 
 
-def _run_here(path: Path, params: dict) -> dict:
+def run_probe_here(path: Path, params: dict) -> dict:
+    """The probe on a file of this machine (a sandbox volume's backing file)."""
     from . import probe
 
     return probe.run(str(path), **params)
@@ -104,8 +107,8 @@ def _once_over_ssh(address: str, key: Path, user: str, remote: str, source: str,
     return done.stdout, done.stderr, done.returncode
 
 
-def _run_over_ssh(address: str, key: Path, user: str, target: str, params: dict, timeout_s: float,
-                  wait_ssh_s: float = 240.0) -> dict:
+def run_probe_over_ssh(address: str, key: Path, user: str, target: str, params: dict, timeout_s: float,
+                       wait_ssh_s: float = 240.0) -> dict:
     """Pipe the probe to ``sudo python3 -`` on the VM (paramiko when installed, else the ssh client)."""
     import time
 
@@ -136,29 +139,16 @@ def measure_block_io(course, conn, volume, *, server=None, size_mib: int = 64, b
                      max_ops: int = 4000, user: str = "ubuntu", timeout_s: float = 300) -> BlockIO:
     """Sequential and random 4 KiB (and sequential 1 MiB) reads and writes on ``volume``.
 
-    ``server`` (a ``LabServer``) is needed on the live backend: the volume must be attached to it.
+    ``course.backend`` measures it where it is. ``server`` (a ``LabServer``) is needed on the live
+    backend: the volume must be attached to it.
     """
     params = {"size_mib": int(size_mib), "budget_s": float(budget_s), "max_ops": int(max_ops)}
     volume = conn.block_storage.get_volume(volume.id)
     if volume.size * 1024 < size_mib:
         raise ResourceStateError(f"volume {volume.name} has {volume.size} GB, less than the {size_mib} MiB to measure.",
                                  hint="Pass a smaller size_mib, or extend the volume.")
-    if course.backend == "sandbox":
-        from ..sandbox import volume_backing_file
-
-        result = _run_here(volume_backing_file(volume.id), params)
-        where = f"sandbox volume {volume.name}: its backing file on this machine's disk"
-    else:
-        if server is None or getattr(server, "private_key", None) is None:
-            raise MissingPiece("on the live backend the volume is measured from inside the lab's VM, over ssh.",
-                               hint="Pass server=ensure_lab_server(course, conn). If its keypair was made on another machine, "
-                                    "run `lab cleanup --lab 04` and run the lab again here, so that the private key is saved.")
-        if volume.status != "in-use":
-            raise ResourceStateError(f"volume {volume.name} is {volume.status}, not attached.",
-                                     hint="Attach it to the lab's server first (create_volume_attachment).")
-        from .reach import checked_address
-
-        address = checked_address(conn, server.server.id, server.address)
-        result = _run_over_ssh(address, server.private_key, user, f"volume:{volume.id}", params, timeout_s)
-        where = f"volume {volume.name}, attached to {server.server.name}, measured inside the VM"
+    result, where = course.backend.measure_volume(conn, volume, server=server, params=params, user=user,
+                                                  timeout_s=timeout_s)
+    if result is None:
+        return BlockIO(f"volume {volume.name}", "not measured", int(size_mib), [], skipped=where)
     return BlockIO(where, result["cache"], int(result["size_mib"]), list(result["rows"]))

@@ -1,0 +1,101 @@
+"""The sandbox backend: a local cloud on 127.0.0.1, NumPy on the CPU, nothing to configure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ..config import SANDBOX
+from ..errors import MissingPiece
+from .base import JETSTREAM2_BOOT, Backend
+
+if TYPE_CHECKING:  # pragma: no cover
+    from openstack.connection import Connection
+
+CLOUD = "sandbox"  # the clouds in the sandbox's own clouds.yaml
+ADMIN_CLOUD = "sandbox-admin"
+FOLDER = "sandbox"  # the service's folder under the state directory
+NO_LOGIN = ("  (not on the sandbox: its VMs cannot be logged into, and this address is from a range reserved for "
+            "documentation; on the live backend, this is the command to use)")
+
+
+class Sandbox(Backend):
+    name = SANDBOX
+    where = "a local sandbox on 127.0.0.1 (no account needed)"
+    has_operator_view = True  # the sandbox hands out its admin credential too
+    starts_own_cloud = True
+    min_poll_s = 0.0
+
+    def require(self, lab: str) -> None:
+        return None  # everything the sandbox needs comes with the course's install
+
+    def cloud_name(self) -> str:
+        return CLOUD
+
+    def connect(self, *, admin: bool = False) -> "Connection":
+        """The sandbox's cloud, started on first use; its own clouds.yaml is loaded explicitly."""
+        import openstack
+        from openstack.config import loader
+
+        from ..sandbox import ensure_running
+
+        path = str(ensure_running().clouds_yaml)
+        config = loader.OpenStackConfig(config_files=[path], vendor_files=[], secure_files=[], load_envvars=False)
+        return openstack.connection.Connection(config=config.get_one(cloud=ADMIN_CLOUD if admin else CLOUD))
+
+    def cluster(self) -> Path:
+        raise MissingPiece("the sandbox has no Kubernetes cluster yet.",
+                           hint="Use BACKEND = \"live\" with KUBECONFIG set to your cluster's kubeconfig.")
+
+    def array_module(self) -> ModuleType:
+        import numpy
+
+        return numpy
+
+    def usual_boot(self) -> str:
+        from ..config import sandbox_boot_seconds
+        from ..sandbox import status
+
+        running = status()
+        boot_s = running.boot_s if running.running and running.boot_s is not None else sandbox_boot_seconds()
+        return f"the sandbox takes {boot_s:g} s; {JETSTREAM2_BOOT}"
+
+    def metered_su(self, server: Any) -> float:
+        """From Nova's usage API (``os-simple-tenant-usage``) as the sandbox meters it: hours times the flavor's rate."""
+        import datetime as dt
+
+        from ..resources.cost import su_per_hour
+
+        conn = self.connect()
+        try:
+            created = dt.datetime.fromisoformat(str(server.created_at).replace("Z", "+00:00"))
+            usage = conn.compute.get_usage(conn.current_project_id, start=created - dt.timedelta(seconds=1),
+                                           end=dt.datetime.now(dt.timezone.utc))
+        finally:
+            conn.close()
+        for row in usage.server_usages or []:
+            if row.get("instance_id") == server.id:
+                return su_per_hour(row["flavor"], int(row["vcpus"])) * float(row["hours"])
+        return 0.0
+
+    def measure_volume(self, conn: "Connection", volume: Any, *, server: Any, params: dict, user: str,
+                       timeout_s: float) -> tuple[dict | None, str]:
+        from ..sandbox import volume_backing_file
+        from ..storage.block import run_probe_here
+
+        result = run_probe_here(volume_backing_file(volume.id), params)
+        return result, f"sandbox volume {volume.name}: its backing file on this machine's disk"
+
+    def ssh_skip_reason(self, address: str) -> str:
+        return "the sandbox's VMs are simulated and cannot be logged into"
+
+    def login_note(self, address: str) -> str:
+        return NO_LOGIN
+
+    def can_submit_jobs(self) -> bool:
+        return False  # the lab shows what would be submitted
+
+    def slurm_cluster_options(self) -> dict:
+        """The scheduler on 127.0.0.1 and a plain ``python`` in the job script."""
+        return {"python": "python", "scheduler_options": {"host": "127.0.0.1"}}
