@@ -33,7 +33,7 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("LAB_BACKEND", SANDBOX, f"`{SANDBOX}` or `{LIVE}`"),
+    Setting("LAB_BACKEND", f"`{SANDBOX}`", f"`{SANDBOX}` or `{LIVE}`"),
     Setting("LAB_STATE_DIR", "your per-user data folder",
             "progress, the sandbox cloud, working copies; set it to run an isolated copy of everything"),
     Setting("LAB_WORKSPACE", "`$LAB_STATE_DIR/workspace`", "the working copy `lab start` opens"),

@@ -8,7 +8,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..config import state_dir
+from ..config import records_progress, state_dir
 from .registry import specs_for_lab
 
 
@@ -29,7 +29,7 @@ def load(lab: str) -> dict[str, dict]:
 
 def record(result) -> None:
     """Store ``result`` atomically, so a crash mid-write never loses earlier progress."""
-    if os.environ.get("LAB_RECORD_PROGRESS") == "0":  # `lab run` of a notebook that is not the learner's own
+    if not records_progress():  # `lab run` of a notebook that is not the learner's own
         return
     lab = result.name.split(".", 1)[0]
     data = load(lab)

@@ -112,9 +112,11 @@ def headline_elements(device: DeviceInfo, itemsize: int = 8) -> int:
 
     ``LAB_BENCH_ELEMENTS`` overrides (tests use a small value).
     """
-    override = os.environ.get("LAB_BENCH_ELEMENTS")
+    from ..config import bench_elements
+
+    override = bench_elements()
     if override:
-        return max(1024, int(float(override)))
+        return override
     if device.is_gpu:
         want = max(16 * device.cache_bytes, 256 * 2**20)
         cap = min(2**30, device.available_bytes // 8)
