@@ -99,7 +99,8 @@ def widget_points():
 # --- lab 02 ---------------------------------------------------------------------------------
 
 def backfill_timeline():
-    from lab_helpers.batch.queue import SimJob, simulate, timeline_figure
+    from lab_helpers.batch.queue import SimJob, simulate
+    from lab_helpers.viz.batch import timeline_figure
 
     jobs = [SimJob("J1", submit=0, nodes=2, walltime=4), SimJob("J2", submit=0, nodes=4, walltime=2),
             SimJob("J3", submit=0, nodes=2, walltime=3), SimJob("J4", submit=0, nodes=2, walltime=5),
@@ -157,10 +158,10 @@ def object_latency():
 
 
 def cases() -> list[Case]:
-    from lab_helpers.batch.amdahl import scaling_figure
-    from lab_helpers.batch.figures import machine_figure, node_figure, wall_time_figure
-    from lab_helpers.gpu.figures import sweep_figure
-    from lab_helpers.gpu.roofline import roofline_figure
+    from lab_helpers.viz.batch import scaling_figure
+    from lab_helpers.viz.batch import machine_figure, node_figure, wall_time_figure
+    from lab_helpers.viz.gpu import sweep_figure
+    from lab_helpers.viz.roofline import roofline_figure
     from lab_helpers.viz.flavors import flavor_figure, flavor_rows
     from lab_helpers.viz.hierarchy import hierarchy_figure
     from lab_helpers.viz.placement import placement_figure

@@ -1,5 +1,5 @@
 from lab_helpers.batch.delta import node_types
-from lab_helpers.batch.figures import machine_figure, node_figure
+from lab_helpers.viz.batch import machine_figure, node_figure
 
 
 def test_machine_figure_has_one_square_per_node():
@@ -23,7 +23,7 @@ def test_node_figure_draws_four_gpus_and_their_links():
 
 
 def test_wall_time_figure_shows_both_effects_it_claims():
-    from lab_helpers.batch.figures import wall_time_figure
+    from lab_helpers.viz.batch import wall_time_figure
 
     fig = wall_time_figure()
     waits = {t.name: list(t.y) for t in fig.data}
@@ -36,7 +36,7 @@ def test_wall_time_figure_shows_both_effects_it_claims():
 def test_amdahl_labels_sit_on_their_lines_of_a_log_axis():
     import math
 
-    from lab_helpers.batch.amdahl import scaling_figure
+    from lab_helpers.viz.batch import scaling_figure
 
     fig = scaling_figure({"measured here": 0.62, "p = 0.99": 0.99})
     lines = sorted(s.x0 for s in fig.layout.shapes)

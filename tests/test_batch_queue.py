@@ -1,7 +1,8 @@
 import pytest
 
 from lab_helpers.batch.amdahl import efficiency, parallel_fraction, speedup
-from lab_helpers.batch.queue import SimJob, random_jobs, simulate, timeline_figure, utilisation, wait_of
+from lab_helpers.batch.queue import SimJob, random_jobs, simulate, utilisation, wait_of
+from lab_helpers.viz.batch import timeline_figure
 from lab_helpers.errors import UsageError
 
 # A 4-node partition; all times in hours.

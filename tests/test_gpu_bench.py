@@ -6,7 +6,8 @@ import pytest
 from lab_helpers.gpu import bench
 from lab_helpers.gpu.device import describe
 from lab_helpers.gpu.kernels import make_arrays
-from lab_helpers.gpu.roofline import Roof, attainable_tflops, bound_by, predict_seconds, roofline_figure
+from lab_helpers.gpu.roofline import Roof, attainable_tflops, bound_by, predict_seconds
+from lab_helpers.viz.roofline import roofline_figure
 from lab_helpers.gpu.specs import a40, spec
 from lab_helpers.gpu.timing import time_cpu
 
@@ -130,7 +131,8 @@ def test_cpu_single_pass_triad_reaches_three_quarters_of_copy_and_beats_naive():
 
 
 def test_widget_measures_each_choice_and_caps_the_size():
-    from lab_helpers.gpu.widget import CHOICES, largest_log2_n, measure_choice, roofline_explorer
+    from lab_helpers.gpu.explorer import CHOICES, largest_log2_n, measure_choice
+    from lab_helpers.viz.roofline import roofline_explorer
 
     for choice in CHOICES:
         result = measure_choice(np, choice, 14, "float32")

@@ -113,7 +113,7 @@ def test_gpu_suite_records_copies_gemms_and_datasheet_fractions(fake_cupy):
 
 
 def test_roofline_shows_the_device_roofs_beside_the_a40(fake_cupy, monkeypatch):
-    from lab_helpers.gpu.roofline import roofline_figure
+    from lab_helpers.viz.roofline import roofline_figure
 
     props = fake_cupy.cuda.runtime.getDeviceProperties(0)
     monkeypatch.setitem(props, "name", b"NVIDIA H200")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from figure_cases import MiB, cpu_report, gemm_result, stream_result, widget_points
 
-from lab_helpers.gpu.figures import sweep_figure
-from lab_helpers.gpu.roofline import attainable_tflops, measured_roof, roofline_figure
-from lab_helpers.gpu.widget import repeats_for
+from lab_helpers.viz.gpu import sweep_figure
+from lab_helpers.gpu.roofline import attainable_tflops, measured_roof
+from lab_helpers.viz.roofline import roofline_figure
+from lab_helpers.gpu.explorer import repeats_for
 
 
 def test_measured_roof_comes_from_the_best_point_so_far():

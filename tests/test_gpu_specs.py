@@ -62,7 +62,7 @@ def test_side_by_side_reads_the_a40_row():
     import numpy as np
 
     from lab_helpers.gpu.device import describe
-    from lab_helpers.gpu.figures import side_by_side, side_by_side_text
+    from lab_helpers.viz.gpu import side_by_side, side_by_side_text
 
     rows = dict((label, other) for label, _, other in side_by_side(describe(np)))
     assert rows["memory bus"] == "384-bit" and rows["compute capability"] == "8.6"

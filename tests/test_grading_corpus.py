@@ -175,7 +175,8 @@ def test_merge_rejects_points_above_the_maximum(graded, tmp_path):
 
 
 def test_class_summary_has_a_figure_per_check(graded):
-    from lab_helpers.grading.summary import check_stats, summary_figure
+    from lab_helpers.grading.summary import check_stats
+    from lab_helpers.viz.grading import summary_figure
 
     gb = graded["gradebook"]
     fig = summary_figure(gb)

@@ -125,34 +125,6 @@ def wait_of(probe: SimJob, background: list[SimJob], total_nodes: int, backfill:
     raise AssertionError("the probe job was not scheduled")  # simulate places every job
 
 
-def timeline_figure(schedule: list[Placement], total_nodes: int, title: str = "The queue"):
-    """Each job as a bar from start to end (hatched: backfilled), with its wait drawn before it."""
-    import plotly.graph_objects as go
-
-    order = sorted(schedule, key=lambda p: (p.job.submit, p.job.name))
-    names = [p.job.name for p in order]
-    fig = go.Figure()
-    fig.add_trace(go.Bar(
-        y=names, x=[p.wait for p in order], base=[p.job.submit for p in order], orientation="h", name="waiting",
-        marker=dict(color="rgba(150,150,150,0.35)"),
-        hovertemplate="%{y}: waited %{x:.2f} h<extra></extra>",
-    ))
-    for backfilled, colour, label in ((False, "#1f77b4", "running (in order)"), (True, "#ff7f0e", "running (backfilled)")):
-        group = [p for p in order if p.backfilled == backfilled]
-        fig.add_trace(go.Bar(
-            y=[p.job.name for p in group], x=[p.end - p.start for p in group], base=[p.start for p in group],
-            orientation="h", name=label, marker=dict(color=colour),
-            text=[f"{p.job.nodes} node{'s' if p.job.nodes > 1 else ''}" for p in group], textposition="inside",
-            customdata=[[p.job.nodes, p.job.walltime] for p in group],
-            hovertemplate="%{y}: %{customdata[0]} nodes, asked %{customdata[1]} h, ran %{x:.2f} h<extra></extra>",
-        ))
-    fig.update_layout(
-        barmode="overlay", title=f"{title} ({total_nodes} nodes)", xaxis_title="hours", yaxis=dict(autorange="reversed"),
-        height=max(300, 22 * len(order) + 120),
-    )
-    return fig
-
-
 def utilisation(schedule: list[Placement], total_nodes: int) -> float:
     """Node-hours used over node-hours available between the first submit and the last end."""
     if not schedule:
@@ -161,3 +133,23 @@ def utilisation(schedule: list[Placement], total_nodes: int) -> float:
     end = max(p.end for p in schedule)
     used = sum(p.job.nodes * (p.end - p.start) for p in schedule)
     return used / (total_nodes * (end - begin)) if end > begin else 0.0
+
+
+def mean_waits(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_nodes: int = 16,
+               seeds=(1, 2, 3, 4, 5), arrivals=tuple(range(1, 23, 2)), needs_hours: float = 1.0) -> list[list[float]]:
+    """Mean wait (hours) of one more job per (nodes, requested wall time), ``waits[i][j]`` for sizes[i], walltimes[j].
+
+    The job needs ``needs_hours`` of work whatever it asks for, and arrives at each hour in
+    ``arrivals`` in each of the job streams ``random_jobs(seed=s)``: one arrival time in one
+    stream is luck, the mean over many is the pattern.
+    """
+    streams = [random_jobs(count=40, total_nodes=total_nodes, seed=s) for s in seeds]
+    waits = []
+    for nodes in sizes:
+        row = []
+        for walltime in walltimes:
+            probe = [wait_of(SimJob("you", float(t), nodes, walltime, runtime=min(walltime, needs_hours)), jobs, total_nodes)
+                     for jobs in streams for t in arrivals]
+            row.append(sum(probe) / len(probe))
+        waits.append(row)
+    return waits

@@ -243,3 +243,17 @@ def _describe_cpu(reason: str) -> DeviceInfo:
         cores=cores,
         notes=tuple(notes),
     )
+
+
+def per_core_l2_bytes() -> int | None:
+    """This CPU's per-core L2 cache (Linux sysfs), or None where the system does not say."""
+    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
+        try:
+            if (index / "level").read_text().strip() != "2":
+                continue
+            size = (index / "size").read_text().strip().upper()
+        except OSError:
+            continue
+        units = {"K": 2**10, "M": 2**20, "G": 2**30}
+        return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
+    return None

@@ -2,8 +2,8 @@
 
 ``predict_seconds`` is the same model read backwards: a kernel takes at least as long as its
 bytes need at the memory bandwidth and as long as its FLOPs need at the peak; whichever is
-longer bounds it. The figure shows the device's roofs (datasheet), the A40's roofs always,
-and the learner's measured points. plotly is imported inside ``roofline_figure`` only.
+longer bounds it. ``measured_roof`` is a CPU's own roof, from what it measured. The figure that
+draws all this is :mod:`lab_helpers.viz.roofline`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .specs import GpuSpec, a40
-
-_PRECISION_NAMES = {"fp32": "FP32", "tf32": "TF32 tensor", "fp16": "FP16 tensor", "bf16": "BF16 tensor", "fp64": "FP64"}
 
 
 @dataclass(frozen=True)
@@ -50,32 +48,10 @@ def bound_by(nbytes: float, nflops: float, spec: GpuSpec | None = None, precisio
     return "memory" if nbytes / (spec.bandwidth_gbps * 1e9) >= nflops / (peak * 1e12) else "compute"
 
 
-def _num(value: float) -> str:
-    """Three significant figures, without an exponent for the thousands of GB/s a GPU reaches."""
-    return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}"
+STREAM_KERNELS = ("copy", "scale", "add", "triad", "dot")
 
 
-def _roof_traces(go, roof: Roof, dash: str, colour: str, x_range: tuple[float, float]) -> list:
-    import math
-
-    lo, hi = x_range
-    xs = [10 ** (math.log10(lo) + i * (math.log10(hi) - math.log10(lo)) / 120) for i in range(121)]
-    traces = []
-    for precision, peak in roof.peaks_tflops.items():
-        ys = [attainable_tflops(x, roof.bandwidth_gbps, peak) for x in xs]
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines", line=dict(dash=dash, color=colour, width=2 if precision == "fp32" else 1),
-            name=f"{roof.label}: {_PRECISION_NAMES.get(precision, precision)} {_num(peak)} TFLOP/s, {_num(roof.bandwidth_gbps)} GB/s",
-            hovertemplate="%{x:.3g} FLOP/byte -> %{y:.3g} TFLOP/s<extra>"
-                          + ("the best measured so far" if "(measured)" in roof.label else "datasheet") + "</extra>",
-        ))
-    return traces
-
-
-_STREAM_KERNELS = ("copy", "scale", "add", "triad", "dot")
-
-
-def _beyond_cache(r, cache_bytes: int) -> bool:
+def beyond_cache(r, cache_bytes: int) -> bool:
     """A stream result whose arrays do not fit in the last-level cache: it measured DRAM."""
     return r.working_set_bytes is None or r.working_set_bytes > cache_bytes
 
@@ -89,7 +65,7 @@ def measured_roof(report, points: list | None = None) -> Roof | None:
     """
     every = [r for r in report.headline()] + list(points or [])
     cache = report.device.cache_bytes
-    streams = [r.gbps for r in every if r.kernel in _STREAM_KERNELS and r.gbps and _beyond_cache(r, cache)]
+    streams = [r.gbps for r in every if r.kernel in STREAM_KERNELS and r.gbps and beyond_cache(r, cache)]
     peaks: dict[str, float] = {}
     for r in every:
         if r.kernel == "gemm" and r.flops and r.seconds:
@@ -97,97 +73,3 @@ def measured_roof(report, points: list | None = None) -> Roof | None:
     if not streams or not peaks:
         return None
     return Roof("this CPU (measured)", max(streams), peaks)
-
-
-# GEMMs sit at the right edge: their labels go left, beside their own marker.
-_TEXT_SIDE = {("triad", "naive"): "bottom right", ("triad", "single-pass"): "bottom right", ("gemm", "fp32"): "middle left", ("gemm", "tf32"): "middle left",
-              ("gemm", "fp64"): "bottom left", ("gemm", "fp16"): "middle left", ("gemm", "bf16"): "middle left"}
-
-
-def _size(r) -> str:
-    if r.kernel == "gemm":
-        return f"{r.n}x{r.n}"
-    return f"n = 2^{r.n.bit_length() - 1}" if r.n & (r.n - 1) == 0 else f"n = {r.n:,}"
-
-
-def _point_label(r) -> str:
-    return f"{r.kernel} {r.variant}".strip()
-
-
-def _hover(r, cache_bytes: int | None) -> str:
-    where = ""
-    if cache_bytes and r.kernel in _STREAM_KERNELS and r.working_set_bytes and not _beyond_cache(r, cache_bytes):
-        where = (f"<br>{r.working_set_bytes / 2**10:,.0f} KiB fits in the {cache_bytes / 2**20:.0f} MiB cache:"
-                 "<br>cache bandwidth, so it may sit above the DRAM roof")
-    return f"{_point_label(r)}, {_size(r)}, {r.dtype}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s{where}<extra></extra>"
-
-
-def roofline_figure(report=None, points: list | None = None, title: str = "Roofline"):
-    """A plotly figure: the device's roofs, the A40's roofs, and measured points.
-
-    ``report`` is a ``BenchReport``; ``points`` extra ``Result`` objects (the widget's, oldest
-    first): the latest is marked and labelled, earlier ones share one legend entry, and the
-    suite's points are drawn on top so a repeat of the same kernel never hides them.
-    """
-    import math
-
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    x_range = (1e-2, 1e4)
-    points = [r for r in (points or []) if r.intensity]
-    reference = Roof.from_spec(a40())
-    roofs: list[tuple[Roof, str, str]] = [(reference, "dash", "#76b900")]
-    cache = report.device.cache_bytes if report is not None else None
-    if report is not None:
-        spec = report.device.spec
-        if report.device.is_gpu and spec is not None and spec.key != "A40":
-            roofs.insert(0, (Roof.from_spec(spec), "solid", "#1f77b4"))
-        elif not report.device.is_gpu and (own := measured_roof(report, points)) is not None:
-            roofs.insert(0, (own, "solid", "#1f77b4"))
-    for roof, dash, colour in roofs:
-        for trace in _roof_traces(go, roof, dash, colour, x_range):
-            fig.add_trace(trace)
-    ys = [t for trace in fig.data for t in trace.y]
-
-    def achieved(r) -> float:
-        return r.flops / r.seconds / 1e12
-
-    if len(points) > 1:
-        earlier = points[:-1]
-        fig.add_trace(go.Scatter(
-            x=[r.intensity for r in earlier], y=[achieved(r) for r in earlier], mode="markers", name="yours, earlier",
-            marker=dict(size=14, symbol="circle-open", color="#555", line=dict(width=2)),
-            hovertemplate=[_hover(r, cache) for r in earlier]))
-    if points:
-        latest = points[-1]
-        in_cache = (cache and latest.kernel in _STREAM_KERNELS and latest.working_set_bytes
-                    and not _beyond_cache(latest, cache))
-        size = _size(latest)
-        fig.add_trace(go.Scatter(
-            x=[latest.intensity], y=[achieved(latest)], mode="markers",
-            name=f"yours, latest: {_point_label(latest)}, {size}, {latest.dtype}" + (" (in cache)" if in_cache else ""),
-            marker=dict(size=18, symbol="star-open", color="#d62728", line=dict(width=2)),
-            hovertemplate=_hover(latest, cache)))
-        fig.add_annotation(x=math.log10(latest.intensity), y=math.log10(achieved(latest)), text="your latest",
-                           showarrow=True, arrowhead=2, ax=-45, ay=-45, font=dict(color="#d62728"),
-                           bgcolor="rgba(255,255,255,0.8)")
-    results = [r for r in (report.headline() if report is not None else []) if r.intensity]
-    for r in results:
-        label = _point_label(r)
-        labelled = r.kernel in ("triad", "gemm")  # the rest crowd the memory-bound corner: see the legend
-        fig.add_trace(go.Scatter(
-            x=[r.intensity], y=[achieved(r)], mode="markers+text" if labelled else "markers", text=[label],
-            textposition=_TEXT_SIDE.get((r.kernel, r.variant), "top center"),
-            marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle"), name=f"measured: {label}",
-            hovertemplate=_hover(r, cache),
-        ))
-    ys += [achieved(r) for r in results + points]
-    positive = [y for y in ys if y and y > 0]
-    y_range = [math.log10(min(positive)) - 0.2, math.log10(max(positive)) + 0.3] if positive else [-4, 3.5]
-    fig.update_layout(
-        title=title, xaxis=dict(type="log", title="arithmetic intensity (FLOP per byte moved)", range=[-2, 4]),
-        yaxis=dict(type="log", title="performance (TFLOP/s)", range=y_range),
-        legend=dict(font=dict(size=10)), height=540,
-    )
-    return fig

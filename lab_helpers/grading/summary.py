@@ -1,10 +1,12 @@
-"""The class summary: how each check went across the class, as a table and a plotly figure."""
+"""The class summary: how each check went across the class, as a table and a figure (drawn in viz.grading)."""
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..viz.grading import summary_figure
 
 
 @dataclass(frozen=True)
@@ -24,23 +26,6 @@ def check_stats(gradebook) -> list[CheckStats]:
         stats.append(CheckStats(col, points, round(sum(earned) / len(earned), 3) if earned else 0.0,
                                 sum(1 for e in earned if e >= points), len(earned)))
     return stats
-
-
-def summary_figure(gradebook):
-    """Box plot per check of the points earned, every submission shown as a dot."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for col in gradebook.columns:
-        earned = [line.earned for g in gradebook.grades if (line := g.line_for(col)) and line.status != "to be graded"]
-        fig.add_trace(go.Box(y=earned, name=f"{col} (/{gradebook.max_points[col]:g})", boxpoints="all", jitter=0.4,
-                             pointpos=0, hovertemplate="%{y:g} points<extra>" + col + "</extra>"))
-    totals = [g.score for g in gradebook.grades]
-    fig.add_trace(go.Box(y=totals, name=f"total (/{gradebook.max_score:g})", boxpoints="all", jitter=0.4, pointpos=0,
-                         marker_color="#333"))
-    fig.update_layout(title=f"Lab {gradebook.lab}: points per check ({len(gradebook.grades)} submissions)",
-                      yaxis_title="points earned", showlegend=False, template="plotly_white")
-    return fig
 
 
 def write_summary(gradebook, path: Path) -> Path:

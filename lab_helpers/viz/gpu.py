@@ -1,11 +1,11 @@
-"""Lab 01's other pictures: the device beside the datasheet, and the cache-to-DRAM step."""
+"""Lab 01's pictures besides the roofline: the device beside the datasheet, and the cache-to-DRAM step."""
 
 from __future__ import annotations
 
 import math
 
-from .device import DeviceInfo
-from .specs import a40
+from ..gpu.device import DeviceInfo, per_core_l2_bytes
+from ..gpu.specs import a40
 
 
 def side_by_side(device: DeviceInfo) -> list[tuple[str, str, str]]:
@@ -46,22 +46,6 @@ def side_by_side_text(device: DeviceInfo) -> str:
     w0 = max(len(r[0]) for r in rows)
     w1 = max(len(r[1]) for r in rows)
     return "\n".join(f"{a:<{w0}}  {b:<{w1}}  {c}" for a, b, c in rows)
-
-
-def per_core_l2_bytes() -> int | None:
-    """This CPU's per-core L2 cache (Linux sysfs), or None where the system does not say."""
-    from pathlib import Path
-
-    for index in sorted(Path("/sys/devices/system/cpu/cpu0/cache").glob("index*")):
-        try:
-            if (index / "level").read_text().strip() != "2":
-                continue
-            size = (index / "size").read_text().strip().upper()
-        except OSError:
-            continue
-        units = {"K": 2**10, "M": 2**20, "G": 2**30}
-        return int(size[:-1]) * units[size[-1]] if size[-1] in units else int(size)
-    return None
 
 
 def sweep_figure(report, l2_bytes: int | None = None):

@@ -1,8 +1,11 @@
-"""Pictures for lab 02: one gpuA40x4 node, and the whole machine as squares."""
+"""Lab 02's pictures: one gpuA40x4 node, the whole machine as squares, waits by what a job asks for,
+a queue's timeline, and Amdahl's curves."""
 
 from __future__ import annotations
 
-from .delta import a40_node, node_types
+from ..batch.amdahl import speedup
+from ..batch.delta import a40_node, node_types
+from ..batch.queue import Placement, mean_waits
 
 _COLOURS = {
     "cpu": "#9e9e9e", "gpuA40x4": "#76b900", "gpuA100x4": "#1f77b4", "gpuA100x8": "#17becf",
@@ -90,28 +93,6 @@ def machine_figure(columns: int = 25):
     return fig
 
 
-def mean_waits(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_nodes: int = 16,
-               seeds=(1, 2, 3, 4, 5), arrivals=tuple(range(1, 23, 2)), needs_hours: float = 1.0) -> list[list[float]]:
-    """Mean wait (hours) of one more job per (nodes, requested wall time), ``waits[i][j]`` for sizes[i], walltimes[j].
-
-    The job needs ``needs_hours`` of work whatever it asks for, and arrives at each hour in
-    ``arrivals`` in each of the job streams ``random_jobs(seed=s)``: one arrival time in one
-    stream is luck, the mean over many is the pattern.
-    """
-    from .queue import SimJob, random_jobs, wait_of
-
-    streams = [random_jobs(count=40, total_nodes=total_nodes, seed=s) for s in seeds]
-    waits = []
-    for nodes in sizes:
-        row = []
-        for walltime in walltimes:
-            probe = [wait_of(SimJob("you", float(t), nodes, walltime, runtime=min(walltime, needs_hours)), jobs, total_nodes)
-                     for jobs in streams for t in arrivals]
-            row.append(sum(probe) / len(probe))
-        waits.append(row)
-    return waits
-
-
 def wall_time_figure(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_nodes: int = 16,
                      seeds=(1, 2, 3, 4, 5), arrivals=tuple(range(1, 23, 2)), needs_hours: float = 1.0):
     """Mean wait against requested wall time, one line per node count: wider and longer asks wait longer."""
@@ -134,5 +115,67 @@ def wall_time_figure(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, t
                    tickvals=list(walltimes), ticktext=[f"{w:g}" for w in walltimes]),
         yaxis=dict(title="mean wait (hours)", rangemode="tozero"),
         height=440, legend=dict(title="nodes asked for"), margin=dict(t=80),
+    )
+    return fig
+
+
+def scaling_figure(fractions: dict[str, float], max_workers: int = 400):
+    """Speedup against workers (log axes) for each labelled parallel fraction, with the ideal line.
+
+    Dashed lines mark one node (4 GPUs) and all 100 gpuA40x4 nodes (400 GPUs), labelled beside
+    the line. On a log axis an annotation's x is the exponent, so labels are placed by hand.
+    """
+    import math
+
+    import plotly.graph_objects as go
+
+    top = max(1, int(max_workers))
+    steps = 80
+    counts = sorted({round(top ** (k / steps)) for k in range(steps + 1)} | {n for n in (1, 4, top)})
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=counts, y=counts, mode="lines", name="ideal (p = 1)", line=dict(dash="dot", color="grey"),
+                             hovertemplate="%{x} workers: %{y:.0f}x<extra>ideal</extra>"))
+    for label, p in fractions.items():
+        fig.add_trace(go.Scatter(
+            x=counts, y=[speedup(p, n) for n in counts], mode="lines", line=dict(width=2.5),
+            name=label if label.startswith("p =") else f"{label} (p = {p:.4f})",
+            hovertemplate="%{x} workers: %{y:.2f}x<extra>" + label + "</extra>",
+        ))
+    marks = [(4, "one node: 4 GPUs", "left", 1.0, "top"), (400, "400 GPUs: all 100 gpuA40x4 nodes", "right", 0.0, "bottom")]
+    for n, text, side, y, yanchor in marks:
+        if n > top:
+            continue
+        fig.add_vline(x=n, line=dict(dash="dash", color="#999"))
+        fig.add_annotation(x=math.log10(n), y=y, yref="paper", text=text, showarrow=False, xanchor=side, yanchor=yanchor,
+                           xshift=4 if side == "left" else -4, font=dict(size=12, color="#555"), bgcolor="rgba(255,255,255,0.8)")
+    fig.update_layout(title="Amdahl's law: the serial part caps the speedup at 1 / (1 - p)",
+                      xaxis=dict(type="log", title="GPUs"), yaxis=dict(type="log", title="speedup"), height=450)
+    return fig
+
+
+def timeline_figure(schedule: list[Placement], total_nodes: int, title: str = "The queue"):
+    """Each job as a bar from start to end (hatched: backfilled), with its wait drawn before it."""
+    import plotly.graph_objects as go
+
+    order = sorted(schedule, key=lambda p: (p.job.submit, p.job.name))
+    names = [p.job.name for p in order]
+    fig = go.Figure()
+    fig.add_trace(go.Bar(
+        y=names, x=[p.wait for p in order], base=[p.job.submit for p in order], orientation="h", name="waiting",
+        marker=dict(color="rgba(150,150,150,0.35)"),
+        hovertemplate="%{y}: waited %{x:.2f} h<extra></extra>",
+    ))
+    for backfilled, colour, label in ((False, "#1f77b4", "running (in order)"), (True, "#ff7f0e", "running (backfilled)")):
+        group = [p for p in order if p.backfilled == backfilled]
+        fig.add_trace(go.Bar(
+            y=[p.job.name for p in group], x=[p.end - p.start for p in group], base=[p.start for p in group],
+            orientation="h", name=label, marker=dict(color=colour),
+            text=[f"{p.job.nodes} node{'s' if p.job.nodes > 1 else ''}" for p in group], textposition="inside",
+            customdata=[[p.job.nodes, p.job.walltime] for p in group],
+            hovertemplate="%{y}: %{customdata[0]} nodes, asked %{customdata[1]} h, ran %{x:.2f} h<extra></extra>",
+        ))
+    fig.update_layout(
+        barmode="overlay", title=f"{title} ({total_nodes} nodes)", xaxis_title="hours", yaxis=dict(autorange="reversed"),
+        height=max(300, 22 * len(order) + 120),
     )
     return fig
