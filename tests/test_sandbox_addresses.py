@@ -112,15 +112,16 @@ def test_cli_answers_carry_no_routable_address(cli_env):
 
 def test_a_sandbox_seeded_with_the_real_range_is_readdressed_at_start(tmp_path):
     """A state directory from before the documentation range: its next start moves every public address."""
-    from lab_helpers.sandbox import auth, network, server
-    from lab_helpers.sandbox.network import _base
+    from lab_helpers.sandbox.openstack.family import OPENSTACK
+    from lab_helpers.sandbox.openstack.identity import bootstrap
+    from lab_helpers.sandbox.openstack.neutron.model import base_doc, readdress_public
     from lab_helpers.sandbox.store import Store
 
     store = Store(tmp_path)
-    auth.bootstrap(store)
+    bootstrap(store)
     project = store.meta("project_id")
     with store.tx():
-        server.prepare(store, tmp_path)
+        OPENSTACK.prepare(store)
         public = next(n for n in store.list("network") if n["name"] == "public")
         sub = store.get("subnet", public["subnets"][0])
         sub.update(cidr="149.165.152.0/21", gateway_ip="149.165.152.1", allocation_pools=[{"start": "149.165.152.2", "end": "149.165.159.254"}])
@@ -128,12 +129,12 @@ def test_a_sandbox_seeded_with_the_real_range_is_readdressed_at_start(tmp_path):
         router = store.list("router")[0]
         router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"] = "149.165.152.10"
         store.put("router", router["id"], router)
-        old = _base(project, floating_network_id=public["id"], floating_ip_address="149.165.152.11", port_id=None)
+        old = base_doc(project, floating_network_id=public["id"], floating_ip_address="149.165.152.11", port_id=None)
         store.put("floatingip", old["id"], old)
     with store.tx():
-        server.prepare(store, tmp_path)
+        OPENSTACK.prepare(store)
     answers = {"subnets": store.list("subnet"), "routers": store.list("router"), "fips": store.list("floatingip")}
     assert routable(answers) == []
     assert store.get("floatingip", old["id"])["floating_ip_address"].startswith("203.0.113.")
-    assert network.readdress_public(store) == 0  # once moved, nothing more to do
+    assert readdress_public(store) == 0  # once moved, nothing more to do
     store.close()

@@ -59,6 +59,45 @@ def test_another_projects_resources_are_not_found(conn, admin_conn):
         admin_conn.network.delete_security_group(group)
 
 
+def test_a_server_boots_only_on_networks_and_ports_its_project_may_see(conn, admin_conn):
+    """Nova asks Neutron as the member: another project's network or port does not exist (400), a shared one does."""
+    hidden = admin_conn.network.create_network(name="theirs-net", project_id=OTHER_PROJECT)
+    admin_conn.network.create_subnet(network_id=hidden.id, cidr="10.77.0.0/24", ip_version=4, project_id=OTHER_PROJECT)
+    their_port = admin_conn.network.create_port(network_id=hidden.id, project_id=OTHER_PROJECT)
+    shared = admin_conn.network.create_network(name="everyones-net", shared=True)
+    image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
+    flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
+    boot = dict(image_id=image.id, flavor_id=flavor.id)
+    try:
+        with pytest.raises(openstack.exceptions.BadRequestException, match=f"Network {hidden.id} could not be found"):
+            conn.compute.create_server(name="on-theirs", networks=[{"uuid": hidden.id}], **boot)
+        with pytest.raises(openstack.exceptions.BadRequestException, match=f"Port {their_port.id} could not be found"):
+            conn.compute.create_server(name="on-their-port", networks=[{"port": their_port.id}], **boot)
+        assert not [s for s in conn.compute.servers() if s.name.startswith("on-their")]
+        assert admin_conn.network.get_port(their_port.id).device_id == ""  # still free: nothing was bound to it
+        server = conn.compute.create_server(name="on-shared", networks=[{"uuid": shared.id}], **boot)
+        try:
+            assert [p.network_id for p in conn.network.ports(device_id=server.id)] == [shared.id]
+        finally:
+            conn.compute.delete_server(server)
+    finally:
+        admin_conn.network.delete_port(their_port)
+        admin_conn.network.delete_network(hidden)
+        admin_conn.network.delete_network(shared)
+
+
+def test_a_member_may_not_change_or_delete_the_featured_images(conn):
+    """Glance answers 403 (not 405) to a member's PATCH or DELETE of the operator's public images."""
+    image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
+    with pytest.raises(openstack.exceptions.ForbiddenException, match="not permitted to modify"):
+        conn.image.update_image(image, name="mine")
+    with pytest.raises(openstack.exceptions.ForbiddenException, match="not permitted to delete"):
+        conn.image.delete_image(image, ignore_missing=False)
+    resp = conn.image.delete(f"/images/{image.id}")
+    assert resp.status_code == 403
+    assert conn.image.get_image(image.id).name == "Featured-Ubuntu22"
+
+
 def test_floating_ip_address_is_the_admins_choice(conn, admin_conn):
     public = conn.network.find_network("public", ignore_missing=False)
     for address in ("8.8.8.8", "203.0.113.77"):

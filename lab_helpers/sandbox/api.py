@@ -1,36 +1,43 @@
-"""What every handler shares: the request context, the route table, bodies and filters.
+"""What every handler shares, and what every service declares: the request context, route tables,
+and the ``Service`` and ``Family`` declarations the dispatcher reads.
 
-Each service module declares its routes with ``routes = Routes("/compute/v2.1", style="nova")``
-and ``@routes("/servers/<sid>", "GET")``; the server builds one werkzeug ``Map`` from them
-(moto's and LocalStack's shape: routes -> handlers -> one state backend).
+A handler module declares its own table, ``routes = Routes()``, and its handlers with
+``@routes("/servers/<sid>", "GET")``; a service's top module (``openstack/nova/routes.py``)
+mounts those tables under its prefix in a :class:`Service`, which also names the service's
+authentication, error style, header negotiation and body limit. The dispatcher (``dispatch.py``)
+asks the matched service for each of these instead of knowing any API family itself (moto's and
+LocalStack's shape: routes -> handlers -> one state backend).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
-from . import errors
+from .errors import ApiError, json_response
 from .store import Store
+
+# A request body larger than this is refused unless the service declares its own limit (1 MiB).
+DEFAULT_BODY_LIMIT = 1024 * 1024
 
 
 @dataclass
 class Ctx:
-    """One request: who sent it (from the token), against which store, at what microversion."""
+    """One request: who sent it (as the service's authentication found it), against which store,
+    at what microversion, answered in which service's conventions."""
 
     request: Request
     store: Store
     base: str
     state_dir: Path
     boot_s: float
+    service: Service
     token: dict[str, Any] | None = None
-    microversion: tuple[int, int] = (2, 1)
-    style: str = "nova"
-    extra: dict[str, Any] = field(default_factory=dict)
+    microversion: tuple[int, int] = (0, 0)
 
     @property
     def project(self) -> str:
@@ -63,17 +70,9 @@ class Ctx:
             raise self.bad(f"Invalid input for field/attribute {key}. Value: {raw[:80]!r}. '{key}' is a required property")
         return data.get(key) or {}
 
-    def bad(self, message: str, status: int = 400, kind: str = "BadRequest") -> errors.ApiError:
+    def bad(self, message: str, status: int = 400, kind: str = "BadRequest") -> ApiError:
         """An error in this service's own shape."""
-        if self.style == "neutron":
-            return errors.neutron(status, kind, message)
-        if self.style == "swift":
-            return errors.swift(status)
-        if self.style == "glance":
-            return errors.glance(status, message)
-        if self.style == "keystone":
-            return errors.keystone(status, message)
-        return errors.nova(status, message)
+        return self.service.errors.error(status, message, kind)
 
     def forbid_non_admin(self, rule: str) -> None:
         if not self.is_admin:
@@ -89,76 +88,86 @@ Handler = Callable[..., Any]
 
 
 class Routes:
-    """The route table of one service, mounted under ``prefix``."""
+    """One handler module's routes, relative to the prefix its service is mounted under."""
 
-    def __init__(self, prefix: str, style: str) -> None:
-        self.prefix = prefix
-        self.style = style
+    def __init__(self) -> None:
         self.table: list[tuple[str, tuple[str, ...], bool, Handler]] = []
 
     def __call__(self, path: str, *methods: str, public: bool = False) -> Callable[[Handler], Handler]:
         def add(func: Handler) -> Handler:
-            self.table.append((self.prefix + path, methods, public, func))
+            self.table.append((path, methods, public, func))
             return func
 
         return add
 
 
+def _schema_words(field: str, shown: str, reason: str) -> tuple[str, str]:
+    return f"Invalid input for field/attribute {field}. Value: {shown}. {reason}", "BadRequest"
+
+
+@dataclass(frozen=True, eq=False)
+class ErrorStyle:
+    """How one service words its errors.
+
+    ``error(status, message, kind)`` builds any error in the service's body shape (``errors.py``);
+    ``invalid(field, shown value, reason)`` gives the (message, kind) of a field failing its schema;
+    ``marker_status`` is what a list answers for an unknown ``marker``.
+    """
+
+    error: Callable[[int, str, str], ApiError]
+    invalid: Callable[[str, str, str], tuple[str, str]] = _schema_words
+    marker_status: int = 400
+
+
+def _default_body_limit(request: Request) -> int | None:
+    return DEFAULT_BODY_LIMIT
+
+
+@dataclass(frozen=True, eq=False)
+class Service:
+    """One REST service: where it is mounted, its routes, and the conventions it answers in.
+
+    ``authenticate(ctx)`` runs before every non-public route: it sets ``ctx.token`` or raises the
+    service's 401. ``negotiate(ctx)`` reads version headers into ``ctx`` and returns the headers
+    the response must carry. ``stamp(response)`` adds the headers every response of the service
+    carries (request ids). ``body_limit(request)`` is the largest body the request may carry
+    (None: unlimited, the handler streams it).
+    """
+
+    name: str
+    prefix: str
+    routes: tuple[Routes, ...]
+    errors: ErrorStyle
+    authenticate: Callable[[Ctx], None] | None = None
+    negotiate: Callable[[Ctx], dict[str, str]] | None = None
+    stamp: Callable[[Response], None] | None = None
+    body_limit: Callable[[Request], int | None] = _default_body_limit
+
+    @property
+    def table(self) -> list[tuple[str, tuple[str, ...], bool, Handler]]:
+        """Every route of the service with its full path."""
+        return [(self.prefix + path, methods, public, func)
+                for r in self.routes for path, methods, public, func in r.table]
+
+    def owns_path(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+
+@dataclass(frozen=True, eq=False)
+class Family:
+    """One API family the sandbox serves (OpenStack; later Kubernetes): its services, how its state
+    is seeded (``prepare``, again after a reset), and the client configuration it writes once the
+    port is known (``announce``: clouds.yaml, later a kubeconfig). ``fallback`` answers a path no
+    service owns."""
+
+    name: str
+    services: tuple[Service, ...]
+    fallback: Service
+    prepare: Callable[[Store], None]
+    announce: Callable[[Store, Path, str], Path]
+
+
 def reply(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     if body is None:
         return Response(status=status, headers=headers or {})
-    return errors.json_response(body, status, headers)
-
-
-def query_filters(ctx: Ctx, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    ignore = {"limit", "marker", "sort_key", "sort_dir", "fields", "page_reverse", "all_tenants", "all_projects", "usage"} | set(skip)
-    return {k: ctx.request.args.getlist(k) for k in ctx.request.args if k not in ignore}
-
-
-def tag_match(tags: list[str], args: dict[str, list[str]]) -> bool:
-    """Neutron's and Nova's tag filters: tags (all of), tags-any, not-tags, not-tags-any."""
-    have = set(tags)
-
-    def split(key: str) -> set[str]:
-        return {t for v in args.get(key, []) for t in v.split(",") if t}
-
-    if "tags" in args and not split("tags") <= have:
-        return False
-    if "tags-any" in args and not (split("tags-any") & have):
-        return False
-    if "not-tags" in args and split("not-tags") and split("not-tags") <= have:
-        return False
-    if "not-tags-any" in args and split("not-tags-any") & have:
-        return False
-    return True
-
-
-def paginate(ctx: Ctx, items: list[dict[str, Any]], key: str = "id") -> list[dict[str, Any]]:
-    """``marker`` then ``limit``, as every OpenStack list API takes them (``limit=0``: no limit).
-
-    A ``limit`` that is not a whole number of 0 or more is the service's 400.
-    """
-    from . import validate
-
-    limit = validate.limit(ctx)
-    marker = ctx.request.args.get("marker")
-    if marker:
-        ids = [i.get(key) for i in items]
-        if marker not in ids:
-            raise ctx.bad(f"marker [{marker[:80]}] not found", 400 if ctx.style != "neutron" else 404, "MarkerNotFound")
-        items = items[ids.index(marker) + 1 :]
-    if limit:
-        items = items[:limit]
-    return items
-
-
-def check_metadata(ctx: Ctx, meta: Any) -> dict[str, str]:
-    """Metadata as Nova and Cinder accept it: string keys and values of at most 255 characters."""
-    if not isinstance(meta, dict):
-        raise ctx.bad("Invalid input for field/attribute metadata. Value: not a mapping.")
-    for k, v in meta.items():
-        if not isinstance(v, str) or not 0 < len(k) <= 255 or len(v) > 255:
-            raise ctx.bad(f"Invalid input for field/attribute metadata. Value: {k}={v!r}. Keys and values are strings of at most 255 characters.")
-    if len(meta) > 128:
-        raise ctx.bad("Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403)
-    return meta
+    return json_response(body, status, headers)

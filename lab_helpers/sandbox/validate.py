@@ -1,10 +1,10 @@
 """Typed checks for request fields, each refusing with the service's own 400.
 
 Every write path checks its fields here before anything is stored, so bad state can never be
-saved and read back later as a 500. The message follows the calling service's style: Nova and
-Cinder echo JSON-schema errors ("Invalid input for field/attribute name. Value: ... is not of
-type 'string'"), Neutron says "Invalid input for name. Reason: ...", Keystone "Invalid input
-for field 'name': ...".
+saved and read back later as a 500. The message follows the calling service's error style
+(``Service.errors``): Nova and Cinder echo JSON-schema errors ("Invalid input for field/attribute
+name. Value: ... is not of type 'string'"), Neutron says "Invalid input for name. Reason: ...",
+Keystone "Invalid input for field 'name': ...".
 """
 
 from __future__ import annotations
@@ -26,12 +26,9 @@ def show(value: Any, width: int = 80) -> str:
 
 
 def invalid(ctx: Ctx, field: str, value: Any, reason: str) -> ApiError:
-    """The 400 a schema failure on ``field`` gets in ``ctx``'s service."""
-    if ctx.style == "neutron":
-        return ctx.bad(f"Invalid input for {field}. Reason: {reason}.", 400, "HTTPBadRequest")
-    if ctx.style == "keystone":
-        return ctx.bad(f"Invalid input for field '{field}': {reason}.", 400)
-    return ctx.bad(f"Invalid input for field/attribute {field}. Value: {show(value)}. {reason}")
+    """The 400 a schema failure on ``field`` gets in ``ctx``'s service (its error style words it)."""
+    message, kind = ctx.service.errors.invalid(field, show(value), reason)
+    return ctx.bad(message, 400, kind)
 
 
 def string(ctx: Ctx, value: Any, field: str, max_len: int = 255, min_len: int = 0,
@@ -177,3 +174,16 @@ def limit(ctx: Ctx) -> int | None:
         raise ctx.bad(f"Invalid input for query parameters limit. Value: {show(raw, 60)}. "
                       "limit must be an integer of 0 or more", 400, "HTTPBadRequest")
     return number
+
+
+def metadata(ctx: Ctx, meta: Any) -> dict[str, str]:
+    """Metadata as Nova and Cinder accept it: string keys and values of at most 255 characters."""
+    if not isinstance(meta, dict):
+        raise ctx.bad("Invalid input for field/attribute metadata. Value: not a mapping.")
+    for k, v in meta.items():
+        if not isinstance(v, str) or not 0 < len(k) <= 255 or len(v) > 255:
+            raise ctx.bad(f"Invalid input for field/attribute metadata. Value: {k}={v!r}. "
+                          "Keys and values are strings of at most 255 characters.")
+    if len(meta) > 128:
+        raise ctx.bad("Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403)
+    return meta

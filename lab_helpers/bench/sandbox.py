@@ -1,0 +1,117 @@
+"""`lab bench sandbox`: how fast the sandbox answers the real openstacksdk (client code: it
+drives the sandbox from outside, as a lab does; only the rows of its large listings are written
+in bulk, by ``lab_helpers.sandbox.bulk``).
+
+Runs against a temporary sandbox (its own state directory), so the learner's cloud is never
+touched. Each figure is a dataclass row; the command prints a table or JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    name: str
+    n: int
+    p50_ms: float
+    p95_ms: float
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _timed(name: str, n: int, call: Callable[[], Any], note: str = "") -> BenchRow:
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - t) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return BenchRow(name, n, round(statistics.median(samples), 2), round(p95, 2), note)
+
+
+def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: int = 2000) -> list[BenchRow]:
+    """Measure a temporary sandbox; restores the environment afterwards."""
+    from ..config import sandbox_boot_seconds
+
+    saved = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_SANDBOX_BOOT_S")}
+    tmp = tempfile.mkdtemp(prefix="lab-bench-sandbox-")
+    os.environ["LAB_STATE_DIR"] = tmp
+    os.environ["LAB_SANDBOX_BOOT_S"] = str(sandbox_boot_seconds() if boot_s is None else boot_s)
+    from ..sandbox import start, stop
+    from ..sandbox.bulk import add_objects, copy_server
+
+    rows: list[BenchRow] = []
+    try:
+        t = time.perf_counter()
+        status = start()
+        rows.append(BenchRow("start the service", 1, round((time.perf_counter() - t) * 1000, 1), round((time.perf_counter() - t) * 1000, 1)))
+        from ..cloud import connect_cloud
+
+        conn = connect_cloud("sandbox")
+        t = time.perf_counter()
+        list(conn.compute.flavors())
+        rows.append(BenchRow("first call (token + discovery + list flavors)", 1, *(2 * [round((time.perf_counter() - t) * 1000, 1)])))
+        image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
+        flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
+
+        def create_active() -> None:
+            s = conn.compute.create_server(name="bench-boot", image_id=image.id, flavor_id=flavor.id, networks="auto")
+            conn.compute.wait_for_server(s, interval=0.05, wait=60)
+            conn.compute.delete_server(s)
+
+        rows.append(_timed("create server -> ACTIVE (+ delete)", 3, create_active, f"BUILD lasts {os.environ['LAB_SANDBOX_BOOT_S']} s"))
+        server = conn.compute.wait_for_server(
+            conn.compute.create_server(name="bench-show", image_id=image.id, flavor_id=flavor.id, networks="auto"), interval=0.05, wait=60)
+        rows.append(_timed("list flavors", n, lambda: list(conn.compute.flavors())))
+        rows.append(_timed("show server", n, lambda: conn.compute.get_server(server.id)))
+        rows.append(_timed("list servers (1)", n, lambda: list(conn.compute.servers())))
+
+        def volume_cycle() -> None:
+            v = conn.block_storage.create_volume(size=1, name="bench")
+            conn.block_storage.wait_for_status(v, "available", interval=0.02, wait=30)
+            conn.block_storage.delete_volume(v)
+
+        rows.append(_timed("create + delete a volume", max(5, n // 3), volume_cycle, "includes the creating -> available wait"))
+        conn.object_store.create_container("bench")
+        payload = b"x" * 1024
+        rows.append(_timed("PUT 1 KiB object", n, lambda: conn.object_store.upload_object(container="bench", name="small", data=payload)))
+        rows.append(_timed("GET 1 KiB object", n, lambda: conn.object_store.download_object("small", container="bench")))
+
+        copy_server(status.state_dir, server.id, servers - 1)
+        rows.append(_timed(f"list {servers} servers (detail)", 5, lambda: list(conn.compute.servers()), "rows written straight into the store"))
+        rows.append(_timed("  the same, HTTP only", 5, lambda: conn.compute.get("/servers/detail").raise_for_status(),
+                           "no SDK objects built: the sandbox's share"))
+        add_objects(status.state_dir, "bench", objects - 1)
+        rows.append(_timed(f"list {objects} objects", 5, lambda: list(conn.object_store.objects("bench"))))
+        rows.append(_timed("  the same, HTTP only", 5, lambda: conn.object_store.get("/bench", params={"format": "json"}).raise_for_status(),
+                           "no SDK objects built: the sandbox's share"))
+        conn.close()
+    finally:
+        stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def table(rows: list[BenchRow]) -> str:
+    width = max(len(r.name) for r in rows)
+    lines = [f"{'call (openstacksdk -> sandbox)':<{width}}  {'n':>4}  {'p50 ms':>9}  {'p95 ms':>9}  note"]
+    for r in rows:
+        lines.append(f"{r.name:<{width}}  {r.n:>4}  {r.p50_ms:>9.2f}  {r.p95_ms:>9.2f}  {r.note}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Nova (compute): servers and what surrounds them, placement on the modelled hosts, SU metering."""

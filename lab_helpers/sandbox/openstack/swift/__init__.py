@@ -1,0 +1,1 @@
+"""Swift (object store): the account, containers, objects, large objects."""
