@@ -29,15 +29,16 @@ class Setting:
     name: str
     default: str
     description: str
-    show_value: bool = True  # False: `lab doctor` says only whether it is set
+    show_value: bool = True  # False: `lab doctor` says only whether it is set (paths, names, credentials' places)
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("LAB_BACKEND", f"`{SANDBOX}`", f"`{SANDBOX}` or `{LIVE}`"),
     Setting("LAB_STATE_DIR", "your per-user data folder",
-            "progress, the sandbox cloud, working copies; set it to run an isolated copy of everything"),
-    Setting("LAB_WORKSPACE", "`$LAB_STATE_DIR/workspace`", "the working copy `lab start` opens"),
-    Setting("LAB_LEARNER", "your login name", "the learner id recorded in progress and submissions"),
+            "progress, the sandbox cloud, working copies; set it to run an isolated copy of everything",
+            show_value=False),
+    Setting("LAB_WORKSPACE", "`$LAB_STATE_DIR/workspace`", "the working copy `lab start` opens", show_value=False),
+    Setting("LAB_LEARNER", "your login name", "the learner id recorded in progress and submissions", show_value=False),
     Setting("LAB_EXPIRY_H", f"`{DEFAULT_EXPIRY_H:g}`",
             "hours after creation that a lab's resources are marked to expire (`lab cleanup --expired`)"),
     Setting("LAB_SANDBOX_BOOT_S", f"`{DEFAULT_BOOT_S:g}`", "sandbox: seconds a server stays in BUILD"),
@@ -49,7 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OS_CLIENT_CONFIG_FILE", "-", "live: a `clouds.yaml` outside openstacksdk's usual places "
             "(`lab sandbox env` points it at the sandbox's)", show_value=False),
     Setting("OS_AUTH_URL", "-", "live: set by an OpenStack RC file instead of `clouds.yaml`", show_value=False),
-    Setting("KUBECONFIG", "`~/.kube/config`", "live: your cluster's kubeconfig (the first of a list)"),
+    Setting("KUBECONFIG", "`~/.kube/config`", "live: your cluster's kubeconfig (the first of a list)",
+            show_value=False),
 )
 
 

@@ -87,7 +87,8 @@ def _shown(default: str, now: str) -> str:
     return "not set" if default == "-" else f"default: {default.replace('`', '')}"
 
 
-def doctor() -> Report:
+def doctor(settings: bool = False) -> Report:
+    """What this machine offers each backend; ``settings=True`` (``lab doctor``) adds every setting."""
     from .backends.live import clouds_yaml_paths, config_file_is_sandbox
     from .config import kubeconfig_path
     from .gpu.probe import probe
@@ -129,7 +130,7 @@ def doctor() -> Report:
     _binary(report, Live.name, "kubectl", "Install kubectl: https://kubernetes.io/docs/tasks/tools/")
     _binary(report, Live.name, "helm", "Install helm: https://helm.sh/docs/intro/install/")
     _binary(report, Live.name, "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
-    for setting, now in settings_now():
+    for setting, now in settings_now() if settings else []:
         report.add(SETTINGS, setting.name, True, _shown(setting.default, now))
     return report
 

@@ -63,12 +63,14 @@ def environment_reads(source: str) -> list[tuple[int, str]]:
 
 
 def _modules() -> dict[str, str]:
-    return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in sorted((ROOT / "lab_helpers").rglob("*.py"))}
+    files = sorted((ROOT / "lab_helpers").rglob("*.py"))
+    return {p.relative_to(ROOT).as_posix(): p.read_text(encoding="utf-8") for p in files}
 
 
 def test_the_finder_sees_every_way_of_reading():
-    source = ('import os\nfrom os import environ\na = os.environ.get("A")\nb = os.environ["B"]\nc = os.getenv("C")\n'
-              'd = environ.get("D", "")\ne = "E" in os.environ\nf = os.environ.get(name)\ng = request.environ["wsgi.input"]\n')
+    source = ('import os\nfrom os import environ\na = os.environ.get("A")\nb = os.environ["B"]\n'
+              'c = os.getenv("C")\nd = environ.get("D", "")\ne = "E" in os.environ\nf = os.environ.get(name)\n'
+              'g = request.environ["wsgi.input"]\n')
     assert [n for _, n in environment_reads(source)] == ["A", "B", "C", "D", "E"]
 
 
@@ -108,10 +110,12 @@ def test_doctor_lists_every_setting_without_showing_credentials(monkeypatch):
 
     monkeypatch.setenv("OS_CLOUD", "my-secret-project-name")
     monkeypatch.setenv("LAB_EXPIRY_H", "6")
-    text = str(doctor())
+    text = str(doctor(settings=True))
     settings = text.split("Settings\n", 1)[1]
     assert all(name in settings for name in NAMES)
     assert "my-secret-project-name" not in text and re.search(r"LAB_EXPIRY_H\s+6\b", settings)
+    assert str(state_dir()) not in text  # paths stay off screens and notebooks: "set" only
+    assert "Settings" not in str(doctor())  # lab 00 shows the backends' part only
 
 
 def test_backend_defaults_to_sandbox(monkeypatch):

@@ -42,8 +42,9 @@ _DOCUMENTATION = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51
 def clouds_yaml_paths() -> list[Path]:
     """Where openstacksdk looks for clouds.yaml, in its order."""
     first = client_config_file()
-    return ([first] if first else []) + [Path.cwd() / "clouds.yaml", Path.home() / ".config" / "openstack" / "clouds.yaml",
-                                         Path("/etc/openstack/clouds.yaml")]
+    usual = [Path.cwd() / "clouds.yaml", Path.home() / ".config" / "openstack" / "clouds.yaml",
+             Path("/etc/openstack/clouds.yaml")]
+    return ([first] if first else []) + usual
 
 
 def has_cloud_credentials() -> bool:
@@ -89,8 +90,8 @@ class Live(Backend):
         """Raise ``MissingPiece`` naming what the live backend lacks for ``lab``."""
         for need in NEEDS.get(lab, ()):
             if need == "cloud" and not has_cloud_credentials():
-                raise MissingPiece("the live backend needs your Jetstream2 credentials: no clouds.yaml with OS_CLOUD set.",
-                                   hint=GET_CREDENTIALS)
+                raise MissingPiece("the live backend needs your Jetstream2 credentials: "
+                                   "no clouds.yaml with OS_CLOUD set.", hint=GET_CREDENTIALS)
             if need == "cluster" and not kubeconfig_path().is_file():
                 raise MissingPiece("the live backend needs a kubeconfig: none found.",
                                    hint=f"Set KUBECONFIG to your cluster's config, {OR_SANDBOX}.")
@@ -110,7 +111,8 @@ class Live(Backend):
 
         if admin:
             raise MissingPiece("the admin view needs operator credentials, which Jetstream2 does not give to projects.",
-                               hint=f"Use backend={SANDBOX!r} to see hypervisors; on JS2 compare servers' hostId instead.")
+                               hint=f"Use backend={SANDBOX!r} to see hypervisors; on JS2 compare servers' "
+                                    "hostId instead.")
         name = self.cloud_name()
         if config_file_is_sandbox():
             raise MissingPiece("OS_CLIENT_CONFIG_FILE points at the sandbox's clouds.yaml while the backend is live.",
@@ -154,7 +156,10 @@ class Live(Backend):
         start = datetime.fromisoformat(str(launched).replace("Z", "")).replace(tzinfo=timezone.utc)
         hours = (datetime.now(timezone.utc) - start).total_seconds() / 3600.0
         flavor = getattr(server, "flavor", None)
-        name = (flavor.get("original_name") or flavor.get("name")) if isinstance(flavor, dict) else getattr(flavor, "name", "")
+        if isinstance(flavor, dict):
+            name = flavor.get("original_name") or flavor.get("name")
+        else:
+            name = getattr(flavor, "name", "")
         return su_per_hour(name) * state_charge(server.status) * max(0.0, hours)
 
     def measure_volume(self, conn: "Connection", volume: Any, *, server: Any, params: dict, user: str,

@@ -62,7 +62,7 @@ class Sandbox(Backend):
         return f"the sandbox takes {boot_s:g} s; {JETSTREAM2_BOOT}"
 
     def metered_su(self, server: Any) -> float:
-        """From Nova's usage API (``os-simple-tenant-usage``) as the sandbox meters it: hours times the flavor's rate."""
+        """From Nova's usage API (``os-simple-tenant-usage``): the server's hours times its flavor's rate."""
         import datetime as dt
 
         from ..resources.cost import su_per_hour

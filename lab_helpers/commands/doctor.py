@@ -6,7 +6,7 @@ from __future__ import annotations
 def _doctor(args) -> int:
     from ..doctor import doctor
 
-    print(doctor())
+    print(doctor(settings=True))
     return 0
 
 

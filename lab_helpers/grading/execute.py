@@ -115,7 +115,8 @@ def _summarise(events: list[dict], limits: Limits, nb, timed_out: bool) -> Execu
 
 
 def execute(nb, *, learner: str, limits: Limits, isolation: Isolation, captures: list[dict],
-            mask: list[Path], backend: str = SANDBOX, keep_dir: Path | None = None, state_source: str = "") -> Execution:
+            mask: list[Path], backend: str = SANDBOX, keep_dir: Path | None = None,
+            state_source: str = "") -> Execution:
     """Execute ``nb`` (already sanitised) once, from scratch, under ``limits`` and ``isolation``."""
     import nbformat
 

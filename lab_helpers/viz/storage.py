@@ -43,7 +43,7 @@ def object_latency_figure(result, block=None):
         fig.add_trace(go.Scatter(x=[r["size_bytes"] / 1024 for r in mine], y=[r["median_ms"] for r in mine],
                                  mode="lines+markers", name=f"object {op}", marker_color=colour,
                                  hovertemplate="%{x:.0f} KiB: %{y:.2f} ms<extra>" + op + "</extra>"))
-    if block is not None:
+    if block is not None and block.rows:  # a volume the backend could not reach has no line to draw
         import math
 
         p50_ms = block.row("random read")["p50_us"] / 1e3
