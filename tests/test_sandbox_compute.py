@@ -141,15 +141,24 @@ def test_keypairs_generate_and_import(conn):
         conn.compute.get_keypair("mine")
 
 
-def test_su_metering_counts_active_time(conn, image, sandbox):
-    from lab_helpers.sandbox import server_usage
+def test_usage_api_counts_the_servers_hours(conn, image):
+    """Nova's os-simple-tenant-usage, as a client reads metered time: hours so far, then the deleted server too."""
+    import datetime as dt
 
+    start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=5)
     server = _boot(conn, image, "metered", "m3.large")
-    row = next(r for r in server_usage() if r["id"] == server.id)
-    assert row["su_per_hour"] == 16 and row["status"] == "ACTIVE"
-    assert 0 < row["su"] < 16 * 60 / 3600  # under a minute of 16 SU/h
+
+    def row() -> dict:
+        usage = conn.compute.get_usage(conn.current_project_id, start=start, end=dt.datetime.now(dt.timezone.utc))
+        return next(r for r in usage.server_usages if r["instance_id"] == server.id)
+
+    live = row()
+    assert live["flavor"] == "m3.large" and live["vcpus"] == 16 and live["state"] == "active"
+    assert 0 < live["hours"] < 60 / 3600  # under a minute
     conn.compute.delete_server(server)
-    assert any(r["id"] == server.id and r["status"] == "DELETED" for r in server_usage())
+    conn.compute.wait_for_delete(server, interval=0.05, wait=10)
+    gone = row()
+    assert gone["state"] == "terminated" and gone["ended_at"] and gone["hours"] >= live["hours"]
 
 
 def test_cloud_layer_create_server_with_auto_ip(conn):

@@ -14,22 +14,9 @@ header negotiation. Handlers import downward only.
 
 from __future__ import annotations
 
-from typing import Any
-
 from .files import volume_backing_file
 from .service import ServiceStatus, ensure_running, env_lines, reset, sandbox_dir, start, status, stop
 
-__all__ = ["ServiceStatus", "ensure_running", "env_lines", "reset", "sandbox_dir", "server_usage", "start", "status",
-           "stop", "volume_backing_file"]
+__all__ = ["ServiceStatus", "ensure_running", "env_lines", "reset", "sandbox_dir", "start", "status", "stop",
+           "volume_backing_file"]
 
-
-def server_usage() -> list[dict[str, Any]]:
-    """SUs charged so far per server (deleted ones too), from each flavor's JS2 rate."""
-    from .openstack.nova.metering import project_usage
-    from .store import Store
-
-    store = Store(sandbox_dir())
-    try:
-        return project_usage(store)
-    finally:
-        store.close()

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...events import status_at
-from ...store import Store, now
+from ...store import now
 from .. import catalog_data
 
 
@@ -23,15 +22,3 @@ def su_used(server: dict[str, Any], t: float | None = None) -> float:
         total += rate * catalog_data.state_charge(status) * max(0.0, nxt[0] - start) / 3600.0
     return total
 
-
-def project_usage(store: Store) -> list[dict[str, Any]]:
-    """One row per server (deleted ones included): name, flavor, status, SUs so far."""
-    t = now()
-    rows = []
-    for server in store.list("server"):
-        rows.append({"id": server["id"], "name": server["name"], "flavor": server["flavor"]["original_name"],
-                     "status": status_at(server, t), "su_per_hour": server["su_per_hour"], "su": round(su_used(server, t), 6)})
-    keep = ("id", "name", "flavor", "su_per_hour", "su", "deleted")
-    for done in store.list("usage"):
-        rows.append({**{k: done[k] for k in keep if k in done}, "status": "DELETED"})
-    return rows
