@@ -10,6 +10,8 @@ The ``lab`` command prints any of them as one line and exits 2, without a traceb
 
 from __future__ import annotations
 
+__all__ = ["LabError", "MissingPiece", "ResourceStateError", "ServiceError", "UsageError"]
+
 
 class LabError(Exception):
     """Base class: a message and the next step."""

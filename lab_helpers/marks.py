@@ -17,6 +17,8 @@ from datetime import datetime, timedelta, timezone
 
 from .config import expiry_hours, learner_id
 
+__all__ = ["Marks"]
+
 PREFIX = "course"
 # OpenStack: metadata keys, and ``key=value`` in Neutron tags and descriptions.
 KEY_LAB, KEY_LEARNER, KEY_EXPIRES = "course-lab", "course-learner", "course-expires"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ..errors import UsageError
 
+__all__ = ["efficiency", "parallel_fraction", "speedup"]
+
 
 def speedup(parallel_fraction: float, workers: int) -> float:
     """1 / ((1 - p) + p / N): the part that cannot be split bounds the speedup by 1 / (1 - p)."""

@@ -8,6 +8,8 @@ from functools import lru_cache
 from ..errors import UsageError
 from ..paths import load_yaml
 
+__all__ = ["node_types", "partitions"]
+
 
 @dataclass(frozen=True)
 class NodeType:

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from .jobs import Job, validate
 
+__all__ = ["backend_options"]
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..backends import Backend
 

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, fields
 from ..errors import UsageError
 from .delta import Partition, format_walltime, parse_walltime, partition, per_gpu_share, su_rules
 
+__all__ = ["Job", "accepted", "problems", "render_sbatch", "su_cost", "validate"]
+
 
 @dataclass
 class Job:
@@ -231,7 +233,6 @@ def render_sbatch(job: Job | dict, validate_first: bool = True) -> str:
 
 def _mem(gb: float) -> str:
     return f"{int(gb)}G" if float(gb).is_integer() else f"{int(round(gb * 1000))}M"
-
 
 
 def accepted(job) -> bool:

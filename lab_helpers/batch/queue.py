@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from ..errors import UsageError
 
+__all__ = ["SimJob", "simulate"]
+
 
 @dataclass(frozen=True)
 class SimJob:

@@ -11,6 +11,8 @@ from pathlib import Path
 from ..errors import MissingPiece, ServiceError
 from .jobs import Job, render_sbatch
 
+__all__ = ["cancel", "job_state", "slurm_available", "submit"]
+
 
 def slurm_available() -> bool:
     return shutil.which("sbatch") is not None and shutil.which("squeue") is not None

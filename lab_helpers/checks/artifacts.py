@@ -12,6 +12,8 @@ from functools import lru_cache
 
 from ..paths import load_yaml
 
+__all__ = ["canonical_artifact", "read_placement"]
+
 
 @dataclass(frozen=True)
 class Artifact:

@@ -9,6 +9,8 @@ from typing import Any
 from .answers import number_answer, within
 from .registry import Verdict, register
 
+__all__ = ["judge_job"]
+
 # The hand-sized queue of section 6, as released: (name, submit hour, nodes, wall time in hours).
 HAND_QUEUE = (("J1", 0, 2, 4), ("J2", 0, 4, 2), ("J3", 0, 2, 3), ("J4", 0, 2, 5), ("J5", 1, 1, 1))
 HAND_QUEUE_NODES = 4
@@ -86,7 +88,7 @@ def _partition(answer, context):
 @register("02.job", points=3, question="Write a job (a dict with the keys of Job) for the stated workload that Delta would accept.",
           shape="a dict with the stub's keys (partition, account, nodes, gpus_per_node, cpus, mem_gb, walltime, command)",
           hidden="the job fits the workload as released")
-def _job(answer, context):
+def judge_job(answer, context):
     from ..batch.jobs import Job, problems
     from ..errors import UsageError
 

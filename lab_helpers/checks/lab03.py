@@ -6,6 +6,8 @@ from __future__ import annotations
 from .answers import fold, number_answer, within
 from .registry import Verdict, register
 
+__all__ = ["judge_open_ssh"]
+
 
 @register("03.cheapest-flavor", points=2, question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.",
           shape="a flavor's name (str), as the flavor table spells it")
@@ -60,7 +62,7 @@ def _opens(rule: dict) -> tuple[int, int] | None:
 @register("03.open-ssh", points=3, question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).",
           shape="a dict with the stub's keys (a security group rule); the check reads the rules the cloud holds",
           hidden="the grader reads your group's rules from the cloud itself: tcp 22 open and nothing else")
-def _open_ssh(answer, context):
+def judge_open_ssh(answer, context):
     port = int(context.get("port", 22))
     if not isinstance(answer, list):
         return Verdict.no("Pass the rules read back from the cloud: ingress_rules(conn, group).")

@@ -11,6 +11,8 @@ from pathlib import Path
 from ..config import records_progress, state_dir
 from .registry import specs_for_lab
 
+__all__ = ["summary"]
+
 
 def _file(lab: str) -> Path:
     folder = state_dir() / "progress"

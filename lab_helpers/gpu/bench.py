@@ -20,6 +20,8 @@ from . import kernels as K
 from .device import DeviceInfo, array_module, describe, is_cupy
 from .timing import time_call, time_launch
 
+__all__ = ["headline_elements", "measure_gemm", "run_suite"]
+
 STREAM_KERNELS = ("copy", "scale", "add", "triad", "dot")
 GEMM_PRECISIONS_GPU = ("fp32", "tf32", "fp16", "bf16")
 GEMM_PRECISIONS_CPU = ("fp32", "fp64")

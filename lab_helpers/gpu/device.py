@@ -18,6 +18,8 @@ from typing import Protocol
 from .probe import probe
 from .specs import GpuSpec, match_spec
 
+__all__ = ["array_module", "describe", "release_memory"]
+
 
 @dataclass(frozen=True)
 class DeviceInfo:

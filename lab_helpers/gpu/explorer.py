@@ -9,6 +9,8 @@ from types import ModuleType
 
 from .bench import Result, measure_gemm, measure_stream
 
+__all__ = ["measure_choice"]
+
 CHOICES = {
     "triad (single pass)": ("triad", "single-pass"),
     "triad (naive)": ("triad", "naive"),

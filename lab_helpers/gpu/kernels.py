@@ -14,6 +14,8 @@ from typing import Any
 
 from .device import is_cupy
 
+__all__ = ["make_arrays"]
+
 # streams moved per element, by (kernel, variant); variant "" = the only one
 STREAMS: dict[tuple[str, str], int] = {
     ("copy", ""): 2,

@@ -13,6 +13,8 @@ from functools import lru_cache
 
 from ..paths import load_yaml
 
+__all__ = ["a40"]
+
 PRECISIONS = ("fp64", "fp32", "tf32", "fp16", "bf16")
 
 

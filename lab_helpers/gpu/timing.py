@@ -17,6 +17,8 @@ from typing import Callable
 
 from .device import is_cupy
 
+__all__ = ["time_call", "time_cpu"]
+
 
 @dataclass(frozen=True)
 class Timing:

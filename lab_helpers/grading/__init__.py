@@ -6,3 +6,6 @@ stamps a learner's notebook (:mod:`.submit`); ``lab grade`` runs the ordered ste
 capture answers as JSON, judge in this process) and writes the gradebook, feedback and class
 summary (:mod:`.gradebook`, :mod:`.feedback`, :mod:`.summary`, :mod:`.manual`).
 """
+
+# The modules the labs import from (each pins its own names in ``__all__``; tests/test_public_api.py).
+__all__ = ["hidden"]

@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+__all__ = ["hidden_check", "state_check"]
+
 HIDDEN_SUFFIX = ":hidden"
 STATE_SUFFIX = ":state"
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from ..marks import KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
 
+__all__ = ["find"]
+
 # The order cleanup must delete in: what holds a reference goes before what it references.
 ORDER = ("floating_ip", "attachment", "server", "port", "snapshot", "volume", "object", "container",
          "security_group", "keypair")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ..config import state_dir
 
+__all__ = ["save_private_key"]
+
 
 def _keys_dir() -> Path:
     path = state_dir() / "keys"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["has_rule", "ingress_rules"]
+
 RULE_KEYS = ("direction", "ethertype", "protocol", "port_range_min", "port_range_max", "remote_ip_prefix")
 
 

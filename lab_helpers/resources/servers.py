@@ -13,6 +13,8 @@ from pathlib import Path
 from ..backends import Backend, resolve
 from ..errors import ResourceStateError
 
+__all__ = ["ensure_lab_server", "wait_for_active"]
+
 
 class _Progress:
     """One line that updates in place: a notebook display handle, else a terminal carriage return."""

@@ -8,4 +8,4 @@ PUT and GET requests through the object store API on either backend.
 from .block import BlockIO, measure_block_io
 from .objects import ObjectLatency, measure_object_latency
 
-__all__ = ["BlockIO", "ObjectLatency", "measure_block_io", "measure_object_latency"]
+__all__ = ["BlockIO", "ObjectLatency", "measure_block_io", "measure_object_latency", "objects"]

@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 from ..textreport import TextReport
 
+__all__ = ["record_reads"]
+
 KiB, MiB = 1024, 1024 * 1024
 DEFAULT_SIZES = (1 * KiB, 16 * KiB, 256 * KiB, 1 * MiB, 8 * MiB)
 

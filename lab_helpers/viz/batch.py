@@ -7,6 +7,8 @@ from ..batch.amdahl import speedup
 from ..batch.delta import a40_node, node_types
 from ..batch.queue import Placement, mean_waits
 
+__all__ = ["machine_figure", "node_figure", "scaling_figure", "timeline_figure", "wall_time_figure"]
+
 _COLOURS = {
     "cpu": "#9e9e9e", "gpuA40x4": "#76b900", "gpuA100x4": "#1f77b4", "gpuA100x8": "#17becf",
     "gpuH200x8": "#9467bd", "gpuMI100x8": "#d62728",

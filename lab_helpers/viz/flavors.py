@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+__all__ = ["flavor_figure", "flavor_rows", "flavor_table"]
+
 FAMILIES = {"m3": ("CPU (m3)", "#1f77b4"), "r3": ("large memory (r3)", "#2ca02c"), "g3": ("GPU (g3)", "#d62728")}
 
 

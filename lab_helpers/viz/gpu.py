@@ -7,6 +7,8 @@ import math
 from ..gpu.device import DeviceInfo, per_core_l2_bytes
 from ..gpu.specs import a40
 
+__all__ = ["side_by_side_text", "sweep_figure"]
+
 
 def side_by_side(device: DeviceInfo) -> list[tuple[str, str, str]]:
     """(property, this device, the A40's datasheet) rows: the device query next to the datasheet."""

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from ..errors import UsageError
 from ..paths import load_yaml
 
+__all__ = ["flatten", "hierarchy_explorer", "hierarchy_figure"]
+
 VIEWS = {
     "everything": None,
     "physical": "Physical compute",

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+__all__ = ["placement_figure", "where_it_landed"]
+
 # JS2 CPU hosts have 128 cores (data/jetstream2.yaml host_types.compute); used when capacity is hidden.
 _DEFAULT_HOST_VCPUS = 128
 

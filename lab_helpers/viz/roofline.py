@@ -14,6 +14,8 @@ from ..gpu.explorer import CHOICES, largest_log2_n, measure_choice
 from ..gpu.roofline import STREAM_KERNELS, Roof, attainable_tflops, beyond_cache, measured_roof
 from ..gpu.specs import a40
 
+__all__ = ["roofline_explorer", "roofline_figure"]
+
 _PRECISION_NAMES = {"fp32": "FP32", "tf32": "TF32 tensor", "fp16": "FP16 tensor", "bf16": "BF16 tensor", "fp64": "FP64"}
 
 

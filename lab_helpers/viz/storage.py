@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+__all__ = ["block_io_figure", "object_latency_figure"]
+
 
 def block_io_figure(result):
     """IOPS per pattern (4 KiB) and MiB/s (all), side by side; the title says how the cache was bypassed.
