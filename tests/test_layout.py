@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "lab_helpers"
 
@@ -186,7 +185,6 @@ def test_no_import_cycle() -> None:
     _assert_no_cycle([path for path in cycles(graph) if not any(_in_sandbox(m) for m in path)])
 
 
-@pytest.mark.xfail(strict=False, reason="the sandbox's layout is being reworked into one package per API")
 def test_no_import_cycle_through_the_sandbox() -> None:
     _assert_no_cycle([path for path in cycles(import_graph(PACKAGE)) if any(_in_sandbox(m) for m in path)])
 
@@ -200,10 +198,6 @@ def test_the_sandbox_may_import_only_leaves() -> None:
             )
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="the sandbox's layout is being reworked: its benchmark still imports client code",
-)
 def test_the_sandbox_imports_no_client_code() -> None:
     graph = import_graph(PACKAGE)
     offending = sorted(

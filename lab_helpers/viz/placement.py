@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..marks import KEY_LEARNER
+
 __all__ = ["placement_figure", "where_it_landed"]
 
 # JS2 CPU hosts have 128 cores (data/jetstream2.yaml host_types.compute); used when capacity is hidden.
@@ -64,7 +66,7 @@ def _flavor(server) -> tuple[str, int]:
 
 
 def _is_mine(server, learner: str) -> bool:
-    return (server.metadata or {}).get("course-learner") == learner
+    return (server.metadata or {}).get(KEY_LEARNER) == learner
 
 
 def operator_view(admin_conn, learner: str) -> Placement:
