@@ -25,12 +25,6 @@ NAMES = {"sandbox", "live"}
 OWNERS = ("lab_helpers/backends/", "lab_helpers/config.py")  # where the names are defined and parsed
 SERVER = "lab_helpers/sandbox/"  # the sandbox itself: its cloud and project are called "sandbox" too
 
-# Lab cells that still compare the backend with a name, each with the replacement to apply. The
-# test of each fails (strict xfail) once the cell is fixed: then delete its entry here.
-CELLS_TO_FIX = {
-    ("02", "645e3680"): 'if course.backend == "live" and slurm_available():  ->  if course.backend.can_submit_jobs():',
-    ("03", "b463ebea"): 'if course.backend == "sandbox": print(...)  ->  note = course.backend.login_note(address)',
-}
 
 
 def _is_name(node: ast.AST) -> bool:
@@ -99,18 +93,8 @@ def test_no_module_spells_a_backend_name():
 
 def test_no_lab_cell_compares_with_a_backend_name():
     offending = [f"lab {lab} cell {cell}: line {line}" for lab, cell, source in _code_cells()
-                 if (lab, cell) not in CELLS_TO_FIX for line in name_comparisons(source)]
+                 for line in name_comparisons(source)]
     assert not offending, "a lab asks course.backend what differs:\n  " + "\n  ".join(offending)
-
-
-@pytest.mark.parametrize("lab,cell", sorted(CELLS_TO_FIX))
-def test_cells_still_to_fix(lab, cell):
-    reason = CELLS_TO_FIX[(lab, cell)]
-    found = [source for number, cid, source in _code_cells() if (number, cid) == (lab, cell)]
-    assert found, f"lab {lab} has no cell {cell}: remove it from CELLS_TO_FIX"
-    if name_comparisons(found[0]):
-        pytest.xfail(f"lab {lab} cell {cell} still compares the backend's name: {reason}")
-    pytest.fail(f"lab {lab} cell {cell} is fixed: remove it from CELLS_TO_FIX")
 
 
 # --- choosing a backend -----------------------------------------------------------------------------

@@ -32,10 +32,6 @@ OTHER_PROGRAMS = {
     "JUPYTER_PORT": "Jupyter's own default port, honoured by `lab start`",
 }
 # Modules still reading a setting themselves, each with what is left to do.
-NOT_YET = {
-    "lab_helpers/bench/sandbox.py": "the sandbox benchmark moves the state directory through os.environ; "
-                                    "it should pass its temporary state directory to the sandbox's start/stop",
-}
 
 
 def environment_reads(source: str) -> list[tuple[int, str]]:
@@ -90,10 +86,6 @@ def test_config_reads_every_setting_it_lists():
 @pytest.mark.parametrize("path", sorted(p for p in _modules() if p != "lab_helpers/config.py"))
 def test_only_config_reads_the_settings(path):
     reads = [f"line {line}: {name}" for line, name in environment_reads(_modules()[path]) if name in NAMES]
-    if path in NOT_YET:
-        if reads:
-            pytest.xfail(NOT_YET[path])
-        pytest.fail(f"{path} no longer reads settings itself: remove it from NOT_YET")
     assert not reads, f"{path} reads settings itself (use the reader in lab_helpers.config): {reads}"
 
 

@@ -8,10 +8,10 @@ touched. Each figure is a dataclass row; the command prints a table or JSON.
 
 from __future__ import annotations
 
-import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -40,24 +40,26 @@ def _timed(name: str, n: int, call: Callable[[], Any], note: str = "") -> BenchR
 
 
 def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: int = 2000) -> list[BenchRow]:
-    """Measure a temporary sandbox; restores the environment afterwards."""
-    from ..config import sandbox_boot_seconds
+    """Measure a temporary sandbox of its own folder; the learner's sandbox and the environment are untouched."""
+    import openstack
+    from openstack.config import loader
 
-    saved = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "LAB_SANDBOX_BOOT_S")}
-    tmp = tempfile.mkdtemp(prefix="lab-bench-sandbox-")
-    os.environ["LAB_STATE_DIR"] = tmp
-    os.environ["LAB_SANDBOX_BOOT_S"] = str(sandbox_boot_seconds() if boot_s is None else boot_s)
+    from ..backends.sandbox import CLOUD
+    from ..config import sandbox_boot_seconds
     from ..sandbox import start, stop
     from ..sandbox.bulk import add_objects, copy_server
 
+    boot = sandbox_boot_seconds() if boot_s is None else boot_s
+    tmp = Path(tempfile.mkdtemp(prefix="lab-bench-sandbox-"))
+    root = tmp / "cloud"
     rows: list[BenchRow] = []
     try:
         t = time.perf_counter()
-        status = start()
+        status = start(root=root, boot_s=boot)
         rows.append(BenchRow("start the service", 1, round((time.perf_counter() - t) * 1000, 1), round((time.perf_counter() - t) * 1000, 1)))
-        from ..cloud import connect_cloud
-
-        conn = connect_cloud("sandbox")
+        config = loader.OpenStackConfig(config_files=[str(status.clouds_yaml)], vendor_files=[], secure_files=[],
+                                        load_envvars=False)
+        conn = openstack.connection.Connection(config=config.get_one(cloud=CLOUD))
         t = time.perf_counter()
         list(conn.compute.flavors())
         rows.append(BenchRow("first call (token + discovery + list flavors)", 1, *(2 * [round((time.perf_counter() - t) * 1000, 1)])))
@@ -69,7 +71,7 @@ def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: i
             conn.compute.wait_for_server(s, interval=0.05, wait=60)
             conn.compute.delete_server(s)
 
-        rows.append(_timed("create server -> ACTIVE (+ delete)", 3, create_active, f"BUILD lasts {os.environ['LAB_SANDBOX_BOOT_S']} s"))
+        rows.append(_timed("create server -> ACTIVE (+ delete)", 3, create_active, f"BUILD lasts {boot:g} s"))
         server = conn.compute.wait_for_server(
             conn.compute.create_server(name="bench-show", image_id=image.id, flavor_id=flavor.id, networks="auto"), interval=0.05, wait=60)
         rows.append(_timed("list flavors", n, lambda: list(conn.compute.flavors())))
@@ -97,12 +99,7 @@ def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: i
                            "no SDK objects built: the sandbox's share"))
         conn.close()
     finally:
-        stop()
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        stop(root=root)
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)

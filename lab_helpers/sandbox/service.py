@@ -119,15 +119,21 @@ def _locked(path: Path) -> Iterator[None]:
         fh.close()
 
 
-def start(timeout: float = 30.0) -> ServiceStatus:
-    """Start the service unless it already runs; return where it listens."""
-    root = sandbox_dir()
+def start(timeout: float = 30.0, *, root: Path | None = None, boot_s: float | None = None) -> ServiceStatus:
+    """Start the service unless it already runs; return where it listens.
+
+    ``root`` is the sandbox's own folder (default: under the configured state directory) and ``boot_s``
+    how long a server stays in BUILD (default: the configured setting).
+    """
+    root = root or sandbox_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    boot = sandbox_boot_seconds() if boot_s is None else boot_s
     with _locked(root / "service.lock"):
         current = status(root)
         if current.running:
             return current
         (root / "service.json").unlink(missing_ok=True)
-        cmd = [sys.executable, "-m", "lab_helpers.sandbox.server", "--state-dir", str(root), "--boot-s", str(sandbox_boot_seconds())]
+        cmd = [sys.executable, "-m", "lab_helpers.sandbox.server", "--state-dir", str(root), "--boot-s", str(boot)]
         last = _last_port(root)
         if last:
             cmd += ["--port", str(last)]
@@ -151,14 +157,14 @@ def start(timeout: float = 30.0) -> ServiceStatus:
         raise ServiceError(f"the sandbox cloud did not answer within {timeout:g} s.", hint="Run `lab sandbox stop` then `lab sandbox start`.")
 
 
-def ensure_running() -> ServiceStatus:
-    current = status()
-    return current if current.running else start()
+def ensure_running(root: Path | None = None) -> ServiceStatus:
+    current = status(root)
+    return current if current.running else start(root=root)
 
 
-def stop(timeout: float = 10.0) -> bool:
+def stop(timeout: float = 10.0, *, root: Path | None = None) -> bool:
     """Stop the service (its state stays). True when one was running."""
-    root = sandbox_dir()
+    root = root or sandbox_dir()
     with _locked(root / "service.lock"):
         current = status(root)
         if not current.running:
