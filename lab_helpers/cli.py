@@ -14,7 +14,7 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .errors import LabError, UsageError
 

@@ -20,7 +20,7 @@ def cloud_name(backend: Backend | str | None = None) -> str:
     return resolve(backend).cloud_name()
 
 
-def connect_cloud(backend: Backend | str | None = None, *, admin: bool = False) -> "Connection":
+def connect_cloud(backend: Backend | str | None = None, *, admin: bool = False) -> Connection:
     """An openstacksdk connection to the backend's cloud.
 
     ``admin=True`` (sandbox only) uses the sandbox's admin credential, for the views JS2

@@ -34,24 +34,41 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("LAB_BACKEND", f"`{SANDBOX}`", f"`{SANDBOX}` or `{LIVE}`"),
-    Setting("LAB_STATE_DIR", "your per-user data folder",
-            "progress, the sandbox cloud, working copies; set it to run an isolated copy of everything",
-            show_value=False),
+    Setting(
+        "LAB_STATE_DIR",
+        "your per-user data folder",
+        "progress, the sandbox cloud, working copies; set it to run an isolated copy of everything",
+        show_value=False,
+    ),
     Setting("LAB_WORKSPACE", "`$LAB_STATE_DIR/workspace`", "the working copy `lab start` opens", show_value=False),
     Setting("LAB_LEARNER", "your login name", "the learner id recorded in progress and submissions", show_value=False),
-    Setting("LAB_EXPIRY_H", f"`{DEFAULT_EXPIRY_H:g}`",
-            "hours after creation that a lab's resources are marked to expire (`lab cleanup --expired`)"),
+    Setting(
+        "LAB_EXPIRY_H",
+        f"`{DEFAULT_EXPIRY_H:g}`",
+        "hours after creation that a lab's resources are marked to expire (`lab cleanup --expired`)",
+    ),
     Setting("LAB_SANDBOX_BOOT_S", f"`{DEFAULT_BOOT_S:g}`", "sandbox: seconds a server stays in BUILD"),
-    Setting("LAB_BENCH_ELEMENTS", "sized to the device",
-            "elements per array in lab 01's headline measurements and `lab bench gpu` (tests set a small value)"),
-    Setting("LAB_RECORD_PROGRESS", "-", "set to `0` by `lab run` for a notebook that is not your own: its checks "
-            "are not recorded"),
+    Setting(
+        "LAB_BENCH_ELEMENTS",
+        "sized to the device",
+        "elements per array in lab 01's headline measurements and `lab bench gpu` (tests set a small value)",
+    ),
+    Setting(
+        "LAB_RECORD_PROGRESS",
+        "-",
+        "set to `0` by `lab run` for a notebook that is not your own: its checks are not recorded",
+    ),
     Setting("OS_CLOUD", "-", "live: the cloud in `clouds.yaml`", show_value=False),
-    Setting("OS_CLIENT_CONFIG_FILE", "-", "live: a `clouds.yaml` outside openstacksdk's usual places "
-            "(`lab sandbox env` points it at the sandbox's)", show_value=False),
+    Setting(
+        "OS_CLIENT_CONFIG_FILE",
+        "-",
+        "live: a `clouds.yaml` outside openstacksdk's usual places (`lab sandbox env` points it at the sandbox's)",
+        show_value=False,
+    ),
     Setting("OS_AUTH_URL", "-", "live: set by an OpenStack RC file instead of `clouds.yaml`", show_value=False),
-    Setting("KUBECONFIG", "`~/.kube/config`", "live: your cluster's kubeconfig (the first of a list)",
-            show_value=False),
+    Setting(
+        "KUBECONFIG", "`~/.kube/config`", "live: your cluster's kubeconfig (the first of a list)", show_value=False
+    ),
 )
 
 

@@ -75,8 +75,14 @@ def _binary(report: Report, backend: str, name: str, fix: str) -> None:
     if shutil.which(name):
         report.add(backend, f"`{name}`", True, "on PATH", fix)
     elif shutil.which(name, path=str(Path(sys.executable).parent)):  # installed in an inactive venv
-        report.add(backend, f"`{name}`", True, "installed in this environment, which is not on PATH",
-                   "activate the environment (source .venv/bin/activate)", warning=True)
+        report.add(
+            backend,
+            f"`{name}`",
+            True,
+            "installed in this environment, which is not on PATH",
+            "activate the environment (source .venv/bin/activate)",
+            warning=True,
+        )
     else:
         report.add(backend, f"`{name}`", False, "not on PATH", fix)
 
@@ -96,14 +102,24 @@ def doctor(settings: bool = False) -> Report:
     report = Report()
     version = ".".join(map(str, sys.version_info[:3]))
     report.add(BOTH, "Python", (3, 10) <= sys.version_info[:2] <= (3, 13), version, "Use Python 3.10 to 3.13.")
-    report.add(BOTH, "backend", True,
-               f"LAB_BACKEND is {resolve_backend()!r}" if backend_from_environment() else f"{Sandbox.name} (the default)")
+    report.add(
+        BOTH,
+        "backend",
+        True,
+        f"LAB_BACKEND is {resolve_backend()!r}" if backend_from_environment() else f"{Sandbox.name} (the default)",
+    )
     try:
         folder = state_dir()
         writable = os.access(folder, os.W_OK)
     except OSError:
         writable = False
-    report.add(BOTH, "state directory", writable, "writable" if writable else "not writable", "Set LAB_STATE_DIR to a folder you can write.")
+    report.add(
+        BOTH,
+        "state directory",
+        writable,
+        "writable" if writable else "not writable",
+        "Set LAB_STATE_DIR to a folder you can write.",
+    )
     _module(report, BOTH, "jupyterlab", "JupyterLab", "pip install -c constraints.txt -e .")
     _module(report, BOTH, "papermill", "papermill", "pip install -c constraints.txt -e .")
     _binary(report, BOTH, "git", "Install git (apt-get install git, brew install git).")
@@ -114,23 +130,50 @@ def doctor(settings: bool = False) -> Report:
     _module(report, Sandbox.name, "kubernetes", "kubernetes client", "pip install -c constraints.txt -e .")
 
     gpu = probe()
-    report.add(Live.name, "NVIDIA GPU", gpu.available, ", ".join(gpu.names) if gpu.available else gpu.reason,
-               "Run lab 01 live on a GPU machine (a Delta gpuA40x4 node).")
+    report.add(
+        Live.name,
+        "NVIDIA GPU",
+        gpu.available,
+        ", ".join(gpu.names) if gpu.available else gpu.reason,
+        "Run lab 01 live on a GPU machine (a Delta gpuA40x4 node).",
+    )
     _module(report, Live.name, "cupy", "CuPy", "pip install -e '.[gpu]' (or '.[gpu-cuda13]' for a CUDA 13 driver)")
     cloud = os_cloud()
     files = [p for p in clouds_yaml_paths() if p.is_file()]
-    report.add(Live.name, "clouds.yaml", bool(files), f"{len(files)} found" if files else "none found",
-               "Create an application credential in Horizon and save its clouds.yaml to ~/.config/openstack/.")
-    report.add(Live.name, "OS_CLOUD", bool(cloud), "set" if cloud else "not set", "export OS_CLOUD=<the cloud's name in clouds.yaml>")
+    report.add(
+        Live.name,
+        "clouds.yaml",
+        bool(files),
+        f"{len(files)} found" if files else "none found",
+        "Create an application credential in Horizon and save its clouds.yaml to ~/.config/openstack/.",
+    )
+    report.add(
+        Live.name,
+        "OS_CLOUD",
+        bool(cloud),
+        "set" if cloud else "not set",
+        "export OS_CLOUD=<the cloud's name in clouds.yaml>",
+    )
     if config_file_is_sandbox() and isinstance(backend_named(), Live):
-        report.add(Live.name, "OS_CLIENT_CONFIG_FILE", False, "points at the sandbox's clouds.yaml while the backend is live",
-                   "unset OS_CLIENT_CONFIG_FILE (it came from `lab sandbox env`)", warning=True)
+        report.add(
+            Live.name,
+            "OS_CLIENT_CONFIG_FILE",
+            False,
+            "points at the sandbox's clouds.yaml while the backend is live",
+            "unset OS_CLIENT_CONFIG_FILE (it came from `lab sandbox env`)",
+            warning=True,
+        )
     kube = kubeconfig_path()
-    report.add(Live.name, "kubeconfig", kube.is_file(), "found" if kube.is_file() else "none found", "Set KUBECONFIG to your cluster's kubeconfig.")
+    report.add(
+        Live.name,
+        "kubeconfig",
+        kube.is_file(),
+        "found" if kube.is_file() else "none found",
+        "Set KUBECONFIG to your cluster's kubeconfig.",
+    )
     _binary(report, Live.name, "kubectl", "Install kubectl: https://kubernetes.io/docs/tasks/tools/")
     _binary(report, Live.name, "helm", "Install helm: https://helm.sh/docs/intro/install/")
     _binary(report, Live.name, "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
     for setting, now in settings_now() if settings else []:
         report.add(SETTINGS, setting.name, True, _shown(setting.default, now))
     return report
-

@@ -26,14 +26,21 @@ def running_lab(workspace: Path, token: str = "test-token", timeout_s: float = 9
     port = free_port()
     env = {**os.environ, "LAB_WORKSPACE": str(workspace), "JUPYTER_PLATFORM_DIRS": "1"}
     log = open(workspace.parent / "jupyter.log", "w")
-    proc = subprocess.Popen(lab_command() + ["start", "--no-browser", "--port", str(port), "--token", token],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        lab_command() + ["start", "--no-browser", "--port", str(port), "--token", token],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"lab start exited with {proc.returncode}: {(workspace.parent / 'jupyter.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"lab start exited with {proc.returncode}: {(workspace.parent / 'jupyter.log').read_text()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as resp:
                     json.load(resp)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from contextlib import contextmanager
 
 BOOT_S = "0.2"
 
@@ -57,8 +57,13 @@ def admin_conn(sandbox):
 @pytest.fixture(scope="module")
 def cli_env(sandbox):
     """The environment `eval "$(lab sandbox env)"` gives a terminal."""
-    out = subprocess.run([sys.executable, "-m", "lab_helpers", "sandbox", "env"], capture_output=True, text=True, check=True,
-                         env=dict(os.environ))
+    out = subprocess.run(
+        [sys.executable, "-m", "lab_helpers", "sandbox", "env"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ),
+    )
     env = dict(os.environ)
     for line in out.stdout.splitlines():
         key, _, value = line.removeprefix("export ").partition("=")

@@ -47,17 +47,25 @@ PENDING: dict[str, str] = {}
 # "listed" (either, but never in the check's own cell: an answer in the learner's own call is never
 # fine) or "anywhere" (the check's own cell too, e.g. the choices in the stub's comment).
 ALLOWED: dict[tuple[str, str, str], str] = {
-    ("00.storage-for", "object", "anywhere"): "one of the two words the question offers; the answer is which artifact gets it",
-    ("00.storage-for", "block", "anywhere"): "one of the two words the question offers; the answer is which artifact gets it",
+    (
+        "00.storage-for",
+        "object",
+        "anywhere",
+    ): "one of the two words the question offers; the answer is which artifact gets it",
+    (
+        "00.storage-for",
+        "block",
+        "anywhere",
+    ): "one of the two words the question offers; the answer is which artifact gets it",
     ("01.bound", "compute", "anywhere"): "one of the two words the question offers ('memory' or 'compute')",
     ("01.measured-bandwidth", "*", "below"): "the suite's table after the exercise times the triad again: another "
-                                              "measurement, computed after the check, that the learner's own time "
-                                              "need not match",
+    "measurement, computed after the check, that the learner's own time "
+    "need not match",
     ("01.triad-intensity", "*", "below"): "the roofline after the exercise places the triad at its intensity (in "
-                                          "its hover text): the picture that explains the answer, drawn after it",
+    "its hover text): the picture that explains the answer, drawn after it",
     ("02.partition", "gpuA40x4", "listed"): "one row of the partition table the learner chooses from",
     ("02.job", "*", "listed"): "each field alone is given (the workload's needs, the partition table, the "
-                               "allocation's account); the exercise is to put them together in one job",
+    "allocation's account); the exercise is to put them together in one job",
     ("03.cheapest-flavor", "m3.quad", "listed"): "one row of the flavor table the learner chooses from",
     ("04.where-it-belongs", "object", "anywhere"): "one of the two words the question offers",
     ("04.where-it-belongs", "block", "anywhere"): "one of the two words the question offers",
@@ -71,6 +79,7 @@ FAILED = "SCAN-FAILED "
 
 # --- the shadow step ---------------------------------------------------------------------------
 
+
 def _check_calls(source: str) -> list[ast.Call]:
     try:
         tree = ast.parse(source)
@@ -81,7 +90,12 @@ def _check_calls(source: str) -> list[ast.Call]:
         if isinstance(node, ast.Call):
             func = node.func
             called = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if called == "check" and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            if (
+                called == "check"
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 calls.append(node)
     return calls
 
@@ -262,7 +276,7 @@ def _order_matches(order: tuple[str, ...], text: str, window: int = 600) -> list
                 break
             at = nxt
         if ok:
-            return [text[start:at + len(order[-1])][:120]]
+            return [text[start : at + len(order[-1])][:120]]
     return []
 
 
@@ -282,6 +296,7 @@ def _allowed(check: str, value, where: str) -> bool:
 
 
 # --- running each lab once ---------------------------------------------------------------------
+
 
 @dataclass
 class Scan:
@@ -303,8 +318,15 @@ def _scan(lab, folder: Path) -> Scan:
     nbformat.write(nb, source)
     problems = []
     try:
-        pm.execute_notebook(str(source), str(output), parameters={"BACKEND": "sandbox"}, kernel_name="python3",
-                            progress_bar=False, cwd=str(folder), execution_timeout=300)
+        pm.execute_notebook(
+            str(source),
+            str(output),
+            parameters={"BACKEND": "sandbox"},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(folder),
+            execution_timeout=300,
+        )
     except Exception as exc:  # still scan what ran; say why it stopped
         problems.append(f"the learner version stopped: {type(exc).__name__}: {str(exc)[:300]}")
     executed = nbformat.read(output, as_version=4) if output.exists() else nb
@@ -314,10 +336,12 @@ def _scan(lab, folder: Path) -> Scan:
             text = _outputs_text(cell)
             for line in text.splitlines():
                 if line.startswith(MARK):
-                    record = json.loads(line[len(MARK):])
+                    record = json.loads(line[len(MARK) :])
                     accepted[record["check"]] = record["value"]
                 elif line.startswith(FAILED):
-                    problems.append(f"the solution could not be replayed after cell {cell.id}: {line[len(FAILED):][:300]}")
+                    problems.append(
+                        f"the solution could not be replayed after cell {cell.id}: {line[len(FAILED) :][:300]}"
+                    )
     _RUNS[lab.number] = Scan(executed, accepted, problems)
     return _RUNS[lab.number]
 
@@ -336,7 +360,7 @@ def leaks(executed, accepted: dict[str, object]) -> list[str]:
             above = [c.source + "\n" + (_outputs_text(c) if c.cell_type == "code" else "") for c in cells[:index]]
             above.append(_outputs_text(cell))
             own = [cell.source]  # the learner's own cell, its call included
-            below = [_outputs_text(c) for c in cells[index + 1:] if c.cell_type == "code"]
+            below = [_outputs_text(c) for c in cells[index + 1 :] if c.cell_type == "code"]
             for value in _leaves(accepted[name]):
                 for where, texts in (("above", above), ("in its own cell", own), ("below", below)):
                     if _allowed(name, value, where):
@@ -358,7 +382,9 @@ def _param(lab):
 def test_no_answer_is_on_screen_before_its_check(lab, tmp_path_factory):
     scan = _scan(lab, tmp_path_factory.mktemp(f"scan-{lab.number}"))
     assert not scan.problems, scan.problems
-    calls = {call.args[0].value for c in scan.executed.cells if c.cell_type == "code" for call in _check_calls(c.source)}
+    calls = {
+        call.args[0].value for c in scan.executed.cells if c.cell_type == "code" for call in _check_calls(c.source)
+    }
     assert scan.accepted, f"lab {lab.number}: no accepted value was derived, so nothing was scanned"
     missing = sorted(n for n in calls if n not in scan.accepted and _has_region(lab, n))
     assert not missing, f"no accepted value derived for {missing}"
@@ -368,11 +394,15 @@ def test_no_answer_is_on_screen_before_its_check(lab, tmp_path_factory):
 
 def _has_region(lab, name: str) -> bool:
     nb = nbformat.read(lab.path, as_version=4)
-    return any(_solution_region(c.source) and any(call.args[0].value == name for call in _check_calls(c.source))
-               for c in nb.cells if c.cell_type == "code")
+    return any(
+        _solution_region(c.source) and any(call.args[0].value == name for call in _check_calls(c.source))
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
 
 
 # --- the scanner can fail ------------------------------------------------------------------------
+
 
 def _toy(cells: list[tuple[str, str, str]]):
     nb = nbformat.v4.new_notebook()
@@ -385,8 +415,13 @@ def _toy(cells: list[tuple[str, str, str]]):
 
 
 def test_the_scanner_finds_a_printed_answer_above_and_below():
-    nb = _toy([("code", "x = 1", "the A40 would take 0.55187 ms"), ("code", 'check("99.t", t)', ""),
-               ("code", "report", "ratio 53.7 FLOP/byte")])
+    nb = _toy(
+        [
+            ("code", "x = 1", "the A40 would take 0.55187 ms"),
+            ("code", 'check("99.t", t)', ""),
+            ("code", "report", "ratio 53.7 FLOP/byte"),
+        ]
+    )
     assert leaks(nb, {"99.t": 0.5518}) and "0.55187" in leaks(nb, {"99.t": 0.5518})[0]
     assert leaks(nb, {"99.t": 53.74}) and "below" in leaks(nb, {"99.t": 53.74})[0]
     assert leaks(nb, {"99.t": 0.0833}) == []  # not shown anywhere
@@ -395,9 +430,13 @@ def test_the_scanner_finds_a_printed_answer_above_and_below():
 
 
 def test_the_scanner_reads_answers_in_the_learners_own_call_and_in_prose():
-    nb = _toy([("md", "Delete the floating IP, then the server, then the volume.", ""),
-               ("code", 'check("99.p", choice, expected="gpuA40x4")', ""),
-               ("code", 'check("99.o", order)', "")])
+    nb = _toy(
+        [
+            ("md", "Delete the floating IP, then the server, then the volume.", ""),
+            ("code", 'check("99.p", choice, expected="gpuA40x4")', ""),
+            ("code", 'check("99.o", order)', ""),
+        ]
+    )
     assert leaks(nb, {"99.p": "gpuA40x4"})
     assert leaks(nb, {"99.o": ["floating ip", "server", "volume"]})
     assert leaks(nb, {"99.o": ["volume", "server", "floating ip"]}) == []  # the items, not in the answer's order
@@ -413,6 +452,7 @@ def test_a_whole_number_is_searched_as_itself():
 
 # --- no answer passed by keyword ------------------------------------------------------------------
 
+
 def _keyword_problems(lab) -> list[str]:
     nb = nbformat.read(lab.path, as_version=4)
     problems = []
@@ -422,11 +462,15 @@ def _keyword_problems(lab) -> list[str]:
         for call in _check_calls(cell.source):
             name = call.args[0].value
             if len(call.args) < 2:
-                problems.append(f"cell {cell.id}: check({name!r}, ...) takes the answer as its second positional argument")
+                problems.append(
+                    f"cell {cell.id}: check({name!r}, ...) takes the answer as its second positional argument"
+                )
             bad = sorted(kw.arg for kw in call.keywords if kw.arg and kw.arg.lower() in FORBIDDEN_KEYWORDS)
             if bad:
-                problems.append(f"cell {cell.id}: check({name!r}, ...) passes {', '.join(bad)}=: the judge must derive "
-                                f"the answer itself, from released data or the learner's own context")
+                problems.append(
+                    f"cell {cell.id}: check({name!r}, ...) passes {', '.join(bad)}=: the judge must derive "
+                    f"the answer itself, from released data or the learner's own context"
+                )
     return problems
 
 

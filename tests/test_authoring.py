@@ -8,8 +8,13 @@ from lab_helpers.notebooks.authoring import MarkerError, has_solution, learner_v
 def test_region_becomes_one_stub_per_assigned_name():
     src = "x = 1\n# BEGIN SOLUTION\na = 2\nb, c = 3, 4\n# END SOLUTION\ncheck('n', a)"
     out = strip_solution(src)
-    assert out.splitlines() == ["x = 1", "a = None  # your answer here", "b = None  # your answer here",
-                                "c = None  # your answer here", "check('n', a)"]
+    assert out.splitlines() == [
+        "x = 1",
+        "a = None  # your answer here",
+        "b = None  # your answer here",
+        "c = None  # your answer here",
+        "check('n', a)",
+    ]
 
 
 def test_explicit_stub_wins_and_indentation_is_kept():
@@ -21,8 +26,9 @@ def test_region_without_assignment_becomes_pass():
     assert strip_solution("# BEGIN SOLUTION\nprint(1)\n# END SOLUTION") == "pass  # your code here"
 
 
-@pytest.mark.parametrize("src", ["# BEGIN SOLUTION\nx = 1", "x = 1\n# END SOLUTION",
-                                 "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION"])
+@pytest.mark.parametrize(
+    "src", ["# BEGIN SOLUTION\nx = 1", "x = 1\n# END SOLUTION", "# BEGIN SOLUTION\n# BEGIN SOLUTION\n# END SOLUTION"]
+)
 def test_malformed_markers_are_reported(src):
     with pytest.raises(MarkerError):
         strip_solution(src)
@@ -44,7 +50,7 @@ def test_learner_version_has_no_solution_and_keeps_ids(lab):
             elif line.strip() == "# END SOLUTION":
                 inside = False
             elif inside and line.strip().startswith("# STUB: "):
-                stub_lines.add(line.strip()[len("# STUB: "):].strip())
+                stub_lines.add(line.strip()[len("# STUB: ") :].strip())
             elif inside and line.strip():
                 solution_lines.add(line.strip())
     learner_lines = {line.strip() for c in learner.cells for line in c.source.splitlines()}

@@ -26,7 +26,6 @@ OWNERS = ("lab_helpers/backends/", "lab_helpers/config.py")  # where the names a
 SERVER = "lab_helpers/sandbox/"  # the sandbox itself: its cloud and project are called "sandbox" too
 
 
-
 def _is_name(node: ast.AST) -> bool:
     if isinstance(node, ast.Constant):
         return node.value in NAMES
@@ -78,22 +77,32 @@ def test_the_finders_see_what_they_look_for():
 
 
 def test_no_module_compares_with_a_backend_name():
-    offending = [f"{path}:{line}" for path, text in _modules() if not path.startswith(OWNERS)
-                 for line in name_comparisons(text)]
-    assert not offending, ("ask the backend object (lab_helpers.backends) instead of comparing its name:\n  "
-                           + "\n  ".join(offending))
+    offending = [
+        f"{path}:{line}" for path, text in _modules() if not path.startswith(OWNERS) for line in name_comparisons(text)
+    ]
+    assert not offending, (
+        "ask the backend object (lab_helpers.backends) instead of comparing its name:\n  " + "\n  ".join(offending)
+    )
 
 
 def test_no_module_spells_a_backend_name():
-    offending = [f"{path}:{line}" for path, text in _modules() if not path.startswith(OWNERS + (SERVER,))
-                 for line in name_literals(text)]
-    assert not offending, ("use config.SANDBOX / config.LIVE, or a method of the backend object:\n  "
-                           + "\n  ".join(offending))
+    offending = [
+        f"{path}:{line}"
+        for path, text in _modules()
+        if not path.startswith(OWNERS + (SERVER,))
+        for line in name_literals(text)
+    ]
+    assert not offending, "use config.SANDBOX / config.LIVE, or a method of the backend object:\n  " + "\n  ".join(
+        offending
+    )
 
 
 def test_no_lab_cell_compares_with_a_backend_name():
-    offending = [f"lab {lab} cell {cell}: line {line}" for lab, cell, source in _code_cells()
-                 for line in name_comparisons(source)]
+    offending = [
+        f"lab {lab} cell {cell}: line {line}"
+        for lab, cell, source in _code_cells()
+        for line in name_comparisons(source)
+    ]
     assert not offending, "a lab asks course.backend what differs:\n  " + "\n  ".join(offending)
 
 
@@ -144,13 +153,17 @@ def test_sandbox_meters_sus_through_nova_usage_api(conn):  # noqa: F811
 
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     flavor = conn.compute.find_flavor("m3.small", ignore_missing=False)
-    server = conn.compute.wait_for_server(conn.compute.create_server(
-        name="metered", image_id=image.id, flavor_id=flavor.id, networks="auto"), interval=0.05, wait=10)
+    server = conn.compute.wait_for_server(
+        conn.compute.create_server(name="metered", image_id=image.id, flavor_id=flavor.id, networks="auto"),
+        interval=0.05,
+        wait=10,
+    )
     try:
         before = dt.datetime.now(dt.timezone.utc)
         su = Sandbox().metered_su(server)
-        since = (dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(
-            str(server.created_at).replace("Z", "+00:00"))).total_seconds() / 3600
+        since = (
+            dt.datetime.now(dt.timezone.utc) - dt.datetime.fromisoformat(str(server.created_at).replace("Z", "+00:00"))
+        ).total_seconds() / 3600
         assert 0 < su <= su_per_hour("m3.small") * (since + 1 / 3600)
         assert Sandbox().metered_su(SimpleNamespace(id="no-such-server", created_at=before.isoformat())) == 0.0
     finally:
@@ -159,8 +172,12 @@ def test_sandbox_meters_sus_through_nova_usage_api(conn):  # noqa: F811
 
 def test_sandbox_measures_no_store_directly():
     """Client code asks the APIs: nothing outside the sandbox package reads its store or its metering."""
-    offending = [path for path, text in _modules() if not path.startswith(SERVER)
-                 and any(word in text for word in ("server_usage(", "sandbox.store", "sandbox.metering"))]
+    offending = [
+        path
+        for path, text in _modules()
+        if not path.startswith(SERVER)
+        and any(word in text for word in ("server_usage(", "sandbox.store", "sandbox.metering"))
+    ]
     assert not offending, offending
 
 

@@ -2,7 +2,9 @@ import pytest
 
 from lab_helpers.checks import evaluate, get_spec
 
-JOB = dict(partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=1, cpus=32, mem_gb=40, walltime="06:00:00")
+JOB = dict(
+    partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=1, cpus=32, mem_gb=40, walltime="06:00:00"
+)
 
 
 def judge(name, answer, **context):
@@ -43,11 +45,21 @@ def test_partition_is_derived_from_delta_data_not_from_the_call():
 
 
 def test_job():
-    good = dict(partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=4, cpus=32, mem_gb=120, walltime="14:00:00")
+    good = dict(
+        partition="gpuA40x4",
+        account="bbka-delta-gpu",
+        nodes=1,
+        gpus_per_node=4,
+        cpus=32,
+        mem_gb=120,
+        walltime="14:00:00",
+    )
     assert judge("02.job", good, workload=WORKLOAD_12H).passed
     short = judge("02.job", {**good, "walltime": "08:00:00"}, workload=WORKLOAD_12H)
     assert short.status == "partial" and "wall time" in short.message
-    dearer = judge("02.job", {**good, "partition": "gpuA40x4-interactive", "walltime": "01:00:00"}, workload=WORKLOAD_12H)
+    dearer = judge(
+        "02.job", {**good, "partition": "gpuA40x4-interactive", "walltime": "01:00:00"}, workload=WORKLOAD_12H
+    )
     assert dearer.status == "partial" and "gpuA40x4-interactive" in dearer.message
     rejected = judge("02.job", {**good, "gpus_per_node": 8}, workload=WORKLOAD_12H)
     assert rejected.status == "failed" and "4 GPUs" in rejected.message
@@ -55,7 +67,15 @@ def test_job():
 
 
 def test_a_malformed_job_gets_a_sentence_not_a_traceback():
-    good = dict(partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=4, cpus=32, mem_gb=120, walltime="14:00:00")
+    good = dict(
+        partition="gpuA40x4",
+        account="bbka-delta-gpu",
+        nodes=1,
+        gpus_per_node=4,
+        cpus=32,
+        mem_gb=120,
+        walltime="14:00:00",
+    )
     no_account = {k: v for k, v in good.items() if k != "account"}
     result = judge("02.job", no_account, workload=WORKLOAD_12H)
     assert result.status == "failed"
@@ -63,10 +83,20 @@ def test_a_malformed_job_gets_a_sentence_not_a_traceback():
     assert "has no 'account'" in result.message and "account=" in result.message
     as_text = judge("02.job", {**good, "gpus_per_node": "4"}, workload=WORKLOAD_12H)
     assert as_text.status == "failed" and "gpus_per_node" in as_text.message and "text" in as_text.message
-    stub = dict(partition=..., account="bbka-delta-gpu", nodes=..., gpus_per_node=..., cpus=..., mem_gb=..., walltime=...,
-                command="python finetune.py")
+    stub = dict(
+        partition=...,
+        account="bbka-delta-gpu",
+        nodes=...,
+        gpus_per_node=...,
+        cpus=...,
+        mem_gb=...,
+        walltime=...,
+        command="python finetune.py",
+    )
     untouched = judge("02.job", stub, workload=WORKLOAD_12H)
-    assert untouched.status == "failed" and "Not filled in yet" in untouched.message and "partition" in untouched.message
+    assert (
+        untouched.status == "failed" and "Not filled in yet" in untouched.message and "partition" in untouched.message
+    )
 
 
 def test_numbers_given_as_text_do_not_pass():

@@ -4,7 +4,9 @@ from lab_helpers.batch.delta import format_walltime, parse_walltime, partition, 
 from lab_helpers.batch.jobs import Job, problems, render_sbatch, su_cost, validate
 from lab_helpers.errors import UsageError
 
-GOOD = dict(partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=1, cpus=16, mem_gb=60, walltime="02:00:00")
+GOOD = dict(
+    partition="gpuA40x4", account="bbka-delta-gpu", nodes=1, gpus_per_node=1, cpus=16, mem_gb=60, walltime="02:00:00"
+)
 
 
 def test_delta_data_matches_the_reference_figures():
@@ -36,12 +38,22 @@ def test_a_good_job_validates():
 @pytest.mark.parametrize(
     "change, field, says, fix",
     [
-        (dict(gpus_per_node=8), "gpus_per_node", "gpuA40x4 nodes have 4 GPUs; the job asks for 8 per node", "nodes=2, gpus_per_node=4"),
+        (
+            dict(gpus_per_node=8),
+            "gpus_per_node",
+            "gpuA40x4 nodes have 4 GPUs; the job asks for 8 per node",
+            "nodes=2, gpus_per_node=4",
+        ),
         (dict(gpus_per_node=0), "gpus_per_node", "must ask for at least one GPU", "use a cpu partition"),
         (dict(cpus=65), "cpus", "have 64 cores", "at most 64 cores"),
         (dict(mem_gb=300), "mem_gb", "have 256 GB of memory", "at most 256 GB"),
         (dict(walltime="49:00:00"), "walltime", "over gpuA40x4's limit of 48:00:00", "checkpoint"),
-        (dict(partition="gpuA40x4-interactive", walltime="02:00:00"), "walltime", "limit of 01:00:00", "or use gpuA40x4"),
+        (
+            dict(partition="gpuA40x4-interactive", walltime="02:00:00"),
+            "walltime",
+            "limit of 01:00:00",
+            "or use gpuA40x4",
+        ),
         (dict(account="bbka-delta-cpu"), "account", "is not a GPU account", "bbka-delta-gpu"),
         (dict(partition="gpua40x4"), "partition", "does not exist", "case-sensitive"),
         (dict(nodes=101), "nodes", "has 100 nodes", "at most 100 nodes"),
@@ -105,8 +117,15 @@ def test_sbatch_rendering():
     script = render_sbatch({**GOOD, "command": "python train.py --epochs 3"})
     lines = script.splitlines()
     assert lines[0] == "#!/bin/bash"
-    for directive in ["--account=bbka-delta-gpu", "--partition=gpuA40x4", "--nodes=1", "--cpus-per-task=16", "--mem=60G",
-                      "--gpus-per-node=1", "--time=02:00:00"]:
+    for directive in [
+        "--account=bbka-delta-gpu",
+        "--partition=gpuA40x4",
+        "--nodes=1",
+        "--cpus-per-task=16",
+        "--mem=60G",
+        "--gpus-per-node=1",
+        "--time=02:00:00",
+    ]:
         assert f"#SBATCH {directive}" in lines
     assert lines[-1] == "srun python train.py --epochs 3"
     cpu = render_sbatch(dict(partition="cpu", account="bbka-delta-cpu", cpus=4, mem_gb=7.5))

@@ -2,8 +2,8 @@ import pytest
 
 from lab_helpers.batch.amdahl import efficiency, parallel_fraction, speedup
 from lab_helpers.batch.queue import SimJob, random_jobs, simulate, utilisation, wait_of
-from lab_helpers.viz.batch import timeline_figure
 from lab_helpers.errors import UsageError
+from lab_helpers.viz.batch import timeline_figure
 
 # A 4-node partition; all times in hours.
 HAND = [

@@ -8,8 +8,16 @@ import pytest
 from lab_helpers.batch import slurm
 from lab_helpers.errors import MissingPiece, ServiceError
 
-JOB = dict(partition="gpuA40x4-interactive", account="bbka-delta-gpu", gpus_per_node=1, cpus=1, mem_gb=16,
-           walltime="00:05:00", name="probe", command="nvidia-smi")
+JOB = dict(
+    partition="gpuA40x4-interactive",
+    account="bbka-delta-gpu",
+    gpus_per_node=1,
+    cpus=1,
+    mem_gb=16,
+    walltime="00:05:00",
+    name="probe",
+    command="nvidia-smi",
+)
 
 
 def _tool(folder, name, body):

@@ -10,7 +10,10 @@ def test_json_output_is_only_json_with_the_schema(tmp_path):
     env = dict(os.environ, LAB_STATE_DIR=str(tmp_path), LAB_BENCH_ELEMENTS="300000")
     done = subprocess.run(
         [sys.executable, "-m", "lab_helpers", "bench", "gpu", "--json", "--quick"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)  # nothing but JSON on stdout
@@ -36,7 +39,10 @@ def test_table_output_names_the_device(tmp_path):
     env = dict(os.environ, LAB_STATE_DIR=str(tmp_path), LAB_BENCH_ELEMENTS="200000")
     done = subprocess.run(
         [sys.executable, "-m", "lab_helpers", "bench", "gpu", "--quick", "--no-sweep"],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "kernel" in done.stdout and "triad" in done.stdout

@@ -24,7 +24,9 @@ def test_binder_starts_on_the_sandbox():
 
 def test_constraints_pin_every_dependency_exactly():
     lines = [l for l in (ROOT / "constraints.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
-    assert lines and all(re.match(r"^[A-Za-z0-9_.\[\]-]+==[^=]+$", l) for l in lines), [l for l in lines if "==" not in l]
+    assert lines and all(re.match(r"^[A-Za-z0-9_.\[\]-]+==[^=]+$", l) for l in lines), [
+        l for l in lines if "==" not in l
+    ]
     names = {l.split("==")[0].lower().replace("_", "-") for l in lines}
     for needed in ("jupyterlab", "ipywidgets", "plotly", "kubernetes", "openstacksdk", "papermill", "numpy"):
         assert needed in names

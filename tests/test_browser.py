@@ -14,14 +14,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from jupyter_server import running_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ARTIFACTS = Path(os.environ.get("LAB_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 TOKEN = "browser-test"
 
 
@@ -73,14 +80,18 @@ def test_lab_00_renders_figure_and_widget(tmp_path):
             assert "physical" in options and "storage" in options
             # the widget really works: switching the view redraws the figure with that branch
             dropdown.select_option("storage")
-            page.locator(".widget-output .js-plotly-plot", has_text="The hierarchy: storage (sunburst)").first.wait_for(timeout=30_000)
+            page.locator(".widget-output .js-plotly-plot", has_text="The hierarchy: storage (sunburst)").first.wait_for(
+                timeout=30_000
+            )
             dropdown.scroll_into_view_if_needed()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ARTIFACTS / "lab00-storage-view.png"))
             checks = page.locator(".lab-check").all_inner_texts()
             # the learner copy has no answers yet: the check says so instead of failing with a traceback
             assert any("00.a40-count" in text and "not done" in text for text in checks), checks
-            assert not page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Traceback").count()
+            assert not page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']", has_text="Traceback"
+            ).count()
             _saved_figures_reopen_interactive(page, tmp_path / "ws" / "00-start-here.ipynb")
         finally:
             browser.close()
@@ -88,8 +99,12 @@ def test_lab_00_renders_figure_and_widget(tmp_path):
 
 def _plotly_outputs(path: Path) -> list[dict]:
     notebook = json.loads(path.read_text())
-    return [o["data"] for c in notebook["cells"] for o in c.get("outputs", [])
-            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    return [
+        o["data"]
+        for c in notebook["cells"]
+        for o in c.get("outputs", [])
+        if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
 
 
 def _saved_figures_reopen_interactive(page, path: Path) -> None:
@@ -100,7 +115,9 @@ def _saved_figures_reopen_interactive(page, path: Path) -> None:
         time.sleep(0.5)
     saved = _plotly_outputs(path)
     assert saved, "the saved notebook has no plotly figure"
-    assert not any("image/png" in data for data in saved), "a picture was saved beside a figure: re-opened, it stands in for it"
+    assert not any("image/png" in data for data in saved), (
+        "a picture was saved beside a figure: re-opened, it stands in for it"
+    )
     page.reload(wait_until="domcontentloaded")
     figure = page.locator(".jp-RenderedPlotly").first
     figure.wait_for(timeout=60_000)

@@ -18,14 +18,21 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from figure_cases import cases
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ARTIFACTS = Path(os.environ.get("LAB_TEST_ARTIFACTS", Path(__file__).resolve().parent.parent / "test-artifacts"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 WIDTH = 980  # about the width of a JupyterLab output area on a laptop screen
 MIN_FONT_PX = 9  # smaller than this is unreadable at 100% zoom
 NEAR_PX = 8  # an annotation this close to its line or point reads as its label
@@ -151,9 +158,8 @@ window.drawn = Promise.all(Object.entries(figures).map(([id, fig]) =>
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory):
     """Draw every figure once; returns {case name: what plotly drew}."""
-    from playwright.sync_api import sync_playwright
-
     import plotly
+    from playwright.sync_api import sync_playwright
 
     folder = tmp_path_factory.mktemp("figures")
     shutil.copy(Path(plotly.__file__).parent / "package_data" / "plotly.min.js", folder / "plotly.min.js")
@@ -176,8 +182,12 @@ def measured(tmp_path_factory):
 
 
 def _inside(inner: dict, outer: dict, slack: float = 1.0) -> bool:
-    return (inner["l"] >= outer["l"] - slack and inner["t"] >= outer["t"] - slack
-            and inner["r"] <= outer["r"] + slack and inner["b"] <= outer["b"] + slack)
+    return (
+        inner["l"] >= outer["l"] - slack
+        and inner["t"] >= outer["t"] - slack
+        and inner["r"] <= outer["r"] + slack
+        and inner["b"] <= outer["b"] + slack
+    )
 
 
 def _overlap(a: dict, b: dict) -> float:
@@ -268,12 +278,15 @@ def test_labels_neither_collide_nor_hide_under_markers(measured, name):
     labels = [t for t in drawn["texts"] if t["kind"] in ("textpoint", "annotation", "bartext")]
     collisions = []
     for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
+        for b in labels[i + 1 :]:
             if _overlap(a["box"], b["box"]) > 0.1 * min(_area(a["box"]), _area(b["box"])):
                 collisions.append((a["text"], b["text"]))
     if drawn["legendbox"]:
-        collisions += [(t["text"], "the legend") for t in drawn["texts"]
-                       if t["kind"] not in ("legendtext", "legend") and _overlap(t["box"], drawn["legendbox"]) > 0]
+        collisions += [
+            (t["text"], "the legend")
+            for t in drawn["texts"]
+            if t["kind"] not in ("legendtext", "legend") and _overlap(t["box"], drawn["legendbox"]) > 0
+        ]
     hidden = []
     for label in drawn["labels"]:  # a label under a marker drawn later (a later trace) cannot be read
         for m in drawn["markers"]:

@@ -2,8 +2,7 @@ import json
 
 import pytest
 
-from lab_helpers.checks import check, evaluate, get_spec, specs_for_lab, within
-from lab_helpers.checks import CheckSpec, Verdict
+from lab_helpers.checks import CheckSpec, Verdict, check, evaluate, get_spec, specs_for_lab, within
 from lab_helpers.checks.progress import load, summary
 from lab_helpers.errors import UsageError
 
@@ -26,8 +25,13 @@ def test_unanswered_is_not_done_not_a_traceback():
 
 
 def test_partial_credit():
-    answer = {"cluster logs": "object", "video uploads": "block", "terraform state": "object",
-              "VM boot disk": "block", "model weights": "block"}
+    answer = {
+        "cluster logs": "object",
+        "video uploads": "block",
+        "terraform state": "object",
+        "VM boot disk": "block",
+        "model weights": "block",
+    }
     result = check("00.storage-for", answer)
     assert result.status == "partial"
     assert result.earned == pytest.approx(2 * 4 / 5)
@@ -35,8 +39,13 @@ def test_partial_credit():
 
 
 def test_storage_names_accept_harmless_variants_and_the_pages_spellings():
-    answer = {" Cluster LOGS": "Object ", "video uploads": "OBJECT", "terraform tfstate": "object",
-              "VM boot + file system": " block", "model-service model weights": "Block"}
+    answer = {
+        " Cluster LOGS": "Object ",
+        "video uploads": "OBJECT",
+        "terraform tfstate": "object",
+        "VM boot + file system": " block",
+        "model-service model weights": "Block",
+    }
     assert check("00.storage-for", answer).passed
 
 
@@ -47,13 +56,27 @@ def test_storage_shape_problems_are_said_precisely():
     assert "'boot'" in result.message and "Use exactly these keys" in result.message
     listed = check("00.storage-for", ["object", "block"])
     assert "Expected a dict with the keys" in listed.message and "list" in listed.message
-    bad_value = check("00.storage-for", {"cluster logs": "bucketish", "video uploads": "object", "terraform state": "object",
-                                         "VM boot disk": "block", "model weights": "block"})
+    bad_value = check(
+        "00.storage-for",
+        {
+            "cluster logs": "bucketish",
+            "video uploads": "object",
+            "terraform state": "object",
+            "VM boot disk": "block",
+            "model weights": "block",
+        },
+    )
     assert "'object' or 'block'" in bad_value.message and "bucketish" in bad_value.message
 
 
 def test_a_stub_left_as_it_is_is_not_done():
-    stub = {"cluster logs": "?", "video uploads": "?", "terraform state": "?", "VM boot disk": "?", "model weights": "?"}
+    stub = {
+        "cluster logs": "?",
+        "video uploads": "?",
+        "terraform state": "?",
+        "VM boot disk": "?",
+        "model weights": "?",
+    }
     result = check("00.storage-for", stub)
     assert result.status == "not done" and "a dict" in result.message
 
@@ -131,9 +154,9 @@ def test_within_states_its_tolerance():
 
 
 def test_generic_readers_accept_harmless_variants():
-    from lab_helpers.checks import choice_answer, mapping_answer, number_answer
-
     import numpy as np
+
+    from lab_helpers.checks import choice_answer, mapping_answer, number_answer
 
     assert number_answer(np.float64(2.5)) == (2.5, None)
     assert number_answer(np.int64(3), whole=True) == (3.0, None)

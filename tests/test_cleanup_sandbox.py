@@ -12,12 +12,12 @@ import subprocess
 import time
 
 import pytest
+from conftest import lab_command
 from sandbox_fixtures import fresh_sandbox
 
-from conftest import lab_command
+from lab_helpers.marks import Marks
 from lab_helpers.resources.cleanup import cleanup
 from lab_helpers.resources.inventory import find
-from lab_helpers.marks import Marks
 
 BOOT_S = "1.5"  # long enough to catch a server in BUILD, short enough for the test
 
@@ -33,9 +33,13 @@ def env(tmp_path_factory):
 
 def _make_server(conn, marks: Marks, what: str, flavor: str = "m3.tiny", wait: bool = True):
     net = conn.network.find_network("auto_allocated_network")
-    server = conn.compute.create_server(name=marks.name(what), image_id=conn.image.find_image("Featured-Ubuntu22").id,
-                                        flavor_id=conn.compute.find_flavor(flavor).id, networks=[{"uuid": net.id}],
-                                        metadata=marks.metadata())
+    server = conn.compute.create_server(
+        name=marks.name(what),
+        image_id=conn.image.find_image("Featured-Ubuntu22").id,
+        flavor_id=conn.compute.find_flavor(flavor).id,
+        networks=[{"uuid": net.id}],
+        metadata=marks.metadata(),
+    )
     if wait:
         server = conn.compute.wait_for_server(server, interval=0.1, wait=30)
     return server
@@ -53,9 +57,14 @@ def _leave_everything(conn, marks: Marks) -> dict:
     volume = conn.block_storage.wait_for_status(volume, "available", interval=0.1, wait=30)
     conn.compute.create_volume_attachment(server, volume)
     conn.block_storage.wait_for_status(volume, "in-use", interval=0.1, wait=30)
-    conn.block_storage.create_snapshot(volume_id=volume.id, name=marks.name("snap"), metadata=marks.metadata(), force=True)
-    extra_port = conn.network.create_port(network_id=conn.network.find_network("auto_allocated_network").id,
-                                          name=marks.name("port"), description=marks.description())
+    conn.block_storage.create_snapshot(
+        volume_id=volume.id, name=marks.name("snap"), metadata=marks.metadata(), force=True
+    )
+    extra_port = conn.network.create_port(
+        network_id=conn.network.find_network("auto_allocated_network").id,
+        name=marks.name("port"),
+        description=marks.description(),
+    )
     conn.network.set_tags(extra_port, marks.tags())
     container = marks.name("logs")
     conn.object_store.create_container(name=container)
@@ -100,8 +109,20 @@ def test_cleanup_leaves_nothing_of_alice_and_everything_of_others(env):
     # --dry-run: everything listed, nothing removed
     dry = cleanup(conn, learner="alice", lab="03", dry_run=True)
     kinds = sorted({f.kind for f in dry.removed})
-    assert kinds == sorted(["floating_ip", "attachment", "server", "port", "snapshot", "volume", "object", "container",
-                            "security_group", "keypair"])
+    assert kinds == sorted(
+        [
+            "floating_ip",
+            "attachment",
+            "server",
+            "port",
+            "snapshot",
+            "volume",
+            "object",
+            "container",
+            "security_group",
+            "keypair",
+        ]
+    )
     assert _names(conn) == before
     assert "would remove" in str(dry) and "3 in course-alice-03-logs" in str(dry)
 
@@ -133,8 +154,14 @@ def test_the_order_is_the_one_the_apis_require(env):
     _leave_everything(conn, marks)
     items = find(conn, learner="alice", lab="05")
     order = [f.kind for f in items]
-    for before, after in (("floating_ip", "server"), ("attachment", "server"), ("server", "port"),
-                          ("snapshot", "volume"), ("object", "container"), ("server", "security_group")):
+    for before, after in (
+        ("floating_ip", "server"),
+        ("attachment", "server"),
+        ("server", "port"),
+        ("snapshot", "volume"),
+        ("object", "container"),
+        ("server", "security_group"),
+    ):
         assert max(i for i, k in enumerate(order) if k == before) < min(i for i, k in enumerate(order) if k == after)
     assert not cleanup(conn, learner="alice", lab="05").failed
     assert find(conn, learner="alice", lab="05") == []
@@ -152,7 +179,11 @@ def test_expired_removes_only_expired_resources_of_every_learner(env):
     conn.object_store.upload_object(container=old_carol.name("logs"), name="x", data=b"x")
     report = cleanup(conn, learner=None, expired_only=True)
     assert not report.failed
-    assert {f.name for f in report.removed} == {old_bob.name("vm"), old_carol.name("logs"), f"{old_carol.name('logs')}/x"}
+    assert {f.name for f in report.removed} == {
+        old_bob.name("vm"),
+        old_carol.name("logs"),
+        f"{old_carol.name('logs')}/x",
+    }
     names = _names(conn)
     assert fresh_bob.name("fresh") in names and old_bob.name("vm") not in names
     cleanup(conn, learner="bob")
@@ -165,19 +196,34 @@ def test_lab_cleanup_command(env):
     conn.compute.create_keypair(name=marks.name("key"))
     run_env = dict(os.environ)
 
-    dry = subprocess.run(lab_command() + ["cleanup", "--lab", "3", "--backend", "sandbox", "--dry-run"],
-                         capture_output=True, text=True, env=run_env, timeout=120)
+    dry = subprocess.run(
+        lab_command() + ["cleanup", "--lab", "3", "--backend", "sandbox", "--dry-run"],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=120,
+    )
     assert dry.returncode == 0, dry.stderr
     assert "would remove: server" in dry.stdout and "1 SU/hour would stop" in dry.stdout
     assert conn.compute.find_server(marks.name("vm")) is not None
 
-    other = subprocess.run(lab_command() + ["cleanup", "--backend", "sandbox"], capture_output=True, text=True,
-                           env=dict(run_env, LAB_LEARNER="someone-else"), timeout=120)
+    other = subprocess.run(
+        lab_command() + ["cleanup", "--backend", "sandbox"],
+        capture_output=True,
+        text=True,
+        env=dict(run_env, LAB_LEARNER="someone-else"),
+        timeout=120,
+    )
     assert other.returncode == 0 and "alice" not in other.stdout
     assert conn.compute.find_server(marks.name("vm")) is not None
 
-    done = subprocess.run(lab_command() + ["cleanup", "--lab", "03", "--backend", "sandbox"],
-                          capture_output=True, text=True, env=run_env, timeout=120)
+    done = subprocess.run(
+        lab_command() + ["cleanup", "--lab", "03", "--backend", "sandbox"],
+        capture_output=True,
+        text=True,
+        env=run_env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "removed: server" in done.stdout and "1 SU/hour stopped" in done.stdout
     assert conn.compute.find_server(marks.name("vm")) is None

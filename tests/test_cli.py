@@ -3,8 +3,8 @@
 import subprocess
 
 import pytest
-
 from conftest import lab_command
+
 from lab_helpers.cli import build_parser
 
 
@@ -40,12 +40,15 @@ def test_list_shows_every_lab_with_progress():
     assert first.startswith("00  Start here") and "min" in first and "checks" in first
 
 
-@pytest.mark.parametrize("args, says", [
-    (["run", "42"], "unknown lab '42'. Valid labs: 00"),
-    (["run", "--backend", "aws"], "unknown backend 'aws'. Valid backends: sandbox, live"),
-    (["start", "--backend", "aws"], "unknown backend 'aws'"),
-    (["frobnicate"], "invalid choice"),
-])
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["run", "42"], "unknown lab '42'. Valid labs: 00"),
+        (["run", "--backend", "aws"], "unknown backend 'aws'. Valid backends: sandbox, live"),
+        (["start", "--backend", "aws"], "unknown backend 'aws'"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(args, says):
     out = lab(*args)
     assert out.returncode == 2
@@ -77,7 +80,8 @@ def test_doctor_never_prints_a_credential_value(tmp_path):
 
     secret = "s3cr3t-value-that-must-not-appear"
     (tmp_path / "clouds.yaml").write_text(
-        "clouds:\n  openstack:\n    auth:\n      application_credential_secret: " + secret + "\n")
+        "clouds:\n  openstack:\n    auth:\n      application_credential_secret: " + secret + "\n"
+    )
     env = {**os.environ, "OS_CLIENT_CONFIG_FILE": str(tmp_path / "clouds.yaml"), "OS_CLOUD": "openstack"}
     out = lab("doctor", env=env)
     assert out.returncode == 0 and secret not in out.stdout + out.stderr
@@ -91,8 +95,12 @@ def test_run_reports_the_failing_cell(tmp_path, monkeypatch):
     from lab_helpers.catalog import Lab
     from lab_helpers.notebooks.runner import run_lab
 
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('BACKEND = "sandbox"', metadata={"tags": ["parameters"]}),
-                                         nbformat.v4.new_code_cell("1 / 0")])
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell('BACKEND = "sandbox"', metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell("1 / 0"),
+        ]
+    )
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = tmp_path / "98-broken.ipynb"
     nbformat.write(nb, path)
@@ -107,8 +115,12 @@ def test_doctor_warns_when_live_would_read_the_sandbox_credentials(tmp_path):
     state = tmp_path / "state"
     (state / "sandbox").mkdir(parents=True)
     (state / "sandbox" / "clouds.yaml").write_text("clouds: {}\n")
-    env = {**os.environ, "LAB_STATE_DIR": str(state), "LAB_BACKEND": "live",
-           "OS_CLIENT_CONFIG_FILE": str(state / "sandbox" / "clouds.yaml")}
+    env = {
+        **os.environ,
+        "LAB_STATE_DIR": str(state),
+        "LAB_BACKEND": "live",
+        "OS_CLIENT_CONFIG_FILE": str(state / "sandbox" / "clouds.yaml"),
+    }
     out = lab("doctor", env=env)
     assert out.returncode == 0
     assert "[!!] OS_CLIENT_CONFIG_FILE" in out.stdout and "unset OS_CLIENT_CONFIG_FILE" in out.stdout
@@ -139,21 +151,30 @@ def test_list_into_a_closed_pipe_is_quiet(tmp_path):
     import os
     import sys
 
-    done = subprocess.run(f"{sys.executable} -m lab_helpers list | head -1", shell=True, capture_output=True,
-                          text=True, timeout=120, env={**os.environ, "LAB_STATE_DIR": str(tmp_path)})
+    done = subprocess.run(
+        f"{sys.executable} -m lab_helpers list | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LAB_STATE_DIR": str(tmp_path)},
+    )
     assert done.stdout.startswith("00  ") and "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
 
 
-@pytest.mark.parametrize("args", [
-    ["run", "9"],
-    ["run", "9", "--mine"],
-    ["cleanup", "--lab", "9", "--dry-run"],
-    ["cleanup", "--lab", "banana", "--dry-run", "--backend", "sandbox"],
-    ["submit", "9"],
-    ["release", "9", "--out", "REL"],
-    ["grade", "--lab", "9", "--key", "KEY", "--out", "OUT", "SUB"],
-    ["grade", "--lab", "9", "--key", "KEY", "--out", "OUT", "--only-check", "09.x"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "9"],
+        ["run", "9", "--mine"],
+        ["cleanup", "--lab", "9", "--dry-run"],
+        ["cleanup", "--lab", "banana", "--dry-run", "--backend", "sandbox"],
+        ["submit", "9"],
+        ["release", "9", "--out", "REL"],
+        ["grade", "--lab", "9", "--key", "KEY", "--out", "OUT", "SUB"],
+        ["grade", "--lab", "9", "--key", "KEY", "--out", "OUT", "--only-check", "09.x"],
+    ],
+)
 def test_an_unknown_lab_is_an_error_for_every_command_that_takes_one(args, tmp_path):
     args = [str(tmp_path / a) if a in ("REL", "KEY", "OUT", "SUB") else a for a in args]
     out = lab(*args)

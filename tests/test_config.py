@@ -40,20 +40,28 @@ def environment_reads(source: str) -> list[tuple[int, str]]:
     found = []
 
     def is_environ(node: ast.AST) -> bool:
-        return (isinstance(node, ast.Attribute) and node.attr == "environ" and isinstance(node.value, ast.Name)
-                and node.value.id == "os") or (isinstance(node, ast.Name) and node.id == "environ")
+        return (
+            isinstance(node, ast.Attribute)
+            and node.attr == "environ"
+            and isinstance(node.value, ast.Name)
+            and node.value.id == "os"
+        ) or (isinstance(node, ast.Name) and node.id == "environ")
 
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = node.func
             if isinstance(func, ast.Attribute) and (
-                    (func.attr in ("get", "pop", "setdefault") and is_environ(func.value))
-                    or (func.attr == "getenv" and isinstance(func.value, ast.Name) and func.value.id == "os")):
+                (func.attr in ("get", "pop", "setdefault") and is_environ(func.value))
+                or (func.attr == "getenv" and isinstance(func.value, ast.Name) and func.value.id == "os")
+            ):
                 found.append((node.lineno, node.args[0].value))
         elif isinstance(node, ast.Subscript) and is_environ(node.value) and isinstance(node.slice, ast.Constant):
             found.append((node.lineno, node.slice.value))
-        elif isinstance(node, ast.Compare) and isinstance(node.left, ast.Constant) and any(
-                is_environ(c) for c in node.comparators):
+        elif (
+            isinstance(node, ast.Compare)
+            and isinstance(node.left, ast.Constant)
+            and any(is_environ(c) for c in node.comparators)
+        ):
             found.append((node.lineno, node.left.value))
     return found
 
@@ -64,15 +72,21 @@ def _modules() -> dict[str, str]:
 
 
 def test_the_finder_sees_every_way_of_reading():
-    source = ('import os\nfrom os import environ\na = os.environ.get("A")\nb = os.environ["B"]\n'
-              'c = os.getenv("C")\nd = environ.get("D", "")\ne = "E" in os.environ\nf = os.environ.get(name)\n'
-              'g = request.environ["wsgi.input"]\n')
+    source = (
+        'import os\nfrom os import environ\na = os.environ.get("A")\nb = os.environ["B"]\n'
+        'c = os.getenv("C")\nd = environ.get("D", "")\ne = "E" in os.environ\nf = os.environ.get(name)\n'
+        'g = request.environ["wsgi.input"]\n'
+    )
     assert [n for _, n in environment_reads(source)] == ["A", "B", "C", "D", "E"]
 
 
 def test_every_variable_read_is_a_listed_setting_or_another_programs():
-    unknown = [f"{path}:{line} {name}" for path, text in _modules().items() for line, name in environment_reads(text)
-               if name not in NAMES and name not in OTHER_PROGRAMS]
+    unknown = [
+        f"{path}:{line} {name}"
+        for path, text in _modules().items()
+        for line, name in environment_reads(text)
+        if name not in NAMES and name not in OTHER_PROGRAMS
+    ]
     assert not unknown, "add each to config.SETTINGS (README's table follows):\n  " + "\n  ".join(unknown)
 
 

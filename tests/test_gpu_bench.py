@@ -7,9 +7,9 @@ from lab_helpers.gpu import bench
 from lab_helpers.gpu.device import describe
 from lab_helpers.gpu.kernels import make_arrays
 from lab_helpers.gpu.roofline import Roof, attainable_tflops, bound_by, predict_seconds
-from lab_helpers.viz.roofline import roofline_figure
 from lab_helpers.gpu.specs import a40, spec
 from lab_helpers.gpu.timing import time_cpu
+from lab_helpers.viz.roofline import roofline_figure
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,17 @@ def test_stream_result_rate_is_bytes_over_seconds():
 
 def test_suite_on_the_cpu(report):
     kinds = {(r.kernel, r.variant) for r in report.headline()}
-    for needed in [("copy", ""), ("scale", ""), ("add", ""), ("triad", "naive"), ("triad", "single-pass"), ("dot", ""),
-                   ("gemm", "fp32"), ("gemm", "fp64"), ("launch", "numpy-call")]:
+    for needed in [
+        ("copy", ""),
+        ("scale", ""),
+        ("add", ""),
+        ("triad", "naive"),
+        ("triad", "single-pass"),
+        ("dot", ""),
+        ("gemm", "fp32"),
+        ("gemm", "fp64"),
+        ("launch", "numpy-call"),
+    ]:
         assert needed in kinds
     copy = report.find("copy")
     assert copy.fraction_of_peak == 1.0 and "copy" in copy.peak_source

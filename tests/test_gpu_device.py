@@ -64,8 +64,13 @@ def test_suite_on_the_gpu_has_copies_gemms_and_peaks(cp):
 
 def test_cli_json_on_the_gpu(tmp_path):
     env = dict(os.environ, LAB_STATE_DIR=str(tmp_path), LAB_BENCH_ELEMENTS="4000000")
-    done = subprocess.run([sys.executable, "-m", "lab_helpers", "bench", "gpu", "--json", "--quick"],
-                          capture_output=True, text=True, env=env, timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab_helpers", "bench", "gpu", "--json", "--quick"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     import json
 

@@ -64,8 +64,15 @@ def fake_cupy(monkeypatch):
             setattr(cupy, name, getattr(np, name))
     cupy.empty = lambda *a, **k: np.empty(*a, **k).view(_DeviceArray)
     cupy.ElementwiseKernel = _ElementwiseKernel
-    props = {"name": b"NVIDIA A40", "totalGlobalMem": 48 << 30, "multiProcessorCount": 84, "l2CacheSize": 6 << 20,
-             "memoryBusWidth": 384, "major": 8, "minor": 6}
+    props = {
+        "name": b"NVIDIA A40",
+        "totalGlobalMem": 48 << 30,
+        "multiProcessorCount": 84,
+        "l2CacheSize": 6 << 20,
+        "memoryBusWidth": 384,
+        "major": 8,
+        "minor": 6,
+    }
     cupy.cuda = types.SimpleNamespace(
         runtime=types.SimpleNamespace(getDeviceProperties=lambda i: props, memGetInfo=lambda: (40 << 30, 48 << 30)),
         Device=_Device,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from figure_cases import MiB, cpu_report, gemm_result, stream_result, widget_points
 
-from lab_helpers.viz.gpu import sweep_figure
-from lab_helpers.gpu.roofline import attainable_tflops, measured_roof
-from lab_helpers.viz.roofline import roofline_figure
 from lab_helpers.gpu.explorer import repeats_for
+from lab_helpers.gpu.roofline import attainable_tflops, measured_roof
+from lab_helpers.viz.gpu import sweep_figure
+from lab_helpers.viz.roofline import roofline_figure
 
 
 def test_measured_roof_comes_from_the_best_point_so_far():
     report, points = cpu_report(), widget_points()
     roof = measured_roof(report, points)
-    assert roof.peaks_tflops["fp32"] == max(r.flops / r.seconds / 1e12 for r in report.results + points
-                                            if r.kernel == "gemm" and r.variant == "fp32")
+    assert roof.peaks_tflops["fp32"] == max(
+        r.flops / r.seconds / 1e12 for r in report.results + points if r.kernel == "gemm" and r.variant == "fp32"
+    )
     cache = report.device.cache_bytes
     for r in report.headline() + points:
         if not r.intensity or (r.working_set_bytes and r.working_set_bytes <= cache):

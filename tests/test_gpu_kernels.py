@@ -61,7 +61,14 @@ def test_gemm_matches_a_reference():
 
 @pytest.mark.parametrize(
     "kernel, variant, per_element",
-    [("copy", "", 16), ("scale", "", 16), ("add", "", 24), ("triad", "single-pass", 24), ("triad", "naive", 40), ("dot", "", 16)],
+    [
+        ("copy", "", 16),
+        ("scale", "", 16),
+        ("add", "", 24),
+        ("triad", "single-pass", 24),
+        ("triad", "naive", 40),
+        ("dot", "", 16),
+    ],
 )
 def test_bytes_are_counted_the_stream_way(kernel, variant, per_element):
     assert K.bytes_moved(kernel, 1000, 8, variant) == per_element * 1000

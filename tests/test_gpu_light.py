@@ -23,8 +23,24 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 # what the course installs for the notebooks, the cloud and grading: none of it on a bare GPU box
-HEAVY = ("papermill", "plotly", "openstack", "kubernetes", "werkzeug", "jupyter_client", "ipykernel", "ipywidgets",
-         "nbformat", "nbclient", "dask_jobqueue", "cryptography", "platformdirs", "tqdm", "IPython", "jupyterlab")
+HEAVY = (
+    "papermill",
+    "plotly",
+    "openstack",
+    "kubernetes",
+    "werkzeug",
+    "jupyter_client",
+    "ipykernel",
+    "ipywidgets",
+    "nbformat",
+    "nbclient",
+    "dask_jobqueue",
+    "cryptography",
+    "platformdirs",
+    "tqdm",
+    "IPython",
+    "jupyterlab",
+)
 
 
 def _closure(names: list[str]) -> list[metadata.Distribution]:
@@ -55,8 +71,11 @@ def _bare_env(folder: Path, allowed: list[str]) -> Path:
     """A venv at ``folder`` whose site-packages links only the ``allowed`` distributions' files."""
     venv.EnvBuilder(with_pip=False, system_site_packages=False, symlinks=os.name != "nt").create(folder)
     python = folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-    site = Path(subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                        text=True).strip())
+    site = Path(
+        subprocess.check_output(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], text=True
+        ).strip()
+    )
     for dist in _closure(allowed):
         tops = {Path(str(f)).parts[0] for f in dist.files or [] if not str(f).startswith("..")}
         for top in tops:
@@ -67,8 +86,9 @@ def _bare_env(folder: Path, allowed: list[str]) -> Path:
 
 
 def _env(state: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER", "LAB_", "PYTEST"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV", "JUPYTER", "LAB_", "PYTEST"))
+    }
     env.update(PYTHONPATH=str(ROOT), LAB_STATE_DIR=str(state), PYTHONDONTWRITEBYTECODE="1")
     return env
 
@@ -89,8 +109,11 @@ def _cupy() -> list[str]:
 
 
 def gpu_marked_modules() -> list[Path]:
-    return sorted(p for p in TESTS.glob("test_*.py")
-                  if p.name != Path(__file__).name and re.search(r"pytest\.mark\.gpu\b", p.read_text(encoding="utf-8")))
+    return sorted(
+        p
+        for p in TESTS.glob("test_*.py")
+        if p.name != Path(__file__).name and re.search(r"pytest\.mark\.gpu\b", p.read_text(encoding="utf-8"))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,16 +130,27 @@ def bare_pytest(tmp_path_factory):
 
 @pytest.mark.timeout(180)
 def test_bench_gpu_json_runs_with_only_numpy_and_pyyaml(bare_python, tmp_path):
-    probe = subprocess.run([str(bare_python), "-c", "import numpy, yaml; import cupy"], capture_output=True, text=True,
-                           env=_env(tmp_path))
+    probe = subprocess.run(
+        [str(bare_python), "-c", "import numpy, yaml; import cupy"], capture_output=True, text=True, env=_env(tmp_path)
+    )
     assert "No module named 'cupy'" in probe.stderr  # the bare environment really has no CuPy
     for heavy in ("plotly", "papermill", "openstack"):
-        assert subprocess.run([str(bare_python), "-c", f"import {heavy}"], capture_output=True,
-                              env=_env(tmp_path)).returncode != 0, f"{heavy} leaked into the bare environment"
+        assert (
+            subprocess.run(
+                [str(bare_python), "-c", f"import {heavy}"], capture_output=True, env=_env(tmp_path)
+            ).returncode
+            != 0
+        ), f"{heavy} leaked into the bare environment"
 
     env = {**_env(tmp_path), "LAB_BENCH_ELEMENTS": "200000"}
-    done = subprocess.run([str(bare_python), "-m", "lab_helpers", "bench", "gpu", "--json", "--quick", "--no-sweep"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=150)
+    done = subprocess.run(
+        [str(bare_python), "-m", "lab_helpers", "bench", "gpu", "--json", "--quick", "--no-sweep"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=150,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     data = json.loads(done.stdout)
     assert data["device"]["kind"] == "cpu" and data["device"]["xp"] == "numpy"
@@ -124,8 +158,14 @@ def test_bench_gpu_json_runs_with_only_numpy_and_pyyaml(bare_python, tmp_path):
 
 
 def test_lab_help_runs_with_only_numpy_and_pyyaml(bare_python, tmp_path):
-    done = subprocess.run([str(bare_python), "-m", "lab_helpers", "bench", "gpu", "--help"], capture_output=True,
-                          text=True, env=_env(tmp_path), cwd=tmp_path, timeout=60)
+    done = subprocess.run(
+        [str(bare_python), "-m", "lab_helpers", "bench", "gpu", "--help"],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert done.returncode == 0 and "usage: lab bench gpu" in done.stdout, done.stderr[-3000:]
 
 
@@ -133,8 +173,14 @@ def test_lab_help_runs_with_only_numpy_and_pyyaml(bare_python, tmp_path):
 def test_gpu_marked_tests_run_with_only_numpy_cupy_pyyaml_and_pytest(bare_pytest, tmp_path):
     modules = gpu_marked_modules()
     assert modules, "no gpu-marked test module found"
-    done = subprocess.run([str(bare_pytest), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "-m", "gpu",
-                           *map(str, modules)], capture_output=True, text=True, env=_env(tmp_path), cwd=ROOT, timeout=540)
+    done = subprocess.run(
+        [str(bare_pytest), "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rs", "-m", "gpu", *map(str, modules)],
+        capture_output=True,
+        text=True,
+        env=_env(tmp_path),
+        cwd=ROOT,
+        timeout=540,
+    )
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]  # 0: every test passed or was skipped (5 would be: none collected)
     summary = done.stdout.strip().splitlines()[-1]
@@ -161,7 +207,8 @@ def test_gpu_entry_points_import_nothing_heavy(tmp_path):
         "build_parser().parse_args(['bench', 'gpu', '--json'])\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          env=_env(tmp_path), cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_env(tmp_path), cwd=ROOT
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().splitlines()[-1] == "[]"

@@ -3,7 +3,18 @@ import pytest
 from lab_helpers.errors import UsageError
 from lab_helpers.gpu.specs import a40, load_specs, match_spec, spec
 
-REQUIRED_ROWS = ["A40", "A100-40GB-PCIe", "A100-80GB-SXM", "H100-SXM", "H100-PCIe", "H200", "L40S", "V100-SXM2", "T4", "RTX-A6000"]
+REQUIRED_ROWS = [
+    "A40",
+    "A100-40GB-PCIe",
+    "A100-80GB-SXM",
+    "H100-SXM",
+    "H100-PCIe",
+    "H200",
+    "L40S",
+    "V100-SXM2",
+    "T4",
+    "RTX-A6000",
+]
 
 
 def test_table_has_the_rows_and_every_row_a_source():
@@ -39,7 +50,10 @@ def test_driver_names_match_their_row(reported, key):
     assert row is not None and row.key == key
 
 
-@pytest.mark.parametrize("reported", ["NVIDIA GeForce RTX 4090", "NVIDIA H200 NVL", "NVIDIA A100 80GB PCIe", "Tesla V100-PCIE-16GB", "NVIDIA A40-8Q"])
+@pytest.mark.parametrize(
+    "reported",
+    ["NVIDIA GeForce RTX 4090", "NVIDIA H200 NVL", "NVIDIA A100 80GB PCIe", "Tesla V100-PCIE-16GB", "NVIDIA A40-8Q"],
+)
 def test_other_gpus_have_no_row(reported):
     assert match_spec(reported) is None
 

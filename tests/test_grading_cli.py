@@ -31,8 +31,28 @@ def test_release_submit_grade_merge_rejudge(tmp_path, monkeypatch, capsys):
     out = tmp_path / "out"
     isolation = [] if namespaces_available()[0] else ["--allow-network"]
     capsys.readouterr()
-    code = main(["grade", "--lab", "00", "--key", str(rel / "key"), "--out", str(out), "--jobs", "2", "--quiet",
-                 "--cell-timeout", "30", "--notebook-timeout", "90", "--memory-mb", "512", *isolation, str(subs)])
+    code = main(
+        [
+            "grade",
+            "--lab",
+            "00",
+            "--key",
+            str(rel / "key"),
+            "--out",
+            str(out),
+            "--jobs",
+            "2",
+            "--quiet",
+            "--cell-timeout",
+            "30",
+            "--notebook-timeout",
+            "90",
+            "--memory-mb",
+            "512",
+            *isolation,
+            str(subs),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "dee" in printed and "2/7" in printed and "1 graded" in printed
@@ -52,10 +72,16 @@ def test_release_submit_grade_merge_rejudge(tmp_path, monkeypatch, capsys):
     (row,) = _rows(out / "grades.csv")
     assert row["score"] == "4" and row["00.why-separate"] == "2" and row["learner"] == "dee"
 
-    assert main(["grade", "--lab", "00", "--key", str(rel / "key"), "--out", str(out), "--only-check", "00.a40-count"]) == 0
+    assert (
+        main(["grade", "--lab", "00", "--key", str(rel / "key"), "--out", str(out), "--only-check", "00.a40-count"])
+        == 0
+    )
     (row,) = _rows(out / "grades.csv")
     assert row["score"] == "4"  # re-judging kept the merged manual points
-    assert main(["grade", "--lab", "00", "--key", str(rel / "key"), "--out", str(out), "--only-check", "00.why-separate"]) == 2
+    assert (
+        main(["grade", "--lab", "00", "--key", str(rel / "key"), "--out", str(out), "--only-check", "00.why-separate"])
+        == 2
+    )
     assert "graded by hand" in capsys.readouterr().err
     assert Path(row["submission"]).name == "00-start-here.submission.ipynb"
 

@@ -22,7 +22,7 @@ pytestmark = [
     pytest.mark.skipif(not namespaces_available()[0], reason="needs namespaces: one sandbox per submission"),
 ]
 
-STATE_CELL = '''from lab_helpers.grading.hidden import state_check
+STATE_CELL = """from lab_helpers.grading.hidden import state_check
 
 
 def _ssh_rules(conn):
@@ -38,7 +38,7 @@ def _ssh_rules(conn):
              probe=_ssh_rules)
 def _ssh_open(snapshot, context):
     return any(r["min"] == 22 and r["max"] == 22 for r in snapshot or [])
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,20 @@ def graded(tmp_path_factory):
     nbformat.write(solved, subs / "solved.ipynb")
     tampered = copy.deepcopy(solved)
     flavor = next(c for c in tampered.cells if c.id == "2a251bb7")
-    flavor.source = flavor.source.replace('"vcpus": 3, "ram_gb": 12', '"vcpus": 1, "ram_gb": 2').replace('"m3.quad"', '"m3.tiny"')
+    flavor.source = flavor.source.replace('"vcpus": 3, "ram_gb": 12', '"vcpus": 1, "ram_gb": 2').replace(
+        '"m3.quad"', '"m3.tiny"'
+    )
     nbformat.write(tampered, subs / "tampered.ipynb")
     nbformat.write(learner, subs / "untouched.ipynb")
-    book = grade("03", root / "key", root / "out", [str(subs)], jobs=2, progress=False,
-                 limits=Limits(cell_s=60, notebook_s=150, memory_mb=2048))
+    book = grade(
+        "03",
+        root / "key",
+        root / "out",
+        [str(subs)],
+        jobs=2,
+        progress=False,
+        limits=Limits(cell_s=60, notebook_s=150, memory_mb=2048),
+    )
     return {g.submission.rsplit("/", 1)[-1]: g for g in book.grades}
 
 

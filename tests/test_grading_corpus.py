@@ -47,8 +47,13 @@ def graded(tmp_path_factory):
     learner = nbformat.read(rel.learner_path, as_version=4)
     out = root / "out"
     submissions = root / "submissions"
-    secrets = [str(rel.key_dir), str(root / "release" / "key"), str(labs_dir() / "00-start-here.ipynb"), str(out),
-               str(submissions)]
+    secrets = [
+        str(rel.key_dir),
+        str(root / "release" / "key"),
+        str(labs_dir() / "00-start-here.ipynb"),
+        str(out),
+        str(submissions),
+    ]
     expectations = _cases_module().build(learner, submissions, rel.version, secrets)
     started = time.monotonic()
     gradebook = grade("00", root / "release" / "key", out, [str(submissions)], jobs=2, limits=LIMITS, progress=False)
@@ -74,12 +79,32 @@ def test_the_batch_finishes_with_a_row_per_submission(graded):
     assert graded["seconds"] < 240, f"corpus took {graded['seconds']:.0f} s"
 
 
-@pytest.mark.parametrize("name", [
-    "correct", "correct-again", "twice-first", "partly-wrong", "untouched", "hidden-fails", "infinite-loop",
-    "loop-ignores-interrupt", "memory-bomb", "sys-exit", "os-exit", "kill-kernel", "deleted-cells",
-    "duplicated-reordered", "redefined-check", "monkeypatch", "fake-pass-lines", "read-hidden", "huge-output",
-    "network-call", "corrupt",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "correct",
+        "correct-again",
+        "twice-first",
+        "partly-wrong",
+        "untouched",
+        "hidden-fails",
+        "infinite-loop",
+        "loop-ignores-interrupt",
+        "memory-bomb",
+        "sys-exit",
+        "os-exit",
+        "kill-kernel",
+        "deleted-cells",
+        "duplicated-reordered",
+        "redefined-check",
+        "monkeypatch",
+        "fake-pass-lines",
+        "read-hidden",
+        "huge-output",
+        "network-call",
+        "corrupt",
+    ],
+)
 def test_each_submission_gets_its_expected_score(graded, name):
     expect = graded["expect"][name]
     g = _grade_of(graded, name)
@@ -150,7 +175,8 @@ def test_manual_sheet_lists_free_text_and_merge_updates_grades(graded, tmp_path)
     lms = _table(out / "lms.csv")
     assert lms[0][:2] == ["Student", "ID"] and lms[1][-1] == "7"
     assert ["correct", "6.5"] == [lms[i][0] for i in range(len(lms)) if lms[i][0] == "correct"] + [
-        next(r[-1] for r in lms if r[0] == "correct")]
+        next(r[-1] for r in lms if r[0] == "correct")
+    ]
 
 
 def test_merge_rejects_points_above_the_maximum(graded, tmp_path):
@@ -212,8 +238,7 @@ def test_regrade_one_submission_replaces_its_row(graded, tmp_path):
     row = next(r for r in rows if r["submission"] == target)
     assert row["score"] == "2" and row["00.a40-count"] == "1"
     others = {r["submission"]: r["score"] for r in rows if r["submission"] != target}
-    before = {r["submission"]: r["score"] for r in _rows(graded["out"] / "grades.csv")
-              if r["submission"] != target}
+    before = {r["submission"]: r["score"] for r in _rows(graded["out"] / "grades.csv") if r["submission"] != target}
     assert others == before
     assert len(book.grades) == len(graded["expect"])
 
@@ -229,10 +254,15 @@ def test_only_check_rejudges_captured_answers_without_running(graded, tmp_path):
     shutil.copytree(graded["root"] / "release" / "key", key)
     hidden = key / "00-start-here" / "hidden.py"
     # the instructor relaxes the hidden part: a whole number written as a float now counts too
-    strict = "return isinstance(answer, int) and not isinstance(answer, bool) and answer == node_type.nodes * node_type.gpus"
+    strict = (
+        "return isinstance(answer, int) and not isinstance(answer, bool) and answer == node_type.nodes * node_type.gpus"
+    )
     assert strict in hidden.read_text()
-    hidden.write_text(hidden.read_text().replace(
-        strict, "return isinstance(answer, (int, float)) and answer == node_type.nodes * node_type.gpus"))
+    hidden.write_text(
+        hidden.read_text().replace(
+            strict, "return isinstance(answer, (int, float)) and answer == node_type.nodes * node_type.gpus"
+        )
+    )
     started = time.monotonic()
     book = regrade_check("00", key, out, "00.a40-count")
     assert time.monotonic() - started < 10  # nothing re-executed

@@ -21,7 +21,9 @@ LIMITS = Limits(cell_s=20, notebook_s=75, memory_mb=1536, output_kb=256, probe_s
 MAX = 14
 
 pytestmark = [
-    pytest.mark.skipif(not (labs_dir() / "03-a-vm-is-a-slice-of-a-host.ipynb").exists(), reason="lab 03 is not written"),
+    pytest.mark.skipif(
+        not (labs_dir() / "03-a-vm-is-a-slice-of-a-host.ipynb").exists(), reason="lab 03 is not written"
+    ),
     pytest.mark.skipif(not namespaces_available()[0], reason=f"no namespaces: {namespaces_available()[1]}"),
 ]
 
@@ -97,8 +99,12 @@ def test_a_failed_probe_scores_zero_with_a_note(graded):
 
     key = load_key(graded["key"], "03")
     answers = dict(grade_of(graded, "correct").answers)
-    answers["03.open-ssh:state"] = {"ok": False, "answer": None, "context": {},
-                                    "error": "the probe did not answer within 30 s (probe time limit)"}
+    answers["03.open-ssh:state"] = {
+        "ok": False,
+        "answer": None,
+        "context": {},
+        "error": "the probe did not answer within 30 s (probe time limit)",
+    }
     lines, notes = judge_check(key, "03.open-ssh", answers, load_hidden(key.hidden_source()))
     state = next(line for line in lines if line.column == "03.open-ssh:state")
     assert state.earned == 0 and "could not be checked" in state.message

@@ -40,7 +40,9 @@ def test_hidden_checks_judge_the_released_exercise_not_the_kernels_context(trio)
     assert hidden and all(line.earned == line.points for line in hidden), [(h.column, h.earned) for h in hidden]
     if lab == "04":  # the state checks read the submission's own sandbox
         answers = correct.answers
-        assert any(v["status"] == "in-use" and v["on_lab_server"] for v in answers["04.cleanup-order:attached"]["answer"])
+        assert any(
+            v["status"] == "in-use" and v["on_lab_server"] for v in answers["04.cleanup-order:attached"]["answer"]
+        )
         assert answers["04.cleanup-order:cleanup"]["answer"] == {"left": [], "not_checked": []}
 
 
@@ -72,8 +74,8 @@ def test_a_copied_cell_that_calls_lab_helpers_check_is_matched_by_its_check(tmp_
     import warnings
 
     import nbformat
-
     from corpus.harness import load_cases
+
     from lab_helpers.grading.release import build_key
     from lab_helpers.grading.sanitise import sanitise
     from lab_helpers.paths import labs_dir

@@ -71,8 +71,11 @@ def _private_layout(root: Path) -> tuple[list[str], str]:
     private = root / "private"
     private.mkdir(mode=0o700)
     venv, course = private / "venv", private / "course"
-    lines = [f"mkdir {venv} {course}", f"mount --bind {shlex.quote(sys.prefix)} {venv}",
-             f"mount --bind {shlex.quote(str(CHECKOUT))} {course}"]
+    lines = [
+        f"mkdir {venv} {course}",
+        f"mount --bind {shlex.quote(sys.prefix)} {venv}",
+        f"mount --bind {shlex.quote(str(CHECKOUT))} {course}",
+    ]
     site = Path(next(p for p in sys.path if p.startswith(sys.prefix) and p.endswith("site-packages")))
     rewritten = root / "rewritten"
     rewritten.mkdir()
@@ -86,8 +89,11 @@ def _private_layout(root: Path) -> tuple[list[str], str]:
 
 
 def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _build(root: Path, prefix: str) -> tuple[Path, Path, dict[str, str], str]:
@@ -106,8 +112,16 @@ def _build(root: Path, prefix: str) -> tuple[Path, Path, dict[str, str], str]:
     hidden.write_text(hidden.read_text() + f"\n# {canary}\n")
     cases = load_cases("00")
     learner = nbformat.read(rel.learner_path, as_version=4)
-    targets = [str(rel.key_dir), str(key), str(labs_dir()), str(out), str(out / "feedback"), str(out / "logs"),
-               str(subs), str(root / "release")]
+    targets = [
+        str(rel.key_dir),
+        str(key),
+        str(labs_dir()),
+        str(out),
+        str(out / "feedback"),
+        str(out / "logs"),
+        str(subs),
+        str(root / "release"),
+    ]
     subs.mkdir()
     names = {}
     for name in ("correct", *ESCAPES):
@@ -129,21 +143,63 @@ def escaped(request, tmp_path_factory):
     key, out, names, canary = _build(root, prefix)
     before = {"key": _hashes(key), "submissions": _hashes(root / "submissions")}
     lines, python = (_readable_layout if layout == "readable" else _private_layout)(root)
-    probe = f"setpriv --reuid {NOBODY_UID} --regid {NOBODY_UID} --clear-groups {python} -c 'import lab_helpers, ipykernel'"
-    grade = [python, "-m", "lab_helpers", "grade", "--lab", "00", "--key", str(key), "--out", str(out), "--jobs", "2",
-             "--cell-timeout", "20", "--notebook-timeout", "60", "--memory-mb", "1024", "--quiet",
-             str(root / "submissions")]
-    script = "\n".join(["set -e", *lines,
-                        f"if {probe} 2>/dev/null; then echo 'layout: nobody can run python'; "
-                        "else echo 'layout: nobody cannot run python'; fi",
-                        f"{python} -c 'import lab_helpers, sys; print(\"layout: course at\", lab_helpers.__file__, sys.prefix)'",
-                        " ".join(shlex.quote(a) for a in grade)])
+    probe = (
+        f"setpriv --reuid {NOBODY_UID} --regid {NOBODY_UID} --clear-groups {python} -c 'import lab_helpers, ipykernel'"
+    )
+    grade = [
+        python,
+        "-m",
+        "lab_helpers",
+        "grade",
+        "--lab",
+        "00",
+        "--key",
+        str(key),
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        "--cell-timeout",
+        "20",
+        "--notebook-timeout",
+        "60",
+        "--memory-mb",
+        "1024",
+        "--quiet",
+        str(root / "submissions"),
+    ]
+    script = "\n".join(
+        [
+            "set -e",
+            *lines,
+            f"if {probe} 2>/dev/null; then echo 'layout: nobody can run python'; "
+            "else echo 'layout: nobody cannot run python'; fi",
+            f"{python} -c 'import lab_helpers, sys; print(\"layout: course at\", lab_helpers.__file__, sys.prefix)'",
+            " ".join(shlex.quote(a) for a in grade),
+        ]
+    )
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     env["LAB_SANDBOX_BOOT_S"] = "0.5"
-    run = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script], cwd=root,
-                         capture_output=True, text=True, timeout=300, env=env, check=False)
-    return {"layout": layout, "root": root, "key": key, "out": out, "names": names, "canary": canary,
-            "before": before, "run": run, "prefix": prefix}
+    run = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=False,
+    )
+    return {
+        "layout": layout,
+        "root": root,
+        "key": key,
+        "out": out,
+        "names": names,
+        "canary": canary,
+        "before": before,
+        "run": run,
+        "prefix": prefix,
+    }
 
 
 def test_the_layout_is_the_one_claimed(escaped):
@@ -168,8 +224,9 @@ def test_every_escape_gets_full_marks_with_a_clean_answer(escaped):
         g = grades[learner]
         assert g.problems == [], (name, g.problems)
         assert g.score == 5, (name, [(line.column, line.earned) for line in g.lines])
-        assert g.answers["00.why-separate"]["answer"] == (CLEAN if name in ESCAPES else
-                                                          "Compute is disposable; data outlives it in volumes and buckets."), name
+        assert g.answers["00.why-separate"]["answer"] == (
+            CLEAN if name in ESCAPES else "Compute is disposable; data outlives it in volumes and buckets."
+        ), name
 
 
 def test_nothing_was_written_outside_the_submissions_own_folder(escaped):

@@ -58,9 +58,27 @@ def test_masking_never_hides_the_interpreter_or_the_package(tmp_path):
 
 def test_kernel_launcher_applies_the_memory_limit():
     code = "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0] >> 20); bytearray(600 << 20)"
-    run = subprocess.run([sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--memory-mb", "300",
-                          "--file-mb", "1", "--processes", "64", "--", sys.executable, "-c", code],
-                         capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab_helpers.grading.kernel_launcher",
+            "--memory-mb",
+            "300",
+            "--file-mb",
+            "1",
+            "--processes",
+            "64",
+            "--",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.stdout.strip() == "300"
     assert "MemoryError" in run.stderr
 
@@ -68,21 +86,46 @@ def test_kernel_launcher_applies_the_memory_limit():
 def test_kernel_launcher_applies_the_file_size_limit(tmp_path):
     target = tmp_path / "big"
     code = f"open({str(target)!r}, 'wb').write(b'x' * (3 << 20))"
-    run = subprocess.run([sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--memory-mb", "2048",
-                          "--file-mb", "1", "--processes", "64", "--", sys.executable, "-c", code],
-                         capture_output=True, text=True, timeout=60, check=False)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "lab_helpers.grading.kernel_launcher",
+            "--memory-mb",
+            "2048",
+            "--file-mb",
+            "1",
+            "--processes",
+            "64",
+            "--",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.returncode != 0
     assert target.stat().st_size <= 1 << 20
 
 
 @pytest.mark.skipif(not isolation.namespaces_available()[0], reason="no namespaces here")
 def test_inside_the_namespace_only_loopback_exists():
-    code = ("import socket\n"
-            "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); port = s.getsockname()[1]\n"
-            "c = socket.create_connection(('127.0.0.1', port), timeout=2); print('loopback ok')\n"
-            "try:\n    socket.create_connection(('10.255.255.1', 80), timeout=2)\nexcept OSError as e:\n    print(e.errno)")
-    run = subprocess.run([*isolation.namespace_prefix(), "sh", "-c", f"ip link set lo up && {sys.executable} -c \"$0\"", code],
-                         capture_output=True, text=True, timeout=60, check=False)
+    code = (
+        "import socket\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(); port = s.getsockname()[1]\n"
+        "c = socket.create_connection(('127.0.0.1', port), timeout=2); print('loopback ok')\n"
+        "try:\n    socket.create_connection(('10.255.255.1', 80), timeout=2)\nexcept OSError as e:\n    print(e.errno)"
+    )
+    run = subprocess.run(
+        [*isolation.namespace_prefix(), "sh", "-c", f'ip link set lo up && {sys.executable} -c "$0"', code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert run.stdout.split() == ["loopback", "ok", "101"], run.stderr
 
 
@@ -110,16 +153,24 @@ def test_grading_without_isolation_when_allowed_still_grades(tmp_path, monkeypat
     sub = tmp_path / "subs" / "solo.ipynb"
     sub.parent.mkdir()
     nbformat.write(nb, sub)
-    book = grade("00", tmp_path / "rel" / "key", tmp_path / "out", [str(sub)], limits=Limits(cell_s=20, notebook_s=60),
-                 allow_network=True, progress=False)
+    book = grade(
+        "00",
+        tmp_path / "rel" / "key",
+        tmp_path / "out",
+        [str(sub)],
+        limits=Limits(cell_s=20, notebook_s=60),
+        allow_network=True,
+        progress=False,
+    )
     (g,) = book.grades
     assert g.score == 2 and "not stamped" in " ".join(g.flags)
     log = (tmp_path / "out" / "grading.log").read_text()
     assert "NOT isolated" in log and "WARNING: grading without isolation" in log
 
 
-def _jailed(tmp_path, code: str, *, masks: list[str] | None = None, extra_ro: list[str] | None = None,
-            base: str | None = None) -> subprocess.CompletedProcess:
+def _jailed(
+    tmp_path, code: str, *, masks: list[str] | None = None, extra_ro: list[str] | None = None, base: str | None = None
+) -> subprocess.CompletedProcess:
     """Run ``code`` as the kernel is run: in the namespaces, through the launcher, in a fresh root as uid 65534."""
     import os
 
@@ -135,11 +186,33 @@ def _jailed(tmp_path, code: str, *, masks: list[str] | None = None, extra_ro: li
     spec = JailSpec(base or str(base_dir), ro + (extra_ro or []), [str(run)], empty, masks or [])
     spec.save(base_dir / "jail.json")
     # a root process shares the pid namespace, as the worker does with the kernel
-    return subprocess.run([*isolation.namespace_prefix(), "sh", "-c", 'sleep 20 & exec "$@"', "sh",
-                           sys.executable, "-m", "lab_helpers.grading.kernel_launcher",
-                           "--jail", str(base_dir / "jail.json"), "--uid", str(isolation.NOBODY_UID), "--home", str(run),
-                           "--", sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=run,
-                          check=False)
+    return subprocess.run(
+        [
+            *isolation.namespace_prefix(),
+            "sh",
+            "-c",
+            'sleep 20 & exec "$@"',
+            "sh",
+            sys.executable,
+            "-m",
+            "lab_helpers.grading.kernel_launcher",
+            "--jail",
+            str(base_dir / "jail.json"),
+            "--uid",
+            str(isolation.NOBODY_UID),
+            "--home",
+            str(run),
+            "--",
+            sys.executable,
+            "-c",
+            code,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=run,
+        check=False,
+    )
 
 
 needs_namespaces = pytest.mark.skipif(not isolation.namespaces_available()[0], reason="no namespaces here")
@@ -150,9 +223,11 @@ def test_the_jailed_process_has_no_privilege_and_sees_only_a_minimal_root(tmp_pa
     secret = tmp_path / "secret"
     secret.mkdir()
     (secret / "key.json").write_text("{}")
-    code = ("import json, os\nfrom lab_helpers.grading.jail import identity\n"
-            f"print(json.dumps(dict(identity(), root=sorted(os.listdir('/')), secret=os.path.exists({str(secret)!r}), "
-            "cwd=os.getcwd(), procs=sorted(p for p in os.listdir('/proc') if p.isdigit()))))")
+    code = (
+        "import json, os\nfrom lab_helpers.grading.jail import identity\n"
+        f"print(json.dumps(dict(identity(), root=sorted(os.listdir('/')), secret=os.path.exists({str(secret)!r}), "
+        "cwd=os.getcwd(), procs=sorted(p for p in os.listdir('/proc') if p.isdigit()))))"
+    )
     run = _jailed(tmp_path, code)
     assert run.returncode == 0, run.stderr
     import json
@@ -172,12 +247,14 @@ def test_unmounting_from_inside_uncovers_nothing(tmp_path):
     env = tmp_path / "env"
     (env / "key").mkdir(parents=True)
     (env / "key" / "hidden.py").write_text("SECRET = 1")
-    code = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlifted = 0\n"
-            "for _ in range(3):\n"
-            "    for line in open('/proc/self/mountinfo'):\n"
-            "        lifted += libc.umount2(line.split()[4].encode(), 2) == 0\n"
-            f"try:\n    print(os.listdir({str(env / 'key')!r}))\nexcept OSError as exc:\n    print('denied', exc.errno)\n"
-            "print('lifted', lifted)")
+    code = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlifted = 0\n"
+        "for _ in range(3):\n"
+        "    for line in open('/proc/self/mountinfo'):\n"
+        "        lifted += libc.umount2(line.split()[4].encode(), 2) == 0\n"
+        f"try:\n    print(os.listdir({str(env / 'key')!r}))\nexcept OSError as exc:\n    print('denied', exc.errno)\n"
+        "print('lifted', lifted)"
+    )
     run = _jailed(tmp_path, code, masks=[str(env / "key")], extra_ro=[str(env)])
     assert run.returncode == 0, run.stderr
     assert run.stdout.split() == ["denied", "13", "lifted", "0"]

@@ -99,7 +99,7 @@ def test_notebooks_without_ids_are_matched_by_their_check_call(key, learner):
     for cell in learner.cells:
         cell.pop("id", None)
     answer = next(c for c in learner.cells if "00.a40-count" in c.source)
-    answer.source = "a40_count = 400\ncheck(\"00.a40-count\", a40_count)"
+    answer.source = 'a40_count = 400\ncheck("00.a40-count", a40_count)'
     result = sanitise(learner, key)
     assert _cell(result.nb, A40).source.startswith("a40_count = 400")
     assert nbformat.validate(result.nb) is None

@@ -34,8 +34,15 @@ def test_explore_cells_run_again_after_the_cleanup(lab01, tmp_path):
         nb.cells.append(again)  # the learner scrolls up after Run All and runs it once more
     source, output = tmp_path / "01.rerun.ipynb", tmp_path / "01.rerun.out.ipynb"
     nbformat.write(nb, source)
-    pm.execute_notebook(str(source), str(output), parameters={"BACKEND": "sandbox"}, kernel_name="python3",
-                        progress_bar=False, cwd=str(tmp_path), execution_timeout=300)
+    pm.execute_notebook(
+        str(source),
+        str(output),
+        parameters={"BACKEND": "sandbox"},
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(tmp_path),
+        execution_timeout=300,
+    )
     ran = nbformat.read(output, as_version=4)
     errors = [o for c in ran.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []

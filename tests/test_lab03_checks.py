@@ -29,8 +29,14 @@ def test_month_su():
 
 
 def rule(protocol="tcp", low=22, high=22, prefix="0.0.0.0/0"):
-    return {"direction": "ingress", "ethertype": "IPv4", "protocol": protocol, "port_range_min": low,
-            "port_range_max": high, "remote_ip_prefix": prefix}
+    return {
+        "direction": "ingress",
+        "ethertype": "IPv4",
+        "protocol": protocol,
+        "port_range_min": low,
+        "port_range_max": high,
+        "remote_ip_prefix": prefix,
+    }
 
 
 def test_open_ssh_judges_the_rules():

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import lab_command
 from sandbox_fixtures import fresh_sandbox
 
-from conftest import lab_command
 from lab_helpers.catalog import all_labs
 from lab_helpers.notebooks.runner import run_lab
 
@@ -42,8 +42,15 @@ def execute(cells: list, folder: Path, name: str) -> Exception | None:
     path = folder / f"{name}.ipynb"
     nbformat.write(nb, path)
     try:
-        pm.execute_notebook(str(path), str(folder / f"{name}.out.ipynb"), parameters={"BACKEND": "sandbox"},
-                            kernel_name="python3", progress_bar=False, cwd=str(folder), execution_timeout=300)
+        pm.execute_notebook(
+            str(path),
+            str(folder / f"{name}.out.ipynb"),
+            parameters={"BACKEND": "sandbox"},
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=str(folder),
+            execution_timeout=300,
+        )
     except Exception as exc:  # papermill raises PapermillExecutionError for the failing cell
         return exc
     return None
@@ -70,8 +77,13 @@ def leftovers(conn, number: str) -> list:
 
 
 def lab_cleanup(number: str) -> str:
-    done = subprocess.run(lab_command() + ["cleanup", "--lab", number, "--backend", "sandbox"], capture_output=True,
-                          text=True, timeout=180, env=dict(os.environ))
+    done = subprocess.run(
+        lab_command() + ["cleanup", "--lab", number, "--backend", "sandbox"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=dict(os.environ),
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 
@@ -89,7 +101,11 @@ def test_lab03_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
     assert "removed: server" in text and "SU/hour stopped" in text
     printed = "\n".join(o.get("text", "") for c in out.cells if c.cell_type == "code" for o in c.get("outputs", []))
     # the rates with their sources, the g3 rate of the newer page beside the older figure
-    assert "g3: 2 SU per vCPU-hour" in printed and "instance-flavors" in printed and "older version of the page said 4" in printed
+    assert (
+        "g3: 2 SU per vCPU-hour" in printed
+        and "instance-flavors" in printed
+        and "older version of the page said 4" in printed
+    )
     # the ssh line, and why it cannot work on the sandbox
     login = next(line for line in printed.splitlines() if line.startswith("log in with: ssh"))
     address = login.rsplit("@", 1)[1].strip()
@@ -97,7 +113,9 @@ def test_lab03_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
     import ipaddress
 
     documentation = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")]
-    assert any(ipaddress.ip_address(address) in net for net in documentation), f"{address} is not a documentation address"
+    assert any(ipaddress.ip_address(address) in net for net in documentation), (
+        f"{address} is not a documentation address"
+    )
 
 
 def test_lab03_words_order_and_summary():

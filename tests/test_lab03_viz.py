@@ -9,8 +9,10 @@ from lab_helpers.viz.flavors import flavor_figure, flavor_rows, flavor_table
 
 
 def _catalog_flavors():
-    return [Flavor(name=f["name"], vcpus=f["vcpus"], ram=f["ram_gb"] * 1024, disk=f["disk_gb"])
-            for f in load_yaml("jetstream2.yaml")["flavors"]]
+    return [
+        Flavor(name=f["name"], vcpus=f["vcpus"], ram=f["ram_gb"] * 1024, disk=f["disk_gb"])
+        for f in load_yaml("jetstream2.yaml")["flavors"]
+    ]
 
 
 def test_rows_carry_the_su_rate_of_each_family():

@@ -11,8 +11,13 @@ from lab_helpers.checks import evaluate, get_spec
 from lab_helpers.checks.artifacts import artifact_names
 from lab_helpers.storage.objects import record_reads
 
-RIGHT = {"VM boot disk": "block", "model weights": "block", "cluster logs": "object", "video uploads": "object",
-         "terraform state": "object"}
+RIGHT = {
+    "VM boot disk": "block",
+    "model weights": "block",
+    "cluster logs": "object",
+    "video uploads": "object",
+    "terraform state": "object",
+}
 
 
 def judge(name, answer, **context):
@@ -33,8 +38,13 @@ def test_where_it_belongs():
 def test_where_it_belongs_uses_the_shared_names_and_forgives_case_and_spaces():
     assert sorted(RIGHT) == sorted(artifact_names())
     # lab 00's names (the project's page spells two of them differently) score in full here
-    lab00_names = {"VM boot + file system": "block", "model weights": "block", "cluster logs": "object",
-                   "video uploads": "object", "terraform tfstate": "object"}
+    lab00_names = {
+        "VM boot + file system": "block",
+        "model weights": "block",
+        "cluster logs": "object",
+        "video uploads": "object",
+        "terraform tfstate": "object",
+    }
     assert judge("04.where-it-belongs", lab00_names).status == "passed"
     shouting = {f"  {k.upper()} ": v.upper() for k, v in RIGHT.items()}
     assert judge("04.where-it-belongs", shouting).status == "passed"
@@ -56,8 +66,12 @@ def test_why_tells_a_one_word_answer_what_a_good_answer_covers():
 
 
 def _ctx(body: bytes, n: int, reads) -> dict:
-    return {"tail_bytes": n, "object_bytes": len(body), "tail_sha256": hashlib.sha256(body[-n:]).hexdigest(),
-            "requests": reads}
+    return {
+        "tail_bytes": n,
+        "object_bytes": len(body),
+        "tail_sha256": hashlib.sha256(body[-n:]).hexdigest(),
+        "requests": reads,
+    }
 
 
 def test_log_tail_values():

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import time
 
-import ast
-
 import nbformat
+from test_lab03_notebook import LEARNER, cells_until, crash_cell, execute, lab, lab_cleanup, leftovers, sandbox_env  # noqa: F401
 
 from lab_helpers.checks.artifacts import artifact_names
 from lab_helpers.notebooks.authoring import learner_version
 from lab_helpers.notebooks.runner import run_lab
-from test_lab03_notebook import LEARNER, cells_until, crash_cell, execute, lab, lab_cleanup, leftovers, sandbox_env  # noqa: F401
 
 
 def test_lab04_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
@@ -23,7 +22,9 @@ def test_lab04_runs_fast_and_leaves_nothing(sandbox_env, tmp_path):
     print(f"lab 04 under papermill: {seconds:.1f} s")
     assert leftovers(sandbox_env, "04") == []
     out = nbformat.read(result.output, as_version=4)
-    figures = [o for c in out.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    figures = [
+        o for c in out.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})
+    ]
     assert len(figures) == 2
     block_fig = figures[0]["data"]["application/vnd.plotly.v1+json"]
     assert "page cache" in block_fig["layout"]["title"]["text"]
@@ -46,7 +47,14 @@ def test_lab04_rerun_duplicates_nothing_and_a_crash_is_cleaned(sandbox_env, tmp_
     for run in ("third", "fourth"):
         assert execute(body, tmp_path, run) is None
     found = leftovers(conn, "04")
-    assert sorted({f.kind for f in found}) == ["container", "floating_ip", "keypair", "object", "security_group", "server"]
+    assert sorted({f.kind for f in found}) == [
+        "container",
+        "floating_ip",
+        "keypair",
+        "object",
+        "security_group",
+        "server",
+    ]
     assert sum(1 for f in found if f.kind == "container") == 3
     assert sum(1 for f in found if f.kind == "object") == 13  # 9 logs, 3 videos, 1 state: no copies
     assert lab_cleanup("04")
@@ -69,12 +77,15 @@ def test_lab04_stubs_words_and_summary():
     assert not any("seed" in c.source.lower() for c in nb.cells)
     learner = learner_version(nb)
     where = next(c for c in learner.cells if c.get("id") == "a2b356cc")
-    stub = next(node for node in ast.walk(ast.parse(where.source))
-                if isinstance(node, ast.Assign) and node.targets[0].id == "placement")
+    stub = next(
+        node
+        for node in ast.walk(ast.parse(where.source))
+        if isinstance(node, ast.Assign) and node.targets[0].id == "placement"
+    )
     assert sorted(k.value for k in stub.value.keys) == sorted(artifact_names())
     assert all(isinstance(v, ast.Constant) and v.value is ... for v in stub.value.values)
     ids = [c.get("id") for c in nb.cells]
-    before = " ".join(c.source.lower() for c in nb.cells[:ids.index("f0a93c52")] if c.cell_type == "markdown")
+    before = " ".join(c.source.lower() for c in nb.cells[: ids.index("f0a93c52")] if c.cell_type == "markdown")
     assert "floating ip, any attachment, the server" not in before and "then their containers" not in before
     summary = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and "## What you saw" in c.source]
     assert summary and ids.index("f0a93c52") < summary[0] < ids.index("d0a26b10")

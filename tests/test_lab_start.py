@@ -5,7 +5,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from jupyter_server import running_lab
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,13 +30,22 @@ def _start_lab_on_busy_default_port(tmp_path, busy_port, token="test-token"):
 
     from conftest import lab_command
 
-    env = {**os.environ, "LAB_WORKSPACE": str(tmp_path / "ws"), "JUPYTER_PLATFORM_DIRS": "1",
-           "JUPYTER_PORT": str(busy_port)}
+    env = {
+        **os.environ,
+        "LAB_WORKSPACE": str(tmp_path / "ws"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "JUPYTER_PORT": str(busy_port),
+    }
     env.pop("JUPYTER_CONFIG_PATH", None)
     log = tmp_path / "jupyter.log"
     with open(log, "w") as fh:
-        proc = subprocess.Popen(lab_command() + ["start", "--no-browser", "--token", token], env=env,
-                                stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            lab_command() + ["start", "--no-browser", "--token", token],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     return proc, log
 
 
@@ -77,18 +85,38 @@ def _run_in_a_kernel(base, port, code, token="test-token"):
     from tornado.ioloop import IOLoop
     from tornado.websocket import websocket_connect
 
-    request = urllib.request.Request(f"{base}/api/kernels?token={token}", data=b'{"name": "python3"}', method="POST",
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        f"{base}/api/kernels?token={token}",
+        data=b'{"name": "python3"}',
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
     with urllib.request.urlopen(request, timeout=60) as resp:
         kernel = json.load(resp)["id"]
 
     async def execute():
         ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel}/channels?token={token}")
-        header = {"msg_id": uuid.uuid4().hex, "msg_type": "execute_request", "username": "learner",
-                  "session": uuid.uuid4().hex, "version": "5.3", "date": ""}
+        header = {
+            "msg_id": uuid.uuid4().hex,
+            "msg_type": "execute_request",
+            "username": "learner",
+            "session": uuid.uuid4().hex,
+            "version": "5.3",
+            "date": "",
+        }
         content = {"code": code, "silent": False, "store_history": False, "user_expressions": {}, "allow_stdin": False}
-        await ws.write_message(json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
-                                           "channel": "shell", "buffers": []}))
+        await ws.write_message(
+            json.dumps(
+                {
+                    "header": header,
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content,
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )
+        )
         while True:
             msg = json.loads(await ws.read_message())
             if msg.get("msg_type") == "stream":
@@ -143,8 +171,13 @@ def test_a_busy_port_asked_for_is_refused_with_the_fix(tmp_path):
         busy.listen()
         taken = busy.getsockname()[1]
         env = {**os.environ, "LAB_WORKSPACE": str(tmp_path / "ws")}
-        done = subprocess.run(lab_command() + ["start", "--no-browser", "--port", str(taken)], capture_output=True,
-                              text=True, timeout=60, env=env)
+        done = subprocess.run(
+            lab_command() + ["start", "--no-browser", "--port", str(taken)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
     assert done.returncode == 2
     assert f"port {taken} on 127.0.0.1 is in use" in done.stderr and "--port" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
@@ -169,13 +202,22 @@ def test_binder_gets_the_same_jupyterlab_defaults(tmp_path):
     import subprocess
 
     env = {**os.environ, "HOME": str(tmp_path), "JUPYTER_CONFIG_PATH": str(tmp_path / "theirs")}
-    done = subprocess.run([str(ROOT / "binder" / "start"), "sh", "-c", 'echo "$JUPYTER_CONFIG_PATH"'],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=30)
+    done = subprocess.run(
+        [str(ROOT / "binder" / "start"), "sh", "-c", 'echo "$JUPYTER_CONFIG_PATH"'],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+    )
     parts = done.stdout.strip().split(os.pathsep)
     from lab_helpers.notebooks.jupyterlab import CONFIG_DIR
 
-    assert [Path(p).resolve() for p in parts] == [(ROOT / "binder" / "jupyter_config").resolve(), CONFIG_DIR.resolve(),
-                                                   (tmp_path / "theirs").resolve()]
+    assert [Path(p).resolve() for p in parts] == [
+        (ROOT / "binder" / "jupyter_config").resolve(),
+        CONFIG_DIR.resolve(),
+        (tmp_path / "theirs").resolve(),
+    ]
     server = json.loads((ROOT / "binder" / "jupyter_config" / "jupyter_server_config.json").read_text())
     assert server["KernelManager"]["transport_encryption"] == "auto"
     # Binder builds from the same constraints.txt as this environment: its jupyter_client can provision keys
@@ -194,7 +236,6 @@ def test_lab_start_twice_adds_no_copy_of_a_saved_lab(tmp_path):
     import subprocess
 
     import nbformat
-
     from conftest import lab_command
 
     env = {**os.environ, "LAB_STATE_DIR": str(tmp_path / "state"), "LAB_WORKSPACE": str(tmp_path / "ws")}
@@ -204,7 +245,9 @@ def test_lab_start_twice_adds_no_copy_of_a_saved_lab(tmp_path):
     nb = nbformat.read(mine, as_version=4)
     nb.cells[2].source += "\n# my work"
     nbformat.write(nb, mine)
-    second = subprocess.run(lab_command() + ["start", "--prepare"], capture_output=True, text=True, env=env, timeout=120)
+    second = subprocess.run(
+        lab_command() + ["start", "--prepare"], capture_output=True, text=True, env=env, timeout=120
+    )
     assert second.returncode == 0, second.stderr
     assert "added" not in second.stdout and "updated" not in second.stdout
     assert sorted(p.name for p in (tmp_path / "ws").glob("*.v*.ipynb")) == []

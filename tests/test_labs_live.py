@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import pytest
 
-from lab_helpers.catalog import all_labs
 from lab_helpers.backends.live import has_cloud_credentials
+from lab_helpers.catalog import all_labs
 from lab_helpers.notebooks.runner import run_lab
 
-pytestmark = [pytest.mark.live,
-              pytest.mark.skipif(not has_cloud_credentials(), reason="no cloud credentials (OS_CLOUD + clouds.yaml)")]
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(not has_cloud_credentials(), reason="no cloud credentials (OS_CLOUD + clouds.yaml)"),
+]
 
 
 @pytest.mark.parametrize("number", ["03", "04"])

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-
 PACKAGE = Path(__file__).resolve().parents[1] / "lab_helpers"
 
 # Modules outside lab_helpers/sandbox/ that the sandbox may import: each is a leaf that knows

@@ -89,9 +89,12 @@ def test_labels_alone_find_the_learner_but_are_not_whole_marks() -> None:
 def test_expired_only_reads_the_annotation() -> None:
     old = Marks("05", "ada", "2000-01-01T00:00:00Z")
     fresh = Marks.for_lab("05", learner="ada", hours=5)
-    assert matches(parse_object({"labels": old.labels(), "annotations": old.annotations()}), learner="ada", expired_only=True)
-    assert not matches(parse_object({"labels": fresh.labels(), "annotations": fresh.annotations()}),
-                       learner="ada", expired_only=True)
+    assert matches(
+        parse_object({"labels": old.labels(), "annotations": old.annotations()}), learner="ada", expired_only=True
+    )
+    assert not matches(
+        parse_object({"labels": fresh.labels(), "annotations": fresh.annotations()}), learner="ada", expired_only=True
+    )
 
 
 def test_slug_is_a_label_value_and_stable() -> None:

@@ -1,11 +1,11 @@
 """Every lab: committed clean, executes solved on the sandbox, and its learner version runs too."""
 
 import getpass
-import os
-import tempfile
 import json
+import os
 import re
 import socket
+import tempfile
 from pathlib import Path
 
 import nbformat

@@ -11,7 +11,17 @@ import nbformat
 
 import lab_helpers
 
-EXPECTED = ["LabError", "UsageError", "check", "cloud_name", "connect_cloud", "doctor", "resolve_backend", "setup", "state_dir"]
+EXPECTED = [
+    "LabError",
+    "UsageError",
+    "check",
+    "cloud_name",
+    "connect_cloud",
+    "doctor",
+    "resolve_backend",
+    "setup",
+    "state_dir",
+]
 
 
 def test_public_names_are_pinned():
@@ -121,9 +131,15 @@ def test_the_collector_sees_imports_attributes_and_private_names() -> None:
         "lab_helpers.check('x')\nlab02.judge_job(1, {})\nrs().table\n"
     )
     assert found == {
-        ("lab_helpers", "check"), ("lab_helpers", "gpu"), ("lab_helpers.gpu", "bench"),
-        ("lab_helpers.gpu.bench", "run_suite"), ("lab_helpers", "checks"), ("lab_helpers.checks", "lab02"),
-        ("lab_helpers.checks.lab02", "judge_job"), ("lab_helpers.checks", "lab03"), ("lab_helpers.checks.lab03", "_open"),
+        ("lab_helpers", "check"),
+        ("lab_helpers", "gpu"),
+        ("lab_helpers.gpu", "bench"),
+        ("lab_helpers.gpu.bench", "run_suite"),
+        ("lab_helpers", "checks"),
+        ("lab_helpers.checks", "lab02"),
+        ("lab_helpers.checks.lab02", "judge_job"),
+        ("lab_helpers.checks", "lab03"),
+        ("lab_helpers.checks.lab03", "_open"),
     }
 
 
@@ -133,8 +149,11 @@ def test_the_labs_import_a_real_set_of_names() -> None:
 
 
 def test_labs_import_no_private_name() -> None:
-    private = sorted(f"{m}.{n} ({', '.join(w)})" for (m, n), w in all_lab_imports().items()
-                     if n.startswith("_") or any(p.startswith("_") for p in m.split(".")))
+    private = sorted(
+        f"{m}.{n} ({', '.join(w)})"
+        for (m, n), w in all_lab_imports().items()
+        if n.startswith("_") or any(p.startswith("_") for p in m.split("."))
+    )
     assert not private, "labs import private names; give what a lab needs a public name:\n  " + "\n  ".join(private)
 
 

@@ -25,7 +25,9 @@ def test_plan_says_cost_and_refuses_what_the_quota_cannot_hold(course):
     with pytest.raises(ResourceStateError, match="cores") as err:
         course.plan(conn, servers={"m3.2xl": 3})  # 192 cores, the startup allocation has 150
     assert "lab cleanup" in err.value.hint
-    assert "quota volume gigabytes: this lab needs 10" in str(plan) and "quota floating IPs: this lab needs 1" in str(plan)
+    assert "quota volume gigabytes: this lab needs 10" in str(plan) and "quota floating IPs: this lab needs 1" in str(
+        plan
+    )
     with pytest.raises(ResourceStateError, match="volume gigabytes"):
         course.plan(conn, volumes_gb=[600, 600])  # Cinder's default 1000 GB
     with pytest.raises(ResourceStateError, match="floating IPs"):
@@ -62,7 +64,12 @@ def test_lab_server_is_reused_and_measured(course):
     conn.object_store.create_container(name=container)
     conn.object_store.set_container_metadata(container, **course.metadata())
     latency = measure_object_latency(conn, container, sizes=(1024, 64 * 1024), repeats=2)
-    assert [(r["op"], r["size_bytes"]) for r in latency.rows] == [("PUT", 1024), ("GET", 1024), ("PUT", 65536), ("GET", 65536)]
+    assert [(r["op"], r["size_bytes"]) for r in latency.rows] == [
+        ("PUT", 1024),
+        ("GET", 1024),
+        ("PUT", 65536),
+        ("GET", 65536),
+    ]
     assert all(len(r["seconds"]) == 2 and r["median_ms"] > 0 for r in latency.rows)
     assert list(conn.object_store.objects(container)) == []  # the probe objects were deleted
 
@@ -87,8 +94,13 @@ def test_placement_operator_and_project_views(course):
     net = conn.network.find_network("auto_allocated_network")
     image = conn.image.find_image("Featured-Ubuntu22").id
     for what, flavor in (("a", "m3.small"), ("b", "g3.small")):
-        server = conn.compute.create_server(name=marks.name(what), image_id=image, flavor_id=conn.compute.find_flavor(flavor).id,
-                                            networks=[{"uuid": net.id}], metadata=marks.metadata())
+        server = conn.compute.create_server(
+            name=marks.name(what),
+            image_id=image,
+            flavor_id=conn.compute.find_flavor(flavor).id,
+            networks=[{"uuid": net.id}],
+            metadata=marks.metadata(),
+        )
         conn.compute.wait_for_server(server, interval=0.1, wait=30)
     view = where_it_landed(course, conn)
     assert view.view == "hypervisors"

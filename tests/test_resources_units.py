@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from lab_helpers.errors import UsageError
+from lab_helpers.marks import Marks, matches, parse
 from lab_helpers.paths import load_yaml
 from lab_helpers.resources.cleanup import CleanupReport
 from lab_helpers.resources.cost import cheapest_flavor, state_charge, su_for, su_per_hour
 from lab_helpers.resources.inventory import Found, keypair_marks
-from lab_helpers.marks import Marks, matches, parse
 
 
 def test_su_rates_follow_the_data_file():
@@ -65,7 +65,9 @@ def test_keypair_names_with_dashes():
 def test_report_says_what_it_removed_and_stopped():
     server = Found("server", "1", "course-a-03-vm", "03", "a", 4.0, {"status": "ACTIVE"})
     broken = Found("server", "2", "course-a-03-big", "03", "a", 0.0, {"status": "ERROR"})
-    objs = [Found("object", f"c/o{i}", f"c/o{i}", "03", "a", extra={"container": "c", "object": f"o{i}"}) for i in range(5)]
+    objs = [
+        Found("object", f"c/o{i}", f"c/o{i}", "03", "a", extra={"container": "c", "object": f"o{i}"}) for i in range(5)
+    ]
     container = Found("container", "c", "c", "03", "a")
     report = CleanupReport(removed=[server, broken, *objs, container])
     text = str(report)

@@ -14,7 +14,9 @@ from sandbox_fixtures import cli_env, conn, openstack_cli, sandbox  # noqa: F401
 
 pytestmark = pytest.mark.timeout(180)
 
-DOCUMENTATION = [ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")]
+DOCUMENTATION = [
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+]
 PRIVATE = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")]
 LOOPBACK = [ipaddress.ip_network(n) for n in ("127.0.0.0/8", "::1/128")]
 ANY = {"0.0.0.0/0", "::/0"}  # a security group rule's "from anywhere": a prefix, not an address
@@ -64,20 +66,42 @@ def test_the_scanner_flags_public_addresses():
 
 
 def test_no_sandbox_answer_carries_a_routable_address(conn, sandbox):
-    server = conn.create_server("addr-auto-ip", image="Featured-Ubuntu22", flavor="m3.tiny", wait=True, auto_ip=True, timeout=30)
+    server = conn.create_server(
+        "addr-auto-ip", image="Featured-Ubuntu22", flavor="m3.tiny", wait=True, auto_ip=True, timeout=30
+    )
     public = conn.network.find_network("public", ignore_missing=False)
     router = conn.network.create_router(name="addr-router", external_gateway_info={"network_id": public.id})
     spare = conn.network.create_ip(floating_network_id=public.id)
     group = conn.network.create_security_group(name="addr-ssh")
-    conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", protocol="tcp",
-                                            port_range_min=22, port_range_max=22, remote_ip_prefix="0.0.0.0/0")
+    conn.network.create_security_group_rule(
+        security_group_id=group.id,
+        direction="ingress",
+        protocol="tcp",
+        port_range_min=22,
+        port_range_max=22,
+        remote_ip_prefix="0.0.0.0/0",
+    )
     try:
         answers = {}
         pid = conn.current_project_id
-        for path in ("/networks", "/subnets", "/ports", "/routers", "/floatingips", "/security-groups", "/security-group-rules"):
+        for path in (
+            "/networks",
+            "/subnets",
+            "/ports",
+            "/routers",
+            "/floatingips",
+            "/security-groups",
+            "/security-group-rules",
+        ):
             answers["network" + path] = conn.network.get(path).json()
-        for path in ("/servers/detail", f"/servers/{server.id}", f"/servers/{server.id}/ips", "/limits", "/os-keypairs",
-                     f"/servers/{server.id}/os-interface"):
+        for path in (
+            "/servers/detail",
+            f"/servers/{server.id}",
+            f"/servers/{server.id}/ips",
+            "/limits",
+            "/os-keypairs",
+            f"/servers/{server.id}/os-interface",
+        ):
             resp = conn.compute.get(path)
             if resp.status_code == 200:
                 answers["compute" + path] = resp.json()
@@ -104,7 +128,12 @@ def test_no_sandbox_answer_carries_a_routable_address(conn, sandbox):
 
 
 def test_cli_answers_carry_no_routable_address(cli_env):
-    for args in (("subnet", "list"), ("floating", "ip", "list"), ("router", "list", "--long"), ("port", "list", "--long")):
+    for args in (
+        ("subnet", "list"),
+        ("floating", "ip", "list"),
+        ("router", "list", "--long"),
+        ("port", "list", "--long"),
+    ):
         out = openstack_cli(cli_env, *args, "-f", "json")
         assert out.returncode == 0, (args, out.stderr[-400:])
         assert routable(json.loads(out.stdout)) == [], args
@@ -124,7 +153,11 @@ def test_a_sandbox_seeded_with_the_real_range_is_readdressed_at_start(tmp_path):
         OPENSTACK.prepare(store)
         public = next(n for n in store.list("network") if n["name"] == "public")
         sub = store.get("subnet", public["subnets"][0])
-        sub.update(cidr="149.165.152.0/21", gateway_ip="149.165.152.1", allocation_pools=[{"start": "149.165.152.2", "end": "149.165.159.254"}])
+        sub.update(
+            cidr="149.165.152.0/21",
+            gateway_ip="149.165.152.1",
+            allocation_pools=[{"start": "149.165.152.2", "end": "149.165.159.254"}],
+        )
         store.put("subnet", sub["id"], sub)
         router = store.list("router")[0]
         router["external_gateway_info"]["external_fixed_ips"][0]["ip_address"] = "149.165.152.10"

@@ -61,5 +61,7 @@ def test_cli_errors(cli_env, sandbox):
     allowed = openstack_cli(admin, "hypervisor", "list", "-f", "json")
     assert allowed.returncode == 0, allowed.stderr
     assert "js2-c0101" in [r["Hypervisor Hostname"] for r in json.loads(allowed.stdout)]
-    secret = yaml.safe_load(sandbox.clouds_yaml.read_text())["clouds"]["sandbox"]["auth"]["application_credential_secret"]
+    secret = yaml.safe_load(sandbox.clouds_yaml.read_text())["clouds"]["sandbox"]["auth"][
+        "application_credential_secret"
+    ]
     assert secret not in missing.stderr + denied.stderr

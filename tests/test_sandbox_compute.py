@@ -162,7 +162,9 @@ def test_usage_api_counts_the_servers_hours(conn, image):
 
 
 def test_cloud_layer_create_server_with_auto_ip(conn):
-    server = conn.create_server("cloud-layer", image="Featured-Ubuntu22", flavor="m3.tiny", wait=True, auto_ip=True, timeout=30)
+    server = conn.create_server(
+        "cloud-layer", image="Featured-Ubuntu22", flavor="m3.tiny", wait=True, auto_ip=True, timeout=30
+    )
     assert server.status == "ACTIVE"
     kinds = {a["OS-EXT-IPS:type"]: a["addr"] for a in server.addresses["auto_allocated_network"]}
     assert kinds["floating"].startswith("203.0.113.")  # a documentation range (RFC 5737), never a routable one

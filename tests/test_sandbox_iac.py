@@ -23,7 +23,9 @@ IAC = Path(__file__).parent / "iac"
 PLAYBOOK_BIN = Path(sys.executable).with_name("ansible-playbook")
 pytestmark = [
     pytest.mark.timeout(900),
-    pytest.mark.skipif(not PLAYBOOK_BIN.exists(), reason="ansible is not installed: pip install -c constraints.txt -e '.[test]'"),
+    pytest.mark.skipif(
+        not PLAYBOOK_BIN.exists(), reason="ansible is not installed: pip install -c constraints.txt -e '.[test]'"
+    ),
 ]
 
 
@@ -36,7 +38,10 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("iac")
     key = ed25519.Ed25519PrivateKey.generate().public_key()
     pub = root / "id_ed25519.pub"
-    pub.write_text(key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode() + " learner@laptop\n")
+    pub.write_text(
+        key.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
+        + " learner@laptop\n"
+    )
     notes = root / "notes.txt"
     notes.write_text("what the day made\n" * 100)
     return {"public_key_file": str(pub), "upload_file": str(notes), "root": root}
@@ -46,27 +51,51 @@ def play(env: dict[str, str], files: dict, playbook: str) -> dict:
     """Run one playbook; returns the json callback's report (plays, tasks, stats)."""
     home = files["root"] / "ansible-home"
     run_env = dict(env)
-    run_env.update({
-        "ANSIBLE_HOME": str(home), "ANSIBLE_LOCAL_TEMP": str(home / "tmp"), "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(IAC / "sdk_compat"), env.get("PYTHONPATH", "")])),
-    })
-    args = [str(PLAYBOOK_BIN), "-i", "localhost,", "-e", f"public_key_file={files['public_key_file']}",
-            "-e", f"upload_file={files['upload_file']}", str(IAC / playbook)]
+    run_env.update(
+        {
+            "ANSIBLE_HOME": str(home),
+            "ANSIBLE_LOCAL_TEMP": str(home / "tmp"),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_RETRY_FILES_ENABLED": "0",
+            "ANSIBLE_LOCALHOST_WARNING": "0",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(IAC / "sdk_compat"), env.get("PYTHONPATH", "")])),
+        }
+    )
+    args = [
+        str(PLAYBOOK_BIN),
+        "-i",
+        "localhost,",
+        "-e",
+        f"public_key_file={files['public_key_file']}",
+        "-e",
+        f"upload_file={files['upload_file']}",
+        str(IAC / playbook),
+    ]
     done = subprocess.run(args, capture_output=True, text=True, env=run_env, timeout=600, cwd=str(IAC))
     try:
-        report = json.loads(done.stdout[done.stdout.index("{"):])
+        report = json.loads(done.stdout[done.stdout.index("{") :])
     except ValueError:
-        pytest.fail(f"ansible-playbook printed no report (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    failed = [(t["task"]["name"], r.get("msg")) for p in report["plays"] for t in p["tasks"]
-              for r in t["hosts"].values() if r.get("failed")]
+        pytest.fail(
+            f"ansible-playbook printed no report (exit {done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
+    failed = [
+        (t["task"]["name"], r.get("msg"))
+        for p in report["plays"]
+        for t in p["tasks"]
+        for r in t["hosts"].values()
+        if r.get("failed")
+    ]
     assert not failed and done.returncode == 0, f"failed tasks: {failed}\n{done.stderr[-2000:]}"
     return report
 
 
 def changed_tasks(report: dict) -> list[str]:
-    return [t["task"]["name"] for p in report["plays"] for t in p["tasks"] for r in t["hosts"].values() if r.get("changed")]
+    return [
+        t["task"]["name"] for p in report["plays"] for t in p["tasks"] for r in t["hosts"].values() if r.get("changed")
+    ]
 
 
 def test_keypair_and_security_group_applied_twice_then_removed(cli_env, files):

@@ -24,12 +24,26 @@ def test_default_networking_is_js2s(conn):
 
 def test_security_group_rules_and_errors(conn):
     group = conn.network.create_security_group(name="lab03-ssh", description="ssh in")
-    rule = conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", ethertype="IPv4",
-                                                   protocol="tcp", port_range_min=22, port_range_max=22, remote_ip_prefix="0.0.0.0/0")
+    rule = conn.network.create_security_group_rule(
+        security_group_id=group.id,
+        direction="ingress",
+        ethertype="IPv4",
+        protocol="tcp",
+        port_range_min=22,
+        port_range_max=22,
+        remote_ip_prefix="0.0.0.0/0",
+    )
     assert rule.port_range_min == 22
     with pytest.raises(openstack.exceptions.ConflictException, match="Security group rule already exists"):
-        conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", ethertype="IPv4",
-                                                protocol="tcp", port_range_min=22, port_range_max=22, remote_ip_prefix="0.0.0.0/0")
+        conn.network.create_security_group_rule(
+            security_group_id=group.id,
+            direction="ingress",
+            ethertype="IPv4",
+            protocol="tcp",
+            port_range_min=22,
+            port_range_max=22,
+            remote_ip_prefix="0.0.0.0/0",
+        )
     with pytest.raises(openstack.exceptions.BadRequestException):
         conn.network.create_security_group_rule(security_group_id=group.id, direction="sideways")
     default = conn.network.find_security_group("default", ignore_missing=False)
@@ -50,7 +64,10 @@ def test_floating_ip_on_a_server_port(conn):
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
     server = conn.compute.wait_for_server(
-        conn.compute.create_server(name="web", image_id=image.id, flavor_id=flavor.id, networks="auto"), interval=0.05, wait=10)
+        conn.compute.create_server(name="web", image_id=image.id, flavor_id=flavor.id, networks="auto"),
+        interval=0.05,
+        wait=10,
+    )
     port = next(conn.network.ports(device_id=server.id))
     public = conn.network.find_network("public", ignore_missing=False)
     fip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
@@ -66,7 +83,9 @@ def test_floating_ip_quota(conn):
     public = conn.network.find_network("public", ignore_missing=False)
     made = []
     try:
-        with pytest.raises(openstack.exceptions.ConflictException, match=r"Quota exceeded for resources: \['floatingip'\]"):
+        with pytest.raises(
+            openstack.exceptions.ConflictException, match=r"Quota exceeded for resources: \['floatingip'\]"
+        ):
             for _ in range(11):
                 made.append(conn.network.create_ip(floating_network_id=public.id))
         assert len(made) == 10  # the Startup/Research CPU allocation's 10 floating IPs

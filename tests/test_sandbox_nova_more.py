@@ -25,19 +25,32 @@ def server(conn):
 
 def test_server_security_groups_come_from_its_ports(conn, server):
     group = conn.network.create_security_group(name="ssh-only")
-    conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", protocol="tcp",
-                                            port_range_min=22, port_range_max=22, remote_ip_prefix="0.0.0.0/0")
+    conn.network.create_security_group_rule(
+        security_group_id=group.id,
+        direction="ingress",
+        protocol="tcp",
+        port_range_min=22,
+        port_range_max=22,
+        remote_ip_prefix="0.0.0.0/0",
+    )
     conn.compute.add_security_group_to_server(server, group)
     body = conn.compute.get(f"/servers/{server.id}/os-security-groups").json()["security_groups"]
     by_name = {g["name"]: g for g in body}
     assert set(by_name) == {"default", "ssh-only"}
     rule = by_name["ssh-only"]["rules"][0]
-    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"], rule["ip_range"]) == ("tcp", 22, 22, {"cidr": "0.0.0.0/0"})
+    assert (rule["ip_protocol"], rule["from_port"], rule["to_port"], rule["ip_range"]) == (
+        "tcp",
+        22,
+        22,
+        {"cidr": "0.0.0.0/0"},
+    )
     # The cloud layer reads the same API (what an infrastructure tool calls on every run).
     names = {g["name"] for g in conn.list_server_security_groups(conn.get_server(server.id))}
     assert names == {"default", "ssh-only"}
     conn.compute.remove_security_group_from_server(server, group)
-    assert {g["name"] for g in conn.compute.get(f"/servers/{server.id}/os-security-groups").json()["security_groups"]} == {"default"}
+    assert {
+        g["name"] for g in conn.compute.get(f"/servers/{server.id}/os-security-groups").json()["security_groups"]
+    } == {"default"}
 
 
 def test_interfaces_list_attach_detach(conn, server):
@@ -52,30 +65,53 @@ def test_interfaces_list_attach_detach(conn, server):
     conn.compute.delete_server_interface(added, server)
     assert [i.port_id for i in conn.compute.server_interfaces(server)] == [ifaces[0].port_id]
     assert conn.network.find_port(added.port_id) is None
-    both = conn.compute.post(f"/servers/{server.id}/os-interface", json={"interfaceAttachment": {"net_id": net.id, "port_id": port.id}})
+    both = conn.compute.post(
+        f"/servers/{server.id}/os-interface", json={"interfaceAttachment": {"net_id": net.id, "port_id": port.id}}
+    )
     assert both.status_code == 400 and "both" in both.text
 
 
 def test_server_groups_by_microversion_members_and_quota(conn):
-    old = conn.compute.post("/os-server-groups", json={"server_group": {"name": "spread", "policies": ["anti-affinity"]}},
-                            microversion="2.1").json()["server_group"]
+    old = conn.compute.post(
+        "/os-server-groups",
+        json={"server_group": {"name": "spread", "policies": ["anti-affinity"]}},
+        microversion="2.1",
+    ).json()["server_group"]
     assert old["policies"] == ["anti-affinity"] and "policy" not in old and old["members"] == []
     new = conn.compute.create_server_group(name="packed", policy="affinity")
     assert new.policy == "affinity" and new.rules == {}
-    bad = conn.compute.post("/os-server-groups", json={"server_group": {"name": "x", "policy": "affinity", "rules": {"max_server_per_host": 2}}},
-                            microversion="2.64")
+    bad = conn.compute.post(
+        "/os-server-groups",
+        json={"server_group": {"name": "x", "policy": "affinity", "rules": {"max_server_per_host": 2}}},
+        microversion="2.64",
+    )
     assert bad.status_code == 400 and "Only anti-affinity policy" in bad.text
-    assert conn.compute.post("/os-server-groups", json={"server_group": {"name": "x", "policy": "sideways"}}, microversion="2.64").status_code == 400
+    assert (
+        conn.compute.post(
+            "/os-server-groups", json={"server_group": {"name": "x", "policy": "sideways"}}, microversion="2.64"
+        ).status_code
+        == 400
+    )
     # Two members of an anti-affinity group land on different hosts.
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
-    members = [conn.compute.create_server(name=f"spread-{i}", image_id=image.id, flavor_id=flavor.id, networks="none",
-                                          scheduler_hints={"group": old["id"]}) for i in range(2)]
+    members = [
+        conn.compute.create_server(
+            name=f"spread-{i}",
+            image_id=image.id,
+            flavor_id=flavor.id,
+            networks="none",
+            scheduler_hints={"group": old["id"]},
+        )
+        for i in range(2)
+    ]
     members = [conn.compute.wait_for_server(m, interval=0.05, wait=20) for m in members]
     shown = conn.compute.get_server_group(old["id"])
     assert sorted(shown.member_ids) == sorted(m.id for m in members)
     assert members[0].host_id != members[1].host_id
-    assert conn.compute.get(f"/servers/{members[0].id}", microversion="2.71").json()["server"]["server_groups"] == [old["id"]]
+    assert conn.compute.get(f"/servers/{members[0].id}", microversion="2.71").json()["server"]["server_groups"] == [
+        old["id"]
+    ]
     limits = conn.compute.get_limits().absolute
     assert limits.server_groups == 10 and limits.server_groups_used == 2
     for m in members:
@@ -83,7 +119,9 @@ def test_server_groups_by_microversion_members_and_quota(conn):
         conn.compute.wait_for_delete(m, interval=0.05, wait=10)
     assert conn.compute.get_server_group(old["id"]).member_ids == []
     made = [conn.compute.create_server_group(name=f"g{i}", policy="soft-affinity") for i in range(8)]
-    over = conn.compute.post("/os-server-groups", json={"server_group": {"name": "one-too-many", "policy": "affinity"}}, microversion="2.64")
+    over = conn.compute.post(
+        "/os-server-groups", json={"server_group": {"name": "one-too-many", "policy": "affinity"}}, microversion="2.64"
+    )
     assert over.status_code == 403 and "Quota exceeded" in over.text
     for g in made + [new]:
         conn.compute.delete_server_group(g)
@@ -128,7 +166,9 @@ def test_cli_usage_server_groups_and_events(cli_env, server):
     assert shown.returncode == 0, shown.stderr
     report = json.loads(shown.stdout)
     assert "nova-more" in {row["name"] for row in report["Servers"]} and float(report["CPU Hours"]) > 0
-    assert openstack_cli(cli_env, "usage", "list").returncode != 0  # every project's usage is for admins (Nova's policy)
+    assert (
+        openstack_cli(cli_env, "usage", "list").returncode != 0
+    )  # every project's usage is for admins (Nova's policy)
     listed = openstack_cli(dict(cli_env, OS_CLOUD="sandbox-admin"), "usage", "list", "-f", "json")
     assert listed.returncode == 0, listed.stderr
     assert any(float(row["CPU Hours"]) > 0 for row in json.loads(listed.stdout))
@@ -146,7 +186,9 @@ def test_cli_usage_server_groups_and_events(cli_env, server):
 def test_flavor_filters_and_limits_are_validated(conn):
     bad = conn.compute.get("/flavors/detail", params={"minRam": "abc"})
     assert bad.status_code == 400 and "Invalid minRam filter [abc]" in bad.json()["badRequest"]["message"]
-    assert [f.name for f in conn.compute.flavors(min_ram=100_000)] and all(f.ram >= 100_000 for f in conn.compute.flavors(min_ram=100_000))
+    assert [f.name for f in conn.compute.flavors(min_ram=100_000)] and all(
+        f.ram >= 100_000 for f in conn.compute.flavors(min_ram=100_000)
+    )
     for path in ("/servers", "/flavors", "/os-server-groups"):
         assert conn.compute.get(path, params={"limit": -1}).status_code == 400, path
     assert conn.block_storage.get("/volumes", params={"limit": -1}).status_code == 400
@@ -163,10 +205,22 @@ def test_a_server_cannot_be_renamed_to_an_object(conn, server):
     assert [s.name for s in conn.compute.servers(name="nova-m")] == ["nova-more"]
 
 
-@pytest.mark.parametrize("field,value", [
-    ("name", 5), ("name", "n" * 100_000), ("metadata", {"k": 5}), ("metadata", "text"), ("tags", "x"), ("tags", [5]),
-    ("key_name", {"a": 1}), ("description", ["x"]), ("security_groups", [{"name": 5}]), ("networks", 5), ("user_data", 5),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("name", 5),
+        ("name", "n" * 100_000),
+        ("metadata", {"k": 5}),
+        ("metadata", "text"),
+        ("tags", "x"),
+        ("tags", [5]),
+        ("key_name", {"a": 1}),
+        ("description", ["x"]),
+        ("security_groups", [{"name": 5}]),
+        ("networks", 5),
+        ("user_data", 5),
+    ],
+)
 def test_server_create_refuses_bad_types(conn, field, value):
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     body = {"name": "typed", "imageRef": image.id, "flavorRef": "m3.tiny", "networks": "none", field: value}
@@ -188,14 +242,23 @@ def test_metadata_tags_keypairs_and_actions_are_typed(conn, server):
     assert conn.compute.post("/os-keypairs", json={"keypair": {"name": "k", "public_key": 5}}).status_code == 400
     assert conn.compute.post("/os-keypairs", json={"keypair": {"name": "k" * 300}}).status_code == 400
     assert conn.compute.post("/os-keypairs", json={"keypair": {"name": "k", "type": "pgp"}}).status_code == 400
-    assert conn.compute.post(f"{path}/os-volume_attachments", json={"volumeAttachment": {"volumeId": 5}}).status_code == 400
+    assert (
+        conn.compute.post(f"{path}/os-volume_attachments", json={"volumeAttachment": {"volumeId": 5}}).status_code
+        == 400
+    )
     assert conn.compute.get_server(server.id).metadata == {}
 
 
 def test_cinder_writes_are_typed(conn):
     bs = conn.block_storage
-    for body in ({"size": 1, "name": 5}, {"size": 1, "name": "v" * 256}, {"size": 1, "metadata": {"k": 1}}, {"size": True},
-                 {"size": 1, "description": {"x": 1}}, {"size": 1, "snapshot_id": 7}):
+    for body in (
+        {"size": 1, "name": 5},
+        {"size": 1, "name": "v" * 256},
+        {"size": 1, "metadata": {"k": 1}},
+        {"size": True},
+        {"size": 1, "description": {"x": 1}},
+        {"size": 1, "snapshot_id": 7},
+    ):
         assert bs.post("/volumes", json={"volume": body}).status_code == 400, body
     vol = bs.create_volume(size=1, name="typed")
     bs.wait_for_status(vol, "available", interval=0.05, wait=10)
@@ -226,8 +289,11 @@ def test_another_projects_quota_is_forbidden_to_a_member(conn, admin_conn):
 def test_actions_of_a_deleted_server_stay_readable_from_2_21(conn):
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
-    gone = conn.compute.wait_for_server(conn.compute.create_server(name="short-lived", image_id=image.id, flavor_id=flavor.id,
-                                                                   networks="none"), interval=0.05, wait=20)
+    gone = conn.compute.wait_for_server(
+        conn.compute.create_server(name="short-lived", image_id=image.id, flavor_id=flavor.id, networks="none"),
+        interval=0.05,
+        wait=20,
+    )
     vol = conn.block_storage.create_volume(size=1, name="short-lived-data")
     conn.block_storage.wait_for_status(vol, "available", interval=0.05, wait=10)
     conn.compute.create_volume_attachment(gone, volume_id=vol.id)

@@ -20,7 +20,9 @@ def _neutron_error(resp) -> dict:
 def test_member_cannot_change_the_admins_public_network(conn):
     public = conn.network.find_network("public", ignore_missing=False)
     subnet = next(conn.network.subnets(network_id=public.id))
-    with pytest.raises(openstack.exceptions.ForbiddenException, match=r"\(rule:update_network\) is disallowed by policy"):
+    with pytest.raises(
+        openstack.exceptions.ForbiddenException, match=r"\(rule:update_network\) is disallowed by policy"
+    ):
         conn.network.update_network(public, name="mine")
     with pytest.raises(openstack.exceptions.ForbiddenException, match="disallowed by policy"):
         conn.network.delete_network(public)
@@ -46,11 +48,14 @@ def test_another_projects_resources_are_not_found(conn, admin_conn):
     group = admin_conn.network.create_security_group(name="theirs", project_id=OTHER_PROJECT)
     try:
         assert "someone-elses" not in {n.name for n in conn.network.networks()}
-        for call in (lambda: conn.network.get_network(hidden.id), lambda: conn.network.update_network(hidden.id, name="x"),
-                     lambda: conn.network.delete_network(hidden.id, ignore_missing=False),
-                     lambda: conn.network.update_security_group(group.id, name="x"),
-                     lambda: conn.network.delete_security_group(group.id, ignore_missing=False),
-                     lambda: conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress")):
+        for call in (
+            lambda: conn.network.get_network(hidden.id),
+            lambda: conn.network.update_network(hidden.id, name="x"),
+            lambda: conn.network.delete_network(hidden.id, ignore_missing=False),
+            lambda: conn.network.update_security_group(group.id, name="x"),
+            lambda: conn.network.delete_security_group(group.id, ignore_missing=False),
+            lambda: conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress"),
+        ):
             with pytest.raises(openstack.exceptions.NotFoundException):
                 call()
         assert admin_conn.network.get_network(hidden.id).name == "someone-elses"  # the admin sees every project
@@ -187,27 +192,54 @@ RULE_CASES = [
 
 @pytest.mark.parametrize("fields,message", RULE_CASES, ids=[m for _, m in RULE_CASES])
 def test_security_group_rule_fields_are_checked(conn, fields, message):
-    group = conn.network.find_security_group("rules-checked") or conn.network.create_security_group(name="rules-checked")
+    group = conn.network.find_security_group("rules-checked") or conn.network.create_security_group(
+        name="rules-checked"
+    )
     with pytest.raises(openstack.exceptions.BadRequestException, match=message):
         conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", **fields)
-    assert [r["direction"] for r in conn.network.get_security_group(group.id).security_group_rules] == ["egress", "egress"]
+    assert [r["direction"] for r in conn.network.get_security_group(group.id).security_group_rules] == [
+        "egress",
+        "egress",
+    ]
 
 
 def test_rule_prefixes_are_normalised(conn):
     group = conn.network.create_security_group(name="normalised")
-    rule = conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", protocol="tcp",
-                                                   port_range_min=22, port_range_max=22, remote_ip_prefix="10.0.0.5/24")
+    rule = conn.network.create_security_group_rule(
+        security_group_id=group.id,
+        direction="ingress",
+        protocol="tcp",
+        port_range_min=22,
+        port_range_max=22,
+        remote_ip_prefix="10.0.0.5/24",
+    )
     assert rule.remote_ip_prefix == "10.0.0.5/24" and conn.network.get_security_group_rule(rule.id).port_range_max == 22
     resp = conn.network.get(f"/security-group-rules/{rule.id}")
     assert resp.json()["security_group_rule"]["normalized_cidr"] == "10.0.0.0/24"
     with pytest.raises(openstack.exceptions.ConflictException, match="already exists"):
-        conn.network.create_security_group_rule(security_group_id=group.id, direction="ingress", protocol="tcp",
-                                                port_range_min=22, port_range_max=22, remote_ip_prefix="10.0.0.0/24")
+        conn.network.create_security_group_rule(
+            security_group_id=group.id,
+            direction="ingress",
+            protocol="tcp",
+            port_range_min=22,
+            port_range_max=22,
+            remote_ip_prefix="10.0.0.0/24",
+        )
     conn.network.delete_security_group(group)
 
 
-@pytest.mark.parametrize("field,value", [("name", "n" * 100_000), ("name", "n" * 256), ("description", "d" * 256), ("name", 5),
-                                         ("admin_state_up", "maybe"), ("mtu", 99999), ("shared", [])])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("name", "n" * 100_000),
+        ("name", "n" * 256),
+        ("description", "d" * 256),
+        ("name", 5),
+        ("admin_state_up", "maybe"),
+        ("mtu", 99999),
+        ("shared", []),
+    ],
+)
 def test_network_fields_are_checked(conn, field, value):
     resp = conn.network.post("/networks", json={"network": {field: value}})
     assert resp.status_code in (400, 413), resp.text[:300]
@@ -233,8 +265,12 @@ def test_tags_and_names_are_bounded(conn):
 def test_subnets_are_checked(conn):
     net = conn.network.create_network(name="subnets-checked")
     try:
-        for cidr, message in (("8.8.8.0/24", "routable public range"), ("10.9.0.1/24", "10.9.0.0/24"), ("bogus", "not a valid IP subnet"),
-                              ("10.9.0.0/31", "too small")):
+        for cidr, message in (
+            ("8.8.8.0/24", "routable public range"),
+            ("10.9.0.1/24", "10.9.0.0/24"),
+            ("bogus", "not a valid IP subnet"),
+            ("10.9.0.0/31", "too small"),
+        ):
             with pytest.raises(openstack.exceptions.BadRequestException, match=message):
                 conn.network.create_subnet(network_id=net.id, cidr=cidr, ip_version=4)
         sub = conn.network.create_subnet(network_id=net.id, cidr="10.9.0.0/29", ip_version=4)
@@ -280,7 +316,9 @@ def test_cli_gets_neutrons_refusals(cli_env):
     assert out.returncode != 0 and "disallowed by policy" in out.stderr
     out = openstack_cli(cli_env, "floating", "ip", "create", "--floating-ip-address", "8.8.8.8", "public")
     assert out.returncode != 0 and "disallowed by policy" in out.stderr
-    out = openstack_cli(cli_env, "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "99999", "default")
+    out = openstack_cli(
+        cli_env, "security", "group", "rule", "create", "--protocol", "tcp", "--dst-port", "99999", "default"
+    )
     assert out.returncode != 0 and "99999" in out.stderr + out.stdout
     out = openstack_cli(cli_env, "network", "show", "public", "-f", "value", "-c", "name")
     assert out.returncode == 0 and out.stdout.strip() == "public"
@@ -290,11 +328,19 @@ def test_oversized_bodies_get_413_but_object_data_streams(conn, sandbox):
     headers = {"X-Auth-Token": conn.session.get_token(), "Content-Type": "application/json"}
     big = b'{"network": {"name": "' + b"x" * (5 << 20) + b'"}}'
     pid = conn.current_project_id
-    for path in ("/network/v2.0/networks", "/compute/v2.1/servers", f"/volume/v3/{pid}/volumes", "/identity/v3/auth/tokens"):
+    for path in (
+        "/network/v2.0/networks",
+        "/compute/v2.1/servers",
+        f"/volume/v3/{pid}/volumes",
+        "/identity/v3/auth/tokens",
+    ):
         resp = requests.post(sandbox.base_url + path, data=big, headers=headers, timeout=30)
         assert resp.status_code == 413, (path, resp.status_code)
     chunks = (b"x" * 100_000 for _ in range(50))  # no Content-Length: Transfer-Encoding chunked
-    assert requests.post(sandbox.base_url + "/network/v2.0/networks", data=chunks, headers=headers, timeout=30).status_code == 413
+    assert (
+        requests.post(sandbox.base_url + "/network/v2.0/networks", data=chunks, headers=headers, timeout=30).status_code
+        == 413
+    )
     with pytest.raises(openstack.exceptions.HttpException) as exc:
         conn.network.create_network(name="x" * (5 << 20))
     assert exc.value.status_code == 413
@@ -308,8 +354,12 @@ def test_oversized_bodies_get_413_but_object_data_streams(conn, sandbox):
 
 @pytest.mark.parametrize("query", ["limit=-1", "limit=abc", "limit=1.5"])
 def test_bad_limits_are_400(conn, query):
-    for service, path in ((conn.network, "/networks"), (conn.network, "/ports"), (conn.compute, "/servers"),
-                          (conn.block_storage, "/volumes")):
+    for service, path in (
+        (conn.network, "/networks"),
+        (conn.network, "/ports"),
+        (conn.compute, "/servers"),
+        (conn.block_storage, "/volumes"),
+    ):
         resp = service.get(f"{path}?{query}")
         assert resp.status_code == 400, (path, query, resp.status_code)
     with pytest.raises(openstack.exceptions.BadRequestException):

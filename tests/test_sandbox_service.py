@@ -31,7 +31,12 @@ def test_clouds_yaml_is_private_and_app_credential(sandbox):
 def test_every_api_needs_a_valid_token(sandbox, conn):
     base = sandbox.base_url
     assert requests.get(f"{base}/compute/v2.1/", timeout=5).status_code == 200  # discovery is open
-    for url in ("/compute/v2.1/servers", "/network/v2.0/networks", "/image/v2/images", f"/swift/v1/AUTH_{conn.current_project_id}"):
+    for url in (
+        "/compute/v2.1/servers",
+        "/network/v2.0/networks",
+        "/image/v2/images",
+        f"/swift/v1/AUTH_{conn.current_project_id}",
+    ):
         for headers in ({}, {"X-Auth-Token": "not-a-token"}):
             resp = requests.get(base + url, headers=headers, timeout=5)
             assert resp.status_code == 401, url
@@ -130,13 +135,17 @@ def test_reset_leaves_only_the_default_project():
 
 
 def test_lab_sandbox_commands(sandbox):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "lab_helpers", "sandbox", *a], capture_output=True, text=True, timeout=60)
+    run = lambda *a: subprocess.run(
+        [sys.executable, "-m", "lab_helpers", "sandbox", *a], capture_output=True, text=True, timeout=60
+    )
     out = run("status")
     assert out.returncode == 0 and "running on http://127.0.0.1:" in out.stdout
     env = run("env").stdout.splitlines()
     assert env[0].startswith("export OS_CLIENT_CONFIG_FILE=") and env[0].endswith("clouds.yaml")
     assert env[1] == "export OS_CLOUD=sandbox"
-    secret = yaml.safe_load(sandbox.clouds_yaml.read_text())["clouds"]["sandbox"]["auth"]["application_credential_secret"]
+    secret = yaml.safe_load(sandbox.clouds_yaml.read_text())["clouds"]["sandbox"]["auth"][
+        "application_credential_secret"
+    ]
     assert secret not in out.stdout + "\n".join(env)
 
 
@@ -160,13 +169,27 @@ def test_keystone_tokens_password_and_versions(sandbox):
     doc = requests.get(f"{base}/identity/v3", timeout=5).json()
     assert doc["version"]["id"].startswith("v3")
     admin = yaml.safe_load(sandbox.clouds_yaml.read_text())["clouds"]["sandbox-admin"]["auth"]
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "admin", "domain": {"name": "Default"},
-                                                                              "password": admin["password"]}}}}}
+    body = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {"user": {"name": "admin", "domain": {"name": "Default"}, "password": admin["password"]}},
+            }
+        }
+    }
     ok = requests.post(f"{base}/identity/v3/auth/tokens", json=body, timeout=5)
     assert ok.status_code == 201 and ok.headers["X-Subject-Token"]
     token = ok.json()["token"]
     assert {r["name"] for r in token["roles"]} >= {"admin"} and token["project"]["id"] == admin["project_id"]
-    assert {s["type"] for s in token["catalog"]} >= {"identity", "compute", "image", "network", "block-storage", "volumev3", "object-store"}
+    assert {s["type"] for s in token["catalog"]} >= {
+        "identity",
+        "compute",
+        "image",
+        "network",
+        "block-storage",
+        "volumev3",
+        "object-store",
+    }
     body["auth"]["identity"]["password"]["user"]["password"] = "wrong"
     bad = requests.post(f"{base}/identity/v3/auth/tokens", json=body, timeout=5)
     assert bad.status_code == 401 and bad.json()["error"]["title"] == "Unauthorized"

@@ -46,7 +46,7 @@ def test_proxy_uploads_a_file_in_segments_and_reads_it_back(conn, container, pay
     assert names == ["big.bin"] + [f"big.bin/{i:06d}" for i in range(6)]
     head = conn.object_store.get(f"/{container}/big.bin", headers={}).headers
     assert head["X-Static-Large-Object"] == "True" and int(head["Content-Length"]) == len(data)
-    seg_etags = "".join(hashlib.md5(data[i:i + SEGMENT]).hexdigest() for i in range(0, len(data), SEGMENT))
+    seg_etags = "".join(hashlib.md5(data[i : i + SEGMENT]).hexdigest() for i in range(0, len(data), SEGMENT))
     assert head["Etag"] == '"%s"' % hashlib.md5(seg_etags.encode()).hexdigest()
     assert conn.object_store.download_object("big.bin", container=container) == data
     # A second upload of the same file is skipped by the SDK (its checksum metadata matches).
@@ -58,7 +58,7 @@ def test_proxy_uploads_a_file_in_segments_and_reads_it_back(conn, container, pay
 def test_range_reads_cross_segments(conn, container, payload):
     _, data = payload
     resp = conn.object_store.get(f"/{container}/big.bin", headers={"Range": f"bytes={SEGMENT - 10}-{SEGMENT + 9}"})
-    assert resp.status_code == 206 and resp.content == data[SEGMENT - 10: SEGMENT + 10]
+    assert resp.status_code == 206 and resp.content == data[SEGMENT - 10 : SEGMENT + 10]
     assert resp.headers["Content-Range"] == f"bytes {SEGMENT - 10}-{SEGMENT + 9}/{len(data)}"
     tail = conn.object_store.get(f"/{container}/big.bin", headers={"Range": "bytes=-100"})
     assert tail.content == data[-100:]
@@ -98,7 +98,12 @@ def test_manifests_are_checked_like_swift(conn, container):
     assert no_container.status_code == 400 and "Index 0: path does not refer to an object" in no_container.text
     assert put([{"path": f"/{container}/part-a", "size_bytes": "ten"}]).status_code == 400
     assert put([5]).status_code == 400
-    good = put([{"path": f"/{container}/part-a", "etag": etag, "size_bytes": 10}, {"path": f"/{container}/part-a", "range": "2-4"}])
+    good = put(
+        [
+            {"path": f"/{container}/part-a", "etag": etag, "size_bytes": 10},
+            {"path": f"/{container}/part-a", "range": "2-4"},
+        ]
+    )
     assert good.status_code == 201
     assert store.download_object("joined", container=container) == b"a" * 10 + b"aaa"
     assert store.get(f"/{container}/joined", params={"multipart-manifest": "get"}).json()[1]["range"] == "2-4"
@@ -143,11 +148,21 @@ def test_manifest_delete_removes_segments(conn, container, payload):
     assert not [n for n in _names(conn, container) if n.startswith("big.bin")]
 
 
-@pytest.mark.parametrize("header,status,body", [
-    ("bytes=2-4", 206, b"234"), ("bytes=-3", 206, b"789"), ("bytes=7-", 206, b"789"), ("bytes=5-3", 200, b"0123456789"),
-    ("items=0-1", 200, b"0123456789"), ("bytes=a-b", 200, b"0123456789"), ("bytes=", 200, b"0123456789"),
-    ("bytes=10-", 416, None), ("bytes=-0", 416, None), ("bytes=50-60", 416, None),
-])
+@pytest.mark.parametrize(
+    "header,status,body",
+    [
+        ("bytes=2-4", 206, b"234"),
+        ("bytes=-3", 206, b"789"),
+        ("bytes=7-", 206, b"789"),
+        ("bytes=5-3", 200, b"0123456789"),
+        ("items=0-1", 200, b"0123456789"),
+        ("bytes=a-b", 200, b"0123456789"),
+        ("bytes=", 200, b"0123456789"),
+        ("bytes=10-", 416, None),
+        ("bytes=-0", 416, None),
+        ("bytes=50-60", 416, None),
+    ],
+)
 def test_range_headers_as_swift_reads_them(conn, container, header, status, body):
     conn.object_store.create_object(container, "digits", data=b"0123456789")
     resp = conn.object_store.get(f"/{container}/digits", headers={"Range": header})
@@ -162,13 +177,18 @@ def test_multiple_ranges_are_multipart(conn, container):
     conn.object_store.create_object(container, "digits", data=b"0123456789")
     resp = conn.object_store.get(f"/{container}/digits", headers={"Range": "bytes=0-1,8-9"})
     assert resp.status_code == 206 and resp.headers["Content-Type"].startswith("multipart/byteranges")
-    assert b"Content-Range: bytes 0-1/10\r\n\r\n01\r\n" in resp.content and b"Content-Range: bytes 8-9/10\r\n\r\n89\r\n" in resp.content
+    assert (
+        b"Content-Range: bytes 0-1/10\r\n\r\n01\r\n" in resp.content
+        and b"Content-Range: bytes 8-9/10\r\n\r\n89\r\n" in resp.content
+    )
 
 
 def test_swift_name_metadata_and_listing_limits(conn, container):
     store = conn.object_store
     long = store.put(f"/{container}/{'n' * 100_000}", data=b"x")
-    assert long.status_code == 414  # a request line over 64 KiB is refused by the HTTP server (eventlet's limit is 8 KiB)
+    assert (
+        long.status_code == 414
+    )  # a request line over 64 KiB is refused by the HTTP server (eventlet's limit is 8 KiB)
     ten_k = store.put(f"/{container}/{'n' * 10_000}", data=b"x")
     assert ten_k.status_code == 400 and "Object name length of 10000 longer than 1024" in ten_k.text
     over = store.put(f"/{container}/{'n' * 1025}", data=b"x")

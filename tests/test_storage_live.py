@@ -10,8 +10,10 @@ import pytest
 import lab_helpers
 from lab_helpers.backends.live import has_cloud_credentials
 
-pytestmark = [pytest.mark.live,
-              pytest.mark.skipif(not has_cloud_credentials(), reason="no cloud credentials (OS_CLOUD + clouds.yaml)")]
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(not has_cloud_credentials(), reason="no cloud credentials (OS_CLOUD + clouds.yaml)"),
+]
 
 
 def test_measure_block_io_over_ssh():

@@ -43,12 +43,17 @@ def test_live_measurement_against_the_sandbox_never_connects(conn, tmp_path, ssh
 
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
-    server = conn.compute.wait_for_server(conn.compute.create_server(name="reach", image_id=image.id, flavor_id=flavor.id,
-                                                                     networks="auto"), interval=0.05, wait=10)
+    server = conn.compute.wait_for_server(
+        conn.compute.create_server(name="reach", image_id=image.id, flavor_id=flavor.id, networks="auto"),
+        interval=0.05,
+        wait=10,
+    )
     port = next(conn.network.ports(device_id=server.id))
     public = conn.network.find_network("public", ignore_missing=False)
     fip = conn.network.create_ip(floating_network_id=public.id, port_id=port.id)
-    volume = conn.block_storage.wait_for_status(conn.block_storage.create_volume(size=1, name="reach"), "available", interval=0.05)
+    volume = conn.block_storage.wait_for_status(
+        conn.block_storage.create_volume(size=1, name="reach"), "available", interval=0.05
+    )
     conn.compute.create_volume_attachment(server, volume_id=volume.id)
     conn.block_storage.wait_for_status(volume, "in-use", interval=0.05, wait=10)
     key = tmp_path / "key.pem"
@@ -73,8 +78,11 @@ def test_the_servers_own_addresses_pass_the_check(conn):
 
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
     flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
-    server = conn.compute.wait_for_server(conn.compute.create_server(name="reach2", image_id=image.id, flavor_id=flavor.id,
-                                                                     networks="auto"), interval=0.05, wait=10)
+    server = conn.compute.wait_for_server(
+        conn.compute.create_server(name="reach2", image_id=image.id, flavor_id=flavor.id, networks="auto"),
+        interval=0.05,
+        wait=10,
+    )
     try:
         fixed = next(iter(server_addresses(conn, server.id)))
         assert fixed.startswith("10.0.0.")

@@ -6,9 +6,22 @@ from lab_helpers.viz.hierarchy import VIEWS, flatten, hierarchy_explorer, hierar
 
 def test_every_layer_of_the_seed_page_is_in_the_tree():
     names = {n.name for n in flatten()}
-    for layer in ("A40 GPU 0", "JS2 compute host", "Kubernetes node", "api service", "web service", "worker service",
-                  "yolo", "whisper", "cluster logs", "video uploads", "terraform tfstate", "VM boot + file system",
-                  "model-service model weights", "floating IP"):
+    for layer in (
+        "A40 GPU 0",
+        "JS2 compute host",
+        "Kubernetes node",
+        "api service",
+        "web service",
+        "worker service",
+        "yolo",
+        "whisper",
+        "cluster logs",
+        "video uploads",
+        "terraform tfstate",
+        "VM boot + file system",
+        "model-service model weights",
+        "floating IP",
+    ):
         assert layer in names
 
 
@@ -50,11 +63,18 @@ def test_explorer_redraws_its_own_figure_when_the_view_changes():
 def test_saved_notebooks_drop_the_picture_beside_a_plotly_figure_only():
     from lab_helpers.viz.saved import interactive_figures
 
-    figure = {"output_type": "display_data", "metadata": {},
-              "data": {"application/vnd.plotly.v1+json": {"data": [], "layout": {}}, "image/png": "iVBOR..."}}
+    figure = {
+        "output_type": "display_data",
+        "metadata": {},
+        "data": {"application/vnd.plotly.v1+json": {"data": [], "layout": {}}, "image/png": "iVBOR..."},
+    }
     picture = {"output_type": "display_data", "metadata": {}, "data": {"image/png": "iVBOR..."}}
-    model = {"type": "notebook", "content": {"cells": [{"cell_type": "code", "outputs": [figure, picture]},
-                                                       {"cell_type": "markdown", "source": "text"}]}}
+    model = {
+        "type": "notebook",
+        "content": {
+            "cells": [{"cell_type": "code", "outputs": [figure, picture]}, {"cell_type": "markdown", "source": "text"}]
+        },
+    }
     interactive_figures(model=model, path="lab.ipynb", contents_manager=None)
     assert list(figure["data"]) == ["application/vnd.plotly.v1+json"]
     assert list(picture["data"]) == ["image/png"]  # a plain picture stays

@@ -100,7 +100,9 @@ def test_a_manifest_of_the_older_form_is_read(tmp_path):
     import hashlib
 
     mine = folder / "00-start-here.ipynb"
-    (folder / ".course-versions.json").write_text(json.dumps({mine.name: hashlib.sha256(mine.read_bytes()).hexdigest()}))
+    (folder / ".course-versions.json").write_text(
+        json.dumps({mine.name: hashlib.sha256(mine.read_bytes()).hexdigest()})
+    )
     _edit(mine)
     _, sync = sync_workspace(folder, labs)
     assert sync.beside == [] and _versions(folder) == []

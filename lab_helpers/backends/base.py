@@ -48,7 +48,7 @@ class Backend(ABC):
         """The cloud's name in clouds.yaml."""
 
     @abstractmethod
-    def connect(self, *, admin: bool = False) -> "Connection":
+    def connect(self, *, admin: bool = False) -> Connection:
         """An openstacksdk connection; ``admin=True`` is the operator's (where the backend has one)."""
 
     @abstractmethod
@@ -68,8 +68,9 @@ class Backend(ABC):
         """SUs ``server`` has cost since it was created."""
 
     @abstractmethod
-    def measure_volume(self, conn: "Connection", volume: Any, *, server: Any, params: dict, user: str,
-                       timeout_s: float) -> tuple[dict | None, str]:
+    def measure_volume(
+        self, conn: Connection, volume: Any, *, server: Any, params: dict, user: str, timeout_s: float
+    ) -> tuple[dict | None, str]:
         """Run the block probe where the volume is: (its JSON result, what was measured in words).
 
         The result is None when this backend cannot reach the volume (the reason is printed and returned).

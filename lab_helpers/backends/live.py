@@ -32,18 +32,24 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "07": (),
 }
 OR_SANDBOX = f"or use BACKEND = {SANDBOX!r}"
-GET_CREDENTIALS = ("Download an application credential's clouds.yaml from Horizon to ~/.config/openstack/ and "
-                   f"`export OS_CLOUD=openstack`, {OR_SANDBOX}.")
+GET_CREDENTIALS = (
+    "Download an application credential's clouds.yaml from Horizon to ~/.config/openstack/ and "
+    f"`export OS_CLOUD=openstack`, {OR_SANDBOX}."
+)
 # RFC 5737 and RFC 3849: addresses for examples, which reach no machine (the sandbox hands these out)
-_DOCUMENTATION = tuple(ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",
-                                                          "2001:db8::/32"))
+_DOCUMENTATION = tuple(
+    ipaddress.ip_network(n) for n in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32")
+)
 
 
 def clouds_yaml_paths() -> list[Path]:
     """Where openstacksdk looks for clouds.yaml, in its order."""
     first = client_config_file()
-    usual = [Path.cwd() / "clouds.yaml", Path.home() / ".config" / "openstack" / "clouds.yaml",
-             Path("/etc/openstack/clouds.yaml")]
+    usual = [
+        Path.cwd() / "clouds.yaml",
+        Path.home() / ".config" / "openstack" / "clouds.yaml",
+        Path("/etc/openstack/clouds.yaml"),
+    ]
     return ([first] if first else []) + usual
 
 
@@ -90,40 +96,50 @@ class Live(Backend):
         """Raise ``MissingPiece`` naming what the live backend lacks for ``lab``."""
         for need in NEEDS.get(lab, ()):
             if need == "cloud" and not has_cloud_credentials():
-                raise MissingPiece("the live backend needs your Jetstream2 credentials: "
-                                   "no clouds.yaml with OS_CLOUD set.", hint=GET_CREDENTIALS)
+                raise MissingPiece(
+                    "the live backend needs your Jetstream2 credentials: no clouds.yaml with OS_CLOUD set.",
+                    hint=GET_CREDENTIALS,
+                )
             if need == "cluster" and not kubeconfig_path().is_file():
-                raise MissingPiece("the live backend needs a kubeconfig: none found.",
-                                   hint=f"Set KUBECONFIG to your cluster's config, {OR_SANDBOX}.")
+                raise MissingPiece(
+                    "the live backend needs a kubeconfig: none found.",
+                    hint=f"Set KUBECONFIG to your cluster's config, {OR_SANDBOX}.",
+                )
             if need in ("helm", "git") and not shutil.which(need):
                 raise MissingPiece(f"the live backend needs `{need}` on PATH.", hint=f"Install {need}, {OR_SANDBOX}.")
 
     def cloud_name(self) -> str:
         name = os_cloud()
         if not name:
-            raise MissingPiece("the live backend needs OS_CLOUD: the name of your cloud in clouds.yaml.",
-                               hint=GET_CREDENTIALS)
+            raise MissingPiece(
+                "the live backend needs OS_CLOUD: the name of your cloud in clouds.yaml.", hint=GET_CREDENTIALS
+            )
         return name
 
-    def connect(self, *, admin: bool = False) -> "Connection":
+    def connect(self, *, admin: bool = False) -> Connection:
         """Only the learner's own clouds.yaml (``OS_CLOUD``); the sandbox's file is never consulted."""
         import openstack
 
         if admin:
-            raise MissingPiece("the admin view needs operator credentials, which Jetstream2 does not give to projects.",
-                               hint=f"Use backend={SANDBOX!r} to see hypervisors; on JS2 compare servers' "
-                                    "hostId instead.")
+            raise MissingPiece(
+                "the admin view needs operator credentials, which Jetstream2 does not give to projects.",
+                hint=f"Use backend={SANDBOX!r} to see hypervisors; on JS2 compare servers' hostId instead.",
+            )
         name = self.cloud_name()
         if config_file_is_sandbox():
-            raise MissingPiece("OS_CLIENT_CONFIG_FILE points at the sandbox's clouds.yaml while the backend is live.",
-                               hint="`unset OS_CLIENT_CONFIG_FILE` (or point it at your Jetstream2 clouds.yaml).")
+            raise MissingPiece(
+                "OS_CLIENT_CONFIG_FILE points at the sandbox's clouds.yaml while the backend is live.",
+                hint="`unset OS_CLIENT_CONFIG_FILE` (or point it at your Jetstream2 clouds.yaml).",
+            )
         return openstack.connect(cloud=name)
 
     def cluster(self) -> Path:
         path = kubeconfig_path()
         if not path.is_file():
-            raise MissingPiece(f"the live backend needs a kubeconfig: {path} is not a file.",
-                               hint=f"Set KUBECONFIG to your cluster's config, {OR_SANDBOX}.")
+            raise MissingPiece(
+                f"the live backend needs a kubeconfig: {path} is not a file.",
+                hint=f"Set KUBECONFIG to your cluster's config, {OR_SANDBOX}.",
+            )
         return path
 
     def array_module(self) -> ModuleType:
@@ -133,9 +149,11 @@ class Live(Backend):
         cupy, reason = cupy_or_reason()
         if cupy is not None:
             return cupy
-        skipped(f"the GPU: the live backend measures it with CuPy, but {reason}. These cells run on this machine's "
-                "CPU with NumPy, as on the sandbox; for the GPU's own numbers run on a GPU machine (a Delta gpuA40x4 "
-                "node) with `pip install 'visualizing-compute[gpu]'`.")
+        skipped(
+            f"the GPU: the live backend measures it with CuPy, but {reason}. These cells run on this machine's "
+            "CPU with NumPy, as on the sandbox; for the GPU's own numbers run on a GPU machine (a Delta gpuA40x4 "
+            "node) with `pip install 'visualizing-compute[gpu]'`."
+        )
         import numpy
 
         return numpy
@@ -162,20 +180,25 @@ class Live(Backend):
             name = getattr(flavor, "name", "")
         return su_per_hour(name) * state_charge(server.status) * max(0.0, hours)
 
-    def measure_volume(self, conn: "Connection", volume: Any, *, server: Any, params: dict, user: str,
-                       timeout_s: float) -> tuple[dict | None, str]:
+    def measure_volume(
+        self, conn: Connection, volume: Any, *, server: Any, params: dict, user: str, timeout_s: float
+    ) -> tuple[dict | None, str]:
         """Inside the lab's VM, over ssh, against the attached device."""
         from ..storage.block import run_probe_over_ssh
         from ..storage.reach import checked_address
 
         if server is None or getattr(server, "private_key", None) is None:
-            raise MissingPiece("on the live backend the volume is measured from inside the lab's VM, over ssh.",
-                               hint="Pass server=ensure_lab_server(course, conn). If its keypair was made on another "
-                                    "machine, run `lab cleanup --lab 04` and run the lab again here, so that the "
-                                    "private key is saved.")
+            raise MissingPiece(
+                "on the live backend the volume is measured from inside the lab's VM, over ssh.",
+                hint="Pass server=ensure_lab_server(course, conn). If its keypair was made on another "
+                "machine, run `lab cleanup --lab 04` and run the lab again here, so that the "
+                "private key is saved.",
+            )
         if volume.status != "in-use":
-            raise ResourceStateError(f"volume {volume.name} is {volume.status}, not attached.",
-                                     hint="Attach it to the lab's server first (create_volume_attachment).")
+            raise ResourceStateError(
+                f"volume {volume.name} is {volume.status}, not attached.",
+                hint="Attach it to the lab's server first (create_volume_attachment).",
+            )
         reason = self.ssh_skip_reason(server.address)
         if reason:
             return None, skipped(f"measuring volume {volume.name} needs ssh to a VM the cloud handed out; {reason}")
@@ -185,8 +208,10 @@ class Live(Backend):
 
     def ssh_skip_reason(self, address: str) -> str:
         if unroutable(address):
-            return (f"{address} is from a range reserved for documentation (as the sandbox's addresses are), "
-                    "which reaches no machine and cannot be logged into")
+            return (
+                f"{address} is from a range reserved for documentation (as the sandbox's addresses are), "
+                "which reaches no machine and cannot be logged into"
+            )
         return ""
 
     def login_note(self, address: str) -> str:

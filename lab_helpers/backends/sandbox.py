@@ -16,8 +16,10 @@ if TYPE_CHECKING:  # pragma: no cover
 CLOUD = "sandbox"  # the clouds in the sandbox's own clouds.yaml
 ADMIN_CLOUD = "sandbox-admin"
 FOLDER = "sandbox"  # the service's folder under the state directory
-NO_LOGIN = ("  (not on the sandbox: its VMs cannot be logged into, and this address is from a range reserved for "
-            "documentation; on the live backend, this is the command to use)")
+NO_LOGIN = (
+    "  (not on the sandbox: its VMs cannot be logged into, and this address is from a range reserved for "
+    "documentation; on the live backend, this is the command to use)"
+)
 
 
 class Sandbox(Backend):
@@ -33,7 +35,7 @@ class Sandbox(Backend):
     def cloud_name(self) -> str:
         return CLOUD
 
-    def connect(self, *, admin: bool = False) -> "Connection":
+    def connect(self, *, admin: bool = False) -> Connection:
         """The sandbox's cloud, started on first use; its own clouds.yaml is loaded explicitly."""
         import openstack
         from openstack.config import loader
@@ -45,8 +47,10 @@ class Sandbox(Backend):
         return openstack.connection.Connection(config=config.get_one(cloud=ADMIN_CLOUD if admin else CLOUD))
 
     def cluster(self) -> Path:
-        raise MissingPiece("the sandbox has no Kubernetes cluster yet.",
-                           hint="Use BACKEND = \"live\" with KUBECONFIG set to your cluster's kubeconfig.")
+        raise MissingPiece(
+            "the sandbox has no Kubernetes cluster yet.",
+            hint='Use BACKEND = "live" with KUBECONFIG set to your cluster\'s kubeconfig.',
+        )
 
     def array_module(self) -> ModuleType:
         import numpy
@@ -70,8 +74,9 @@ class Sandbox(Backend):
         conn = self.connect()
         try:
             created = dt.datetime.fromisoformat(str(server.created_at).replace("Z", "+00:00"))
-            usage = conn.compute.get_usage(conn.current_project_id, start=created - dt.timedelta(seconds=1),
-                                           end=dt.datetime.now(dt.timezone.utc))
+            usage = conn.compute.get_usage(
+                conn.current_project_id, start=created - dt.timedelta(seconds=1), end=dt.datetime.now(dt.timezone.utc)
+            )
         finally:
             conn.close()
         for row in usage.server_usages or []:
@@ -79,8 +84,9 @@ class Sandbox(Backend):
                 return su_per_hour(row["flavor"], int(row["vcpus"])) * float(row["hours"])
         return 0.0
 
-    def measure_volume(self, conn: "Connection", volume: Any, *, server: Any, params: dict, user: str,
-                       timeout_s: float) -> tuple[dict | None, str]:
+    def measure_volume(
+        self, conn: Connection, volume: Any, *, server: Any, params: dict, user: str, timeout_s: float
+    ) -> tuple[dict | None, str]:
         from ..sandbox import volume_backing_file
         from ..storage.block import run_probe_here
 

@@ -11,7 +11,10 @@ def speedup(parallel_fraction: float, workers: int) -> float:
     """1 / ((1 - p) + p / N): the part that cannot be split bounds the speedup by 1 / (1 - p)."""
     p = float(parallel_fraction)
     if not 0.0 <= p <= 1.0:
-        raise UsageError(f"the parallel fraction must lie between 0 and 1, not {p}.", hint="p = parallel time / total time on one worker.")
+        raise UsageError(
+            f"the parallel fraction must lie between 0 and 1, not {p}.",
+            hint="p = parallel time / total time on one worker.",
+        )
     if int(workers) < 1:
         raise UsageError(f"workers must be at least 1, not {workers}.", hint="Count GPUs (or nodes).")
     return 1.0 / ((1.0 - p) + p / int(workers))

@@ -52,7 +52,10 @@ def parse_walltime(text: str) -> float:
         days = int(day_text) if day_text.isdigit() else -1
     parts = raw.split(":")
     if days < 0 or not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise UsageError(f"walltime {text!r} is not in Slurm's HH:MM:SS form.", hint="Write it like '02:30:00' (two and a half hours).")
+        raise UsageError(
+            f"walltime {text!r} is not in Slurm's HH:MM:SS form.",
+            hint="Write it like '02:30:00' (two and a half hours).",
+        )
     numbers = [int(p) for p in parts]
     while len(numbers) < 3:
         numbers.insert(0, 0)
@@ -74,9 +77,15 @@ def node_types() -> dict[str, NodeType]:
     out = {}
     for name, raw in _data()["node_types"].items():
         out[name] = NodeType(
-            name=name, nodes=int(raw["nodes"]), cores=int(raw["cores"]), memory_gb=float(raw["memory_gb"]),
-            gpus=int(raw["gpus"]), cpus=str(raw.get("cpus", "")), gpu_model=str(raw.get("gpu_model", "")),
-            gpu_spec_key=str(raw.get("gpu_spec_key", "")), source=str(raw.get("source", "")),
+            name=name,
+            nodes=int(raw["nodes"]),
+            cores=int(raw["cores"]),
+            memory_gb=float(raw["memory_gb"]),
+            gpus=int(raw["gpus"]),
+            cpus=str(raw.get("cpus", "")),
+            gpu_model=str(raw.get("gpu_model", "")),
+            gpu_spec_key=str(raw.get("gpu_spec_key", "")),
+            source=str(raw.get("source", "")),
         )
     return out
 
@@ -85,9 +94,13 @@ def partitions() -> dict[str, Partition]:
     types = node_types()
     return {
         name: Partition(
-            name=name, node_type=types[raw["node_type"]], charge_factor=float(raw["charge_factor"]),
-            max_walltime=str(raw["max_walltime"]), preemptible=bool(raw.get("preemptible", False)),
-            source=str(raw.get("source", "")), note=str(raw.get("note", "")),
+            name=name,
+            node_type=types[raw["node_type"]],
+            charge_factor=float(raw["charge_factor"]),
+            max_walltime=str(raw["max_walltime"]),
+            preemptible=bool(raw.get("preemptible", False)),
+            source=str(raw.get("source", "")),
+            note=str(raw.get("note", "")),
         )
         for name, raw in _data()["partitions"].items()
     }
@@ -99,7 +112,11 @@ def partition(name: str) -> Partition:
     if name in parts:
         return parts[name]
     close = [p for p in parts if p.lower() == str(name).lower()]
-    hint = f"Did you mean {close[0]!r}? Partition names are case-sensitive." if close else f"Delta's partitions: {', '.join(parts)}."
+    hint = (
+        f"Did you mean {close[0]!r}? Partition names are case-sensitive."
+        if close
+        else f"Delta's partitions: {', '.join(parts)}."
+    )
     raise UsageError(f"partition {name!r} does not exist on Delta.", hint=hint)
 
 

@@ -27,29 +27,39 @@ class Job:
     command: str = "python train.py"
 
     @classmethod
-    def from_any(cls, job: "Job | dict") -> "Job":
+    def from_any(cls, job: Job | dict) -> Job:
         if isinstance(job, Job):
             return job
         if not isinstance(job, dict):
-            raise UsageError(f"a job is a Job or a dict, not {type(job).__name__}.", hint="Write Job(partition=..., account=..., ...).")
+            raise UsageError(
+                f"a job is a Job or a dict, not {type(job).__name__}.",
+                hint="Write Job(partition=..., account=..., ...).",
+            )
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(map(str, job)) - known)
         if unknown:
-            raise UsageError(f"unknown job fields: {', '.join(unknown)}.", hint=f"A job has: {', '.join(sorted(known))}.")
+            raise UsageError(
+                f"unknown job fields: {', '.join(unknown)}.", hint=f"A job has: {', '.join(sorted(known))}."
+            )
         missing = [name for name in _REQUIRED if name not in job]
         if missing:
             which = " and ".join(repr(m) for m in missing)
-            raise UsageError(f"the job has no {which}: every job names the partition it runs on and the account it charges.",
-                             hint="Add " + " and ".join(f"{m}={_EXAMPLES[m]}" for m in missing) + " to the dict.")
+            raise UsageError(
+                f"the job has no {which}: every job names the partition it runs on and the account it charges.",
+                hint="Add " + " and ".join(f"{m}={_EXAMPLES[m]}" for m in missing) + " to the dict.",
+            )
         for name, kinds, what in _FIELD_TYPES:
             value = job.get(name)
             if value is None and name == "mem_gb":
                 continue
             if name in job and (isinstance(value, bool) or not isinstance(value, kinds)):
                 shown = f"text ({value!r})" if isinstance(value, str) else f"a {type(value).__name__}"
-                raise UsageError(f"{name} should be {what}, not {shown}.",
-                                 hint=f"Write {name}={_EXAMPLES[name]}, without quotes." if isinstance(value, str) and name in _EXAMPLES
-                                 else f"Write {name}={_EXAMPLES.get(name, '...')}.")
+                raise UsageError(
+                    f"{name} should be {what}, not {shown}.",
+                    hint=f"Write {name}={_EXAMPLES[name]}, without quotes."
+                    if isinstance(value, str) and name in _EXAMPLES
+                    else f"Write {name}={_EXAMPLES.get(name, '...')}.",
+                )
         if "nodes" in job and isinstance(job["nodes"], float) and not job["nodes"].is_integer():
             raise UsageError(f"nodes should be a whole number, not {job['nodes']}.", hint="Write nodes=1.")
         return cls(**job)
@@ -81,8 +91,17 @@ _FIELD_TYPES = (  # (field, accepted types, what the learner should write)
     ("name", str, "text"),
     ("command", str, "the command to run, as text"),
 )
-_EXAMPLES = {"nodes": "1", "gpus_per_node": "1", "cpus": "16", "mem_gb": "60", "walltime": "'02:00:00'",
-             "partition": "'<a partition from the table>'", "account": "f'{ALLOCATION}-delta-gpu'", "name": "'lab02'", "command": "'python train.py'"}
+_EXAMPLES = {
+    "nodes": "1",
+    "gpus_per_node": "1",
+    "cpus": "16",
+    "mem_gb": "60",
+    "walltime": "'02:00:00'",
+    "partition": "'<a partition from the table>'",
+    "account": "f'{ALLOCATION}-delta-gpu'",
+    "name": "'lab02'",
+    "command": "'python train.py'",
+}
 
 
 @dataclass(frozen=True)
@@ -107,44 +126,95 @@ def problems(job: Job | dict) -> list[Problem]:
     kind = "gpu" if part.is_gpu else "cpu"
     suffix = f"-delta-{kind}"
     if not str(job.account).endswith(suffix) or str(job.account) == suffix:
-        found.append(Problem("account", f"{job.account!r} is not a {kind.upper()} account; {part.name} charges accounts named <alloc>{suffix}.",
-                             f"Use your allocation's {kind.upper()} account, e.g. 'bbka{suffix}'."))
+        found.append(
+            Problem(
+                "account",
+                f"{job.account!r} is not a {kind.upper()} account; {part.name} charges accounts named <alloc>{suffix}.",
+                f"Use your allocation's {kind.upper()} account, e.g. 'bbka{suffix}'.",
+            )
+        )
     if int(job.nodes) < 1:
         found.append(Problem("nodes", f"a job needs at least one node, not {job.nodes}.", "Set nodes=1."))
     elif int(job.nodes) > node.nodes:
-        found.append(Problem("nodes", f"{part.name} has {node.nodes} nodes; the job asks for {job.nodes}.", f"Ask for at most {node.nodes} nodes."))
+        found.append(
+            Problem(
+                "nodes",
+                f"{part.name} has {node.nodes} nodes; the job asks for {job.nodes}.",
+                f"Ask for at most {node.nodes} nodes.",
+            )
+        )
     if part.is_gpu and int(job.gpus_per_node) < 1:
-        found.append(Problem("gpus_per_node", f"a job on {part.name} must ask for at least one GPU.",
-                             "Set gpus_per_node=1 (or more), or use a cpu partition for CPU-only work."))
+        found.append(
+            Problem(
+                "gpus_per_node",
+                f"a job on {part.name} must ask for at least one GPU.",
+                "Set gpus_per_node=1 (or more), or use a cpu partition for CPU-only work.",
+            )
+        )
     if not part.is_gpu and int(job.gpus_per_node) > 0:
-        found.append(Problem("gpus_per_node", f"{part.name} nodes have no GPUs; the job asks for {job.gpus_per_node}.",
-                             "Set gpus_per_node=0, or pick a GPU partition such as gpuA40x4."))
+        found.append(
+            Problem(
+                "gpus_per_node",
+                f"{part.name} nodes have no GPUs; the job asks for {job.gpus_per_node}.",
+                "Set gpus_per_node=0, or pick a GPU partition such as gpuA40x4.",
+            )
+        )
     if int(job.gpus_per_node) > node.gpus > 0:
-        found.append(Problem("gpus_per_node", f"{node.name} nodes have {node.gpus} GPUs; the job asks for {job.gpus_per_node} per node.",
-                             f"Ask for at most {node.gpus} GPUs per node and more nodes for more GPUs "
-                             f"(nodes={-(-int(job.gpus_per_node) // node.gpus)}, gpus_per_node={node.gpus})."))
+        found.append(
+            Problem(
+                "gpus_per_node",
+                f"{node.name} nodes have {node.gpus} GPUs; the job asks for {job.gpus_per_node} per node.",
+                f"Ask for at most {node.gpus} GPUs per node and more nodes for more GPUs "
+                f"(nodes={-(-int(job.gpus_per_node) // node.gpus)}, gpus_per_node={node.gpus}).",
+            )
+        )
     if int(job.cpus) < 1:
         found.append(Problem("cpus", f"a job needs at least one core, not {job.cpus}.", "Set cpus=1 or more."))
     elif int(job.cpus) > node.cores:
-        found.append(Problem("cpus", f"{node.name} nodes have {node.cores} cores; the job asks for {job.cpus} per node.",
-                             f"Ask for at most {node.cores} cores per node."))
+        found.append(
+            Problem(
+                "cpus",
+                f"{node.name} nodes have {node.cores} cores; the job asks for {job.cpus} per node.",
+                f"Ask for at most {node.cores} cores per node.",
+            )
+        )
     if job.memory_gb <= 0:
-        found.append(Problem("mem_gb", f"memory must be positive, not {job.mem_gb}.", "Set mem_gb to the GB per node the job needs."))
+        found.append(
+            Problem(
+                "mem_gb", f"memory must be positive, not {job.mem_gb}.", "Set mem_gb to the GB per node the job needs."
+            )
+        )
     elif job.memory_gb > node.memory_gb:
-        found.append(Problem("mem_gb", f"{node.name} nodes have {node.memory_gb:g} GB of memory; the job asks for {job.memory_gb:g} GB per node.",
-                             f"Ask for at most {node.memory_gb:g} GB per node, or spread the work over more nodes."))
+        found.append(
+            Problem(
+                "mem_gb",
+                f"{node.name} nodes have {node.memory_gb:g} GB of memory; the job asks for {job.memory_gb:g} GB per node.",
+                f"Ask for at most {node.memory_gb:g} GB per node, or spread the work over more nodes.",
+            )
+        )
     try:
         hours = job.hours
     except UsageError as exc:
         found.append(Problem("walltime", exc.message, exc.hint))
     else:
         if hours <= 0:
-            found.append(Problem("walltime", "the wall time must be longer than zero.", "Ask for the time the job needs plus a margin, e.g. '01:00:00'."))
+            found.append(
+                Problem(
+                    "walltime",
+                    "the wall time must be longer than zero.",
+                    "Ask for the time the job needs plus a margin, e.g. '01:00:00'.",
+                )
+            )
         elif hours > part.max_hours:
             longer = [p.name for p in _same_hardware(part) if p.max_hours >= hours]
             other = f", or use {longer[0]}" if longer else ""
-            found.append(Problem("walltime", f"{job.walltime} is over {part.name}'s limit of {part.max_walltime}.",
-                                 f"Ask for at most {part.max_walltime} and checkpoint longer work{other}."))
+            found.append(
+                Problem(
+                    "walltime",
+                    f"{job.walltime} is over {part.name}'s limit of {part.max_walltime}.",
+                    f"Ask for at most {part.max_walltime} and checkpoint longer work{other}.",
+                )
+            )
     return found
 
 
@@ -159,7 +229,9 @@ def validate(job: Job | dict) -> Job:
     job = Job.from_any(job)
     found = problems(job)
     if found:
-        message = "this job would be rejected: " + " ".join(f"({i}) {p.field}: {p.message}" for i, p in enumerate(found, 1))
+        message = "this job would be rejected: " + " ".join(
+            f"({i}) {p.field}: {p.message}" for i, p in enumerate(found, 1)
+        )
         hint = "To fix: " + " ".join(f"({i}) {p.fix}" for i, p in enumerate(found, 1))
         raise UsageError(message, hint=hint)
     return job
@@ -180,8 +252,10 @@ class SuCost:
 
     def __str__(self) -> str:
         raw = self.nodes * self.units * self.hours * self.charge_factor
-        line = (f"{self.nodes} node(s) x {self.units:g} {self.unit}(s) charged (decided by {self.decided_by}) x {self.hours:g} h "
-                f"x charge factor {self.charge_factor:g} = {raw:.4g} SU")
+        line = (
+            f"{self.nodes} node(s) x {self.units:g} {self.unit}(s) charged (decided by {self.decided_by}) x {self.hours:g} h "
+            f"x charge factor {self.charge_factor:g} = {raw:.4g} SU"
+        )
         return line + (f", raised to the minimum charge of {self.su:g} SU" if self.minimum_applied else "")
 
 
@@ -192,7 +266,11 @@ def su_cost(job: Job | dict, hours: float | None = None) -> SuCost:
     hours = job.hours if hours is None else float(hours)
     if part.is_gpu:
         cores_per_gpu, mem_per_gpu = per_gpu_share(part.node_type.name)
-        candidates = {"gpus": float(job.gpus_per_node), "cores": job.cpus / cores_per_gpu, "memory": job.memory_gb / mem_per_gpu}
+        candidates = {
+            "gpus": float(job.gpus_per_node),
+            "cores": job.cpus / cores_per_gpu,
+            "memory": job.memory_gb / mem_per_gpu,
+        }
         unit = "GPU"
     else:
         per_core = float(su_rules()["cpu"]["memory_gb_per_core"])

@@ -50,8 +50,10 @@ def simulate(jobs: list[SimJob], total_nodes: int, backfill: bool = True) -> lis
     """The schedule of ``jobs`` on a partition of ``total_nodes`` nodes, in start order."""
     for job in jobs:
         if job.nodes > total_nodes or job.nodes < 1:
-            raise UsageError(f"job {job.name!r} asks for {job.nodes} nodes; the partition has {total_nodes}.",
-                             hint="Ask for between 1 and the partition's node count.")
+            raise UsageError(
+                f"job {job.name!r} asks for {job.nodes} nodes; the partition has {total_nodes}.",
+                hint="Ask for between 1 and the partition's node count.",
+            )
     arrivals = sorted(jobs, key=lambda j: j.submit)
     queue: list[SimJob] = []
     running: list[Placement] = []
@@ -137,8 +139,15 @@ def utilisation(schedule: list[Placement], total_nodes: int) -> float:
     return used / (total_nodes * (end - begin)) if end > begin else 0.0
 
 
-def mean_waits(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_nodes: int = 16,
-               seeds=(1, 2, 3, 4, 5), arrivals=tuple(range(1, 23, 2)), needs_hours: float = 1.0) -> list[list[float]]:
+def mean_waits(
+    sizes=(1, 2, 4, 8, 16),
+    walltimes=(0.5, 1, 4, 12, 24),
+    *,
+    total_nodes: int = 16,
+    seeds=(1, 2, 3, 4, 5),
+    arrivals=tuple(range(1, 23, 2)),
+    needs_hours: float = 1.0,
+) -> list[list[float]]:
     """Mean wait (hours) of one more job per (nodes, requested wall time), ``waits[i][j]`` for sizes[i], walltimes[j].
 
     The job needs ``needs_hours`` of work whatever it asks for, and arrives at each hour in
@@ -150,8 +159,11 @@ def mean_waits(sizes=(1, 2, 4, 8, 16), walltimes=(0.5, 1, 4, 12, 24), *, total_n
     for nodes in sizes:
         row = []
         for walltime in walltimes:
-            probe = [wait_of(SimJob("you", float(t), nodes, walltime, runtime=min(walltime, needs_hours)), jobs, total_nodes)
-                     for jobs in streams for t in arrivals]
+            probe = [
+                wait_of(SimJob("you", float(t), nodes, walltime, runtime=min(walltime, needs_hours)), jobs, total_nodes)
+                for jobs in streams
+                for t in arrivals
+            ]
             row.append(sum(probe) / len(probe))
         waits.append(row)
     return waits

@@ -20,7 +20,10 @@ def slurm_available() -> bool:
 
 def _require() -> None:
     if not slurm_available():
-        raise MissingPiece("no Slurm here: `sbatch` is not on PATH.", hint="Run this cell on a Delta login node; the script above is what it would submit.")
+        raise MissingPiece(
+            "no Slurm here: `sbatch` is not on PATH.",
+            hint="Run this cell on a Delta login node; the script above is what it would submit.",
+        )
 
 
 def submit(job: Job | dict) -> str:
@@ -35,7 +38,10 @@ def submit(job: Job | dict) -> str:
     finally:
         Path(path).unlink(missing_ok=True)
     if done.returncode != 0:
-        raise ServiceError(f"sbatch refused the job: {done.stderr.strip()}", hint="Read Slurm's message; `accounts` lists your allocations.")
+        raise ServiceError(
+            f"sbatch refused the job: {done.stderr.strip()}",
+            hint="Read Slurm's message; `accounts` lists your allocations.",
+        )
     return done.stdout.strip().split(";")[0]
 
 
@@ -46,7 +52,9 @@ def job_state(job_id: str) -> str:
     state = done.stdout.strip()
     if state:
         return state
-    done = subprocess.run(["sacct", "-n", "-X", "-j", str(job_id), "-o", "State"], capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        ["sacct", "-n", "-X", "-j", str(job_id), "-o", "State"], capture_output=True, text=True, timeout=30
+    )
     return done.stdout.strip().split("\n")[0].strip() or "UNKNOWN"
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -56,13 +57,25 @@ def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: i
     try:
         t = time.perf_counter()
         status = start(root=root, boot_s=boot)
-        rows.append(BenchRow("start the service", 1, round((time.perf_counter() - t) * 1000, 1), round((time.perf_counter() - t) * 1000, 1)))
-        config = loader.OpenStackConfig(config_files=[str(status.clouds_yaml)], vendor_files=[], secure_files=[],
-                                        load_envvars=False)
+        rows.append(
+            BenchRow(
+                "start the service",
+                1,
+                round((time.perf_counter() - t) * 1000, 1),
+                round((time.perf_counter() - t) * 1000, 1),
+            )
+        )
+        config = loader.OpenStackConfig(
+            config_files=[str(status.clouds_yaml)], vendor_files=[], secure_files=[], load_envvars=False
+        )
         conn = openstack.connection.Connection(config=config.get_one(cloud=CLOUD))
         t = time.perf_counter()
         list(conn.compute.flavors())
-        rows.append(BenchRow("first call (token + discovery + list flavors)", 1, *(2 * [round((time.perf_counter() - t) * 1000, 1)])))
+        rows.append(
+            BenchRow(
+                "first call (token + discovery + list flavors)", 1, *(2 * [round((time.perf_counter() - t) * 1000, 1)])
+            )
+        )
         image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)
         flavor = conn.compute.find_flavor("m3.tiny", ignore_missing=False)
 
@@ -73,7 +86,10 @@ def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: i
 
         rows.append(_timed("create server -> ACTIVE (+ delete)", 3, create_active, f"BUILD lasts {boot:g} s"))
         server = conn.compute.wait_for_server(
-            conn.compute.create_server(name="bench-show", image_id=image.id, flavor_id=flavor.id, networks="auto"), interval=0.05, wait=60)
+            conn.compute.create_server(name="bench-show", image_id=image.id, flavor_id=flavor.id, networks="auto"),
+            interval=0.05,
+            wait=60,
+        )
         rows.append(_timed("list flavors", n, lambda: list(conn.compute.flavors())))
         rows.append(_timed("show server", n, lambda: conn.compute.get_server(server.id)))
         rows.append(_timed("list servers (1)", n, lambda: list(conn.compute.servers())))
@@ -83,20 +99,49 @@ def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: i
             conn.block_storage.wait_for_status(v, "available", interval=0.02, wait=30)
             conn.block_storage.delete_volume(v)
 
-        rows.append(_timed("create + delete a volume", max(5, n // 3), volume_cycle, "includes the creating -> available wait"))
+        rows.append(
+            _timed("create + delete a volume", max(5, n // 3), volume_cycle, "includes the creating -> available wait")
+        )
         conn.object_store.create_container("bench")
         payload = b"x" * 1024
-        rows.append(_timed("PUT 1 KiB object", n, lambda: conn.object_store.upload_object(container="bench", name="small", data=payload)))
-        rows.append(_timed("GET 1 KiB object", n, lambda: conn.object_store.download_object("small", container="bench")))
+        rows.append(
+            _timed(
+                "PUT 1 KiB object",
+                n,
+                lambda: conn.object_store.upload_object(container="bench", name="small", data=payload),
+            )
+        )
+        rows.append(
+            _timed("GET 1 KiB object", n, lambda: conn.object_store.download_object("small", container="bench"))
+        )
 
         copy_server(status.state_dir, server.id, servers - 1)
-        rows.append(_timed(f"list {servers} servers (detail)", 5, lambda: list(conn.compute.servers()), "rows written straight into the store"))
-        rows.append(_timed("  the same, HTTP only", 5, lambda: conn.compute.get("/servers/detail").raise_for_status(),
-                           "no SDK objects built: the sandbox's share"))
+        rows.append(
+            _timed(
+                f"list {servers} servers (detail)",
+                5,
+                lambda: list(conn.compute.servers()),
+                "rows written straight into the store",
+            )
+        )
+        rows.append(
+            _timed(
+                "  the same, HTTP only",
+                5,
+                lambda: conn.compute.get("/servers/detail").raise_for_status(),
+                "no SDK objects built: the sandbox's share",
+            )
+        )
         add_objects(status.state_dir, "bench", objects - 1)
         rows.append(_timed(f"list {objects} objects", 5, lambda: list(conn.object_store.objects("bench"))))
-        rows.append(_timed("  the same, HTTP only", 5, lambda: conn.object_store.get("/bench", params={"format": "json"}).raise_for_status(),
-                           "no SDK objects built: the sandbox's share"))
+        rows.append(
+            _timed(
+                "  the same, HTTP only",
+                5,
+                lambda: conn.object_store.get("/bench", params={"format": "json"}).raise_for_status(),
+                "no SDK objects built: the sandbox's share",
+            )
+        )
         conn.close()
     finally:
         stop(root=root)

@@ -8,7 +8,23 @@ from .answers import choice_answer, fold, mapping_answer, number_answer, within
 from .core import CheckResult, check, evaluate
 from .registry import CheckSpec, Verdict, get_spec, register, specs_for_lab
 
-__all__ = ["CheckResult", "CheckSpec", "Verdict", "check", "choice_answer", "evaluate", "fold", "get_spec",
-           "mapping_answer", "number_answer", "register", "specs_for_lab", "within",
-           # modules the labs import from
-           "artifacts", "lab02", "lab03", "progress"]
+__all__ = [
+    "CheckResult",
+    "CheckSpec",
+    "Verdict",
+    "check",
+    "choice_answer",
+    "evaluate",
+    "fold",
+    "get_spec",
+    "mapping_answer",
+    "number_answer",
+    "register",
+    "specs_for_lab",
+    "within",
+    # modules the labs import from
+    "artifacts",
+    "lab02",
+    "lab03",
+    "progress",
+]

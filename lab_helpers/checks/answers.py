@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .registry import Verdict
 
@@ -55,8 +56,9 @@ def number_answer(answer: Any, *, unit: str = "", whole: bool = False) -> tuple[
     """Read a number; text that spells one gets "give the number itself", not a pass."""
     what = ("a whole number" if whole else "a number") + (f" in {unit}" if unit else "")
     if isinstance(answer, str) and _looks_numeric(answer.strip()):
-        return None, Verdict.no(f"{answer!r} is text (in quotes). Give {what} itself, without quotes: "
-                                f"{answer.strip()}.")
+        return None, Verdict.no(
+            f"{answer!r} is text (in quotes). Give {what} itself, without quotes: {answer.strip()}."
+        )
     if isinstance(answer, bool):
         return None, Verdict.no(f"{answer} is True/False, not a number. Expected {what}.")
     value = as_number(answer)
@@ -69,8 +71,9 @@ def number_answer(answer: Any, *, unit: str = "", whole: bool = False) -> tuple[
     return value, None
 
 
-def choice_answer(answer: Any, options: dict[str, str] | list[str] | tuple[str, ...], *,
-                  what: str = "answer") -> tuple[str | None, Verdict | None]:
+def choice_answer(
+    answer: Any, options: dict[str, str] | list[str] | tuple[str, ...], *, what: str = "answer"
+) -> tuple[str | None, Verdict | None]:
     """Read one word out of ``options`` (a list, or {spelling: canonical}); any case, any outer spaces."""
     mapping = {fold(k): v for k, v in (options.items() if isinstance(options, dict) else ((o, o) for o in options))}
     shown = " or ".join(repr(v) for v in dict.fromkeys(mapping.values()))
@@ -82,17 +85,23 @@ def choice_answer(answer: Any, options: dict[str, str] | list[str] | tuple[str, 
     return found, None
 
 
-def mapping_answer(answer: Any, keys: list[str] | tuple[str, ...], *,
-                   canonical: Callable[[Any], str | None] | None = None,
-                   what: str = "key") -> tuple[dict[str, Any] | None, Verdict | None]:
+def mapping_answer(
+    answer: Any,
+    keys: list[str] | tuple[str, ...],
+    *,
+    canonical: Callable[[Any], str | None] | None = None,
+    what: str = "key",
+) -> tuple[dict[str, Any] | None, Verdict | None]:
     """Read a dict with exactly ``keys`` (any case and outer spaces; ``canonical`` maps other spellings).
 
     Returns ``{key as listed: value}``; the verdict names missing, unknown and doubled keys.
     """
     listed = ", ".join(repr(k) for k in keys)
     if not isinstance(answer, dict):
-        return None, Verdict.no(f"Expected a dict with the keys {listed} (the stub in the cell has this shape), "
-                                f"got {type(answer).__name__}.")
+        return None, Verdict.no(
+            f"Expected a dict with the keys {listed} (the stub in the cell has this shape), "
+            f"got {type(answer).__name__}."
+        )
     by_fold = {fold(k): k for k in keys}
     found: dict[str, Any] = {}
     unknown, doubled = [], []
@@ -113,7 +122,9 @@ def mapping_answer(answer: Any, keys: list[str] | tuple[str, ...], *,
     if doubled:
         problems.append(f"{', '.join(repr(k) for k in doubled)} given twice")
     if problems:
-        return None, Verdict.no(f"The dict's keys are not right: {'; '.join(problems)}. Use exactly these keys: {listed}.")
+        return None, Verdict.no(
+            f"The dict's keys are not right: {'; '.join(problems)}. Use exactly these keys: {listed}."
+        )
     return found, None
 
 
@@ -131,4 +142,8 @@ def within(answer: Any, expected: float, rel: float, *, unit: str = "") -> Verdi
     if abs(value - expected) <= tol:
         return Verdict.ok(f"{value:g} {unit} is within {rel:.0%} of the expected value.".replace("  ", " "))
     direction = "high" if value > expected else "low"
-    return Verdict.no(f"{value:g} {unit} is too {direction}: this check accepts within {rel:.0%} of the expected value.".replace("  ", " "))
+    return Verdict.no(
+        f"{value:g} {unit} is too {direction}: this check accepts within {rel:.0%} of the expected value.".replace(
+            "  ", " "
+        )
+    )

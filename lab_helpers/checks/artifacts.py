@@ -32,8 +32,10 @@ def _fold(text: str) -> str:
 def artifacts() -> tuple[Artifact, ...]:
     """Every artifact, in the file's order."""
     raw = load_yaml("artifacts.yaml")["artifacts"]
-    return tuple(Artifact(key, row["name"], row["page_name"], row["storage"], tuple(row.get("also", ())))
-                 for key, row in raw.items())
+    return tuple(
+        Artifact(key, row["name"], row["page_name"], row["storage"], tuple(row.get("also", ())))
+        for key, row in raw.items()
+    )
 
 
 def artifact_names() -> list[str]:
@@ -60,9 +62,18 @@ def answer_stub(fill: str = "?") -> dict[str, str]:
     return {name: fill for name in artifact_names()}
 
 
-STORAGE_WORDS = {"object": "object", "object storage": "object", "swift": "object", "s3": "object",
-                 "bucket": "object", "container": "object",
-                 "block": "block", "block storage": "block", "volume": "block", "cinder": "block"}
+STORAGE_WORDS = {
+    "object": "object",
+    "object storage": "object",
+    "swift": "object",
+    "s3": "object",
+    "bucket": "object",
+    "container": "object",
+    "block": "block",
+    "block storage": "block",
+    "volume": "block",
+    "cinder": "block",
+}
 
 
 def read_placement(answer: object):

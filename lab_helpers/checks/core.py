@@ -61,11 +61,17 @@ def _manual_message(spec: CheckSpec, answer: Any) -> tuple[str, str]:
     """(status, message) for free text: recorded for a person, told what a good answer covers."""
     covers = f" A good answer covers {spec.covers}." if spec.covers else ""
     if not isinstance(answer, str):
-        return "failed", f"Expected text (a str in quotes), got {type(answer).__name__}: write your answer as sentences."
+        return (
+            "failed",
+            f"Expected text (a str in quotes), got {type(answer).__name__}: write your answer as sentences.",
+        )
     words = len(answer.split())
     if words < 5:
-        return ("to be graded", f"Recorded, but it is {words} word{'s' if words != 1 else ''}. A person (your "
-                f"instructor) reads this answer, so write it out in two or three sentences.{covers}")
+        return (
+            "to be graded",
+            f"Recorded, but it is {words} word{'s' if words != 1 else ''}. A person (your "
+            f"instructor) reads this answer, so write it out in two or three sentences.{covers}",
+        )
     return "to be graded", f"Recorded: a person (your instructor) reads this answer.{covers}"
 
 

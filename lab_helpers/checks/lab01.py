@@ -12,9 +12,13 @@ def _itemsize(context: dict) -> int:
     return int(context.get("itemsize", 8))
 
 
-@register("01.triad-intensity", points=1, question="Arithmetic intensity of the triad a = b + s*c (FLOP per byte, STREAM counting).",
-          shape="a number (float), in FLOP per byte",
-          hidden="the float64 intensity, to three digits")
+@register(
+    "01.triad-intensity",
+    points=1,
+    question="Arithmetic intensity of the triad a = b + s*c (FLOP per byte, STREAM counting).",
+    shape="a number (float), in FLOP per byte",
+    hidden="the float64 intensity, to three digits",
+)
 def _triad_intensity(answer, context):
     # 2 FLOPs (one multiply, one add) per element; 3 streams of itemsize bytes.
     expected = 2 / (3 * _itemsize(context))
@@ -26,9 +30,13 @@ def _triad_intensity(answer, context):
     return within(answer, expected, rel=0.02, unit="FLOP/byte")
 
 
-@register("01.ridge-point", points=1, question="The A40's FP32 ridge point: FLOP per byte where the roofline turns flat.",
-          shape="a number (float), in FLOP per byte",
-          hidden="the ridge point within 1% of the datasheet figures")
+@register(
+    "01.ridge-point",
+    points=1,
+    question="The A40's FP32 ridge point: FLOP per byte where the roofline turns flat.",
+    shape="a number (float), in FLOP per byte",
+    hidden="the ridge point within 1% of the datasheet figures",
+)
 def _ridge_point(answer, context):
     from ..gpu.specs import a40
 
@@ -37,15 +45,21 @@ def _ridge_point(answer, context):
         return problem
     spec = a40()
     if abs(value * spec.ridge_point - 1) <= 0.03:
-        return Verdict.no(f"{value:g} is bytes per FLOP: divide the peak FLOP/s by the bandwidth in bytes/s, not the reverse.")
+        return Verdict.no(
+            f"{value:g} is bytes per FLOP: divide the peak FLOP/s by the bandwidth in bytes/s, not the reverse."
+        )
     if abs(value / spec.ridge_point - 1e3) <= 30 or abs(value / spec.ridge_point - 1e-3) <= 3e-5:
         return Verdict.no(f"{value:g} is off by a factor of 1000: put both figures in base units (FLOP/s and bytes/s).")
     return within(answer, spec.ridge_point, rel=0.03, unit="FLOP/byte")
 
 
-@register("01.triad-a40-ms", points=2, question="Predict, from the roofline, the single-pass triad's time on an A40 for the stated n (ms).",
-          shape="a number (float), in milliseconds",
-          hidden="the time from the A40's datasheet bandwidth, for the lab's n")
+@register(
+    "01.triad-a40-ms",
+    points=2,
+    question="Predict, from the roofline, the single-pass triad's time on an A40 for the stated n (ms).",
+    shape="a number (float), in milliseconds",
+    hidden="the time from the A40's datasheet bandwidth, for the lab's n",
+)
 def _triad_a40(answer, context):
     from ..gpu import kernels
     from ..gpu.roofline import predict_seconds
@@ -63,25 +77,39 @@ def _triad_a40(answer, context):
     return within(answer, expected_ms, rel=0.05, unit="ms")
 
 
-@register("01.naive-bytes", points=2, question="Bytes per element the naive triad a = b + s*c really moves.",
-          shape="a whole number (an int), in bytes per element",
-          hidden="the float64 count, as a whole number (an int)")
+@register(
+    "01.naive-bytes",
+    points=2,
+    question="Bytes per element the naive triad a = b + s*c really moves.",
+    shape="a whole number (an int), in bytes per element",
+    hidden="the float64 count, as a whole number (an int)",
+)
 def _naive_bytes(answer, context):
     size = _itemsize(context)
     value, problem = number_answer(answer, unit="bytes per element")
     if problem is not None:
         return problem
     if value == 3 * size:
-        return Verdict.no(f"{value:g} is the single-pass count (3 streams). The naive version also writes and reads back a temporary for s*c.")
+        return Verdict.no(
+            f"{value:g} is the single-pass count (3 streams). The naive version also writes and reads back a temporary for s*c."
+        )
     if value == 5 * size:
         return Verdict.ok(f"{value:g} bytes: 5 streams of {size} bytes (read c, write tmp; read b, read tmp, write a).")
     if value == 5:
-        return Verdict.no("5 is the number of streams; the question asks for bytes: how many bytes is one float64 element?")
-    return Verdict.no(f"{value:g} bytes per element is not it: count every array read or written, the temporary included.")
+        return Verdict.no(
+            "5 is the number of streams; the question asks for bytes: how many bytes is one float64 element?"
+        )
+    return Verdict.no(
+        f"{value:g} bytes per element is not it: count every array read or written, the temporary included."
+    )
 
 
-@register("01.measured-bandwidth", points=2, shape="a number (float), in GB/s",
-          question="From this run's measured time, compute the single-pass triad's bandwidth in GB/s (STREAM counting).")
+@register(
+    "01.measured-bandwidth",
+    points=2,
+    shape="a number (float), in GB/s",
+    question="From this run's measured time, compute the single-pass triad's bandwidth in GB/s (STREAM counting).",
+)
 def _measured_bandwidth(answer, context):
     # The measurement comes from the same execution: n, itemsize and the best time in seconds.
     seconds = float(context["seconds"])
@@ -96,12 +124,23 @@ def _measured_bandwidth(answer, context):
     return within(answer, expected, rel=0.03, unit="GB/s")
 
 
-_BOUND_WORDS = {"memory": "memory", "memory-bound": "memory", "memory bound": "memory", "bandwidth": "memory",
-                "compute": "compute", "compute-bound": "compute", "compute bound": "compute"}
+_BOUND_WORDS = {
+    "memory": "memory",
+    "memory-bound": "memory",
+    "memory bound": "memory",
+    "bandwidth": "memory",
+    "compute": "compute",
+    "compute-bound": "compute",
+    "compute bound": "compute",
+}
 
 
-@register("01.bound", points=1, question="On an A40, is an 8192 x 8192 FP16 GEMM memory-bound or compute-bound?",
-          shape="text (a str): 'memory' or 'compute'")
+@register(
+    "01.bound",
+    points=1,
+    question="On an A40, is an 8192 x 8192 FP16 GEMM memory-bound or compute-bound?",
+    shape="text (a str): 'memory' or 'compute'",
+)
 def _bound(answer, context):
     from ..gpu import kernels
     from ..gpu.roofline import bound_by

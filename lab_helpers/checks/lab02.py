@@ -27,9 +27,14 @@ def fitting_partitions(workload: dict) -> list:
     model = str(workload.get("gpu_model", "")).casefold()
     gpus, hours = int(workload.get("gpus", 0)), float(workload.get("hours", 0))
     interruptible = bool(workload.get("interruptible", False))
-    return [p for p in partitions().values()
-            if model in p.node_type.gpu_model.casefold() and p.node_type.gpus * p.node_type.nodes >= gpus
-            and p.max_hours >= hours and (interruptible or not p.preemptible)]
+    return [
+        p
+        for p in partitions().values()
+        if model in p.node_type.gpu_model.casefold()
+        and p.node_type.gpus * p.node_type.nodes >= gpus
+        and p.max_hours >= hours
+        and (interruptible or not p.preemptible)
+    ]
 
 
 def cheapest_partitions(workload: dict) -> list[str]:
@@ -41,8 +46,13 @@ def cheapest_partitions(workload: dict) -> list[str]:
     return [p.name for p in fits if p.charge_factor == low]
 
 
-@register("02.su-cost", points=2, question="SU cost of the stated job if it runs its whole wall time (a number of SUs).",
-          shape="a number of SUs (int or float)", hidden="the cost of the job as released, whatever the notebook passed")
+@register(
+    "02.su-cost",
+    points=2,
+    question="SU cost of the stated job if it runs its whole wall time (a number of SUs).",
+    shape="a number of SUs (int or float)",
+    hidden="the cost of the job as released, whatever the notebook passed",
+)
 def _su_cost(answer, context):
     from ..batch.jobs import su_cost
 
@@ -52,49 +62,71 @@ def _su_cost(answer, context):
     cost = su_cost(context["job"])
     gpus_only = cost.nodes * float(context["job"].get("gpus_per_node", 0)) * cost.hours * cost.charge_factor
     if cost.decided_by != "gpus" and abs(value - gpus_only) <= 1e-6 * max(1.0, gpus_only):
-        return Verdict.no(f"That counts only the GPUs. Here the {cost.decided_by} decide what the job pays: compare GPUs, cores / 16 and memory / 62.5 GB.")
+        return Verdict.no(
+            f"That counts only the GPUs. Here the {cost.decided_by} decide what the job pays: compare GPUs, cores / 16 and memory / 62.5 GB."
+        )
     return within(value, cost.su, rel=0.01, unit="SU")
 
 
-@register("02.partition", points=1, question="Which partition takes the stated workload at the lowest charge factor (its name)?",
-          shape="a partition's name (str), as the table spells it")
+@register(
+    "02.partition",
+    points=1,
+    question="Which partition takes the stated workload at the lowest charge factor (its name)?",
+    shape="a partition's name (str), as the table spells it",
+)
 def _partition(answer, context):
     from ..batch.delta import partitions
 
     if not isinstance(answer, str):
-        return Verdict.no(f"Answer with the partition's name as text, e.g. \"cpu\", not a {type(answer).__name__}.")
+        return Verdict.no(f'Answer with the partition\'s name as text, e.g. "cpu", not a {type(answer).__name__}.')
     workload = dict(context.get("workload", {}))
     known = {_normal_name(name): p for name, p in partitions().items()}
     part = known.get(_normal_name(answer))
     if part is None:
-        return Verdict.no(f"{answer.strip()!r} is not a Delta partition: copy a name from the partition table of section 3.")
+        return Verdict.no(
+            f"{answer.strip()!r} is not a Delta partition: copy a name from the partition table of section 3."
+        )
     case_note = "" if answer.strip() == part.name else f" (Slurm spells it {part.name}: its names are case-sensitive.)"
     best = cheapest_partitions(workload)
     if part.name in best:
-        return Verdict.ok(f"{part.name}: charge factor {part.charge_factor:g}, {part.max_walltime} at most, not preemptible.{case_note}")
+        return Verdict.ok(
+            f"{part.name}: charge factor {part.charge_factor:g}, {part.max_walltime} at most, not preemptible.{case_note}"
+        )
     hours = float(workload.get("hours", 0))
     model = str(workload.get("gpu_model", ""))
     if model.casefold() not in part.node_type.gpu_model.casefold():
-        return Verdict.no(f"{part.name}'s nodes carry {part.node_type.gpu_model or 'no GPUs'}; the workload needs {model} GPUs.")
+        return Verdict.no(
+            f"{part.name}'s nodes carry {part.node_type.gpu_model or 'no GPUs'}; the workload needs {model} GPUs."
+        )
     if part.max_hours < hours:
         return Verdict.no(f"{part.name} stops jobs after {part.max_walltime}; the run needs about {hours:g} hours.")
     if part.preemptible and not workload.get("interruptible", False):
-        return Verdict.no(f"{part.name} is cheaper, but it is preemptible: after 10 minutes the job can be stopped to make room, "
-                          "and this run must not be interrupted.")
-    return Verdict.no(f"{part.name} would take the job at charge factor {part.charge_factor:g}; another partition with the same "
-                      "GPUs takes it for less. Compare the charge factors in the table.")
+        return Verdict.no(
+            f"{part.name} is cheaper, but it is preemptible: after 10 minutes the job can be stopped to make room, "
+            "and this run must not be interrupted."
+        )
+    return Verdict.no(
+        f"{part.name} would take the job at charge factor {part.charge_factor:g}; another partition with the same "
+        "GPUs takes it for less. Compare the charge factors in the table."
+    )
 
 
-@register("02.job", points=3, question="Write a job (a dict with the keys of Job) for the stated workload that Delta would accept.",
-          shape="a dict with the stub's keys (partition, account, nodes, gpus_per_node, cpus, mem_gb, walltime, command)",
-          hidden="the job fits the workload as released")
+@register(
+    "02.job",
+    points=3,
+    question="Write a job (a dict with the keys of Job) for the stated workload that Delta would accept.",
+    shape="a dict with the stub's keys (partition, account, nodes, gpus_per_node, cpus, mem_gb, walltime, command)",
+    hidden="the job fits the workload as released",
+)
 def judge_job(answer, context):
     from ..batch.jobs import Job, problems
     from ..errors import UsageError
 
     if not isinstance(answer, dict):
-        return Verdict.no(f"Answer with a dict, dict(partition=..., account=..., nodes=..., gpus_per_node=..., cpus=..., "
-                          f"mem_gb=..., walltime=..., command=...), not a {type(answer).__name__}.")
+        return Verdict.no(
+            f"Answer with a dict, dict(partition=..., account=..., nodes=..., gpus_per_node=..., cpus=..., "
+            f"mem_gb=..., walltime=..., command=...), not a {type(answer).__name__}."
+        )
     blanks = [key for key, value in answer.items() if value is Ellipsis]
     if blanks:
         return Verdict.no(f"Not filled in yet: replace the ... of {', '.join(map(str, blanks))}.")
@@ -104,7 +136,9 @@ def judge_job(answer, context):
     except UsageError as exc:  # a malformed dict: say what is wrong in a sentence
         return Verdict.no(f"{exc.message} {exc.hint}".strip())
     except (TypeError, ValueError) as exc:
-        return Verdict.no(f"This dict is not a job Delta can read: {exc}. Keep the stub's keys and give numbers as numbers.")
+        return Verdict.no(
+            f"This dict is not a job Delta can read: {exc}. Keep the stub's keys and give numbers as numbers."
+        )
     if found:
         return Verdict.no("Rejected: " + " ".join(str(p) for p in found))
     workload = dict(context.get("workload", {}))
@@ -128,8 +162,13 @@ def judge_job(answer, context):
     return Verdict.ok("Delta would accept it and it fits the workload.")
 
 
-@register("02.amdahl", points=2, question="Speedup on the stated number of GPUs for the measured parallel fraction (a number).",
-          shape="a number (float): the speedup", hidden="the speedup lies within Amdahl's bounds for 4 GPUs")
+@register(
+    "02.amdahl",
+    points=2,
+    question="Speedup on the stated number of GPUs for the measured parallel fraction (a number).",
+    shape="a number (float): the speedup",
+    hidden="the speedup lies within Amdahl's bounds for 4 GPUs",
+)
 def _amdahl(answer, context):
     from ..batch.amdahl import speedup
 
@@ -151,11 +190,16 @@ def first_backfilled() -> str:
     return next(p.job.name for p in simulate(jobs, total_nodes=HAND_QUEUE_NODES, backfill=True) if p.backfilled)
 
 
-@register("02.backfill", points=1, question="In the hand-sized queue, which job is backfilled first (its name, as text)?",
-          shape="a job's name (str)", hidden="the grader replays the released queue itself")
+@register(
+    "02.backfill",
+    points=1,
+    question="In the hand-sized queue, which job is backfilled first (its name, as text)?",
+    shape="a job's name (str)",
+    hidden="the grader replays the released queue itself",
+)
 def _backfill(answer, context):
     if not isinstance(answer, str):
-        return Verdict.no(f"Answer with the job's name as text, e.g. \"J1\", not a {type(answer).__name__}.")
+        return Verdict.no(f'Answer with the job\'s name as text, e.g. "J1", not a {type(answer).__name__}.')
     names = {name.casefold() for name, *_ in HAND_QUEUE}
     given = answer.strip()
     if given.casefold() not in names:

@@ -9,30 +9,49 @@ from .registry import Verdict, register
 __all__ = ["judge_open_ssh"]
 
 
-@register("03.cheapest-flavor", points=2, question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.",
-          shape="a flavor's name (str), as the flavor table spells it")
+@register(
+    "03.cheapest-flavor",
+    points=2,
+    question="The cheapest Jetstream2 flavor for the stated vCPUs and RAM.",
+    shape="a flavor's name (str), as the flavor table spells it",
+)
 def _cheapest_flavor(answer, context):
     from ..resources.cost import cheapest_flavor, flavors, su_per_hour
 
     if not isinstance(answer, str):
-        return Verdict.no(f"Answer with the flavor's name as text (in quotes, as the table spells it), not a {type(answer).__name__}.")
+        return Verdict.no(
+            f"Answer with the flavor's name as text (in quotes, as the table spells it), not a {type(answer).__name__}."
+        )
     need_cpu, need_ram = float(context["vcpus"]), float(context["ram_gb"])
     expected = cheapest_flavor(need_cpu, need_ram)
     known = flavors()
     name = next((k for k in known if fold(k) == fold(answer)), None)
     if name is None:
-        return Verdict.no(f"{answer.strip()!r} is not a Jetstream2 flavor; names look like 'm3.small' (the table above lists them).")
+        return Verdict.no(
+            f"{answer.strip()!r} is not a Jetstream2 flavor; names look like 'm3.small' (the table above lists them)."
+        )
     f = known[name]
     if f["vcpus"] < need_cpu or f["ram_gb"] < need_ram:
-        return Verdict.no(f"{name} has {f['vcpus']} vCPUs and {f['ram_gb']} GB RAM: too small for {need_cpu:g} vCPUs and {need_ram:g} GB.")
+        return Verdict.no(
+            f"{name} has {f['vcpus']} vCPUs and {f['ram_gb']} GB RAM: too small for {need_cpu:g} vCPUs and {need_ram:g} GB."
+        )
     if name == expected:
-        return Verdict.ok(f"{name}: {f['vcpus']} vCPUs, {f['ram_gb']} GB for {su_per_hour(name):g} SU/hour, the least that fits.")
-    return Verdict.no(f"{name} fits, but costs {su_per_hour(name):g} SU/hour; a cheaper flavor also fits. "
-                      "Compare each flavor's vCPUs and RAM with the need, then its SU/hour.")
+        return Verdict.ok(
+            f"{name}: {f['vcpus']} vCPUs, {f['ram_gb']} GB for {su_per_hour(name):g} SU/hour, the least that fits."
+        )
+    return Verdict.no(
+        f"{name} fits, but costs {su_per_hour(name):g} SU/hour; a cheaper flavor also fits. "
+        "Compare each flavor's vCPUs and RAM with the need, then its SU/hour."
+    )
 
 
-@register("03.month-su", points=2, question="SUs the stated servers burn in the stated number of days, ACTIVE all the time.",
-          hidden="the SUs match the rate table to the SU, not just within 1%", shape="a number of SUs (int or float)")
+@register(
+    "03.month-su",
+    points=2,
+    question="SUs the stated servers burn in the stated number of days, ACTIVE all the time.",
+    hidden="the SUs match the rate table to the SU, not just within 1%",
+    shape="a number of SUs (int or float)",
+)
 def _month_su(answer, context):
     from ..resources.cost import su_for, su_per_hour
 
@@ -59,20 +78,28 @@ def _opens(rule: dict) -> tuple[int, int] | None:
     return (int(low), int(high if high is not None else low))
 
 
-@register("03.open-ssh", points=3, question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).",
-          shape="a dict with the stub's keys (a security group rule); the check reads the rules the cloud holds",
-          hidden="the grader reads your group's rules from the cloud itself: tcp 22 open and nothing else")
+@register(
+    "03.open-ssh",
+    points=3,
+    question="Open exactly the port ssh needs in your lab's security group (judged on the rules the cloud holds).",
+    shape="a dict with the stub's keys (a security group rule); the check reads the rules the cloud holds",
+    hidden="the grader reads your group's rules from the cloud itself: tcp 22 open and nothing else",
+)
 def judge_open_ssh(answer, context):
     port = int(context.get("port", 22))
     if not isinstance(answer, list):
         return Verdict.no("Pass the rules read back from the cloud: ingress_rules(conn, group).")
     ingress = [r for r in answer if isinstance(r, dict) and r.get("direction", "ingress") == "ingress"]
     if not ingress:
-        return Verdict.no(f"The group has no ingress rule: nothing can reach port {port}. Add one with create_security_group_rule.")
+        return Verdict.no(
+            f"The group has no ingress rule: nothing can reach port {port}. Add one with create_security_group_rule."
+        )
     wide = [r for r in ingress if _opens(r) is not None and _opens(r) != (port, port)]
     if any(_opens(r) == (1, 65535) for r in wide):
-        return Verdict.no("A rule opens every port (no protocol or no port range): anything listening is exposed. "
-                          f"Allow tcp {port} only.")
+        return Verdict.no(
+            "A rule opens every port (no protocol or no port range): anything listening is exposed. "
+            f"Allow tcp {port} only."
+        )
     if wide:
         ranges = ", ".join(f"{a}-{b}" if a != b else str(a) for a, b in sorted({_opens(r) for r in wide}))
         return Verdict.no(f"Besides {port}, the group opens {ranges}: open only the port the service needs.")
@@ -81,14 +108,20 @@ def judge_open_ssh(answer, context):
         return Verdict.no(f"No rule opens tcp {port}.")
     prefixes = sorted({str(r.get("remote_ip_prefix") or "0.0.0.0/0") for r in ssh})
     if any(p.endswith("/0") for p in prefixes):
-        return Verdict.ok(f"tcp {port} only, from anywhere ({', '.join(prefixes)}). A narrower CIDR (your campus "
-                          "network) would keep out most of the internet's ssh scanners.")
+        return Verdict.ok(
+            f"tcp {port} only, from anywhere ({', '.join(prefixes)}). A narrower CIDR (your campus "
+            "network) would keep out most of the internet's ssh scanners."
+        )
     return Verdict.ok(f"tcp {port} only, from {', '.join(prefixes)}: the narrowest useful rule.")
 
 
-@register("03.su-stopped", points=1, question="SU per hour the cleanup stops: the lab's server, ACTIVE, at its flavor's rate.",
-          hidden="the grader sees your server ACTIVE before the cleanup, and nothing of the lab left after it",
-          shape="a number (int or float): SU per hour")
+@register(
+    "03.su-stopped",
+    points=1,
+    question="SU per hour the cleanup stops: the lab's server, ACTIVE, at its flavor's rate.",
+    hidden="the grader sees your server ACTIVE before the cleanup, and nothing of the lab left after it",
+    shape="a number (int or float): SU per hour",
+)
 def _su_stopped(answer, context):
     from ..resources.cost import su_per_hour
 

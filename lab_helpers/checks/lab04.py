@@ -7,40 +7,52 @@ from __future__ import annotations
 
 import hashlib
 
-from .artifacts import read_placement, storage_of
 from .answers import fold
+from .artifacts import read_placement, storage_of
 from .registry import Verdict, register
 
 # canonical artifact name -> the reason a learner should be able to give for its storage
 REASONS = {
     "VM boot disk": "an OS needs a file system: small random reads and writes, in place, by one VM",
     "model weights": "the model service reads them at start-up as files on a volume mounted by its node "
-                     "(a PVC); large, read often, rewritten rarely",
+    "(a PVC); large, read often, rewritten rarely",
     "cluster logs": "written once, appended as new objects, read rarely; many writers from many nodes; listed by date prefix",
     "video uploads": "large blobs uploaded from anywhere over HTTP, read whole or by byte range, never edited in place",
     "terraform state": "one small document shared by everyone who runs terraform, read and written whole over HTTP "
-                       "(an S3 backend), versioned",
+    "(an S3 backend), versioned",
 }
 
 
-@register("04.where-it-belongs", points=5, question="For each artifact of the hierarchy: block (a Cinder volume) or object (Swift)?",
-          shape="a dict: each artifact's name (the stub's keys) -> 'block' or 'object'")
+@register(
+    "04.where-it-belongs",
+    points=5,
+    question="For each artifact of the hierarchy: block (a Cinder volume) or object (Swift)?",
+    shape="a dict: each artifact's name (the stub's keys) -> 'block' or 'object'",
+)
 def _where(answer, context):
     placed, problem = read_placement(answer)
     if problem is not None:
         return problem
     expected = storage_of()
-    wrong = [f"{name}: {kind} storage fits better ({REASONS.get(name, '')})"
-             for name, kind in expected.items() if placed.get(name) != kind]
+    wrong = [
+        f"{name}: {kind} storage fits better ({REASONS.get(name, '')})"
+        for name, kind in expected.items()
+        if placed.get(name) != kind
+    ]
     right = len(expected) - len(wrong)
     if wrong:
         return Verdict(right / len(expected), f"{right} of {len(expected)} right. " + "; ".join(wrong) + ".")
     return Verdict.ok(f"All {len(expected)} placed as the project's infrastructure does.")
 
 
-@register("04.why", points=3, question="Why does each artifact belong where you put it? (the access pattern, who reads and writes, how big)",
-          manual=True, shape="a str: a sentence for each artifact",
-          covers="for each artifact: who reads and writes it, how (whole, in place, by range), how big, and from where")
+@register(
+    "04.why",
+    points=3,
+    question="Why does each artifact belong where you put it? (the access pattern, who reads and writes, how big)",
+    manual=True,
+    shape="a str: a sentence for each artifact",
+    covers="for each artifact: who reads and writes it, how (whole, in place, by range), how big, and from where",
+)
 def _why(answer, context):
     return Verdict(0.0, "An instructor grades this answer.")
 
@@ -48,35 +60,53 @@ def _why(answer, context):
 def _method(reads, n: int, object_bytes: int) -> Verdict | None:
     """The verdict on how the bytes were fetched, from the recorded GETs (None: one ranged GET of n bytes)."""
     if not isinstance(reads, list):
-        return Verdict.no("The check needs the record of your requests: keep the cell's `with record_reads(conn) as reads:` "
-                          "line, read the object inside it, and leave the check line as it is.")
+        return Verdict.no(
+            "The check needs the record of your requests: keep the cell's `with record_reads(conn) as reads:` "
+            "line, read the object inside it, and leave the check line as it is."
+        )
     gets = [r for r in reads if isinstance(r, dict)]
     if not gets:
-        return Verdict.no("No GET of the log object was made inside the `with record_reads(conn)` block: read it there, "
-                          "with conn.object_store.download_object(..., range=...).")
+        return Verdict.no(
+            "No GET of the log object was made inside the `with record_reads(conn)` block: read it there, "
+            "with conn.object_store.download_object(..., range=...)."
+        )
     if len(gets) > 1:
         moved = sum(int(r.get("bytes", 0)) for r in gets)
         return Verdict(0.5, f"{len(gets)} GETs of the object, {moved} bytes in all: one ranged request is enough.")
     read = gets[0]
     got, asked = int(read.get("bytes", 0)), str(read.get("range") or "")
     if not asked or got >= object_bytes > n:
-        return Verdict.no(f"The bytes are right, but the request moved the whole object: "
-                          f"{'no Range header was sent' if not asked else 'the store ignored the Range header'}, "
-                          f"{got} bytes came back (status {read.get('status')}), and the last {n} were cut out on your "
-                          f"machine. Ask the store for them instead: range='bytes=-{n}' sends a Range header, and the "
-                          f"store answers 206 Partial Content with {n} bytes. For a 4 GB video that is the difference "
-                          f"between 4 GB and a few KB crossing the network.")
+        return Verdict.no(
+            f"The bytes are right, but the request moved the whole object: "
+            f"{'no Range header was sent' if not asked else 'the store ignored the Range header'}, "
+            f"{got} bytes came back (status {read.get('status')}), and the last {n} were cut out on your "
+            f"machine. Ask the store for them instead: range='bytes=-{n}' sends a Range header, and the "
+            f"store answers 206 Partial Content with {n} bytes. For a 4 GB video that is the difference "
+            f"between 4 GB and a few KB crossing the network."
+        )
     if got > n:
-        return Verdict.no(f"The request asked for {asked} and {got} bytes came back, more than the {n} needed: "
-                          f"a suffix range is 'bytes=-{n}'.")
+        return Verdict.no(
+            f"The request asked for {asked} and {got} bytes came back, more than the {n} needed: "
+            f"a suffix range is 'bytes=-{n}'."
+        )
     return None
 
 
-@register("04.log-tail", points=2, question="Read only the last bytes of the log object with one ranged GET.",
-          hidden="the tail matches the log the lab wrote, rebuilt by the grader",
-          shape="a str: the last 200 bytes of the log, decoded")
+@register(
+    "04.log-tail",
+    points=2,
+    question="Read only the last bytes of the log object with one ranged GET.",
+    hidden="the tail matches the log the lab wrote, rebuilt by the grader",
+    shape="a str: the last 200 bytes of the log, decoded",
+)
 def _log_tail(answer, context):
-    data = answer.encode() if isinstance(answer, str) else bytes(answer) if isinstance(answer, (bytes, bytearray)) else None
+    data = (
+        answer.encode()
+        if isinstance(answer, str)
+        else bytes(answer)
+        if isinstance(answer, (bytes, bytearray))
+        else None
+    )
     if data is None:
         return Verdict.no("Answer with the text (str) the ranged GET returned: body.decode().")
     n, object_bytes = int(context["tail_bytes"]), int(context["object_bytes"])
@@ -90,8 +120,10 @@ def _log_tail(answer, context):
     if method is not None:
         return method
     read = context["requests"][0]
-    return Verdict.ok(f"The last {n} bytes with one request: Range {read['range']}, status {read['status']}, "
-                      f"{read['bytes']} bytes moved of the object's {object_bytes}.")
+    return Verdict.ok(
+        f"The last {n} bytes with one request: Range {read['range']}, status {read['status']}, "
+        f"{read['bytes']} bytes moved of the object's {object_bytes}."
+    )
 
 
 # a deletion that must come before another one: (first, then, why)
@@ -102,26 +134,39 @@ CLEANUP_BEFORE = (
 )
 
 
-@register("04.cleanup-order", points=1, question="Order the lab's deletions the way the APIs require.",
-          shape="a list of the names in `steps` (str), first deletion first",
-          hidden="the grader sees your volume attached to the lab's server, and nothing of the lab left after the cleanup")
+@register(
+    "04.cleanup-order",
+    points=1,
+    question="Order the lab's deletions the way the APIs require.",
+    shape="a list of the names in `steps` (str), first deletion first",
+    hidden="the grader sees your volume attached to the lab's server, and nothing of the lab left after the cleanup",
+)
 def _cleanup_order(answer, context):
     steps = [str(s) for s in context.get("steps", [])]
     if not isinstance(answer, (list, tuple)):
-        return Verdict.no(f"Answer with a list of the {len(steps)} names in `steps` (each a str), first deletion first; "
-                          f"got a {type(answer).__name__}.")
+        return Verdict.no(
+            f"Answer with a list of the {len(steps)} names in `steps` (each a str), first deletion first; "
+            f"got a {type(answer).__name__}."
+        )
     by_fold = {fold(s): s for s in steps}
     unknown = [repr(a) for a in answer if not isinstance(a, str) or fold(a) not in by_fold]
     if unknown:
-        return Verdict.no(f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in `steps`: copy the names from it.")
+        return Verdict.no(
+            f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in `steps`: copy the names from it."
+        )
     answer = [by_fold[fold(a)] for a in answer]
     missing = [s for s in steps if s not in answer]
     doubled = sorted({a for a in answer if answer.count(a) > 1})
     if missing or doubled:
-        said = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"{', '.join(doubled)} more than once"] if doubled else [])
+        said = ([f"missing {', '.join(missing)}"] if missing else []) + (
+            [f"{', '.join(doubled)} more than once"] if doubled else []
+        )
         return Verdict.no(f"Each of the {len(steps)} steps once: {'; '.join(said)}.")
-    broken = [why for first, then, why in CLEANUP_BEFORE
-              if first in answer and then in answer and answer.index(first) > answer.index(then)]
+    broken = [
+        why
+        for first, then, why in CLEANUP_BEFORE
+        if first in answer and then in answer and answer.index(first) > answer.index(then)
+    ]
     if broken:
         right = len(CLEANUP_BEFORE) - len(broken)
         return Verdict(right / len(CLEANUP_BEFORE), f"That order fails: {broken[0]}.")

@@ -8,8 +8,9 @@ a wrong answer.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import UsageError
 
@@ -22,11 +23,11 @@ class Verdict:
     message: str = ""
 
     @classmethod
-    def ok(cls, message: str = "") -> "Verdict":
+    def ok(cls, message: str = "") -> Verdict:
         return cls(1.0, message)
 
     @classmethod
-    def no(cls, message: str) -> "Verdict":
+    def no(cls, message: str) -> Verdict:
         return cls(0.0, message)
 
 
@@ -90,7 +91,9 @@ def specs_for_lab(lab: str) -> list[CheckSpec]:
 
 def get_spec(name: str) -> CheckSpec:
     if not isinstance(name, str) or "." not in name:
-        raise UsageError(f"check name {name!r} is not of the form 'NN.slug'.", hint="Copy the name from the exercise cell.")
+        raise UsageError(
+            f"check name {name!r} is not of the form 'NN.slug'.", hint="Copy the name from the exercise cell."
+        )
     _load_lab_module(name.split(".", 1)[0])
     try:
         return REGISTRY[name]

@@ -9,9 +9,20 @@ from __future__ import annotations
 import html
 
 _MARK = {"passed": "✔", "partial": "◐", "failed": "✘", "not done": "…", "to be graded": "✎"}
-_COLOUR = {"passed": "#1a7f37", "partial": "#9a6700", "failed": "#cf222e", "not done": "#57606a", "to be graded": "#0969da"}
-_LABEL = {"passed": "passed", "partial": "partly right", "failed": "not right yet", "not done": "not done yet",
-          "to be graded": "recorded"}
+_COLOUR = {
+    "passed": "#1a7f37",
+    "partial": "#9a6700",
+    "failed": "#cf222e",
+    "not done": "#57606a",
+    "to be graded": "#0969da",
+}
+_LABEL = {
+    "passed": "passed",
+    "partial": "partly right",
+    "failed": "not right yet",
+    "not done": "not done yet",
+    "to be graded": "recorded",
+}
 
 
 def _points(result) -> str:

@@ -18,13 +18,19 @@ def _cleanup(args) -> int:
 
 
 def register(commands) -> None:
-    p = commands.add_parser("cleanup", help="Remove what the labs created (yours only), in the order the APIs require.",
-                            description="Find every resource the labs created for you on a backend (by their tags, "
-                                        "metadata and names) and delete it: floating IPs, attachments, servers, ports, "
-                                        "volumes, objects, containers, security groups, keypairs.")
+    p = commands.add_parser(
+        "cleanup",
+        help="Remove what the labs created (yours only), in the order the APIs require.",
+        description="Find every resource the labs created for you on a backend (by their tags, "
+        "metadata and names) and delete it: floating IPs, attachments, servers, ports, "
+        "volumes, objects, containers, security groups, keypairs.",
+    )
     p.add_argument("--lab", help="only this lab's resources (e.g. 03)")
     p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
-    p.add_argument("--expired", action="store_true",
-                   help="workshop hosts: remove every learner's resources whose expiry has passed")
+    p.add_argument(
+        "--expired",
+        action="store_true",
+        help="workshop hosts: remove every learner's resources whose expiry has passed",
+    )
     p.set_defaults(func=_cleanup)

@@ -11,6 +11,9 @@ def _doctor(args) -> int:
 
 
 def register(commands) -> None:
-    p = commands.add_parser("doctor", help="Show what this machine offers each backend (never a credential's value).",
-                            description="Show what this machine offers each backend, and how to fix what is missing.")
+    p = commands.add_parser(
+        "doctor",
+        help="Show what this machine offers each backend (never a credential's value).",
+        description="Show what this machine offers each backend, and how to fix what is missing.",
+    )
     p.set_defaults(func=_doctor)

@@ -34,8 +34,13 @@ def _submit(args) -> int:
 def _limits(args):
     from ..grading.isolation import Limits
 
-    return Limits(cell_s=args.cell_timeout, notebook_s=args.notebook_timeout, memory_mb=args.memory_mb,
-                  output_kb=args.output_kb, probe_s=args.probe_timeout)
+    return Limits(
+        cell_s=args.cell_timeout,
+        notebook_s=args.notebook_timeout,
+        memory_mb=args.memory_mb,
+        output_kb=args.output_kb,
+        probe_s=args.probe_timeout,
+    )
 
 
 def _grade(args) -> int:
@@ -50,7 +55,9 @@ def _grade(args) -> int:
         print(f"merged {merged} manual grades into {Path(args.out) / 'grades.csv'}; {blank} rows still blank")
         return 0
     if not args.lab or not args.key:
-        raise UsageError("--lab and --key are needed to grade.", hint="lab grade --lab 00 --key DIR/key --out OUT SUBMISSION ...")
+        raise UsageError(
+            "--lab and --key are needed to grade.", hint="lab grade --lab 00 --key DIR/key --out OUT SUBMISSION ..."
+        )
     from ..catalog import find_lab
 
     args.lab = find_lab(args.lab).number  # an unknown lab: exit 2, naming the valid ones
@@ -61,8 +68,17 @@ def _grade(args) -> int:
     submissions = list(args.submissions) + ([args.regrade] if args.regrade else [])
     if not submissions:
         raise UsageError("no submissions given.", hint="Pass .ipynb files or folders, or --regrade SUBMISSION.")
-    gb = batch.grade(args.lab, args.key, args.out, submissions, jobs=args.jobs, limits=_limits(args),
-                     allow_network=args.allow_network, backend=args.backend, progress=not args.quiet)
+    gb = batch.grade(
+        args.lab,
+        args.key,
+        args.out,
+        submissions,
+        jobs=args.jobs,
+        limits=_limits(args),
+        allow_network=args.allow_network,
+        backend=args.backend,
+        progress=not args.quiet,
+    )
     given = set(submissions)
     shown = [g for g in gb.grades if g.submission in given] or gb.grades
     print(f"{'submission':<48} {'learner':<16} {'score':>11}  notes")
@@ -70,8 +86,10 @@ def _grade(args) -> int:
         notes = "; ".join(g.flags + g.limits_hit + g.problems)
         print(f"{g.submission[-48:]:<48} {g.learner[:16]:<16} {g.score:>5g}/{g.max_score:<5g}  {notes}")
     full = sum(1 for g in shown if g.score >= g.max_score)
-    print(f"\n{len(shown)} graded, {full} with full marks; grades.csv, lms.csv, feedback/, summary.html, "
-          f"manual-grading.csv and grading.log in {args.out}")
+    print(
+        f"\n{len(shown)} graded, {full} with full marks; grades.csv, lms.csv, feedback/, summary.html, "
+        f"manual-grading.csv and grading.log in {args.out}"
+    )
     return 0
 
 
@@ -107,12 +125,23 @@ def register(commands) -> None:
     p.add_argument("--jobs", type=int, default=1, help="submissions graded at once (default 1)")
     p.add_argument("--backend", default=SANDBOX, help=f"backend the notebooks run against (default {SANDBOX})")
     p.add_argument("--cell-timeout", type=float, default=d.cell_s, help=f"seconds per cell (default {d.cell_s:g})")
-    p.add_argument("--notebook-timeout", type=float, default=d.notebook_s, help=f"seconds per notebook (default {d.notebook_s:g})")
+    p.add_argument(
+        "--notebook-timeout", type=float, default=d.notebook_s, help=f"seconds per notebook (default {d.notebook_s:g})"
+    )
     p.add_argument("--memory-mb", type=int, default=d.memory_mb, help=f"kernel memory limit (default {d.memory_mb})")
-    p.add_argument("--output-kb", type=int, default=d.output_kb, help=f"output kept per notebook (default {d.output_kb})")
-    p.add_argument("--probe-timeout", type=float, default=d.probe_s, metavar="SECONDS",
-                   help=f"seconds one cloud-state probe may take (default {d.probe_s:g})")
-    p.add_argument("--allow-network", action="store_true", help="grade without isolation where namespaces cannot be made")
+    p.add_argument(
+        "--output-kb", type=int, default=d.output_kb, help=f"output kept per notebook (default {d.output_kb})"
+    )
+    p.add_argument(
+        "--probe-timeout",
+        type=float,
+        default=d.probe_s,
+        metavar="SECONDS",
+        help=f"seconds one cloud-state probe may take (default {d.probe_s:g})",
+    )
+    p.add_argument(
+        "--allow-network", action="store_true", help="grade without isolation where namespaces cannot be made"
+    )
     p.add_argument("--regrade", metavar="SUBMISSION", help="grade one submission again; its row is replaced")
     p.add_argument("--only-check", metavar="NAME", help="judge one check again from the captured answers")
     p.add_argument("--merge-manual", metavar="SHEET", help="merge a filled-in manual-grading sheet into grades.csv")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 
@@ -36,18 +35,30 @@ def _run(args) -> int:
     if kind == "mine":
         missing = [lab.number for lab in labs if not working_copy(lab.path.name).exists()]
         if missing:
-            raise UsageError(f"no working copy of lab {', '.join(missing)} yet.",
-                             hint="`lab start` (or `lab start --prepare`) creates your copy of the labs.")
+            raise UsageError(
+                f"no working copy of lab {', '.join(missing)} yet.",
+                hint="`lab start` (or `lab start --prepare`) creates your copy of the labs.",
+            )
     for lab in labs:  # fail fast, before any kernel starts, naming what is missing
         backend.require(lab.number)
     results = []
     for lab in labs:
         which = working_copy(lab.path.name) if kind == "mine" else lab.path if kind == "source" else None
         where = f", {which}" if which else ""
-        print(f"running lab {lab.number} {lab.title!r} on the {backend} backend: {DESCRIBE[kind]}{where} "
-              f"({counts_as_progress(kind)}) ...", file=sys.stderr, flush=True)
-        result = run_lab(lab, backend=backend, out_dir=args.out, notebook=kind, progress=not args.quiet,
-                         cell_timeout_s=args.cell_timeout)
+        print(
+            f"running lab {lab.number} {lab.title!r} on the {backend} backend: {DESCRIBE[kind]}{where} "
+            f"({counts_as_progress(kind)}) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        result = run_lab(
+            lab,
+            backend=backend,
+            out_dir=args.out,
+            notebook=kind,
+            progress=not args.quiet,
+            cell_timeout_s=args.cell_timeout,
+        )
         results.append(result)
     print("\nlab  result   time     title")
     for result in results:
@@ -86,9 +97,17 @@ def _start(args) -> int:
         return 0
     if choice.note:
         print(choice.note)
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={folder}", f"--ServerApp.ip={args.ip}",
-           "--LabApp.default_url=/lab/tree/00-start-here.ipynb",
-           f"--ServerApp.port={choice.port}", "--ServerApp.port_retries=0"]  # never move on silently
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={folder}",
+        f"--ServerApp.ip={args.ip}",
+        "--LabApp.default_url=/lab/tree/00-start-here.ipynb",
+        f"--ServerApp.port={choice.port}",
+        "--ServerApp.port_retries=0",
+    ]  # never move on silently
     from ..notebooks.runner import transport_encryption_supported
 
     if transport_encryption_supported():  # kernels talk to JupyterLab over CurveZMQ: nothing to warn about
@@ -110,35 +129,56 @@ def _start(args) -> int:
 
 
 def register(commands) -> None:
-    p = commands.add_parser("list", help="One line per lab: number, title, minutes, your progress.",
-                            description="List the labs with their estimated time and your progress (checks passed / total).")
+    p = commands.add_parser(
+        "list",
+        help="One line per lab: number, title, minutes, your progress.",
+        description="List the labs with their estimated time and your progress (checks passed / total).",
+    )
     p.set_defaults(func=_list)
 
-    p = commands.add_parser("run", help="Execute labs headless with papermill and print a summary.",
-                            description="Execute labs top to bottom with papermill (parameters injected): the solved "
-                                        "source by default, which is not recorded as your progress; `--mine` runs your "
-                                        "own working copy and records its checks. Exits non-zero naming the lab, the "
-                                        "cell index and the error when one fails.")
+    p = commands.add_parser(
+        "run",
+        help="Execute labs headless with papermill and print a summary.",
+        description="Execute labs top to bottom with papermill (parameters injected): the solved "
+        "source by default, which is not recorded as your progress; `--mine` runs your "
+        "own working copy and records its checks. Exits non-zero naming the lab, the "
+        "cell index and the error when one fails.",
+    )
     p.add_argument("labs", nargs="*", metavar="LAB", help="lab numbers or names (default: all)")
     p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
     p.add_argument("--out", help="folder for the executed notebooks (default: a temporary folder)")
     which = p.add_mutually_exclusive_group()
-    which.add_argument("--learner", action="store_true",
-                       help="run a fresh learner version (solutions removed) instead of the solved source")
-    which.add_argument("--mine", action="store_true",
-                       help="run your own working copy (the one `lab start` opens); the only run recorded as your progress")
+    which.add_argument(
+        "--learner",
+        action="store_true",
+        help="run a fresh learner version (solutions removed) instead of the solved source",
+    )
+    which.add_argument(
+        "--mine",
+        action="store_true",
+        help="run your own working copy (the one `lab start` opens); the only run recorded as your progress",
+    )
     p.add_argument("--cell-timeout", type=int, default=600, metavar="SECONDS", help="per-cell time limit (default 600)")
     p.add_argument("--quiet", action="store_true", help="no per-cell progress bar")
     p.set_defaults(func=_run)
 
-    p = commands.add_parser("start", help="Open JupyterLab on your working copy of the labs.",
-                            description="Open JupyterLab on your own working copy of the labs (created on first use; "
-                                        "your edits are never overwritten: a newer lab version is added beside an edited one).")
+    p = commands.add_parser(
+        "start",
+        help="Open JupyterLab on your working copy of the labs.",
+        description="Open JupyterLab on your own working copy of the labs (created on first use; "
+        "your edits are never overwritten: a newer lab version is added beside an edited one).",
+    )
     p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")
-    p.add_argument("--port", type=int, help="port for JupyterLab; refused with a message if it is in use "
-                                            "(default: 8888, or the next free one, named with its URL)")
+    p.add_argument(
+        "--port",
+        type=int,
+        help="port for JupyterLab; refused with a message if it is in use "
+        "(default: 8888, or the next free one, named with its URL)",
+    )
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
-    p.add_argument("--prepare", action="store_true", help="only create or update the working copy, then exit (Binder's build step)")
+    p.add_argument(
+        "--prepare", action="store_true", help="only create or update the working copy, then exit (Binder's build step)"
+    )
     p.add_argument("--token", help="JupyterLab's access token (default: a random one, printed in the link)")
     p.set_defaults(func=_start)

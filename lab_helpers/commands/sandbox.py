@@ -36,7 +36,9 @@ def _reset(args: argparse.Namespace) -> int:
     from ..sandbox import reset
 
     current = reset()
-    print("sandbox cloud: reset (no servers, volumes, floating IPs or containers; default network, router and security group back)")
+    print(
+        "sandbox cloud: reset (no servers, volumes, floating IPs or containers; default network, router and security group back)"
+    )
     print(current)
     return 0
 
@@ -49,8 +51,11 @@ def _env(args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(SANDBOX, help="The local sandbox cloud (a Jetstream2 on 127.0.0.1).",
-                                 description="The local sandbox cloud that the real openstacksdk and `openstack` CLI talk to.")
+    parser = commands.add_parser(
+        SANDBOX,
+        help="The local sandbox cloud (a Jetstream2 on 127.0.0.1).",
+        description="The local sandbox cloud that the real openstacksdk and `openstack` CLI talk to.",
+    )
     sub = parser.add_subparsers(title="commands", metavar="COMMAND")
     sub.required = True
     for name, func, text in (

@@ -109,6 +109,7 @@ class BenchReport:
 
 # --- sizes ---------------------------------------------------------------------------------
 
+
 def headline_elements(device: DeviceInfo, itemsize: int = 8) -> int:
     """Elements per array for the headline records: far beyond the last-level cache, within memory.
 
@@ -145,13 +146,21 @@ def sweep_elements(device: DeviceInfo, largest: int, itemsize: int = 8, points: 
 
 # --- measurements ----------------------------------------------------------------------------
 
+
 def _sync(xp: ModuleType) -> None:
     if is_cupy(xp):
         xp.cuda.Device().synchronize()
 
 
-def measure_stream(xp: ModuleType, kernel: str, n: int, dtype: str = "float64", variant: str = "", repeat: int = 5,
-                   arrays: list | None = None) -> Result:
+def measure_stream(
+    xp: ModuleType,
+    kernel: str,
+    n: int,
+    dtype: str = "float64",
+    variant: str = "",
+    repeat: int = 5,
+    arrays: list | None = None,
+) -> Result:
     """Time one STREAM kernel over arrays of ``n`` elements; bandwidth counted the STREAM way."""
     a, b, c = arrays if arrays is not None else K.make_arrays(xp, n, dtype)
     s = 3.0
@@ -161,7 +170,9 @@ def measure_stream(xp: ModuleType, kernel: str, n: int, dtype: str = "float64", 
         "copy": lambda: K.copy(xp, a, b),
         "scale": lambda: K.scale(xp, a, b, s),
         "add": lambda: K.add(xp, a, b, c),
-        "triad": (lambda: K.triad_naive(xp, b, c, s)) if variant == "naive" else (lambda: K.triad_single_pass(xp, a, b, c, s)),
+        "triad": (lambda: K.triad_naive(xp, b, c, s))
+        if variant == "naive"
+        else (lambda: K.triad_single_pass(xp, a, b, c, s)),
         "dot": lambda: K.dot(xp, b, c),
     }
     if kernel not in calls:
@@ -175,14 +186,23 @@ def measure_stream(xp: ModuleType, kernel: str, n: int, dtype: str = "float64", 
     note = ""
     if kernel == "triad" and variant == "naive":
         effective = K.bytes_moved(kernel, n, itemsize, "single-pass") / timing.best_s / 1e9
-        note = (f"counted as {streams} streams (s*c writes a temporary, b+tmp a new array); "
-                f"counted as 3 it would read {effective:.1f} GB/s")
+        note = (
+            f"counted as {streams} streams (s*c writes a temporary, b+tmp a new array); "
+            f"counted as 3 it would read {effective:.1f} GB/s"
+        )
     elif kernel == "triad":
         note = f"single pass: {K.single_pass_method(xp)}"
     return Result(
-        kernel=kernel, variant=variant, dtype=str(xp.dtype(dtype)), n=n, seconds=timing.best_s, bytes=moved,
-        flops=K.flops(kernel, n), gbps=round(moved / timing.best_s / 1e9, 3),
-        working_set_bytes=(2 if kernel in ("copy", "scale", "dot") else 3) * n * itemsize, note=note,
+        kernel=kernel,
+        variant=variant,
+        dtype=str(xp.dtype(dtype)),
+        n=n,
+        seconds=timing.best_s,
+        bytes=moved,
+        flops=K.flops(kernel, n),
+        gbps=round(moved / timing.best_s / 1e9, 3),
+        working_set_bytes=(2 if kernel in ("copy", "scale", "dot") else 3) * n * itemsize,
+        note=note,
     )
 
 
@@ -204,7 +224,9 @@ def measure_gemm(xp: ModuleType, n: int, precision: str = "fp32", repeat: int = 
     """Time an n x n matrix product in ``precision``. TF32 needs ``CUPY_TF32=1`` before the first matmul."""
     dtype = _gemm_dtype(xp, precision)
     if dtype is None:
-        raise NotImplementedError("this array library has no bfloat16 type and ml_dtypes is not installed; no BF16 number rather than a fake one")
+        raise NotImplementedError(
+            "this array library has no bfloat16 type and ml_dtypes is not installed; no BF16 number rather than a fake one"
+        )
     a = xp.ones((n, n), dtype=dtype)
     b = xp.ones((n, n), dtype=dtype)
     out = xp.empty((n, n), dtype=dtype)
@@ -214,17 +236,26 @@ def measure_gemm(xp: ModuleType, n: int, precision: str = "fp32", repeat: int = 
     if precision == "fp32" and is_cupy(xp) and os.environ.get("CUPY_TF32", "0") not in ("", "0"):
         note = "CUPY_TF32 is set in this process, so this float32 matmul ran on TF32 tensor cores"
     return Result(
-        kernel="gemm", variant=precision, dtype=str(xp.dtype(dtype)) if precision != "bf16" else "bfloat16", n=n,
-        seconds=timing.best_s, flops=work, bytes=K.gemm_bytes(n, xp.dtype(dtype).itemsize),
-        tflops=round(work / timing.best_s / 1e12, 4), note=note,
+        kernel="gemm",
+        variant=precision,
+        dtype=str(xp.dtype(dtype)) if precision != "bf16" else "bfloat16",
+        n=n,
+        seconds=timing.best_s,
+        flops=work,
+        bytes=K.gemm_bytes(n, xp.dtype(dtype).itemsize),
+        tflops=round(work / timing.best_s / 1e12, 4),
+        note=note,
     )
 
 
 def _gemm_in_child(precision: str, n: int, tf32: bool) -> Result:
     """Run one GEMM in a fresh interpreter, where ``CUPY_TF32`` can still decide the math mode."""
     here = str(Path(__file__).resolve().parents[2])  # the checkout (or site-packages) holding lab_helpers
-    env = dict(os.environ, CUPY_TF32="1" if tf32 else "0",
-               PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH", "")])))
+    env = dict(
+        os.environ,
+        CUPY_TF32="1" if tf32 else "0",
+        PYTHONPATH=os.pathsep.join(filter(None, [here, os.environ.get("PYTHONPATH", "")])),
+    )
     code = (
         "import json, cupy\nfrom lab_helpers.gpu.bench import measure_gemm\n"
         f"print(json.dumps(measure_gemm(cupy, {int(n)}, {precision!r}).to_dict()))"
@@ -251,15 +282,29 @@ def measure_copies(xp: ModuleType, n: int, repeat: int = 10) -> list[Result]:
         for direction, fn in (("h2d", lambda h=host: dev.set(h)), ("d2h", lambda h=host: dev.get(out=h))):
             timing = time_call(xp, fn, repeat=repeat)
             moved = n * 8
-            results.append(Result(kernel=direction, variant=kind, dtype="float64", n=n, seconds=timing.best_s, bytes=moved,
-                                  flops=0, gbps=round(moved / timing.best_s / 1e9, 3)))
+            results.append(
+                Result(
+                    kernel=direction,
+                    variant=kind,
+                    dtype="float64",
+                    n=n,
+                    seconds=timing.best_s,
+                    bytes=moved,
+                    flops=0,
+                    gbps=round(moved / timing.best_s / 1e9, 3),
+                )
+            )
     return results
 
 
 def measure_launch(xp: ModuleType) -> Result:
     seconds = time_launch(xp)
     variant = "empty-kernel" if is_cupy(xp) else "numpy-call"
-    note = "a one-element kernel: the fixed cost of a launch" if is_cupy(xp) else "a one-element NumPy call: the CPU's fixed cost per operation"
+    note = (
+        "a one-element kernel: the fixed cost of a launch"
+        if is_cupy(xp)
+        else "a one-element NumPy call: the CPU's fixed cost per operation"
+    )
     return Result(kernel="launch", variant=variant, dtype="float64", n=1, seconds=seconds, bytes=0, flops=0, note=note)
 
 
@@ -278,8 +323,13 @@ def _assign_peaks(report: BenchReport) -> None:
             r.set_peak(spec.host_link_gbps, f"{spec.name} host link, per direction")
 
 
-def run_suite(xp: ModuleType | None = None, n: int | None = None, quick: bool = False, sweep: bool = True,
-              gemm_n: int | None = None) -> BenchReport:
+def run_suite(
+    xp: ModuleType | None = None,
+    n: int | None = None,
+    quick: bool = False,
+    sweep: bool = True,
+    gemm_n: int | None = None,
+) -> BenchReport:
     """Measure every kernel on the device ``xp`` runs on (default: the GPU if usable, else the CPU).
 
     ``n``: elements per array for the headline records; ``gemm_n``: matrix size (default by device).
@@ -328,7 +378,9 @@ def _gemms(xp: ModuleType, device: DeviceInfo, report: BenchReport, quick: bool,
                 else:
                     report.results.append(measure_gemm(xp, size, precision))
             except Exception as exc:  # e.g. a CuPy without bfloat16: say so, never fake a number
-                report.skipped.append({"kernel": "gemm", "variant": precision, "reason": f"{type(exc).__name__}: {exc}"})
+                report.skipped.append(
+                    {"kernel": "gemm", "variant": precision, "reason": f"{type(exc).__name__}: {exc}"}
+                )
     else:
         size = size or (256 if quick else 1024)
         for precision in GEMM_PRECISIONS_CPU:

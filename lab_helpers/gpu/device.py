@@ -95,8 +95,10 @@ def cupy_or_reason() -> tuple[ModuleType | None, str]:
     try:  # every CuPy elementwise kernel is compiled at run time with NVRTC
         int((cupy.arange(4) + 1).sum())
     except Exception as exc:
-        return None, (f"CuPy cannot compile kernels ({type(exc).__name__}: {str(exc)[:120]}); "
-                      "install NVRTC with the wheel's extra: pip install 'cupy-cuda12x[ctk]'")
+        return None, (
+            f"CuPy cannot compile kernels ({type(exc).__name__}: {str(exc)[:120]}); "
+            "install NVRTC with the wheel's extra: pip install 'cupy-cuda12x[ctk]'"
+        )
     return cupy, ""
 
 
@@ -214,8 +216,10 @@ def host_memory() -> tuple[int, int]:
             total = 4 * 1024**3
     available = available or total // 2
     # A container's limit (cgroup v2, then v1) minus what it already uses.
-    for limit_file, usage_file in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
         limit, usage = _read(limit_file), _read(usage_file)
         if limit.isdigit() and int(limit) < total:
             used = int(usage) if usage.isdigit() else 0
@@ -234,7 +238,9 @@ def _describe_cpu(reason: str) -> DeviceInfo:
     if reason:
         notes.append(f"why the CPU: {reason}")
     else:
-        notes.append("why the CPU: the sandbox measures the CPU with NumPy although a GPU is usable (BACKEND='live' measures the GPU)")
+        notes.append(
+            "why the CPU: the sandbox measures the CPU with NumPy although a GPU is usable (BACKEND='live' measures the GPU)"
+        )
     return DeviceInfo(
         kind="cpu",
         name=cpu_name(),

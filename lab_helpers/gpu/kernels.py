@@ -61,6 +61,7 @@ def gemm_bytes(n: int, itemsize: int) -> int:
 
 # --- the kernels ---------------------------------------------------------------------------
 
+
 def copy(xp: ModuleType, a: Any, b: Any) -> None:
     """a = b"""
     xp.copyto(a, b)
@@ -149,5 +150,5 @@ def make_arrays(xp: ModuleType, n: int, dtype: str = "float64", count: int = 3) 
     arrays = []
     for i in range(count):
         raw = xp.full(n + pad * i, float(i + 1), dtype=dtype)
-        arrays.append(raw[pad * i:])
+        arrays.append(raw[pad * i :])
     return arrays

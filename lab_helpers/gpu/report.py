@@ -51,7 +51,10 @@ def as_table(report) -> str:
 def as_html(report) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in HEADER)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _row(r)) + "</tr>" for r in report.headline())
-    notes = "".join(f"<li>skipped {html.escape(str(s.get('kernel')))} {html.escape(str(s.get('variant', '')))}: "
-                    f"{html.escape(s['reason'])}</li>" for s in report.skipped)
+    notes = "".join(
+        f"<li>skipped {html.escape(str(s.get('kernel')))} {html.escape(str(s.get('variant', '')))}: "
+        f"{html.escape(s['reason'])}</li>"
+        for s in report.skipped
+    )
     device = html.escape(str(report.device)).replace("\n", "<br>")
     return f"<div><p>{device}</p><table><tr>{head}</tr>{body}</table><ul>{notes}</ul></div>"

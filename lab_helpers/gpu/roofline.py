@@ -20,7 +20,7 @@ class Roof:
     peaks_tflops: dict[str, float]  # precision -> TFLOP/s
 
     @classmethod
-    def from_spec(cls, spec: GpuSpec, precisions: tuple[str, ...] = ("fp32", "tf32", "fp16")) -> "Roof":
+    def from_spec(cls, spec: GpuSpec, precisions: tuple[str, ...] = ("fp32", "tf32", "fp16")) -> Roof:
         peaks = {p: v for p in precisions if (v := spec.peak_tflops(p))}
         return cls(f"{spec.name} (datasheet)", spec.bandwidth_gbps, peaks)
 

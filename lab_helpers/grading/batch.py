@@ -20,20 +20,32 @@ def _title(lab: str) -> str:
         return f"Lab {lab}"
 
 
-def grade(lab: str, key_dir: Path | str, out: Path | str, submissions: list[str], *, jobs: int = 1,
-          limits: Limits | None = None, allow_network: bool = False, backend: str = SANDBOX,
-          progress: bool = True) -> Gradebook:
+def grade(
+    lab: str,
+    key_dir: Path | str,
+    out: Path | str,
+    submissions: list[str],
+    *,
+    jobs: int = 1,
+    limits: Limits | None = None,
+    allow_network: bool = False,
+    backend: str = SANDBOX,
+    progress: bool = True,
+) -> Gradebook:
     """Grade ``submissions`` (files or folders) into ``out``; an existing gradebook there is updated."""
     out = Path(out)
     files = collect(submissions)
     backend = resolve_backend(backend)  # an unknown name stops here, before any submission runs
-    settings = make_settings(lab, key_dir, out, limits=limits or Limits(), allow_network=allow_network, backend=backend,
-                             submissions=files)
+    settings = make_settings(
+        lab, key_dir, out, limits=limits or Limits(), allow_network=allow_network, backend=backend, submissions=files
+    )
     key = settings.key
     gradebook = Gradebook.load(out) if (out / "gradebook.json").exists() else Gradebook.for_key(key, _title(key.lab))
     if gradebook.lab != key.lab:
-        raise UsageError(f"{out} holds the gradebook of lab {gradebook.lab}, not lab {key.lab}.",
-                         hint="Use one output folder per lab.")
+        raise UsageError(
+            f"{out} holds the gradebook of lab {gradebook.lab}, not lab {key.lab}.",
+            hint="Use one output folder per lab.",
+        )
     if gradebook.version != key.version:
         settings.log(f"WARNING: the gradebook was made with key version {gradebook.version}; now {key.version}")
         gradebook.version, gradebook.columns = key.version, key.columns()
@@ -45,8 +57,9 @@ def grade(lab: str, key_dir: Path | str, out: Path | str, submissions: list[str]
     return gradebook
 
 
-def regrade_check(lab: str, key_dir: Path | str, out: Path | str, check: str,
-                  submissions: list[str] | None = None) -> Gradebook:
+def regrade_check(
+    lab: str, key_dir: Path | str, out: Path | str, check: str, submissions: list[str] | None = None
+) -> Gradebook:
     """Judge ``check`` again from the answers already captured (no execution), e.g. after fixing a judge."""
     from .hidden import load_hidden
     from .judge import judge_check

@@ -30,15 +30,23 @@ class BenchResult:
         return 60 * self.submissions / self.grading_s[jobs]
 
     def text(self) -> str:
-        lines = [f"lab 00, {self.submissions} submissions, {self.cores} cores; {self.isolation}",
-                 (f"papermill alone:          {self.papermill_s:6.2f} s per notebook "
-                  f"({60 / self.papermill_s:5.1f} per minute; median of {', '.join(f'{r:.1f}' for r in self.papermill_runs)})")]
+        lines = [
+            f"lab 00, {self.submissions} submissions, {self.cores} cores; {self.isolation}",
+            (
+                f"papermill alone:          {self.papermill_s:6.2f} s per notebook "
+                f"({60 / self.papermill_s:5.1f} per minute; median of {', '.join(f'{r:.1f}' for r in self.papermill_runs)})"
+            ),
+        ]
         for jobs, seconds in sorted(self.grading_s.items()):
             per = seconds / self.submissions
-            lines.append(f"lab grade --jobs {jobs}:      {per:6.2f} s per notebook ({self.per_minute(jobs):5.1f} per minute)")
+            lines.append(
+                f"lab grade --jobs {jobs}:      {per:6.2f} s per notebook ({self.per_minute(jobs):5.1f} per minute)"
+            )
         if 1 in self.grading_s:
-            lines.append(f"grading overhead (--jobs 1 against papermill): "
-                         f"x{self.grading_s[1] / self.submissions / self.papermill_s:4.2f}")
+            lines.append(
+                f"grading overhead (--jobs 1 against papermill): "
+                f"x{self.grading_s[1] / self.submissions / self.papermill_s:4.2f}"
+            )
         return "\n".join(lines)
 
 
@@ -83,8 +91,15 @@ def run_bench(submissions: int = 4, jobs: list[int] | tuple[int, ...] = (1, 2)) 
         for i, path in enumerate(paths):
             started = time.perf_counter()
             with kernel_environment(LAB_STATE_DIR=str(folder / "state")):  # the kernel's own state, not the learner's
-                pm.execute_notebook(path, str(folder / f"pm{i}.ipynb"), parameters={"BACKEND": SANDBOX},
-                                    kernel_name="python3", progress_bar=False, cwd=tmp, execution_timeout=120)
+                pm.execute_notebook(
+                    path,
+                    str(folder / f"pm{i}.ipynb"),
+                    parameters={"BACKEND": SANDBOX},
+                    kernel_name="python3",
+                    progress_bar=False,
+                    cwd=tmp,
+                    execution_timeout=120,
+                )
             runs.append(time.perf_counter() - started)
         result = BenchResult(submissions, choose_isolation(allow_network=True).describe(), statistics.median(runs))
         result.papermill_runs = runs

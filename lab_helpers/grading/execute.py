@@ -55,14 +55,26 @@ class Execution:
 
 def _env(job: dict, run_dir: Path, state_dir: Path, log_dir: Path, backend: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUBBED_PREFIXES)}
-    env.update({
-        "HOME": str(run_dir), "LAB_STATE_DIR": str(state_dir), "LAB_BACKEND": backend,
-        "LAB_LEARNER": job["learner"], "JUPYTER_RUNTIME_DIR": str(log_dir / "runtime"),
-        "JUPYTER_DATA_DIR": str(log_dir / "data"), "IPYTHONDIR": str(run_dir / ".ipython"),
-        "MPLCONFIGDIR": str(run_dir / ".matplotlib"), "XDG_CACHE_HOME": str(run_dir / ".cache"),
-        "PYTHONDONTWRITEBYTECODE": "1", "PYTHONNOUSERSITE": "1", "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "TMPDIR": str(run_dir / ".tmp"),
-    })
+    env.update(
+        {
+            "HOME": str(run_dir),
+            "LAB_STATE_DIR": str(state_dir),
+            "LAB_BACKEND": backend,
+            "LAB_LEARNER": job["learner"],
+            "JUPYTER_RUNTIME_DIR": str(log_dir / "runtime"),
+            "JUPYTER_DATA_DIR": str(log_dir / "data"),
+            "IPYTHONDIR": str(run_dir / ".ipython"),
+            "MPLCONFIGDIR": str(run_dir / ".matplotlib"),
+            "XDG_CACHE_HOME": str(run_dir / ".cache"),
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONNOUSERSITE": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "MALLOC_ARENA_MAX": "2",
+            "TMPDIR": str(run_dir / ".tmp"),
+        }
+    )
     env["LAB_SANDBOX_BOOT_S"] = f"{sandbox_boot_seconds():g}"  # the instructor's sandbox boot time (short for CI)
     return env
 
@@ -87,21 +99,34 @@ def _summarise(events: list[dict], limits: Limits, nb, timed_out: bool) -> Execu
         if kind == "cell-start":
             last_cell = e.get("cell")
         elif kind in ("capture", "snapshot"):
-            out.captures.append(Capture(e["check"], bool(e.get("ok")), e.get("answer"), e.get("context") or {},
-                                        e.get("error", ""), e.get("cell")))
+            out.captures.append(
+                Capture(
+                    e["check"],
+                    bool(e.get("ok")),
+                    e.get("answer"),
+                    e.get("context") or {},
+                    e.get("error", ""),
+                    e.get("cell"),
+                )
+            )
         elif kind == "cell-error":
             out.cell_errors.append(e)
             where = f"cell {e.get('cell')}"
             if e.get("ename") == "CellTimeLimit":
-                out.limits_hit.append(f"time limit per cell ({limits.cell_s:g} s) reached in {where}; it was interrupted")
+                out.limits_hit.append(
+                    f"time limit per cell ({limits.cell_s:g} s) reached in {where}; it was interrupted"
+                )
             elif e.get("ename") == "MemoryError":
                 out.limits_hit.append(f"memory limit ({limits.memory_mb} MB) reached in {where}")
         elif kind == "limit" and e.get("limit") == "output":
-            out.limits_hit.append(f"output limit ({limits.output_kb} KB) reached in cell {e.get('cell')}; "
-                                  "later output was dropped")
+            out.limits_hit.append(
+                f"output limit ({limits.output_kb} KB) reached in cell {e.get('cell')}; later output was dropped"
+            )
         elif kind == "kernel-died":
-            out.problems.append(f"the kernel died in cell {e.get('cell')} (the code ended its own process, or it "
-                                f"exceeded the memory limit of {limits.memory_mb} MB); later cells did not run")
+            out.problems.append(
+                f"the kernel died in cell {e.get('cell')} (the code ended its own process, or it "
+                f"exceeded the memory limit of {limits.memory_mb} MB); later cells did not run"
+            )
         elif kind == "executor-error":
             out.problems.append(f"execution stopped: {e.get('error')}")
         elif kind == "done":
@@ -109,14 +134,24 @@ def _summarise(events: list[dict], limits: Limits, nb, timed_out: bool) -> Execu
         elif kind == "kernel-identity":
             out.identity = e.get("identity") or {}
     if timed_out:
-        out.limits_hit.append(f"time limit per notebook ({limits.notebook_s:g} s) reached in cell {last_cell}; "
-                              "the run was stopped")
+        out.limits_hit.append(
+            f"time limit per notebook ({limits.notebook_s:g} s) reached in cell {last_cell}; the run was stopped"
+        )
     return out
 
 
-def execute(nb, *, learner: str, limits: Limits, isolation: Isolation, captures: list[dict],
-            mask: list[Path], backend: str = SANDBOX, keep_dir: Path | None = None,
-            state_source: str = "") -> Execution:
+def execute(
+    nb,
+    *,
+    learner: str,
+    limits: Limits,
+    isolation: Isolation,
+    captures: list[dict],
+    mask: list[Path],
+    backend: str = SANDBOX,
+    keep_dir: Path | None = None,
+    state_source: str = "",
+) -> Execution:
     """Execute ``nb`` (already sanitised) once, from scratch, under ``limits`` and ``isolation``."""
     import nbformat
 
@@ -134,10 +169,19 @@ def execute(nb, *, learner: str, limits: Limits, isolation: Isolation, captures:
     notebook = log_dir / "submission.ipynb"
     nbformat.write(nb, notebook)
     job = {
-        "notebook": str(notebook), "executed": str(log_dir / "executed.ipynb"), "events": str(log_dir / "events.jsonl"),
-        "log_dir": str(log_dir), "run_dir": str(run_dir), "limits": limits.as_dict(), "uid": isolation.drop_to_uid,
-        "captures": captures, "isolated": isolation.namespaces, "mask": [str(p) for p in mask], "learner": learner,
-        "state_source": state_source, "backend": backend,
+        "notebook": str(notebook),
+        "executed": str(log_dir / "executed.ipynb"),
+        "events": str(log_dir / "events.jsonl"),
+        "log_dir": str(log_dir),
+        "run_dir": str(run_dir),
+        "limits": limits.as_dict(),
+        "uid": isolation.drop_to_uid,
+        "captures": captures,
+        "isolated": isolation.namespaces,
+        "mask": [str(p) for p in mask],
+        "learner": learner,
+        "state_source": state_source,
+        "backend": backend,
     }
     job_file = log_dir / "job.json"
     job_file.write_text(json.dumps(job), encoding="utf-8")
@@ -147,8 +191,14 @@ def execute(nb, *, learner: str, limits: Limits, isolation: Isolation, captures:
     started = time.monotonic()
     timed_out = False
     with open(log_dir / "worker.log", "wb") as err:
-        proc = subprocess.Popen(command, stdout=err, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=_env(job, run_dir, state_dir, log_dir, backend), start_new_session=True)
+        proc = subprocess.Popen(
+            command,
+            stdout=err,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=_env(job, run_dir, state_dir, log_dir, backend),
+            start_new_session=True,
+        )
         try:
             proc.wait(timeout=limits.notebook_s)
         except subprocess.TimeoutExpired:

@@ -57,7 +57,9 @@ class Gradebook:
         for g in self.grades:
             if g.submission == submission or Path(g.submission).resolve() == Path(submission).resolve():
                 return g
-        raise UsageError(f"{submission} is not in this gradebook.", hint="Pass the path exactly as it was first graded.")
+        raise UsageError(
+            f"{submission} is not in this gradebook.", hint="Pass the path exactly as it was first graded."
+        )
 
     def flag_duplicates(self) -> None:
         by_learner: dict[str, list[SubmissionGrade]] = {}
@@ -73,15 +75,24 @@ class Gradebook:
     # --- persistence -------------------------------------------------------------------------
 
     def save(self, out: Path) -> None:
-        data = {"lab": self.lab, "title": self.title, "version": self.version, "columns": self.columns,
-                "max_points": self.max_points, "grades": [g.to_dict() for g in self.grades]}
+        data = {
+            "lab": self.lab,
+            "title": self.title,
+            "version": self.version,
+            "columns": self.columns,
+            "max_points": self.max_points,
+            "grades": [g.to_dict() for g in self.grades],
+        }
         _atomic_write(out / RECORD, json.dumps(data, indent=1, sort_keys=True, default=str))
 
     @classmethod
     def load(cls, out: Path) -> Gradebook:
         path = Path(out) / RECORD
         if not path.exists():
-            raise UsageError(f"no gradebook in {out}.", hint="Grade the submissions first: lab grade --lab NN --key KEY --out DIR ...")
+            raise UsageError(
+                f"no gradebook in {out}.",
+                hint="Grade the submissions first: lab grade --lab NN --key KEY --out DIR ...",
+            )
         data = json.loads(path.read_text(encoding="utf-8"))
         grades = [SubmissionGrade.from_dict(g) for g in data.pop("grades")]
         return cls(**data, grades=grades)
@@ -104,8 +115,13 @@ class Gradebook:
         header = ["submission", "learner", "score", "max_score", *self.columns, "flags"]
         rows = []
         for g in self.grades:
-            row = {"submission": g.submission, "learner": g.learner, "score": f"{g.score:g}", "max_score": f"{self.max_score:g}",
-                   "flags": " | ".join(g.flags + g.limits_hit + g.problems)}
+            row = {
+                "submission": g.submission,
+                "learner": g.learner,
+                "score": f"{g.score:g}",
+                "max_score": f"{self.max_score:g}",
+                "flags": " | ".join(g.flags + g.limits_hit + g.problems),
+            }
             for col in self.columns:
                 line = g.line_for(col)
                 row[col] = "" if line is None or line.status == "to be graded" else f"{line.earned:g}"
@@ -115,13 +131,23 @@ class Gradebook:
     def write_lms(self, path: Path) -> Path:
         column = f"Lab {self.lab}: {self.title}"
         header = ["Student", "ID", "SIS Login ID", "Section", column]
-        rows = [{"Student": "    Points Possible", "ID": "", "SIS Login ID": "", "Section": "", column: f"{self.max_score:g}"}]
+        rows = [
+            {
+                "Student": "    Points Possible",
+                "ID": "",
+                "SIS Login ID": "",
+                "Section": "",
+                column: f"{self.max_score:g}",
+            }
+        ]
         best: dict[str, SubmissionGrade] = {}
         for g in self.grades:  # one row per learner: their best submission; duplicates are flagged in grades.csv
             if g.learner not in best or g.score > best[g.learner].score:
                 best[g.learner] = g
         for learner, g in sorted(best.items()):
-            rows.append({"Student": learner, "ID": learner, "SIS Login ID": learner, "Section": "", column: f"{g.score:g}"})
+            rows.append(
+                {"Student": learner, "ID": learner, "SIS Login ID": learner, "Section": "", column: f"{g.score:g}"}
+            )
         return _write_csv(path, header, rows)
 
 

@@ -62,22 +62,33 @@ class SubmissionGrade:
 
     def __str__(self) -> str:
         extra = "; ".join(self.limits_hit + self.problems + self.flags)
-        return f"{self.submission}: {self.learner} {self.score:g}/{self.max_score:g}" + (f"  ({extra})" if extra else "")
+        return f"{self.submission}: {self.learner} {self.score:g}/{self.max_score:g}" + (
+            f"  ({extra})" if extra else ""
+        )
 
     def _repr_html_(self) -> str:
         return feedback_html(self)
 
 
-_STATUS_COLOUR = {"passed": "#1a7f37", "graded": "#1a7f37", "partial": "#9a6700", "failed": "#cf222e",
-                  "not done": "#57606a", "to be graded": "#0969da"}
+_STATUS_COLOUR = {
+    "passed": "#1a7f37",
+    "graded": "#1a7f37",
+    "partial": "#9a6700",
+    "failed": "#cf222e",
+    "not done": "#57606a",
+    "to be graded": "#0969da",
+}
 
 
 def feedback_text(grade: SubmissionGrade) -> str:
     lines = [f"Lab {grade.lab} - {grade.learner}: {grade.score:g} of {grade.max_score:g} points"]
     for line in grade.lines:
         lines.append(f"  {line.column:<28} {line.earned:g}/{line.points:g}  {line.status:<12} {line.message}")
-    for title, items in (("Limits reached", grade.limits_hit), ("Problems", grade.problems),
-                         ("Before running, the grader", grade.notes)):
+    for title, items in (
+        ("Limits reached", grade.limits_hit),
+        ("Problems", grade.problems),
+        ("Before running, the grader", grade.notes),
+    ):
         if items:
             lines.append(f"{title}:")
             lines.extend(f"  - {item}" for item in items)
@@ -89,17 +100,25 @@ def feedback_html(grade: SubmissionGrade) -> str:
     rows = []
     for line in grade.lines:
         colour = _STATUS_COLOUR.get(line.status, "#57606a")
-        rows.append(f"<tr><td><code>{e(line.column)}</code></td><td>{e(line.question)}</td>"
-                    f"<td style='text-align:right'>{line.earned:g} / {line.points:g}</td>"
-                    f"<td style='color:{colour};font-weight:600'>{e(line.status)}</td><td>{e(line.message)}</td></tr>")
+        rows.append(
+            f"<tr><td><code>{e(line.column)}</code></td><td>{e(line.question)}</td>"
+            f"<td style='text-align:right'>{line.earned:g} / {line.points:g}</td>"
+            f"<td style='color:{colour};font-weight:600'>{e(line.status)}</td><td>{e(line.message)}</td></tr>"
+        )
     sections = []
-    for title, items in (("Limits reached", grade.limits_hit), ("Problems while running", grade.problems),
-                         ("Before running, the grader", grade.notes)):
+    for title, items in (
+        ("Limits reached", grade.limits_hit),
+        ("Problems while running", grade.problems),
+        ("Before running, the grader", grade.notes),
+    ):
         if items:
             sections.append(f"<h3>{e(title)}</h3><ul>" + "".join(f"<li>{e(i)}</li>" for i in items) + "</ul>")
     pending = [line for line in grade.lines if line.status == "to be graded"]
-    pending_note = (f"<p>{len(pending)} answer(s) are still to be graded by an instructor; the score may rise.</p>"
-                    if pending else "")
+    pending_note = (
+        f"<p>{len(pending)} answer(s) are still to be graded by an instructor; the score may rise.</p>"
+        if pending
+        else ""
+    )
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>Lab {e(grade.lab)} feedback</title>"
@@ -109,5 +128,8 @@ def feedback_html(grade: SubmissionGrade) -> str:
         f"<h2>Lab {e(grade.lab)}: {grade.score:g} of {grade.max_score:g} points</h2>"
         f"<p>Learner: <b>{e(grade.learner)}</b></p>{pending_note}"
         "<table><tr><th>Check</th><th>Question</th><th>Points</th><th>Status</th><th>Message</th></tr>"
-        + "".join(rows) + "</table>" + "".join(sections) + "</body></html>"
+        + "".join(rows)
+        + "</table>"
+        + "".join(sections)
+        + "</body></html>"
     )

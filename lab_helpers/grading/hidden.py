@@ -65,8 +65,9 @@ def hidden_check(check: str, *, points: float, description: str) -> Callable:
     return wrap
 
 
-def state_check(check: str, *, points: float, description: str, probe: Callable[[Any], Any], after: str = "",
-                part: str = "") -> Callable:
+def state_check(
+    check: str, *, points: float, description: str, probe: Callable[[Any], Any], after: str = "", part: str = ""
+) -> Callable:
     """Declare a state check: ``probe(conn)`` reads the backend right after the check's cell ran.
 
     The probe runs in the grader's executor, inside the submission's own namespace, against the
@@ -100,8 +101,10 @@ def load_hidden(source: str) -> list[HiddenCheck]:
     if duplicates:
         from ..errors import UsageError
 
-        raise UsageError(f"hidden checks declared twice: {', '.join(duplicates)}.",
-                         hint="Keep one @hidden_check per public check; combine the tests inside one judge.")
+        raise UsageError(
+            f"hidden checks declared twice: {', '.join(duplicates)}.",
+            hint="Keep one @hidden_check per public check; combine the tests inside one judge.",
+        )
     return found
 
 

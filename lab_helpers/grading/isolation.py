@@ -50,8 +50,10 @@ class Limits:
         return asdict(self)
 
     def describe(self) -> str:
-        return (f"{self.cell_s:g} s per cell, {self.notebook_s:g} s per notebook, {self.memory_mb} MB memory, "
-                f"{self.output_kb} KB output")
+        return (
+            f"{self.cell_s:g} s per cell, {self.notebook_s:g} s per notebook, {self.memory_mb} MB memory, "
+            f"{self.output_kb} KB output"
+        )
 
 
 @dataclass(frozen=True)
@@ -62,12 +64,17 @@ class Isolation:
     identity: str = ""  # what a probe kernel really had, read back from inside it
 
     def describe(self) -> str:
-        who = (f"kernel as uid {self.drop_to_uid} with no capabilities and no_new_privs" if self.drop_to_uid is not None
-               else "kernel as the grader's (unprivileged) user")
+        who = (
+            f"kernel as uid {self.drop_to_uid} with no capabilities and no_new_privs"
+            if self.drop_to_uid is not None
+            else "kernel as the grader's (unprivileged) user"
+        )
         if self.namespaces:
             probe = f" (probe kernel: {self.identity})" if self.identity else ""
-            return (f"isolated: own network (loopback only), pid and mount namespaces per submission; "
-                    f"{who} in a fresh minimal root{probe}")
+            return (
+                f"isolated: own network (loopback only), pid and mount namespaces per submission; "
+                f"{who} in a fresh minimal root{probe}"
+            )
         return f"NOT isolated ({self.reason}): submissions can reach the network and the grader's files; {who}"
 
 
@@ -86,8 +93,13 @@ def namespaces_available() -> tuple[bool, str]:
     if os.geteuid() != 0:
         return False, "making network and mount namespaces needs root"
     try:
-        probe = subprocess.run([*namespace_prefix(), "ip", "link", "set", "lo", "up"],
-                               capture_output=True, text=True, timeout=20, check=False)
+        probe = subprocess.run(
+            [*namespace_prefix(), "ip", "link", "set", "lo", "up"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return False, f"unshare failed: {exc}"
     if probe.returncode != 0:
@@ -99,8 +111,16 @@ def namespaces_available() -> tuple[bool, str]:
 def unprivileged_python_works() -> bool:
     """Whether uid 65534 can run this interpreter with the course importable (not when it lives under /root)."""
     try:
-        probe = subprocess.run([sys.executable, "-c", "import lab_helpers, ipykernel"], user=NOBODY_UID,
-                               group=NOBODY_UID, extra_groups=[], capture_output=True, timeout=60, cwd="/", check=False)
+        probe = subprocess.run(
+            [sys.executable, "-c", "import lab_helpers, ipykernel"],
+            user=NOBODY_UID,
+            group=NOBODY_UID,
+            extra_groups=[],
+            capture_output=True,
+            timeout=60,
+            cwd="/",
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return False
     return probe.returncode == 0
@@ -122,10 +142,26 @@ def _probe_jail() -> tuple[bool, str]:
         os.chown(run, NOBODY_UID, NOBODY_UID)
         ro, empty = environment_paths()
         JailSpec(str(base), ro, [str(run)], empty).save(base / "jail.json")
-        code = ("import json, lab_helpers, ipykernel; from lab_helpers.grading.jail import identity; "
-                "print(json.dumps(identity()))")
-        command = [*namespace_prefix(), sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--jail",
-                   str(base / "jail.json"), "--uid", str(NOBODY_UID), "--home", str(run), "--", sys.executable, "-c", code]
+        code = (
+            "import json, lab_helpers, ipykernel; from lab_helpers.grading.jail import identity; "
+            "print(json.dumps(identity()))"
+        )
+        command = [
+            *namespace_prefix(),
+            sys.executable,
+            "-m",
+            "lab_helpers.grading.kernel_launcher",
+            "--jail",
+            str(base / "jail.json"),
+            "--uid",
+            str(NOBODY_UID),
+            "--home",
+            str(run),
+            "--",
+            sys.executable,
+            "-c",
+            code,
+        ]
         probe = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=str(run), check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         return False, f"{type(exc).__name__}: {exc}"
@@ -158,22 +194,28 @@ def choose_isolation(allow_network: bool) -> Isolation:
     if ok:
         jailed, detail = jail_works()
         if not jailed:
-            raise MissingPiece(f"cannot start an unprivileged kernel in a fresh root: {detail}.",
-                               hint="Make the Python environment's files readable by all users (chmod -R o+rX on "
-                                    "the venv and the interpreter), or pass --allow-network to grade as a non-root user "
-                                    "without isolation.")
+            raise MissingPiece(
+                f"cannot start an unprivileged kernel in a fresh root: {detail}.",
+                hint="Make the Python environment's files readable by all users (chmod -R o+rX on "
+                "the venv and the interpreter), or pass --allow-network to grade as a non-root user "
+                "without isolation.",
+            )
         return Isolation(True, NOBODY_UID, "", identity=detail)
     if not allow_network:
-        raise MissingPiece(f"cannot isolate submissions: {reason}.",
-                           hint="Grade as root on Linux with util-linux and iproute2, or pass --allow-network "
-                                "to grade without isolation (the log records it).")
+        raise MissingPiece(
+            f"cannot isolate submissions: {reason}.",
+            hint="Grade as root on Linux with util-linux and iproute2, or pass --allow-network "
+            "to grade without isolation (the log records it).",
+        )
     if _is_root():
         if unprivileged_python_works():
             return Isolation(False, NOBODY_UID, reason)
-        raise MissingPiece("cannot grade as root without namespaces: uid 65534 cannot run this Python, and a kernel "
-                           "never runs as root.",
-                           hint="Grade as an ordinary user with --allow-network, or install the environment where all "
-                                "users can read it (not under a private home).")
+        raise MissingPiece(
+            "cannot grade as root without namespaces: uid 65534 cannot run this Python, and a kernel "
+            "never runs as root.",
+            hint="Grade as an ordinary user with --allow-network, or install the environment where all "
+            "users can read it (not under a private home).",
+        )
     return Isolation(False, None, reason)
 
 

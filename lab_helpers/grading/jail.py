@@ -72,7 +72,7 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = (lambda s: s.encode() if s is not None else None)
+    enc = lambda s: s.encode() if s is not None else None
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
@@ -143,7 +143,7 @@ def _bind(source: str, target: str, *, read_only: bool, devices: bool = False, r
             open(target, "a").close()
     _mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
     flags = MS_BIND | MS_REMOUNT | MS_NOSUID | (0 if devices else MS_NODEV) | (MS_RDONLY if read_only else 0)
-    for point in (_mount_points_under(target) if recursive else [target]):
+    for point in _mount_points_under(target) if recursive else [target]:
         _mount(None, point, None, flags)
 
 
@@ -160,8 +160,12 @@ def _dev(root: str) -> None:
         extra = []
     for name in extra:  # the GPU lab's devices, when this machine has them
         _bind(f"/dev/{name}", f"{dev}/{name}", read_only=False, devices=True)
-    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
-                         ("stderr", "/proc/self/fd/2")):
+    for name, target in (
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ):
         os.symlink(target, f"{dev}/{name}")
     _mkdirs(dev + "/shm")
     _mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m")
@@ -267,7 +271,18 @@ def identity() -> dict:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             name, _, value = line.partition(":")
-            if name in ("Uid", "Gid", "Groups", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"):
+            if name in (
+                "Uid",
+                "Gid",
+                "Groups",
+                "CapInh",
+                "CapPrm",
+                "CapEff",
+                "CapBnd",
+                "CapAmb",
+                "NoNewPrivs",
+                "Seccomp",
+            ):
                 fields[name] = value.strip()
     except OSError as exc:
         fields["error"] = str(exc)
@@ -282,7 +297,8 @@ IDENTITY_EXPRESSION = (
     "open('/proc/self/status').read().splitlines() if l.split(':')[0] in ('Uid', 'Gid', 'Groups', 'CapInh', "
     "'CapPrm', 'CapEff', 'CapBnd', 'CapAmb', 'NoNewPrivs', 'Seccomp')], uid=__import__('os').getuid(), "
     "euid=__import__('os').geteuid(), gid=__import__('os').getgid(), groups=__import__('os').getgroups(), "
-    "root=sorted(__import__('os').listdir('/'))))")
+    "root=sorted(__import__('os').listdir('/'))))"
+)
 
 
 def privileges_left(ident: dict) -> list[str]:
@@ -309,8 +325,10 @@ def privileges_left(ident: dict) -> list[str]:
 def describe_identity(ident: dict) -> str:
     """One line for grading.log: what the kernel really had."""
     caps = ", ".join(f"{n} {ident.get(n, '?')}" for n in ("CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd"))
-    text = (f"uid {ident.get('uid')} (euid {ident.get('euid')}), gid {ident.get('gid')}, "
-            f"groups {ident.get('groups') or 'none'}; {caps}; NoNewPrivs {ident.get('NoNewPrivs', '?')}")
+    text = (
+        f"uid {ident.get('uid')} (euid {ident.get('euid')}), gid {ident.get('gid')}, "
+        f"groups {ident.get('groups') or 'none'}; {caps}; NoNewPrivs {ident.get('NoNewPrivs', '?')}"
+    )
     if "root" in ident:
         text += f"; / holds {' '.join(ident['root'])}"
     return text

@@ -10,12 +10,14 @@ from ..checks.answers import is_unanswered
 from ..checks.core import evaluate
 from ..checks.registry import get_spec
 from .execute import Execution
-from .grades import CheckLine, SubmissionGrade
+from .grades import CheckLine
 from .hidden import HiddenCheck, judge_hidden
 from .key import LabKey
 
 
-def judge_check(key: LabKey, check: str, execution_answers: dict, hidden: list[HiddenCheck]) -> tuple[list[CheckLine], list[str]]:
+def judge_check(
+    key: LabKey, check: str, execution_answers: dict, hidden: list[HiddenCheck]
+) -> tuple[list[CheckLine], list[str]]:
     """The gradebook lines of one check (public part, then its hidden part) and instructor notes."""
     spec = get_spec(check)
     captured = execution_answers.get(check)  # {"ok", "answer", "context", "error"} or None
@@ -35,8 +37,11 @@ def judge_check(key: LabKey, check: str, execution_answers: dict, hidden: list[H
         message = f"Your answer could not be read ({captured.get('error', 'unknown error')}). " + message
     elif captured is None:
         message = "This exercise's cell never ran to the end; no answer was recorded."
-    lines.append(CheckLine(check, check, spec.points, result.earned, result.status, message,
-                           manual=spec.manual, question=spec.question))
+    lines.append(
+        CheckLine(
+            check, check, spec.points, result.earned, result.status, message, manual=spec.manual, question=spec.question
+        )
+    )
     for h in hidden:
         if h.check != check:
             continue
@@ -53,8 +58,11 @@ def judge_check(key: LabKey, check: str, execution_answers: dict, hidden: list[H
         said = f"{'Checked on the cloud' if h.is_state else 'Hidden part'}: {h.description}."
         if probe_failed:
             said += " The cloud could not be checked (the probe failed or ran past its time limit)."
-        lines.append(CheckLine(h.column, check, h.points, outcome.earned, outcome.status, said, hidden=True,
-                               question=spec.question))
+        lines.append(
+            CheckLine(
+                h.column, check, h.points, outcome.earned, outcome.status, said, hidden=True, question=spec.question
+            )
+        )
         if outcome.note:
             notes.append(f"{h.column}: {outcome.note}")
     return lines, notes

@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--home", default=None)
     parser.add_argument("--jail", default=None, help="a JSON jail spec: pivot into a fresh minimal root first")
     args = parser.parse_args(argv[:split])
-    command = argv[split + 1:]
+    command = argv[split + 1 :]
 
     if args.memory_mb is not None:
         _limit(resource.RLIMIT_AS, args.memory_mb * 1024 * 1024)

@@ -126,19 +126,27 @@ def load_key(key_dir: Path | str, lab: str) -> LabKey:
     candidates = [root] if (root / "key.json").exists() else sorted(root.glob(f"{wanted}-*/key.json"))
     candidates = [c if c.is_dir() else c.parent for c in candidates]
     if not candidates:
-        raise UsageError(f"no key for lab {wanted} under {root}.",
-                         hint="Pass the key/ folder that `lab release --out DIR` wrote (DIR/key).")
+        raise UsageError(
+            f"no key for lab {wanted} under {root}.",
+            hint="Pass the key/ folder that `lab release --out DIR` wrote (DIR/key).",
+        )
     folder = candidates[0]
     data = json.loads((folder / "key.json").read_text(encoding="utf-8"))
     if data.get("format") != KEY_FORMAT:
-        raise UsageError(f"key {folder.name} has format {data.get('format')!r}, this grader reads {KEY_FORMAT}.",
-                         hint="Release the lab again with this version of the course.")
+        raise UsageError(
+            f"key {folder.name} has format {data.get('format')!r}, this grader reads {KEY_FORMAT}.",
+            hint="Release the lab again with this version of the course.",
+        )
     return LabKey(
-        lab=data["lab"], slug=data["slug"], version=data["version"],
+        lab=data["lab"],
+        slug=data["slug"],
+        version=data["version"],
         checks=[CheckPoints(**c) for c in data["checks"]],
         hidden=[HiddenPoints(**h) for h in data["hidden"]],
         captures=[CaptureSpec(**c) for c in data["captures"]],
-        answer_cells=list(data["answer_cells"]), folder=folder, format=data["format"],
+        answer_cells=list(data["answer_cells"]),
+        folder=folder,
+        format=data["format"],
     )
 
 

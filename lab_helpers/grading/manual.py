@@ -21,8 +21,10 @@ def _read(path: Path) -> list[dict]:
         reader = csv.DictReader(fh)
         missing = [c for c in ("submission", "check", "points") if c not in (reader.fieldnames or [])]
         if missing:
-            raise UsageError(f"{path} lacks the columns {', '.join(missing)}.",
-                             hint=f"Use the sheet `lab grade` wrote; its columns are {', '.join(SHEET_COLUMNS)}.")
+            raise UsageError(
+                f"{path} lacks the columns {', '.join(missing)}.",
+                hint=f"Use the sheet `lab grade` wrote; its columns are {', '.join(SHEET_COLUMNS)}.",
+            )
         return list(reader)
 
 
@@ -35,11 +37,17 @@ def write_sheet(gradebook, path: Path) -> Path:
                 continue
             old = kept.get((g.submission, line.column))
             answer = (g.answers.get(line.check) or {}).get("answer")
-            rows.append({
-                "submission": g.submission, "learner": g.learner, "check": line.column,
-                "answer": "" if answer is None else str(answer), "max_points": f"{line.points:g}",
-                "points": old.get("points", "") if old else "", "comment": old.get("comment", "") if old else "",
-            })
+            rows.append(
+                {
+                    "submission": g.submission,
+                    "learner": g.learner,
+                    "check": line.column,
+                    "answer": "" if answer is None else str(answer),
+                    "max_points": f"{line.points:g}",
+                    "points": old.get("points", "") if old else "",
+                    "comment": old.get("comment", "") if old else "",
+                }
+            )
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=SHEET_COLUMNS)
         writer.writeheader()
@@ -61,15 +69,19 @@ def merge_sheet(gradebook, sheet: Path | str) -> tuple[int, int]:
         grade = gradebook.find(row["submission"])
         line = grade.line_for(row["check"])
         if line is None or not line.manual:
-            raise UsageError(f"{sheet} line {number}: {row['check']!r} is not a manually graded check.",
-                             hint="Leave the check column as the grader wrote it.")
+            raise UsageError(
+                f"{sheet} line {number}: {row['check']!r} is not a manually graded check.",
+                hint="Leave the check column as the grader wrote it.",
+            )
         try:
             points = float(raw)
         except ValueError:
             points = math.nan
         if not (0 <= points <= line.points):
-            raise UsageError(f"{sheet} line {number}: points {raw!r} for {row['check']} must be a number from 0 to {line.points:g}.",
-                             hint="Fix the cell and merge again; nothing was changed.")
+            raise UsageError(
+                f"{sheet} line {number}: points {raw!r} for {row['check']} must be a number from 0 to {line.points:g}.",
+                hint="Fix the cell and merge again; nothing was changed.",
+            )
         line.earned = points
         line.status = "graded"
         line.message = (row.get("comment") or "").strip() or "Graded by an instructor."

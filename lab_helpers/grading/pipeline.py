@@ -27,9 +27,9 @@ from pathlib import Path
 
 from ..errors import UsageError
 from .execute import Execution, execute
+from .grades import SubmissionGrade
 from .hidden import HiddenCheck, load_hidden
 from .isolation import Isolation, Limits, choose_isolation, masked_paths
-from .grades import SubmissionGrade
 from .judge import answers_of, judge_all
 from .key import LabKey, load_key
 from .submit import read_stamp
@@ -109,9 +109,17 @@ def _execute(work: Work, s: Settings) -> None:
     from .feedback import feedback_name
 
     keep = s.logs / feedback_name(work.submission).removesuffix(".html")
-    work.execution = execute(work.sanitised.nb, learner=work.grade.learner, limits=s.limits, isolation=s.isolation,
-                             captures=[c.__dict__ for c in s.key.captures], mask=s.mask, backend=s.backend, keep_dir=keep,
-                             state_source=s.key.hidden_source() if any(h.is_state for h in s.hidden) else "")
+    work.execution = execute(
+        work.sanitised.nb,
+        learner=work.grade.learner,
+        limits=s.limits,
+        isolation=s.isolation,
+        captures=[c.__dict__ for c in s.key.captures],
+        mask=s.mask,
+        backend=s.backend,
+        keep_dir=keep,
+        state_source=s.key.hidden_source() if any(h.is_state for h in s.hidden) else "",
+    )
     work.grade.limits_hit.extend(work.execution.limits_hit)
     work.grade.problems.extend(work.execution.problems)
     work.grade.seconds = round(work.execution.seconds, 2)
@@ -132,7 +140,11 @@ def _judge(work: Work, s: Settings) -> None:
 
 
 STEPS: tuple[tuple[str, Callable[[Work, Settings], None]], ...] = (
-    ("read", _read), ("stamp", _stamp), ("sanitise", _sanitise), ("execute", _execute), ("judge", _judge),
+    ("read", _read),
+    ("stamp", _stamp),
+    ("sanitise", _sanitise),
+    ("execute", _execute),
+    ("judge", _judge),
 )
 
 
@@ -167,8 +179,16 @@ def collect(paths: list[str]) -> list[str]:
     return found
 
 
-def make_settings(lab: str, key_dir: Path | str, out: Path, *, limits: Limits, allow_network: bool, backend: str,
-                  submissions: list[str]) -> Settings:
+def make_settings(
+    lab: str,
+    key_dir: Path | str,
+    out: Path,
+    *,
+    limits: Limits,
+    allow_network: bool,
+    backend: str,
+    submissions: list[str],
+) -> Settings:
     import lab_helpers
 
     from ..paths import labs_dir
@@ -176,13 +196,28 @@ def make_settings(lab: str, key_dir: Path | str, out: Path, *, limits: Limits, a
     key = load_key(key_dir, lab)
     log = Log(out / "grading.log")
     isolation = choose_isolation(allow_network)
-    keep = [Path(sys.prefix), Path(lab_helpers.__file__).parent, Path(sys.executable).parent, Path(tempfile.gettempdir())]
+    keep = [
+        Path(sys.prefix),
+        Path(lab_helpers.__file__).parent,
+        Path(sys.executable).parent,
+        Path(tempfile.gettempdir()),
+    ]
     hide = [Path(key_dir), key.folder, out, labs_dir(), *{Path(p).resolve().parent for p in submissions}]
-    settings = Settings(key, load_hidden(key.hidden_source()), limits, isolation, backend,
-                        masked_paths(hide, keep) if isolation.namespaces else [], out / "logs", log)
+    settings = Settings(
+        key,
+        load_hidden(key.hidden_source()),
+        limits,
+        isolation,
+        backend,
+        masked_paths(hide, keep) if isolation.namespaces else [],
+        out / "logs",
+        log,
+    )
     log(f"lab {key.lab} version {key.version}; {isolation.describe()}; limits: {limits.describe()}")
     if not isolation.namespaces:
-        log("WARNING: grading without isolation (--allow-network): submissions can reach the network and this machine's files")
+        log(
+            "WARNING: grading without isolation (--allow-network): submissions can reach the network and this machine's files"
+        )
     return settings
 
 
@@ -191,8 +226,16 @@ def grade_batch(submissions: list[str], s: Settings, *, jobs: int = 1, progress:
     from tqdm import tqdm
 
     grades: dict[str, SubmissionGrade] = {}
-    with tqdm(total=len(submissions), unit="notebook", file=sys.stderr, disable=not progress,
-              desc=f"grading lab {s.key.lab}") as bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with (
+        tqdm(
+            total=len(submissions),
+            unit="notebook",
+            file=sys.stderr,
+            disable=not progress,
+            desc=f"grading lab {s.key.lab}",
+        ) as bar,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
         futures = {pool.submit(grade_one, sub, s): sub for sub in submissions}
         for future in as_completed(futures):
             grades[futures[future]] = future.result()

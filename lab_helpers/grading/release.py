@@ -34,8 +34,10 @@ class Release:
     hidden: int
 
     def line(self) -> str:
-        return (f"{self.lab}  version {self.version}  {self.checks} checks, {self.hidden} hidden  "
-                f"learner: {self.learner_path}  key: {self.key_dir}")
+        return (
+            f"{self.lab}  version {self.version}  {self.checks} checks, {self.hidden} hidden  "
+            f"learner: {self.learner_path}  key: {self.key_dir}"
+        )
 
 
 def _tags(cell) -> set[str]:
@@ -51,8 +53,10 @@ def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, object, str]:
     learner = learner_version(source_nb)
     missing_ids = [i for i, c in enumerate(source_nb.cells) if "id" not in c]
     if missing_ids:
-        raise UsageError(f"lab {lab}: cells {missing_ids} have no id, so a grader cannot match them.",
-                         hint="Save the notebook as nbformat 4.5 (nbformat.validator.normalize adds ids).")
+        raise UsageError(
+            f"lab {lab}: cells {missing_ids} have no id, so a grader cannot match them.",
+            hint="Save the notebook as nbformat 4.5 (nbformat.validator.normalize adds ids).",
+        )
     hidden_cells = [c for c in source_nb.cells if HIDDEN_TAG in _tags(c)]
     hidden_source = "\n\n".join(c.source for c in hidden_cells)
     learner_cells = {c.id: c for c in learner.cells}
@@ -66,30 +70,42 @@ def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, object, str]:
         if calls or any(line.strip() == BEGIN for line in cell.source.splitlines()):
             answer_cells.append(cell.id)
         released = learner_cells[cell.id].source
-        captures.extend(CaptureSpec(cell.id, name, answer, context, pinned_context(released, context))
-                        for name, answer, context in calls)
+        captures.extend(
+            CaptureSpec(cell.id, name, answer, context, pinned_context(released, context))
+            for name, answer, context in calls
+        )
     specs = {s.name: s for s in specs_for_lab(lab)}
     unknown = sorted({c.check for c in captures} - set(specs))
     if unknown:
-        raise UsageError(f"lab {lab} calls checks that are not registered: {', '.join(unknown)}.",
-                         hint=f"Register them in lab_helpers/checks/lab{lab}.py.")
+        raise UsageError(
+            f"lab {lab} calls checks that are not registered: {', '.join(unknown)}.",
+            hint=f"Register them in lab_helpers/checks/lab{lab}.py.",
+        )
     uncaptured = sorted(set(specs) - {c.check for c in captures})
     if uncaptured:
         warnings.warn(f"lab {lab}: checks never called in the notebook score 0: {', '.join(uncaptured)}", stacklevel=2)
     hidden_checks = load_hidden(hidden_source)
     for h in hidden_checks:
         if h.check not in specs:
-            raise UsageError(f"hidden check for {h.check!r}, which lab {lab} does not register.",
-                             hint="Name a check registered in lab_helpers/checks/labNN.py.")
+            raise UsageError(
+                f"hidden check for {h.check!r}, which lab {lab} does not register.",
+                hint="Name a check registered in lab_helpers/checks/labNN.py.",
+            )
         if not specs[h.check].hidden:
             # the learner's instant check would say "passed" while this part is still to be judged
-            warnings.warn(f"{h.check} has a hidden check, but its register() declares no hidden part; add "
-                          f"hidden={h.description!r} so the learner's check lists it as pending", stacklevel=2)
+            warnings.warn(
+                f"{h.check} has a hidden check, but its register() declares no hidden part; add "
+                f"hidden={h.description!r} so the learner's check lists it as pending",
+                stacklevel=2,
+            )
     key = LabKey(
-        lab=lab, slug=slug, version=lab_version(learner),
+        lab=lab,
+        slug=slug,
+        version=lab_version(learner),
         checks=[CheckPoints(s.name, s.points, s.manual, s.hidden) for s in specs.values()],
         hidden=[HiddenPoints(h.column, h.check, h.points, h.description) for h in hidden_checks],
-        captures=captures, answer_cells=answer_cells,
+        captures=captures,
+        answer_cells=answer_cells,
     )
     return key, learner, hidden_source
 

@@ -113,8 +113,9 @@ def sanitise(submission_nb, key: LabKey, parameters: dict | None = None) -> Sani
                     result.notes.append(f"cell {given.id} was changed; restored from the release")
             cells.append(given)
         if "parameters" in _tags(given) and parameters:
-            injected = new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()),
-                                     metadata={"tags": ["injected-parameters"]})
+            injected = new_code_cell(
+                "\n".join(f"{k} = {v!r}" for k, v in parameters.items()), metadata={"tags": ["injected-parameters"]}
+            )
             injected.id = "grader-parameters"
             cells.append(injected)
         cells.extend(_as_extra(c) for c in extras_after.get(given.id, []))
@@ -136,6 +137,8 @@ def sanitise(submission_nb, key: LabKey, parameters: dict | None = None) -> Sani
 
 def _as_extra(cell):
     extra = copy.deepcopy(cell)
-    extra.setdefault("metadata", {})["tags"] = [t for t in _tags(extra) if t not in ("parameters", "injected-parameters")]
+    extra.setdefault("metadata", {})["tags"] = [
+        t for t in _tags(extra) if t not in ("parameters", "injected-parameters")
+    ]
     extra.pop("attachments", None) if extra.cell_type == "code" else None
     return extra

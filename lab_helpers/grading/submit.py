@@ -42,8 +42,9 @@ def read_stamp(nb) -> Stamp | None:
         return None
 
 
-def submit(lab: str, notebook: Path | str | None = None, out: Path | str | None = None,
-           backend: str | None = None) -> Path:
+def submit(
+    lab: str, notebook: Path | str | None = None, out: Path | str | None = None, backend: str | None = None
+) -> Path:
     """Write ``NN-slug.submission.ipynb``: the learner's notebook with a submission stamp."""
     import nbformat
 
@@ -53,11 +54,15 @@ def submit(lab: str, notebook: Path | str | None = None, out: Path | str | None 
     info = find_lab(lab)
     path = Path(notebook) if notebook else workspace_dir() / info.path.name
     if not path.exists():
-        raise UsageError(f"no notebook at {path}.", hint="Pass the notebook you worked in: lab submit NN --notebook PATH.")
+        raise UsageError(
+            f"no notebook at {path}.", hint="Pass the notebook you worked in: lab submit NN --notebook PATH."
+        )
     nb = nbformat.read(path, as_version=4)
     released = nb.metadata.get("visualizing_compute", {}).get("version")
     stamp = Stamp(
-        learner=learner_id(), lab=info.number, lab_version=str(released or course_version(info.number)),
+        learner=learner_id(),
+        lab=info.number,
+        lab_version=str(released or course_version(info.number)),
         backend=resolve_backend(backend),
         submitted_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )

@@ -23,8 +23,15 @@ def check_stats(gradebook) -> list[CheckStats]:
     for col in gradebook.columns:
         earned = [line.earned for g in gradebook.grades if (line := g.line_for(col)) and line.status != "to be graded"]
         points = gradebook.max_points[col]
-        stats.append(CheckStats(col, points, round(sum(earned) / len(earned), 3) if earned else 0.0,
-                                sum(1 for e in earned if e >= points), len(earned)))
+        stats.append(
+            CheckStats(
+                col,
+                points,
+                round(sum(earned) / len(earned), 3) if earned else 0.0,
+                sum(1 for e in earned if e >= points),
+                len(earned),
+            )
+        )
     return stats
 
 
@@ -32,11 +39,14 @@ def write_summary(gradebook, path: Path) -> Path:
     e = html.escape
     rows = "".join(
         f"<tr><td><code>{e(s.column)}</code></td><td>{s.points:g}</td><td>{s.mean:g}</td>"
-        f"<td>{s.full_marks} / {s.graded}</td></tr>" for s in check_stats(gradebook))
+        f"<td>{s.full_marks} / {s.graded}</td></tr>"
+        for s in check_stats(gradebook)
+    )
     flagged = [g for g in gradebook.grades if g.flags or g.limits_hit or g.problems]
     flag_rows = "".join(
         f"<li><b>{e(g.submission)}</b> ({e(g.learner)}): {e('; '.join(g.flags + g.limits_hit + g.problems))}</li>"
-        for g in flagged)
+        for g in flagged
+    )
     figure = summary_figure(gradebook).to_html(full_html=False, include_plotlyjs=True)
     text = (
         "<!doctype html><html><head><meta charset='utf-8'>"
@@ -45,7 +55,9 @@ def write_summary(gradebook, path: Path) -> Path:
         "table{border-collapse:collapse}</style></head><body>"
         f"<h2>Lab {e(gradebook.lab)}: {e(gradebook.title)} (version {e(gradebook.version)})</h2>"
         f"<p>{len(gradebook.grades)} submissions, maximum {gradebook.max_score:g} points.</p>"
-        "<table><tr><th>Check</th><th>Points</th><th>Mean earned</th><th>Full marks</th></tr>" + rows + "</table>"
+        "<table><tr><th>Check</th><th>Points</th><th>Mean earned</th><th>Full marks</th></tr>"
+        + rows
+        + "</table>"
         + figure
         + (f"<h3>Flagged ({len(flagged)})</h3><ul>{flag_rows}</ul>" if flagged else "")
         + "</body></html>"

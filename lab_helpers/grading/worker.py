@@ -25,8 +25,10 @@ from typing import Any
 MAX_CAPTURE_BYTES = 256 * 1024
 TIMEOUT_ENAME = "CellTimeLimit"
 
-_TO_JSON = ("__import__('json').dumps(({expr}), default=lambda o: o.item() if getattr(o, 'ndim', None) == 0 "
-            "else o.tolist() if hasattr(o, 'tolist') else (_ for _ in ()).throw(TypeError(type(o).__name__)))")
+_TO_JSON = (
+    "__import__('json').dumps(({expr}), default=lambda o: o.item() if getattr(o, 'ndim', None) == 0 "
+    "else o.tolist() if hasattr(o, 'tolist') else (_ for _ in ()).throw(TypeError(type(o).__name__)))"
+)
 
 
 class EventLog:
@@ -48,7 +50,14 @@ def _launcher(job: dict, *, limits: bool) -> list[str]:
     argv = [sys.executable, "-m", "lab_helpers.grading.kernel_launcher", "--home", job["run_dir"]]
     if limits:
         lim = job["limits"]
-        argv += ["--memory-mb", str(lim["memory_mb"]), "--file-mb", str(lim["file_mb"]), "--processes", str(lim["processes"])]
+        argv += [
+            "--memory-mb",
+            str(lim["memory_mb"]),
+            "--file-mb",
+            str(lim["file_mb"]),
+            "--processes",
+            str(lim["processes"]),
+        ]
     if job.get("jail"):
         argv += ["--jail", job["jail"]]
     if job.get("uid") is not None:
@@ -70,8 +79,9 @@ def _kernelspec(folder: Path, job: dict) -> None:
     argv = _launcher(job, limits=True) + [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     spec = folder / "lab-grader"
     spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps(
-        {"argv": argv, "display_name": "Python 3 (grader)", "language": "python"}), encoding="utf-8")
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Python 3 (grader)", "language": "python"}), encoding="utf-8"
+    )
 
 
 def _decode(reply_part: dict) -> tuple[bool, Any, str]:
@@ -95,10 +105,22 @@ def _client_class():
 
         def __init__(self, nb, km, *, job: dict, log: EventLog) -> None:
             limits = job["limits"]
-            super().__init__(nb, km=km, timeout=int(limits["cell_s"]), allow_errors=True, interrupt_on_timeout=True,
-                             error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": f"cell ran longer than {limits['cell_s']:g} s",
-                                               "traceback": []},
-                             startup_timeout=60, iopub_timeout=4, record_timing=False, kernel_name="lab-grader")
+            super().__init__(
+                nb,
+                km=km,
+                timeout=int(limits["cell_s"]),
+                allow_errors=True,
+                interrupt_on_timeout=True,
+                error_on_timeout={
+                    "ename": TIMEOUT_ENAME,
+                    "evalue": f"cell ran longer than {limits['cell_s']:g} s",
+                    "traceback": [],
+                },
+                startup_timeout=60,
+                iopub_timeout=4,
+                record_timing=False,
+                kernel_name="lab-grader",
+            )
             self.job, self.log_events = job, log
             self.output_budget = int(limits["output_kb"]) * 1024
             self.output_used = 0
@@ -114,21 +136,35 @@ def _client_class():
         def _cell_error(self, cell, cell_index, execute_reply) -> None:
             content = execute_reply.get("content", {})
             ename = content.get("ename", "")
-            self.log_events.write(event="cell-error", cell=cell_index, cell_id=cell.get("id", ""), ename=ename,
-                                  evalue=str(content.get("evalue", ""))[:300])
+            self.log_events.write(
+                event="cell-error",
+                cell=cell_index,
+                cell_id=cell.get("id", ""),
+                ename=ename,
+                evalue=str(content.get("evalue", ""))[:300],
+            )
 
         def output(self, outs, msg, display_id, cell_index):
             size = len(json.dumps(msg.get("content", {}), default=str))
             if self.output_used + size > self.output_budget:
                 if not self.output_truncated:
                     self.output_truncated = True
-                    self.log_events.write(event="limit", limit="output", cell=cell_index,
-                                          detail=f"outputs past {self.output_budget // 1024} KB were dropped")
+                    self.log_events.write(
+                        event="limit",
+                        limit="output",
+                        cell=cell_index,
+                        detail=f"outputs past {self.output_budget // 1024} KB were dropped",
+                    )
                     from nbformat.v4 import new_output
 
-                    outs.append(new_output("stream", name="stderr",
-                                           text=f"[grader: output limit of {self.output_budget // 1024} KB reached; "
-                                                "further output dropped]\n"))
+                    outs.append(
+                        new_output(
+                            "stream",
+                            name="stderr",
+                            text=f"[grader: output limit of {self.output_budget // 1024} KB reached; "
+                            "further output dropped]\n",
+                        )
+                    )
                 return None
             self.output_used += size
             return super().output(outs, msg, display_id, cell_index)
@@ -140,8 +176,15 @@ def _client_class():
                 msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions=expressions)
                 reply = await self.async_wait_for_reply(msg_id)
                 if reply is None:
-                    self.log_events.write(event="capture", cell=cell_index, check=spec["check"], ok=False,
-                                          error="the kernel did not answer", answer=None, context={})
+                    self.log_events.write(
+                        event="capture",
+                        cell=cell_index,
+                        check=spec["check"],
+                        ok=False,
+                        error="the kernel did not answer",
+                        answer=None,
+                        context={},
+                    )
                     continue
                 found = reply["content"].get("user_expressions", {})
                 ok, answer, error = _decode(found.get("answer", {}))
@@ -157,8 +200,16 @@ def _client_class():
                         context[name] = value
                     else:
                         context_errors.append(f"{name}: {c_error}")
-                self.log_events.write(event="capture", cell=cell_index, check=spec["check"], ok=ok, answer=answer,
-                                      error=error, context=context, context_errors=context_errors)
+                self.log_events.write(
+                    event="capture",
+                    cell=cell_index,
+                    check=spec["check"],
+                    ok=ok,
+                    answer=answer,
+                    error=error,
+                    context=context,
+                    context_errors=context_errors,
+                )
 
         def snapshot(self, cell_index: int, cell_id: str, checks: list[str]) -> None:
             """Run the state probes due after this cell against this submission's backend, now."""
@@ -167,8 +218,9 @@ def _client_class():
                 if not due:
                     continue
                 ok, data, error = self._probe(state)
-                self.log_events.write(event="snapshot", cell=cell_index, check=state.column, ok=ok, answer=data,
-                                      error=error, context={})
+                self.log_events.write(
+                    event="snapshot", cell=cell_index, check=state.column, ok=ok, answer=data, error=error, context={}
+                )
 
         def _probe(self, state) -> tuple[bool, Any, str]:
             """(ok, JSON snapshot, error) of one probe, bounded by the ``probe_s`` limit.
@@ -212,8 +264,12 @@ def _client_class():
             left = privileges_left(ident) if "error" not in ident else ["unreadable"]
             self.log_events.write(event="kernel-identity", identity=ident, privileges=left)
             if left and self.job.get("uid") is not None:
-                self.log_events.write(event="executor-error", error="the kernel was not unprivileged ("
-                                      + ", ".join(left) + "); no cell of the submission was run")
+                self.log_events.write(
+                    event="executor-error",
+                    error="the kernel was not unprivileged ("
+                    + ", ".join(left)
+                    + "); no cell of the submission was run",
+                )
                 return False
             return True
 
@@ -264,9 +320,15 @@ def _start_sandbox(job: dict, log: EventLog) -> None:
     if not job.get("state_source") or not backend_named(job["backend"]).starts_own_cloud:
         return
     try:
-        done = subprocess.run(_launcher(job, limits=False) + [
-            sys.executable, "-c", "from lab_helpers.sandbox import ensure_running; ensure_running()"],
-            cwd=job["run_dir"], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run(
+            _launcher(job, limits=False)
+            + [sys.executable, "-c", "from lab_helpers.sandbox import ensure_running; ensure_running()"],
+            cwd=job["run_dir"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         log.write(event="sandbox-started", ok=done.returncode == 0, error=done.stderr[-300:])
     except (OSError, subprocess.SubprocessError) as exc:  # the kernel will try again itself
         log.write(event="sandbox-started", ok=False, error=f"{type(exc).__name__}: {exc}"[:300])

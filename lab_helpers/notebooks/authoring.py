@@ -32,14 +32,22 @@ class MarkerError(ValueError):
 
 
 def _stub_for(region: list[str], indent: str) -> list[str]:
-    stubs = [line.strip()[len(STUB):] for line in region if line.strip().startswith(STUB)]
+    stubs = [line.strip()[len(STUB) :] for line in region if line.strip().startswith(STUB)]
     if stubs:
         return [indent + s for s in stubs]
     names: list[str] = []
     try:
-        tree = ast.parse("\n".join(line[len(indent):] if line.startswith(indent) else line.lstrip() for line in region))
+        tree = ast.parse(
+            "\n".join(line[len(indent) :] if line.startswith(indent) else line.lstrip() for line in region)
+        )
         for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AnnAssign, ast.AugAssign)) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, (ast.AnnAssign, ast.AugAssign))
+                else []
+            )
             for t in targets:
                 for n in ast.walk(t):
                     if isinstance(n, ast.Name) and n.id not in names:

@@ -64,9 +64,11 @@ def choose_port(ip: str, asked: int | None) -> PortChoice:
     ``JUPYTER_PORT`` or 8888, else the next free one, named with its URL."""
     if asked is not None:
         if not port_is_free(ip, asked):
-            raise UsageError(f"port {asked} on {ip} is in use (another JupyterLab?).",
-                             hint=f"Choose another with `lab start --port {asked + 1}`, or leave out --port "
-                                  "to take the next free one.")
+            raise UsageError(
+                f"port {asked} on {ip} is in use (another JupyterLab?).",
+                hint=f"Choose another with `lab start --port {asked + 1}`, or leave out --port "
+                "to take the next free one.",
+            )
         return PortChoice(asked, "")
     raw = os.environ.get("JUPYTER_PORT", "")
     first = int(raw) if raw.isdigit() else DEFAULT_PORT
@@ -74,7 +76,11 @@ def choose_port(ip: str, asked: int | None) -> PortChoice:
         if port_is_free(ip, port):
             if port == first:
                 return PortChoice(port, "")
-            return PortChoice(port, f"port {first} is in use (another JupyterLab?), so this one opens on port "
-                                    f"{port}: {_url(ip, port)}")
-    raise UsageError(f"ports {first} to {first + PORT_TRIES} on {ip} are all in use.",
-                     hint="Stop a JupyterLab you no longer need, or pick a port with `lab start --port N`.")
+            return PortChoice(
+                port,
+                f"port {first} is in use (another JupyterLab?), so this one opens on port {port}: {_url(ip, port)}",
+            )
+    raise UsageError(
+        f"ports {first} to {first + PORT_TRIES} on {ip} are all in use.",
+        hint="Stop a JupyterLab you no longer need, or pick a port with `lab start --port N`.",
+    )

@@ -15,9 +15,10 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 from ..backends import Backend, resolve
 from ..catalog import Lab
@@ -156,9 +157,27 @@ def run_lab(
                 config=kernel_config(),
             )
     except PapermillExecutionError as exc:
-        return RunResult(lab.number, lab.title, False, time.perf_counter() - started, output, exc.cell_index,
-                         f"{exc.ename}: {exc.evalue}", kind, source)
+        return RunResult(
+            lab.number,
+            lab.title,
+            False,
+            time.perf_counter() - started,
+            output,
+            exc.cell_index,
+            f"{exc.ename}: {exc.evalue}",
+            kind,
+            source,
+        )
     except Exception as exc:  # kernel died, timeout, missing kernel
-        return RunResult(lab.number, lab.title, False, time.perf_counter() - started, output, None,
-                         f"{type(exc).__name__}: {exc}", kind, source)
+        return RunResult(
+            lab.number,
+            lab.title,
+            False,
+            time.perf_counter() - started,
+            output,
+            None,
+            f"{type(exc).__name__}: {exc}",
+            kind,
+            source,
+        )
     return RunResult(lab.number, lab.title, True, time.perf_counter() - started, output, notebook=kind, ran=source)

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass, field
 
 from ..errors import ServiceError
-from .inventory import Found, find
 from ..textreport import TextReport
+from .inventory import Found, find
 
 WAIT_S = 120.0
 
@@ -46,12 +46,15 @@ class CleanupReport(TextReport):
         if not self.removed and not self.failed:
             out.append("nothing to clean up: no resource of yours carries the labs' marks")
         else:
-            out.append(f"{len(self.removed)} resources {'would be removed' if self.dry_run else 'removed'}; "
-                       f"{self.su_per_hour_stopped:g} SU/hour {'would stop' if self.dry_run else 'stopped'}")
+            out.append(
+                f"{len(self.removed)} resources {'would be removed' if self.dry_run else 'removed'}; "
+                f"{self.su_per_hour_stopped:g} SU/hour {'would stop' if self.dry_run else 'stopped'}"
+            )
         if self.failed:
-            out.append("Run `lab cleanup` again in a minute; if a resource stays, delete it in Horizon or ask the cloud's help desk.")
+            out.append(
+                "Run `lab cleanup` again in a minute; if a resource stays, delete it in Horizon or ask the cloud's help desk."
+            )
         return out
-
 
 
 def _wait_gone(get, ident: str, timeout_s: float = WAIT_S) -> None:
@@ -66,7 +69,9 @@ def _wait_gone(get, ident: str, timeout_s: float = WAIT_S) -> None:
         if str(getattr(res, "status", "")).lower() in ("deleted", "soft_deleted"):
             return
         time.sleep(0.2)
-    raise ServiceError(f"{ident} was still there {timeout_s:.0f} s after delete.", hint="Run `lab cleanup` again in a minute.")
+    raise ServiceError(
+        f"{ident} was still there {timeout_s:.0f} s after delete.", hint="Run `lab cleanup` again in a minute."
+    )
 
 
 def _wait_detached(conn, volume_id: str, timeout_s: float = WAIT_S) -> None:
@@ -81,8 +86,10 @@ def _wait_detached(conn, volume_id: str, timeout_s: float = WAIT_S) -> None:
         if volume.status in ("available", "error") and not volume.attachments:
             return
         time.sleep(0.2)
-    raise ServiceError(f"volume {volume_id} was still attached {timeout_s:.0f} s after detaching.",
-                       hint="Run `lab cleanup` again in a minute.")
+    raise ServiceError(
+        f"volume {volume_id} was still attached {timeout_s:.0f} s after detaching.",
+        hint="Run `lab cleanup` again in a minute.",
+    )
 
 
 def _delete(conn, item: Found) -> None:
@@ -107,7 +114,9 @@ def _delete(conn, item: Found) -> None:
             conn.block_storage.delete_volume(item.id, ignore_missing=True)
             _wait_gone(conn.block_storage.get_volume, item.id)
         elif item.kind == "object":
-            conn.object_store.delete_object(item.extra["object"], container=item.extra["container"], ignore_missing=True)
+            conn.object_store.delete_object(
+                item.extra["object"], container=item.extra["container"], ignore_missing=True
+            )
         elif item.kind == "container":
             conn.object_store.delete_container(item.id, ignore_missing=True)
         elif item.kind == "security_group":
@@ -121,8 +130,9 @@ def _delete(conn, item: Found) -> None:
         pass  # already gone: the goal is reached
 
 
-def cleanup(conn, *, learner: str | None, lab: str | None = None, dry_run: bool = False,
-            expired_only: bool = False) -> CleanupReport:
+def cleanup(
+    conn, *, learner: str | None, lab: str | None = None, dry_run: bool = False, expired_only: bool = False
+) -> CleanupReport:
     """Remove every marked resource of ``learner`` (optionally of one lab), attachments first."""
     items = find(conn, learner=learner, lab=lab, expired_only=expired_only)
     report = CleanupReport(dry_run=dry_run, skipped=list(items.skipped))

@@ -37,10 +37,23 @@ def su_rates() -> list[dict]:
     rows = []
     for family, row in _catalog()["su_rates"].items():
         older = row.get("older_page") or {}
-        rows.append({"family": family, "su_per_vcpu_hour": float(row["su_per_vcpu_hour"]), "source": row.get("source", ""),
-                     "read": str(row.get("read", "")),
-                     "older": ({"su_per_vcpu_hour": float(older["su_per_vcpu_hour"]), "source": older.get("source", ""),
-                                "read": str(older.get("read", ""))} if older else None)})
+        rows.append(
+            {
+                "family": family,
+                "su_per_vcpu_hour": float(row["su_per_vcpu_hour"]),
+                "source": row.get("source", ""),
+                "read": str(row.get("read", "")),
+                "older": (
+                    {
+                        "su_per_vcpu_hour": float(older["su_per_vcpu_hour"]),
+                        "source": older.get("source", ""),
+                        "read": str(older.get("read", "")),
+                    }
+                    if older
+                    else None
+                ),
+            }
+        )
     return rows
 
 
@@ -63,11 +76,16 @@ def state_charge(status: str) -> float:
 
 def cheapest_flavor(vcpus: float, ram_gb: float, families: tuple[str, ...] = ("m3", "r3", "g3")) -> str:
     """The flavor with the lowest SU/hour that has at least ``vcpus`` and ``ram_gb``."""
-    fits = [f for f in flavors().values() if f["vcpus"] >= vcpus and f["ram_gb"] >= ram_gb
-            and f["name"].split(".", 1)[0] in families and "note" not in f]
+    fits = [
+        f
+        for f in flavors().values()
+        if f["vcpus"] >= vcpus and f["ram_gb"] >= ram_gb and f["name"].split(".", 1)[0] in families and "note" not in f
+    ]
     if not fits:
-        raise UsageError(f"no Jetstream2 flavor has {vcpus:g} vCPUs and {ram_gb:g} GB RAM.",
-                         hint="Split the work over several servers, or ask JS2 for an on-request flavor.")
+        raise UsageError(
+            f"no Jetstream2 flavor has {vcpus:g} vCPUs and {ram_gb:g} GB RAM.",
+            hint="Split the work over several servers, or ask JS2 for an on-request flavor.",
+        )
     return min(fits, key=lambda f: (su_per_hour(f["name"]), f["vcpus"], f["ram_gb"]))["name"]
 
 

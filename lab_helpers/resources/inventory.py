@@ -16,8 +16,18 @@ from ..marks import KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
 __all__ = ["find"]
 
 # The order cleanup must delete in: what holds a reference goes before what it references.
-ORDER = ("floating_ip", "attachment", "server", "port", "snapshot", "volume", "object", "container",
-         "security_group", "keypair")
+ORDER = (
+    "floating_ip",
+    "attachment",
+    "server",
+    "port",
+    "snapshot",
+    "volume",
+    "object",
+    "container",
+    "security_group",
+    "keypair",
+)
 
 
 @dataclass
@@ -72,7 +82,7 @@ def keypair_marks(name: str, learner: str | None) -> dict[str, str]:
         prefix = f"{PREFIX}-{slug(learner)}-"
         if not name.startswith(prefix):
             return {}
-        m = re.match(r"^(\d\d)-", name[len(prefix):])  # labs are two digits: "someone" must not match "someone-else"
+        m = re.match(r"^(\d\d)-", name[len(prefix) :])  # labs are two digits: "someone" must not match "someone-else"
         return {KEY_LEARNER: slug(learner), KEY_LAB: m[1]} if m else {}
     m = re.match(rf"^{PREFIX}-(?P<learner>.+?)-(?P<lab>\d\d)-", name)
     return {KEY_LEARNER: m["learner"], KEY_LAB: m["lab"]} if m else {}
@@ -93,13 +103,26 @@ def find(conn, *, learner: str | None, lab: str | None = None, expired_only: boo
 
     def keep(kind, res, marks, **kw):
         if mine(marks):
-            found.append(Found(kind, res.id, getattr(res, "name", "") or "", marks.get(KEY_LAB, ""),
-                               marks.get(KEY_LEARNER, ""), **kw))
+            found.append(
+                Found(
+                    kind,
+                    res.id,
+                    getattr(res, "name", "") or "",
+                    marks.get(KEY_LAB, ""),
+                    marks.get(KEY_LEARNER, ""),
+                    **kw,
+                )
+            )
 
     def servers():
         for server in conn.compute.servers(details=True):
-            keep("server", server, parse(getattr(server, "metadata", None)), su_per_hour=server_rate(server),
-                 extra={"status": server.status, "flavor": _flavor_name(server)})
+            keep(
+                "server",
+                server,
+                parse(getattr(server, "metadata", None)),
+                su_per_hour=server_rate(server),
+                extra={"status": server.status, "flavor": _flavor_name(server)},
+            )
 
     def floating_ips():
         for ip in conn.network.ips():
@@ -111,9 +134,16 @@ def find(conn, *, learner: str | None, lab: str | None = None, expired_only: boo
             keep("volume", volume, marks, extra={"status": volume.status})
             if mine(marks):
                 for att in volume.attachments or []:
-                    found.append(Found("attachment", att.get("attachment_id") or att.get("id") or volume.id,
-                                       f"{volume.name} on a server", marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, ""),
-                                       extra={"server_id": att.get("server_id"), "volume_id": volume.id}))
+                    found.append(
+                        Found(
+                            "attachment",
+                            att.get("attachment_id") or att.get("id") or volume.id,
+                            f"{volume.name} on a server",
+                            marks.get(KEY_LAB, ""),
+                            marks.get(KEY_LEARNER, ""),
+                            extra={"server_id": att.get("server_id"), "volume_id": volume.id},
+                        )
+                    )
 
     def snapshots():
         for snap in conn.block_storage.snapshots(details=True):
@@ -146,14 +176,30 @@ def find(conn, *, learner: str | None, lab: str | None = None, expired_only: boo
             if not mine(marks):
                 continue
             for obj in conn.object_store.objects(container.name):
-                found.append(Found("object", f"{container.name}/{obj.name}", f"{container.name}/{obj.name}",
-                                   marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, ""),
-                                   extra={"container": container.name, "object": obj.name}))
-            found.append(Found("container", container.name, container.name, marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, "")))
+                found.append(
+                    Found(
+                        "object",
+                        f"{container.name}/{obj.name}",
+                        f"{container.name}/{obj.name}",
+                        marks.get(KEY_LAB, ""),
+                        marks.get(KEY_LEARNER, ""),
+                        extra={"container": container.name, "object": obj.name},
+                    )
+                )
+            found.append(
+                Found("container", container.name, container.name, marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, ""))
+            )
 
-    for service, step in (("compute", servers), ("network", floating_ips), ("block-storage", volumes),
-                          ("block-storage", snapshots), ("network", ports), ("network", security_groups),
-                          ("compute", keypairs), ("object-store", containers)):
+    for service, step in (
+        ("compute", servers),
+        ("network", floating_ips),
+        ("block-storage", volumes),
+        ("block-storage", snapshots),
+        ("network", ports),
+        ("network", security_groups),
+        ("compute", keypairs),
+        ("object-store", containers),
+    ):
         try:
             step()
         except (exceptions.EndpointNotFound, exceptions.NotSupported) as exc:

@@ -55,15 +55,24 @@ def _network_limits(conn) -> dict[str, tuple[int, int]]:
     return {"floating IPs": (ips.get("used") or 0, ips.get("limit"))}
 
 
-def plan(conn, *, servers: dict[str, int] | None = None, volumes_gb: list[int] | None = None,
-         floating_ips: int = 0, check_quota: bool = True) -> Plan:
+def plan(
+    conn,
+    *,
+    servers: dict[str, int] | None = None,
+    volumes_gb: list[int] | None = None,
+    floating_ips: int = 0,
+    check_quota: bool = True,
+) -> Plan:
     """Say what will be created and its SU cost per hour; raise if the quota cannot hold it."""
     servers = dict(servers or {})
     volumes_gb = list(volumes_gb or [])
     known = flavors()
     rate = sum(su_per_hour(name) * count for name, count in servers.items())
-    lines = [f"{count} x server {name} ({known[name]['vcpus']} vCPU, {known[name]['ram_gb']} GB RAM): "
-             f"{su_per_hour(name) * count:g} SU/hour" for name, count in servers.items()]
+    lines = [
+        f"{count} x server {name} ({known[name]['vcpus']} vCPU, {known[name]['ram_gb']} GB RAM): "
+        f"{su_per_hour(name) * count:g} SU/hour"
+        for name, count in servers.items()
+    ]
     lines += [f"1 x volume of {gb} GB (storage quota, no SUs)" for gb in volumes_gb]
     if floating_ips:
         lines.append(f"{floating_ips} x floating IP")
@@ -73,9 +82,13 @@ def plan(conn, *, servers: dict[str, int] | None = None, volumes_gb: list[int] |
     need: dict[str, int] = {}
     readers = []
     if servers:
-        need.update({"cores": sum(known[n]["vcpus"] * c for n, c in servers.items()),
-                     "RAM (MB)": sum(int(known[n]["ram_gb"] * 1024) * c for n, c in servers.items()),
-                     "instances": sum(servers.values())})
+        need.update(
+            {
+                "cores": sum(known[n]["vcpus"] * c for n, c in servers.items()),
+                "RAM (MB)": sum(int(known[n]["ram_gb"] * 1024) * c for n, c in servers.items()),
+                "instances": sum(servers.values()),
+            }
+        )
         readers.append(("compute", _compute_limits))
     if volumes_gb:
         need.update({"volumes": len(volumes_gb), "volume gigabytes": sum(volumes_gb)})

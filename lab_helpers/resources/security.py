@@ -18,8 +18,10 @@ def ingress_rules(conn, group) -> list[dict]:
     """The group's ingress rules as the cloud holds them now (JSON-ready dicts)."""
     group_id = getattr(group, "id", group)
     rules = [_as_dict(r) for r in conn.network.security_group_rules(security_group_id=group_id)]
-    return sorted((r for r in rules if r["direction"] == "ingress"),
-                  key=lambda r: (str(r["protocol"]), r["port_range_min"] or 0, str(r["remote_ip_prefix"])))
+    return sorted(
+        (r for r in rules if r["direction"] == "ingress"),
+        key=lambda r: (str(r["protocol"]), r["port_range_min"] or 0, str(r["remote_ip_prefix"])),
+    )
 
 
 def has_rule(conn, group, rule: dict) -> bool:

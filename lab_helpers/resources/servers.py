@@ -37,8 +37,9 @@ class _Progress:
             print(text)
 
 
-def wait_for_active(conn, server, *, backend: Backend | str | None = None, timeout_s: float = 900,
-                    interval_s: float = 0.25):
+def wait_for_active(
+    conn, server, *, backend: Backend | str | None = None, timeout_s: float = 900, interval_s: float = 0.25
+):
     """Poll ``GET /servers/{id}`` until ACTIVE (what ``conn.compute.wait_for_server`` does), showing progress."""
     backend = resolve(backend)
     progress = _Progress()
@@ -48,13 +49,21 @@ def wait_for_active(conn, server, *, backend: Backend | str | None = None, timeo
     while server.status != "ACTIVE":
         waited = time.monotonic() - start
         if server.status == "ERROR":
-            fault = (server.fault or {}).get("message", "no reason given") if isinstance(server.fault, dict) else server.fault
+            fault = (
+                (server.fault or {}).get("message", "no reason given")
+                if isinstance(server.fault, dict)
+                else server.fault
+            )
             progress.show(f"{server.name}: ERROR after {waited:.1f} s", final=True)
-            raise ResourceStateError(f"server {server.name} went to ERROR: {fault}",
-                                     hint="Delete it (`course.cleanup(conn)` or `lab cleanup`), then try a smaller flavor.")
+            raise ResourceStateError(
+                f"server {server.name} went to ERROR: {fault}",
+                hint="Delete it (`course.cleanup(conn)` or `lab cleanup`), then try a smaller flavor.",
+            )
         if waited > timeout_s:
-            raise ResourceStateError(f"server {server.name} is still {server.status} after {timeout_s:.0f} s.",
-                                     hint="Run the cell again to keep waiting; if it stays, delete it and launch again.")
+            raise ResourceStateError(
+                f"server {server.name} is still {server.status} after {timeout_s:.0f} s.",
+                hint="Run the cell again to keep waiting; if it stays, delete it and launch again.",
+            )
         progress.show(f"{server.name}: {server.status} for {waited:5.1f} s ({note})")
         time.sleep(max(interval_s, backend.min_poll_s))
         server = conn.compute.get_server(server.id)
@@ -76,8 +85,10 @@ class LabServer:
 
     def __str__(self) -> str:
         key = "saved on this machine" if self.private_key else "not on this machine (created elsewhere)"
-        return (f"server {self.server.name} ({self.server.status}) at {self.address}; keypair {self.keypair.name} "
-                f"(private key {key}); security group {self.security_group.name} lets ssh in")
+        return (
+            f"server {self.server.name} ({self.server.status}) at {self.address}; keypair {self.keypair.name} "
+            f"(private key {key}); security group {self.security_group.name} lets ssh in"
+        )
 
     __repr__ = __str__
 
@@ -90,15 +101,22 @@ def ensure_ssh_group(course, conn, cidr: str = "0.0.0.0/0"):
     if group is None:
         group = conn.network.create_security_group(name=course.name("ssh"), description=course.description())
         conn.network.set_tags(group, course.tags())
-    rule = {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp", "port_range_min": 22,
-            "port_range_max": 22, "remote_ip_prefix": cidr}
+    rule = {
+        "direction": "ingress",
+        "ethertype": "IPv4",
+        "protocol": "tcp",
+        "port_range_min": 22,
+        "port_range_max": 22,
+        "remote_ip_prefix": cidr,
+    }
     if not has_rule(conn, group, rule):
         conn.network.create_security_group_rule(security_group_id=group.id, **rule)
     return group
 
 
-def ensure_lab_server(course, conn, *, flavor: str = "m3.tiny", image: str = "Featured-Ubuntu22",
-                      what: str = "vm") -> LabServer:
+def ensure_lab_server(
+    course, conn, *, flavor: str = "m3.tiny", image: str = "Featured-Ubuntu22", what: str = "vm"
+) -> LabServer:
     """Keypair, ssh group, server and floating IP for this lab, each reused when it already exists."""
     from .keys import private_key_path, save_private_key
 
@@ -111,9 +129,14 @@ def ensure_lab_server(course, conn, *, flavor: str = "m3.tiny", image: str = "Fe
     if server is None:
         network = conn.network.find_network("auto_allocated_network")
         server = conn.compute.create_server(
-            name=course.name(what), image_id=conn.image.find_image(image).id,
-            flavor_id=conn.compute.find_flavor(flavor).id, networks=[{"uuid": network.id}],
-            key_name=keypair.name, security_groups=[{"name": group.name}], metadata=course.metadata())
+            name=course.name(what),
+            image_id=conn.image.find_image(image).id,
+            flavor_id=conn.compute.find_flavor(flavor).id,
+            networks=[{"uuid": network.id}],
+            key_name=keypair.name,
+            security_groups=[{"name": group.name}],
+            metadata=course.metadata(),
+        )
     server = wait_for_active(conn, server, backend=course.backend)
     port = next(iter(conn.network.ports(device_id=server.id)))
     ip = next(iter(conn.network.ips(port_id=port.id)), None)

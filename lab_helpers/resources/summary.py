@@ -33,7 +33,9 @@ def running_summary() -> list[str]:
         if not items:
             continue
         burn = sum(i.su_per_hour for i in items)
-        lines.append(f"\nStill on the {backend} cloud: {len(items)} resources of yours, {burn:g} SU/hour"
-                     f" (remove them with `lab cleanup --backend {backend}`):")
+        lines.append(
+            f"\nStill on the {backend} cloud: {len(items)} resources of yours, {burn:g} SU/hour"
+            f" (remove them with `lab cleanup --backend {backend}`):"
+        )
         lines += [f"  {item.line()}" for item in items]
     return lines

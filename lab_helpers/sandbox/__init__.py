@@ -17,6 +17,14 @@ from __future__ import annotations
 from .files import volume_backing_file
 from .service import ServiceStatus, ensure_running, env_lines, reset, sandbox_dir, start, status, stop
 
-__all__ = ["ServiceStatus", "ensure_running", "env_lines", "reset", "sandbox_dir", "start", "status", "stop",
-           "volume_backing_file"]
-
+__all__ = [
+    "ServiceStatus",
+    "ensure_running",
+    "env_lines",
+    "reset",
+    "sandbox_dir",
+    "start",
+    "status",
+    "stop",
+    "volume_backing_file",
+]

@@ -14,14 +14,24 @@ import ipaddress
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-DOCUMENTATION = tuple(ipaddress.ip_network(n) for n in (
-    "192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24",  # RFC 5737 (TEST-NET-1, -2, -3)
-    "2001:db8::/32",  # RFC 3849
-))
-PRIVATE = tuple(ipaddress.ip_network(n) for n in (
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",  # RFC 1918
-    "fc00::/7",  # RFC 4193 unique local
-))
+DOCUMENTATION = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "192.0.2.0/24",
+        "198.51.100.0/24",
+        "203.0.113.0/24",  # RFC 5737 (TEST-NET-1, -2, -3)
+        "2001:db8::/32",  # RFC 3849
+    )
+)
+PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",  # RFC 1918
+        "fc00::/7",  # RFC 4193 unique local
+    )
+)
 LOOPBACK = tuple(ipaddress.ip_network(n) for n in ("127.0.0.0/8", "::1/128"))
 LINK_LOCAL = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10"))  # metadata service, DHCP
 ALLOWED = DOCUMENTATION + PRIVATE + LOOPBACK + LINK_LOCAL

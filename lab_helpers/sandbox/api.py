@@ -12,9 +12,10 @@ LocalStack's shape: routes -> handlers -> one state backend).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -67,7 +68,9 @@ class Ctx:
         if key is None:
             return data
         if not isinstance(data, dict) or (required and not isinstance(data.get(key), dict)):
-            raise self.bad(f"Invalid input for field/attribute {key}. Value: {raw[:80]!r}. '{key}' is a required property")
+            raise self.bad(
+                f"Invalid input for field/attribute {key}. Value: {raw[:80]!r}. '{key}' is a required property"
+            )
         return data.get(key) or {}
 
     def bad(self, message: str, status: int = 400, kind: str = "BadRequest") -> ApiError:
@@ -146,8 +149,9 @@ class Service:
     @property
     def table(self) -> list[tuple[str, tuple[str, ...], bool, Handler]]:
         """Every route of the service with its full path."""
-        return [(self.prefix + path, methods, public, func)
-                for r in self.routes for path, methods, public, func in r.table]
+        return [
+            (self.prefix + path, methods, public, func) for r in self.routes for path, methods, public, func in r.table
+        ]
 
     def owns_path(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")

@@ -41,7 +41,14 @@ def add_objects(state_dir: Path, container: str, count: int, size: int = 64) -> 
             path = blob_path(state_dir, container, name)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(b"x" * size)
-            doc = {"name": name, "bytes": size, "etag": "0" * 32, "content_type": "text/plain", "modified": now, "meta": {}}
+            doc = {
+                "name": name,
+                "bytes": size,
+                "etag": "0" * 32,
+                "content_type": "text/plain",
+                "modified": now,
+                "meta": {},
+            }
             rows.append((f"{container}/{name}", doc, container))
         with store.tx():
             store.put_many("object", rows)

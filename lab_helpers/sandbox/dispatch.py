@@ -75,8 +75,14 @@ class SandboxApp:
         return None
 
     def dispatch(self, request: Request) -> Response:
-        ctx = Ctx(request=request, store=self.store, base=self.base, state_dir=self.state_dir, boot_s=self.boot_s,
-                  service=self.service_of(request.path))
+        ctx = Ctx(
+            request=request,
+            store=self.store,
+            base=self.base,
+            state_dir=self.state_dir,
+            boot_s=self.boot_s,
+            service=self.service_of(request.path),
+        )
         negotiated: dict[str, str] = {}
         try:
             adapter = self.map.bind_to_environ(request.environ)
@@ -102,11 +108,17 @@ class SandboxApp:
         except (AttributeError, TypeError, KeyError, ValueError) if request.method in ("POST", "PUT") else ():
             # A body of the wrong shape that a handler did not validate field by field: the client's error.
             log.warning("%s %s: malformed body\n%s", request.method, request.full_path, traceback.format_exc())
-            response = ctx.bad("Invalid input for the request body: a field has the wrong type or is missing.", 400).response
+            response = ctx.bad(
+                "Invalid input for the request body: a field has the wrong type or is missing.", 400
+            ).response
         except Exception:  # a bug in the sandbox: answer like the service would, log the traceback
             log.error("%s %s\n%s", request.method, request.full_path, traceback.format_exc())
-            response = ctx.bad("Unexpected API Error. Please report this at the course's issue tracker and attach the "
-                               "sandbox log (lab sandbox status shows where it is).", 500, "HTTPInternalServerError").response
+            response = ctx.bad(
+                "Unexpected API Error. Please report this at the course's issue tracker and attach the "
+                "sandbox log (lab sandbox status shows where it is).",
+                500,
+                "HTTPInternalServerError",
+            ).response
         if ctx.service.stamp is not None:
             ctx.service.stamp(response)
         for k, v in negotiated.items():

@@ -13,13 +13,27 @@ import json
 from werkzeug.wrappers import Response
 
 NOVA_KEYS = {
-    400: "badRequest", 403: "forbidden", 404: "itemNotFound", 405: "HTTPMethodNotAllowed",
-    409: "conflictingRequest", 413: "overLimit", 500: "computeFault", 501: "notImplemented",
+    400: "badRequest",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "HTTPMethodNotAllowed",
+    409: "conflictingRequest",
+    413: "overLimit",
+    500: "computeFault",
+    501: "notImplemented",
 }
 TITLES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    409: "Conflict", 411: "Length Required", 413: "Request Entity Too Large", 416: "Requested Range Not Satisfiable",
-    422: "Unprocessable Entity", 500: "Internal Server Error",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    411: "Length Required",
+    413: "Request Entity Too Large",
+    416: "Requested Range Not Satisfiable",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
 }
 SWIFT_TEXT = {
     401: "This server could not verify that you are authorized to access the document you requested.",

@@ -29,8 +29,10 @@ def volume_backing_file(volume_id: str, state_dir: Path | None = None) -> Path:
         state_dir = sandbox_dir()
     path = backing_path(state_dir, volume_id)
     if not volume_id or "/" in volume_id or not path.is_file():
-        raise UsageError(f"no sandbox volume with id {volume_id!r}.",
-                         hint="Pass `volume.id` of a volume created on the sandbox backend.")
+        raise UsageError(
+            f"no sandbox volume with id {volume_id!r}.",
+            hint="Pass `volume.id` of a volume created on the sandbox backend.",
+        )
     return path
 
 

@@ -9,7 +9,17 @@ from .api import Ctx
 
 
 def query_filters(ctx: Ctx, skip: tuple[str, ...] = ()) -> dict[str, list[str]]:
-    ignore = {"limit", "marker", "sort_key", "sort_dir", "fields", "page_reverse", "all_tenants", "all_projects", "usage"} | set(skip)
+    ignore = {
+        "limit",
+        "marker",
+        "sort_key",
+        "sort_dir",
+        "fields",
+        "page_reverse",
+        "all_tenants",
+        "all_projects",
+        "usage",
+    } | set(skip)
     return {k: ctx.request.args.getlist(k) for k in ctx.request.args if k not in ignore}
 
 

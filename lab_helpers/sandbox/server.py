@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state = args.state_dir
     state.mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=state / "sandbox.log", level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        filename=state / "sandbox.log", level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s"
+    )
 
     class Quiet(WSGIRequestHandler):
         def log_request(self, *a: Any, **k: Any) -> None:

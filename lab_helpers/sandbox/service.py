@@ -15,10 +15,10 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from ..config import sandbox_boot_seconds, state_dir
 from ..errors import ServiceError
@@ -88,7 +88,11 @@ def status(root: Path | None = None) -> ServiceStatus:
     info = _read_info(root)
     if info:
         health = _health(int(info["port"]))
-        if health and health.get("pid") == info.get("pid") and Path(health.get("state_dir", "")).resolve() == root.resolve():
+        if (
+            health
+            and health.get("pid") == info.get("pid")
+            and Path(health.get("state_dir", "")).resolve() == root.resolve()
+        ):
             return ServiceStatus(True, root, int(info["port"]), int(info["pid"]), float(health.get("boot_s", 0)))
     return ServiceStatus(False, root)
 
@@ -148,13 +152,18 @@ def start(timeout: float = 30.0, *, root: Path | None = None, boot_s: float | No
         while time.monotonic() < deadline:
             if proc.poll() is not None:
                 tail = (root / "service.out").read_text(errors="replace")[-600:]
-                raise ServiceError(f"the sandbox cloud exited at start (code {proc.returncode}): {tail.strip()}",
-                                   hint="Run `lab sandbox status`; if it persists, `lab sandbox reset`.")
+                raise ServiceError(
+                    f"the sandbox cloud exited at start (code {proc.returncode}): {tail.strip()}",
+                    hint="Run `lab sandbox status`; if it persists, `lab sandbox reset`.",
+                )
             current = status(root)
             if current.running:
                 return current
             time.sleep(0.05)
-        raise ServiceError(f"the sandbox cloud did not answer within {timeout:g} s.", hint="Run `lab sandbox stop` then `lab sandbox start`.")
+        raise ServiceError(
+            f"the sandbox cloud did not answer within {timeout:g} s.",
+            hint="Run `lab sandbox stop` then `lab sandbox start`.",
+        )
 
 
 def ensure_running(root: Path | None = None) -> ServiceStatus:

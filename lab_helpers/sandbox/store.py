@@ -12,9 +12,10 @@ import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS res (
@@ -54,7 +55,7 @@ class Store:
         return db
 
     @contextmanager
-    def tx(self) -> Iterator["Store"]:
+    def tx(self) -> Iterator[Store]:
         """One atomic read-modify-write step (re-entrant within a thread)."""
         with self._lock:
             db = self._db()

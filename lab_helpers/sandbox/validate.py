@@ -31,8 +31,15 @@ def invalid(ctx: Ctx, field: str, value: Any, reason: str) -> ApiError:
     return ctx.bad(message, 400, kind)
 
 
-def string(ctx: Ctx, value: Any, field: str, max_len: int = 255, min_len: int = 0,
-           allow_none: bool = False, pattern: str | None = None) -> str | None:
+def string(
+    ctx: Ctx,
+    value: Any,
+    field: str,
+    max_len: int = 255,
+    min_len: int = 0,
+    allow_none: bool = False,
+    pattern: str | None = None,
+) -> str | None:
     """A string of ``min_len``..``max_len`` characters (``None`` only when ``allow_none``)."""
     if value is None and allow_none:
         return None
@@ -55,8 +62,15 @@ def name(ctx: Ctx, value: Any, field: str = "name", max_len: int = 255, allow_no
     return text
 
 
-def integer(ctx: Ctx, value: Any, field: str, lo: int | None = None, hi: int | None = None,
-            allow_none: bool = False, from_string: bool = True) -> int | None:
+def integer(
+    ctx: Ctx,
+    value: Any,
+    field: str,
+    lo: int | None = None,
+    hi: int | None = None,
+    allow_none: bool = False,
+    from_string: bool = True,
+) -> int | None:
     """An integer in ``lo``..``hi``; digit strings pass when ``from_string`` (as Nova's schema allows)."""
     if value is None and allow_none:
         return None
@@ -88,8 +102,9 @@ def boolean(ctx: Ctx, value: Any, field: str, allow_none: bool = False, from_str
     raise invalid(ctx, field, value, f"{show(value)} is not of type 'boolean'")
 
 
-def str_map(ctx: Ctx, value: Any, field: str, max_key: int = 255, max_value: int = 255,
-            max_items: int | None = None) -> dict[str, str]:
+def str_map(
+    ctx: Ctx, value: Any, field: str, max_key: int = 255, max_value: int = 255, max_items: int | None = None
+) -> dict[str, str]:
     """A mapping of non-empty string keys to string values."""
     if not isinstance(value, dict):
         raise invalid(ctx, field, value, f"{show(value)} is not of type 'object'")
@@ -99,12 +114,15 @@ def str_map(ctx: Ctx, value: Any, field: str, max_key: int = 255, max_value: int
         if not isinstance(k, str) or not 0 < len(k) <= max_key:
             raise invalid(ctx, field, value, f"key {show(k)} is not a string of 1 to {max_key} characters")
         if not isinstance(v, str) or len(v) > max_value:
-            raise invalid(ctx, field, value, f"value {show(v)} of {show(k)} is not a string of at most {max_value} characters")
+            raise invalid(
+                ctx, field, value, f"value {show(v)} of {show(k)} is not a string of at most {max_value} characters"
+            )
     return value
 
 
-def str_list(ctx: Ctx, value: Any, field: str, max_len: int = 255, max_items: int | None = None,
-             min_len: int = 0) -> list[str]:
+def str_list(
+    ctx: Ctx, value: Any, field: str, max_len: int = 255, max_items: int | None = None, min_len: int = 0
+) -> list[str]:
     """A list of strings, each ``min_len``..``max_len`` characters."""
     if not isinstance(value, list):
         raise invalid(ctx, field, value, f"{show(value)} is not of type 'array'")
@@ -153,7 +171,9 @@ def query_int(ctx: Ctx, arg: str, lo: int | None = 0, hi: int | None = None) -> 
     try:
         number = int(raw)
     except ValueError:
-        raise ctx.bad(f"Invalid input received: Invalid {arg} filter [{show(raw, 60)[1:-1]}]", 400, "HTTPBadRequest") from None
+        raise ctx.bad(
+            f"Invalid input received: Invalid {arg} filter [{show(raw, 60)[1:-1]}]", 400, "HTTPBadRequest"
+        ) from None
     if lo is not None and number < lo:
         raise ctx.bad(f"Invalid input received: {arg} must be >= {lo}, got {number}", 400, "HTTPBadRequest")
     if hi is not None and number > hi:
@@ -171,8 +191,11 @@ def limit(ctx: Ctx) -> int | None:
     except ValueError:
         number = -1
     if number < 0:
-        raise ctx.bad(f"Invalid input for query parameters limit. Value: {show(raw, 60)}. "
-                      "limit must be an integer of 0 or more", 400, "HTTPBadRequest")
+        raise ctx.bad(
+            f"Invalid input for query parameters limit. Value: {show(raw, 60)}. limit must be an integer of 0 or more",
+            400,
+            "HTTPBadRequest",
+        )
     return number
 
 
@@ -182,8 +205,12 @@ def metadata(ctx: Ctx, meta: Any) -> dict[str, str]:
         raise ctx.bad("Invalid input for field/attribute metadata. Value: not a mapping.")
     for k, v in meta.items():
         if not isinstance(v, str) or not 0 < len(k) <= 255 or len(v) > 255:
-            raise ctx.bad(f"Invalid input for field/attribute metadata. Value: {k}={v!r}. "
-                          "Keys and values are strings of at most 255 characters.")
+            raise ctx.bad(
+                f"Invalid input for field/attribute metadata. Value: {k}={v!r}. "
+                "Keys and values are strings of at most 255 characters."
+            )
     if len(meta) > 128:
-        raise ctx.bad("Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403)
+        raise ctx.bad(
+            "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403
+        )
     return meta

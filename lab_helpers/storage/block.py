@@ -37,18 +37,24 @@ class BlockIO(TextReport):
     def lines(self) -> list[str]:
         if self.skipped:
             return [f"{self.where}: not measured ({self.skipped})"]
-        out = [f"{self.where}; page cache: {self.cache}; {self.size_mib} MiB region",
-               f"{'pattern':<17} {'block':>7} {'ops':>6} {'IOPS':>9} {'MiB/s':>8} {'p50 us':>8} {'p99 us':>9}"]
+        out = [
+            f"{self.where}; page cache: {self.cache}; {self.size_mib} MiB region",
+            f"{'pattern':<17} {'block':>7} {'ops':>6} {'IOPS':>9} {'MiB/s':>8} {'p50 us':>8} {'p99 us':>9}",
+        ]
         for r in self.rows:
             block = f"{r['block_bytes'] // 1024} KiB" if r["block_bytes"] < 1 << 20 else f"{r['block_bytes'] >> 20} MiB"
-            out.append(f"{r['pattern']:<17} {block:>7} {r['ops']:>6} {r['iops']:>9.0f} {r['mib_s']:>8.1f} "
-                       f"{r['p50_us']:>8.1f} {r['p99_us']:>9.1f}")
+            out.append(
+                f"{r['pattern']:<17} {block:>7} {r['ops']:>6} {r['iops']:>9.0f} {r['mib_s']:>8.1f} "
+                f"{r['p50_us']:>8.1f} {r['p99_us']:>9.1f}"
+            )
         return out
 
     def summary(self) -> dict:
         """JSON-ready numbers (for checks): IOPS and MiB/s per pattern and block size."""
-        return {f"{r['pattern']} {r['block_bytes']}": {"iops": round(r["iops"], 1), "mib_s": round(r["mib_s"], 2)}
-                for r in self.rows}
+        return {
+            f"{r['pattern']} {r['block_bytes']}": {"iops": round(r["iops"], 1), "mib_s": round(r["mib_s"], 2)}
+            for r in self.rows
+        }
 
 
 def _probe_source() -> str:
@@ -63,15 +69,30 @@ def run_probe_here(path: Path, params: dict) -> dict:
 
 
 def _ssh_command(address: str, key: Path, user: str, remote: str, known_hosts: Path) -> list[str]:
-    return ["ssh", "-i", str(key), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new",
-            "-o", f"UserKnownHostsFile={known_hosts}", "-o", "ConnectTimeout=20", f"{user}@{address}", remote]
+    return [
+        "ssh",
+        "-i",
+        str(key),
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "StrictHostKeyChecking=accept-new",
+        "-o",
+        f"UserKnownHostsFile={known_hosts}",
+        "-o",
+        "ConnectTimeout=20",
+        f"{user}@{address}",
+        remote,
+    ]
 
 
 class _Unreachable(Exception):
     """The VM did not take the ssh connection (yet): sshd starts a little after ACTIVE."""
 
 
-def _once_over_ssh(address: str, key: Path, user: str, remote: str, source: str, timeout_s: float) -> tuple[str, str, int]:
+def _once_over_ssh(
+    address: str, key: Path, user: str, remote: str, source: str, timeout_s: float
+) -> tuple[str, str, int]:
     from ..config import state_dir
 
     try:
@@ -83,7 +104,9 @@ def _once_over_ssh(address: str, key: Path, user: str, remote: str, source: str,
         client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # a lab VM made minutes ago: trust on first use
         try:
             try:
-                client.connect(address, username=user, key_filename=str(key), timeout=20, allow_agent=False, look_for_keys=False)
+                client.connect(
+                    address, username=user, key_filename=str(key), timeout=20, allow_agent=False, look_for_keys=False
+                )
             except (OSError, paramiko.SSHException) as exc:
                 raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
             stdin, stdout, stderr = client.exec_command(remote, timeout=timeout_s)
@@ -95,20 +118,25 @@ def _once_over_ssh(address: str, key: Path, user: str, remote: str, source: str,
     import shutil
 
     if not shutil.which("ssh"):
-        raise MissingPiece("measuring a live volume needs ssh: neither paramiko nor the ssh client is installed.",
-                           hint="pip install 'paramiko>=3,<5' (or install OpenSSH's client).")
+        raise MissingPiece(
+            "measuring a live volume needs ssh: neither paramiko nor the ssh client is installed.",
+            hint="pip install 'paramiko>=3,<5' (or install OpenSSH's client).",
+        )
     cmd = _ssh_command(address, key, user, remote, state_dir() / "known_hosts")
     try:
         done = subprocess.run(cmd, input=source, capture_output=True, text=True, timeout=timeout_s)
     except subprocess.TimeoutExpired as exc:
-        raise ServiceError(f"ssh to {address} did not finish in {timeout_s:.0f} s.", hint="Run the cell again.") from exc
+        raise ServiceError(
+            f"ssh to {address} did not finish in {timeout_s:.0f} s.", hint="Run the cell again."
+        ) from exc
     if done.returncode == 255:  # the ssh client's own failure: no connection, refused, key not accepted yet
         raise _Unreachable(done.stderr.strip()[-300:])
     return done.stdout, done.stderr, done.returncode
 
 
-def run_probe_over_ssh(address: str, key: Path, user: str, target: str, params: dict, timeout_s: float,
-                       wait_ssh_s: float = 240.0) -> dict:
+def run_probe_over_ssh(
+    address: str, key: Path, user: str, target: str, params: dict, timeout_s: float, wait_ssh_s: float = 240.0
+) -> dict:
     """Pipe the probe to ``sudo python3 -`` on the VM (paramiko when installed, else the ssh client)."""
     import time
 
@@ -125,18 +153,32 @@ def run_probe_over_ssh(address: str, key: Path, user: str, target: str, params: 
             break
         except _Unreachable as exc:
             if time.monotonic() > deadline:
-                raise ServiceError(f"ssh to {address} failed for {wait_ssh_s:.0f} s: {exc}",
-                                   hint="Check the VM is ACTIVE, its security group lets tcp 22 in from your network, "
-                                        "and read its console log (get_server_console_output).") from None
+                raise ServiceError(
+                    f"ssh to {address} failed for {wait_ssh_s:.0f} s: {exc}",
+                    hint="Check the VM is ACTIVE, its security group lets tcp 22 in from your network, "
+                    "and read its console log (get_server_console_output).",
+                ) from None
             time.sleep(10)
     if code != 0:
-        raise ServiceError(f"the probe on the VM exited with {code}: {err.strip()[-400:]}",
-                           hint="Is the volume attached (status in-use)? Does the image have python3 (Featured images do)?")
+        raise ServiceError(
+            f"the probe on the VM exited with {code}: {err.strip()[-400:]}",
+            hint="Is the volume attached (status in-use)? Does the image have python3 (Featured images do)?",
+        )
     return json.loads(out.strip().splitlines()[-1])
 
 
-def measure_block_io(course, conn, volume, *, server=None, size_mib: int = 64, budget_s: float = 0.5,
-                     max_ops: int = 4000, user: str = "ubuntu", timeout_s: float = 300) -> BlockIO:
+def measure_block_io(
+    course,
+    conn,
+    volume,
+    *,
+    server=None,
+    size_mib: int = 64,
+    budget_s: float = 0.5,
+    max_ops: int = 4000,
+    user: str = "ubuntu",
+    timeout_s: float = 300,
+) -> BlockIO:
     """Sequential and random 4 KiB (and sequential 1 MiB) reads and writes on ``volume``.
 
     ``course.backend`` measures it where it is. ``server`` (a ``LabServer``) is needed on the live
@@ -145,10 +187,13 @@ def measure_block_io(course, conn, volume, *, server=None, size_mib: int = 64, b
     params = {"size_mib": int(size_mib), "budget_s": float(budget_s), "max_ops": int(max_ops)}
     volume = conn.block_storage.get_volume(volume.id)
     if volume.size * 1024 < size_mib:
-        raise ResourceStateError(f"volume {volume.name} has {volume.size} GB, less than the {size_mib} MiB to measure.",
-                                 hint="Pass a smaller size_mib, or extend the volume.")
-    result, where = course.backend.measure_volume(conn, volume, server=server, params=params, user=user,
-                                                  timeout_s=timeout_s)
+        raise ResourceStateError(
+            f"volume {volume.name} has {volume.size} GB, less than the {size_mib} MiB to measure.",
+            hint="Pass a smaller size_mib, or extend the volume.",
+        )
+    result, where = course.backend.measure_volume(
+        conn, volume, server=server, params=params, user=user, timeout_s=timeout_s
+    )
     if result is None:
         return BlockIO(f"volume {volume.name}", "not measured", int(size_mib), [], skipped=where)
     return BlockIO(where, result["cache"], int(result["size_mib"]), list(result["rows"]))

@@ -35,19 +35,30 @@ class ObjectLatency(TextReport):
         raise KeyError(f"{op} {size_bytes}")
 
     def lines(self) -> list[str]:
-        lines = [f"container {self.container}: median of {len(self.rows[0]['seconds']) if self.rows else 0} requests",
-                 f"{'size':>8} {'op':>4} {'median ms':>10} {'MiB/s':>8}"]
+        lines = [
+            f"container {self.container}: median of {len(self.rows[0]['seconds']) if self.rows else 0} requests",
+            f"{'size':>8} {'op':>4} {'median ms':>10} {'MiB/s':>8}",
+        ]
         for r in self.rows:
             size = f"{r['size_bytes'] // KiB} KiB" if r["size_bytes"] < MiB else f"{r['size_bytes'] // MiB} MiB"
-            lines.append(f"{size:>8} {r['op']:>4} {r['median_ms']:>10.2f} {r['size_bytes'] / MiB / (r['median_ms'] / 1e3):>8.1f}")
+            lines.append(
+                f"{size:>8} {r['op']:>4} {r['median_ms']:>10.2f} {r['size_bytes'] / MiB / (r['median_ms'] / 1e3):>8.1f}"
+            )
         return lines
 
     def summary(self) -> dict:
         return {f"{r['op']} {r['size_bytes']}": round(r["median_ms"], 3) for r in self.rows}
 
 
-def measure_object_latency(conn, container: str, *, sizes: tuple[int, ...] = DEFAULT_SIZES, repeats: int = 3,
-                           prefix: str = "latency-probe/", keep: bool = False) -> ObjectLatency:
+def measure_object_latency(
+    conn,
+    container: str,
+    *,
+    sizes: tuple[int, ...] = DEFAULT_SIZES,
+    repeats: int = 3,
+    prefix: str = "latency-probe/",
+    keep: bool = False,
+) -> ObjectLatency:
     """Time ``repeats`` PUTs and GETs of one object per size; the objects are deleted afterwards unless ``keep``."""
     result = ObjectLatency(container)
     for size in sizes:
@@ -63,12 +74,15 @@ def measure_object_latency(conn, container: str, *, sizes: tuple[int, ...] = DEF
             if len(body) != size:
                 from ..errors import ServiceError
 
-                raise ServiceError(f"GET {name} returned {len(body)} bytes, PUT sent {size}.", hint="Run the cell again.")
+                raise ServiceError(
+                    f"GET {name} returned {len(body)} bytes, PUT sent {size}.", hint="Run the cell again."
+                )
             timings["PUT"].append(t1 - t0)
             timings["GET"].append(t2 - t1)
         for op, seconds in timings.items():
-            result.rows.append({"size_bytes": size, "op": op, "seconds": seconds,
-                                "median_ms": statistics.median(seconds) * 1e3})
+            result.rows.append(
+                {"size_bytes": size, "op": op, "seconds": seconds, "median_ms": statistics.median(seconds) * 1e3}
+            )
         if not keep:
             conn.object_store.delete_object(name, container=container, ignore_missing=True)
     return result
@@ -106,18 +120,25 @@ class ObjectReads:
         path = urlsplit(request.url).path
         if not path.startswith(self._base + "/"):
             return response  # not the object store
-        container, _, name = path[len(self._base) + 1:].partition("/")
+        container, _, name = path[len(self._base) + 1 :].partition("/")
         if not name:
             return response  # a listing of the account or of a container, not an object
         if kwargs.get("stream"):
             size = int(response.headers.get("Content-Length") or 0)  # do not consume a streamed body
         else:
             size = len(response.content)
-        self.reads.append(ObjectRead(unquote(container), unquote(name), str(request.headers.get("Range") or ""),
-                                     int(response.status_code), size))
+        self.reads.append(
+            ObjectRead(
+                unquote(container),
+                unquote(name),
+                str(request.headers.get("Range") or ""),
+                int(response.status_code),
+                size,
+            )
+        )
         return response
 
-    def __enter__(self) -> "ObjectReads":
+    def __enter__(self) -> ObjectReads:
         hooks = self._conn.session.session.hooks.setdefault("response", [])
         hooks.append(self._on_response)
         self._hooks = hooks

@@ -73,8 +73,9 @@ def _prepare(fd: int, size: int) -> None:
     chunk.close()
 
 
-def _pattern(fd: int, mode: str, *, op: str, order: str, block: int, size: int, max_ops: int,
-             budget_s: float, rng: random.Random) -> dict:
+def _pattern(
+    fd: int, mode: str, *, op: str, order: str, block: int, size: int, max_ops: int, budget_s: float, rng: random.Random
+) -> dict:
     buf = mmap.mmap(-1, block)  # page-aligned, as O_DIRECT requires
     buf.write(os.urandom(block))
     slots = size // block
@@ -100,13 +101,31 @@ def _pattern(fd: int, mode: str, *, op: str, order: str, block: int, size: int, 
     buf.close()
     lat.sort()
     n = len(lat)
-    return {"pattern": f"{order} {op}", "order": order, "op": op, "block_bytes": block, "ops": n,
-            "seconds": seconds, "iops": n / seconds, "mib_s": n * block / seconds / MiB,
-            "p50_us": lat[n // 2] * 1e6, "p99_us": lat[min(n - 1, int(n * 0.99))] * 1e6}
+    return {
+        "pattern": f"{order} {op}",
+        "order": order,
+        "op": op,
+        "block_bytes": block,
+        "ops": n,
+        "seconds": seconds,
+        "iops": n / seconds,
+        "mib_s": n * block / seconds / MiB,
+        "p50_us": lat[n // 2] * 1e6,
+        "p99_us": lat[min(n - 1, int(n * 0.99))] * 1e6,
+    }
 
 
-def run(target: str, *, size_mib: int = 64, block: int = 4096, large_block: int = MiB, max_ops: int = 4000,
-        budget_s: float = 0.5, direct: bool = True, seed: int = 3) -> dict:
+def run(
+    target: str,
+    *,
+    size_mib: int = 64,
+    block: int = 4096,
+    large_block: int = MiB,
+    max_ops: int = 4000,
+    budget_s: float = 0.5,
+    direct: bool = True,
+    seed: int = 3,
+) -> dict:
     """Measure sequential and random reads and writes of ``block`` bytes (and sequential ``large_block``)."""
     path = resolve(target)
     size = size_mib * MiB
@@ -116,12 +135,26 @@ def run(target: str, *, size_mib: int = 64, block: int = 4096, large_block: int 
         _prepare(fd, size)
         rows = []
         for order, op in (("sequential", "read"), ("random", "read"), ("sequential", "write"), ("random", "write")):
-            rows.append(_pattern(fd, mode, op=op, order=order, block=block, size=size, max_ops=max_ops,
-                                 budget_s=budget_s, rng=rng))
+            rows.append(
+                _pattern(
+                    fd, mode, op=op, order=order, block=block, size=size, max_ops=max_ops, budget_s=budget_s, rng=rng
+                )
+            )
         if large_block:
             for op in ("read", "write"):
-                rows.append(_pattern(fd, mode, op=op, order="sequential", block=large_block, size=size,
-                                     max_ops=size // large_block, budget_s=budget_s, rng=rng))
+                rows.append(
+                    _pattern(
+                        fd,
+                        mode,
+                        op=op,
+                        order="sequential",
+                        block=large_block,
+                        size=size,
+                        max_ops=size // large_block,
+                        budget_s=budget_s,
+                        rng=rng,
+                    )
+                )
     finally:
         os.close(fd)
     return {"cache": mode, "size_mib": size_mib, "platform": sys.platform, "rows": rows}

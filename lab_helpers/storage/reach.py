@@ -7,10 +7,14 @@ from __future__ import annotations
 from ..errors import UsageError
 from ..sandbox.addresses import is_documentation
 
-SANDBOX_VMS = ("the sandbox cloud's VMs are simulated and cannot be logged into, and addresses from the ranges "
-               "reserved for documentation (RFC 5737) reach no machine")
-WHAT_TO_DO = ("On the sandbox, measure there what the sandbox has (a volume's backing file: run the cell with "
-              "BACKEND = \"sandbox\"); to log into a real VM, run the lab with BACKEND = \"live\" on Jetstream2.")
+SANDBOX_VMS = (
+    "the sandbox cloud's VMs are simulated and cannot be logged into, and addresses from the ranges "
+    "reserved for documentation (RFC 5737) reach no machine"
+)
+WHAT_TO_DO = (
+    "On the sandbox, measure there what the sandbox has (a volume's backing file: run the cell with "
+    'BACKEND = "sandbox"); to log into a real VM, run the lab with BACKEND = "live" on Jetstream2.'
+)
 
 
 def refuse_documentation(address: str) -> None:
@@ -33,8 +37,10 @@ def checked_address(conn, server_id: str, address: str) -> str:
     """``address``, once the cloud confirms it is one of the server's own and it is not a documentation one."""
     refuse_documentation(address)
     if address not in server_addresses(conn, server_id):
-        raise UsageError(f"not connecting to {address}: the cloud does not list it among the addresses of server {server_id}.",
-                         hint="Use the server's floating IP as the cloud reports it (LabServer.address), or attach one first.")
+        raise UsageError(
+            f"not connecting to {address}: the cloud does not list it among the addresses of server {server_id}.",
+            hint="Use the server's floating IP as the cloud reports it (LabServer.address), or attach one first.",
+        )
     return address
 
 
@@ -42,6 +48,8 @@ def login_line(address: str, user: str = "ubuntu", key: str = "<your private key
     """The ssh line a lab prints for its VM; for a sandbox address, with the note that it cannot be used."""
     line = f"log in with: ssh -i {key} {user}@{address}"
     if is_documentation(address):
-        line += ("\n  (sandbox: this address comes from a range reserved for documentation and the sandbox's VMs are "
-                 "simulated, so this line logs into nothing; on Jetstream2, BACKEND = \"live\", the same line logs you in)")
+        line += (
+            "\n  (sandbox: this address comes from a range reserved for documentation and the sandbox's VMs are "
+            'simulated, so this line logs into nothing; on Jetstream2, BACKEND = "live", the same line logs you in)'
+        )
     return line

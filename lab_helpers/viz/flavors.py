@@ -30,8 +30,17 @@ def flavor_rows(flavors) -> list[FlavorRow]:
     for f in flavors:
         name = f.name
         family = name.split(".", 1)[0]
-        rows.append(FlavorRow(name, family, int(f.vcpus), round(f.ram / 1024, 1), int(f.disk or 0),
-                              su_per_hour(name, f.vcpus), float(known.get(name, {}).get("gpu_fraction", 0.0))))
+        rows.append(
+            FlavorRow(
+                name,
+                family,
+                int(f.vcpus),
+                round(f.ram / 1024, 1),
+                int(f.disk or 0),
+                su_per_hour(name, f.vcpus),
+                float(known.get(name, {}).get("gpu_fraction", 0.0)),
+            )
+        )
     return sorted(rows, key=lambda r: (r.family, r.su_per_hour, r.ram_gb))
 
 
@@ -87,18 +96,34 @@ def flavor_figure(rows: list[FlavorRow]):
         mine = [r for r in rows if r.family == family]
         if not mine:
             continue
-        fig.add_trace(go.Scatter(
-            x=[x[r.name] for r in mine], y=[r.ram_gb for r in mine], mode="markers+text", name=label,
-            text=[r.name for r in mine], textposition=[_label_side(r, x[r.name]) for r in mine],
-            marker=dict(color=colour, size=[10 + 40 * (r.su_per_hour / biggest) ** 0.5 for r in mine], opacity=0.75,
-                        line=dict(color="white", width=1)),
-            customdata=[[r.su_per_hour, r.disk_gb, r.gpu_share, r.vcpus, r.ram_gb] for r in mine],
-            hovertemplate="%{text}<br>%{customdata[3]} vCPU, %{customdata[4]} GB RAM<br>root disk %{customdata[1]} GB<br>"
-                          "<b>%{customdata[0]} SU/hour</b><extra></extra>"))
-    fig.update_layout(title="Jetstream2 flavors: a slice of a host (marker area: SU per hour)<br><sup>A g3 flavor is the m3 "
-                            "slice of the same size plus part of an A100; the two are drawn side by side.</sup>",
-                      xaxis=dict(title="vCPUs", type="log"), yaxis=dict(title="RAM (GB)", type="log"),
-                      height=500, legend=dict(orientation="h", y=-0.15), margin=dict(t=80))
+        fig.add_trace(
+            go.Scatter(
+                x=[x[r.name] for r in mine],
+                y=[r.ram_gb for r in mine],
+                mode="markers+text",
+                name=label,
+                text=[r.name for r in mine],
+                textposition=[_label_side(r, x[r.name]) for r in mine],
+                marker=dict(
+                    color=colour,
+                    size=[10 + 40 * (r.su_per_hour / biggest) ** 0.5 for r in mine],
+                    opacity=0.75,
+                    line=dict(color="white", width=1),
+                ),
+                customdata=[[r.su_per_hour, r.disk_gb, r.gpu_share, r.vcpus, r.ram_gb] for r in mine],
+                hovertemplate="%{text}<br>%{customdata[3]} vCPU, %{customdata[4]} GB RAM<br>root disk %{customdata[1]} GB<br>"
+                "<b>%{customdata[0]} SU/hour</b><extra></extra>",
+            )
+        )
+    fig.update_layout(
+        title="Jetstream2 flavors: a slice of a host (marker area: SU per hour)<br><sup>A g3 flavor is the m3 "
+        "slice of the same size plus part of an A100; the two are drawn side by side.</sup>",
+        xaxis=dict(title="vCPUs", type="log"),
+        yaxis=dict(title="RAM (GB)", type="log"),
+        height=500,
+        legend=dict(orientation="h", y=-0.15),
+        margin=dict(t=80),
+    )
     return fig
 
 

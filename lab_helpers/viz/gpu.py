@@ -22,7 +22,10 @@ def side_by_side(device: DeviceInfo) -> list[tuple[str, str, str]]:
             ("L2 cache", f"{device.cache_bytes / 2**20:.0f} MiB"),
             ("memory bus", f"{device.bus_width_bits}-bit"),
             ("compute capability", device.compute_capability),
-            ("peak bandwidth", f"{device.spec.bandwidth_gbps:g} GB/s (datasheet)" if device.spec else "no datasheet row"),
+            (
+                "peak bandwidth",
+                f"{device.spec.bandwidth_gbps:g} GB/s (datasheet)" if device.spec else "no datasheet row",
+            ),
             ("FP32 peak", f"{device.spec.fp32_tflops:g} TFLOP/s (datasheet)" if device.spec else "no datasheet row"),
         ]
     else:
@@ -37,8 +40,14 @@ def side_by_side(device: DeviceInfo) -> list[tuple[str, str, str]]:
             ("FP32 peak", "measured below"),
         ]
     theirs = [
-        ref.name, f"{ref.sms} SMs", f"{ref.memory_gb:g} GB {ref.memory_type}", f"{ref.l2_mb:g} MB", f"{ref.bus_width_bits}-bit",
-        ref.compute_capability, f"{ref.bandwidth_gbps:g} GB/s", f"{ref.fp32_tflops:g} TFLOP/s",
+        ref.name,
+        f"{ref.sms} SMs",
+        f"{ref.memory_gb:g} GB {ref.memory_type}",
+        f"{ref.l2_mb:g} MB",
+        f"{ref.bus_width_bits}-bit",
+        ref.compute_capability,
+        f"{ref.bandwidth_gbps:g} GB/s",
+        f"{ref.fp32_tflops:g} TFLOP/s",
     ]
     return [(label, value, other) for (label, value), other in zip(mine, theirs)]
 
@@ -60,11 +69,15 @@ def sweep_figure(report, l2_bytes: int | None = None):
     import plotly.graph_objects as go
 
     points = sorted(report.sweep(), key=lambda r: r.working_set_bytes)
-    fig = go.Figure(go.Scatter(
-        x=[r.working_set_bytes / 2**20 for r in points], y=[r.gbps for r in points], mode="lines+markers",
-        name=f"{points[0].kernel if points else 'add'}: measured",
-        hovertemplate="%{x:.3g} MiB -> %{y:.1f} GB/s<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=[r.working_set_bytes / 2**20 for r in points],
+            y=[r.gbps for r in points],
+            mode="lines+markers",
+            name=f"{points[0].kernel if points else 'add'}: measured",
+            hovertemplate="%{x:.3g} MiB -> %{y:.1f} GB/s<extra></extra>",
+        )
+    )
     marks = []
     if report.device.is_gpu:
         marks.append((report.device.cache_bytes / 2**20, "L2"))
@@ -77,13 +90,25 @@ def sweep_figure(report, l2_bytes: int | None = None):
         # On a log axis an annotation's x is the exponent, so the line is drawn and labelled by hand.
         fig.add_vline(x=size, line=dict(dash="dash", color="#d62728"))
         text = f"{where}: {size * 1024:.0f} KiB" if size < 1 else f"{where}: {size:.0f} MiB"
-        fig.add_annotation(x=math.log10(size), y=1.0, yref="paper", text=text, showarrow=False,
-                           xanchor="left", yanchor="bottom", font=dict(color="#d62728"))
+        fig.add_annotation(
+            x=math.log10(size),
+            y=1.0,
+            yref="paper",
+            text=text,
+            showarrow=False,
+            xanchor="left",
+            yanchor="bottom",
+            font=dict(color="#d62728"),
+        )
     if report.device.is_gpu and report.device.spec:
-        fig.add_hline(y=report.device.spec.bandwidth_gbps, line=dict(dash="dot"), annotation_text="datasheet DRAM bandwidth")
+        fig.add_hline(
+            y=report.device.spec.bandwidth_gbps, line=dict(dash="dot"), annotation_text="datasheet DRAM bandwidth"
+        )
     fig.update_layout(
         title="From cache to DRAM: bandwidth against the size of the data",
-        xaxis=dict(type="log", title="working set (MiB, all arrays of a = b + c)"), yaxis=dict(title="GB/s"), height=440,
+        xaxis=dict(type="log", title="working set (MiB, all arrays of a = b + c)"),
+        yaxis=dict(title="GB/s"),
+        height=440,
         margin=dict(t=90),
     )
     return fig

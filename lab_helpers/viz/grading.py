@@ -10,11 +10,31 @@ def summary_figure(gradebook):
     fig = go.Figure()
     for col in gradebook.columns:
         earned = [line.earned for g in gradebook.grades if (line := g.line_for(col)) and line.status != "to be graded"]
-        fig.add_trace(go.Box(y=earned, name=f"{col} (/{gradebook.max_points[col]:g})", boxpoints="all", jitter=0.4,
-                             pointpos=0, hovertemplate="%{y:g} points<extra>" + col + "</extra>"))
+        fig.add_trace(
+            go.Box(
+                y=earned,
+                name=f"{col} (/{gradebook.max_points[col]:g})",
+                boxpoints="all",
+                jitter=0.4,
+                pointpos=0,
+                hovertemplate="%{y:g} points<extra>" + col + "</extra>",
+            )
+        )
     totals = [g.score for g in gradebook.grades]
-    fig.add_trace(go.Box(y=totals, name=f"total (/{gradebook.max_score:g})", boxpoints="all", jitter=0.4, pointpos=0,
-                         marker_color="#333"))
-    fig.update_layout(title=f"Lab {gradebook.lab}: points per check ({len(gradebook.grades)} submissions)",
-                      yaxis_title="points earned", showlegend=False, template="plotly_white")
+    fig.add_trace(
+        go.Box(
+            y=totals,
+            name=f"total (/{gradebook.max_score:g})",
+            boxpoints="all",
+            jitter=0.4,
+            pointpos=0,
+            marker_color="#333",
+        )
+    )
+    fig.update_layout(
+        title=f"Lab {gradebook.lab}: points per check ({len(gradebook.grades)} submissions)",
+        yaxis_title="points earned",
+        showlegend=False,
+        template="plotly_white",
+    )
     return fig

@@ -66,7 +66,7 @@ def wrap(label: str, width: int = 12) -> str:
         return label
     middle = len(label) / 2
     cut = min((i for i, ch in enumerate(label) if ch == " "), key=lambda i: abs(i - middle))
-    return label[:cut] + "<br>" + label[cut + 1:]
+    return label[:cut] + "<br>" + label[cut + 1 :]
 
 
 def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
@@ -84,8 +84,11 @@ def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
     nodes = subtree(flatten(), view)
     if chart == "sunburst":
         root = next(n for n in nodes if not n.parent)
-        nodes = [Node(n.id, "" if n.parent == root.id else n.parent, n.name, n.kind, n.detail, n.depth)
-                 for n in nodes if n is not root]
+        nodes = [
+            Node(n.id, "" if n.parent == root.id else n.parent, n.name, n.kind, n.detail, n.depth)
+            for n in nodes
+            if n is not root
+        ]
     trace = getattr(go, chart.capitalize())(
         ids=[n.id for n in nodes],
         labels=[n.name for n in nodes],
@@ -99,11 +102,16 @@ def hierarchy_figure(view: str = "everything", chart: str = "sunburst"):
         **({"insidetextorientation": "auto"} if chart == "sunburst" else {}),
     )
     fig = go.Figure(trace)
-    how = "click a sector to zoom in, the centre to zoom out" if chart == "sunburst" else "click a box to zoom in, its header to zoom out"
+    how = (
+        "click a sector to zoom in, the centre to zoom out"
+        if chart == "sunburst"
+        else "click a box to zoom in, its header to zoom out"
+    )
     fig.update_layout(
         title=f"The hierarchy: {view} ({chart})<br><sup>Brown physical, blue virtual, green storage, purple network. "
-              f"Hover for details; {how}.</sup>",
-        margin=dict(t=70, l=5, r=5, b=5), height=660 if chart == "treemap" else 760,
+        f"Hover for details; {how}.</sup>",
+        margin=dict(t=70, l=5, r=5, b=5),
+        height=660 if chart == "treemap" else 760,
         uniformtext=dict(minsize=10, mode="hide"),
     )
     return fig

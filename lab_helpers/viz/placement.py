@@ -73,15 +73,23 @@ def operator_view(admin_conn, learner: str) -> Placement:
     """Every hypervisor and the servers on it (needs an admin connection: the sandbox's)."""
     hosts = {}
     for h in admin_conn.compute.hypervisors(details=True):
-        hosts[h.name] = Host(h.name, int(h.vcpus or 0), int(h.vcpus_used or 0),
-                             round((h.memory_size or 0) / 1024, 1), round((h.memory_used or 0) / 1024, 1))
+        hosts[h.name] = Host(
+            h.name,
+            int(h.vcpus or 0),
+            int(h.vcpus_used or 0),
+            round((h.memory_size or 0) / 1024, 1),
+            round((h.memory_used or 0) / 1024, 1),
+        )
     for server in admin_conn.compute.servers(details=True, all_projects=True):
         host = hosts.get(server.hypervisor_hostname or "")
         if host is not None and _is_mine(server, learner):
             name, vcpus = _flavor(server)
             host.mine.append(PlacedServer(server.name, name, vcpus, server.status))
-    return Placement("hypervisors", list(hosts.values()),
-                     "Operator view (the sandbox's admin credential): every hypervisor, its capacity and your servers on it.")
+    return Placement(
+        "hypervisors",
+        list(hosts.values()),
+        "Operator view (the sandbox's admin credential): every hypervisor, its capacity and your servers on it.",
+    )
 
 
 def project_view(conn, learner: str) -> Placement:
@@ -94,9 +102,12 @@ def project_view(conn, learner: str) -> Placement:
         host = groups.setdefault(key, Host(f"host {len(groups) + 1} (hostId {key[:8]}...)", _DEFAULT_HOST_VCPUS, None))
         name, vcpus = _flavor(server)
         host.mine.append(PlacedServer(server.name, name, vcpus, server.status))
-    return Placement("hostId", list(groups.values()),
-                     "Project view: your servers grouped by hostId. Who else runs on each host, and its name, "
-                     "stay with the operator (the hypervisor API answers 403 to a project).")
+    return Placement(
+        "hostId",
+        list(groups.values()),
+        "Project view: your servers grouped by hostId. Who else runs on each host, and its name, "
+        "stay with the operator (the hypervisor API answers 403 to a project).",
+    )
 
 
 def where_it_landed(course, conn) -> Placement:
@@ -116,17 +127,44 @@ def placement_figure(placement: Placement):
     mine_names = sorted({s.name for h in placement.hosts for s in h.mine})
     for i, server_name in enumerate(mine_names):
         x = [sum(s.vcpus for s in h.mine if s.name == server_name) for h in placement.hosts]
-        fig.add_trace(go.Bar(y=names, x=x, orientation="h", name=server_name, marker_color=palette[i % len(palette)],
-                             hovertemplate="%{y}<br>" + server_name + ": %{x} vCPUs<extra></extra>"))
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=x,
+                orientation="h",
+                name=server_name,
+                marker_color=palette[i % len(palette)],
+                hovertemplate="%{y}<br>" + server_name + ": %{x} vCPUs<extra></extra>",
+            )
+        )
     if placement.view == "hypervisors":
-        fig.add_trace(go.Bar(y=names, x=[h.others or 0 for h in placement.hosts], orientation="h", name="other servers",
-                             marker_color="#7f7f7f"))
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[h.others or 0 for h in placement.hosts],
+                orientation="h",
+                name="other servers",
+                marker_color="#7f7f7f",
+            )
+        )
         free = [max(0, h.vcpus - (h.vcpus_used or 0)) for h in placement.hosts]
         fig.add_trace(go.Bar(y=names, x=free, orientation="h", name="free", marker_color="#e5e5e5"))
     else:
         hidden = [max(0, h.vcpus - sum(s.vcpus for s in h.mine)) for h in placement.hosts]
-        fig.add_trace(go.Bar(y=names, x=hidden, orientation="h", name="hidden from your project",
-                             marker_color="#e5e5e5", marker_pattern_shape="/"))
-    fig.update_layout(barmode="stack", title="Where your servers landed (" + placement.view + " view)",
-                      xaxis_title="vCPUs of the host", height=max(320, 160 + 60 * len(names)))
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=hidden,
+                orientation="h",
+                name="hidden from your project",
+                marker_color="#e5e5e5",
+                marker_pattern_shape="/",
+            )
+        )
+    fig.update_layout(
+        barmode="stack",
+        title="Where your servers landed (" + placement.view + " view)",
+        xaxis_title="vCPUs of the host",
+        height=max(320, 160 + 60 * len(names)),
+    )
     return fig

@@ -32,18 +32,31 @@ def _roof_traces(go, roof: Roof, dash: str, colour: str, x_range: tuple[float, f
     traces = []
     for precision, peak in roof.peaks_tflops.items():
         ys = [attainable_tflops(x, roof.bandwidth_gbps, peak) for x in xs]
-        traces.append(go.Scatter(
-            x=xs, y=ys, mode="lines", line=dict(dash=dash, color=colour, width=2 if precision == "fp32" else 1),
-            name=f"{roof.label}: {_PRECISION_NAMES.get(precision, precision)} {_num(peak)} TFLOP/s, {_num(roof.bandwidth_gbps)} GB/s",
-            hovertemplate="%{x:.3g} FLOP/byte -> %{y:.3g} TFLOP/s<extra>"
-                          + ("the best measured so far" if "(measured)" in roof.label else "datasheet") + "</extra>",
-        ))
+        traces.append(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                line=dict(dash=dash, color=colour, width=2 if precision == "fp32" else 1),
+                name=f"{roof.label}: {_PRECISION_NAMES.get(precision, precision)} {_num(peak)} TFLOP/s, {_num(roof.bandwidth_gbps)} GB/s",
+                hovertemplate="%{x:.3g} FLOP/byte -> %{y:.3g} TFLOP/s<extra>"
+                + ("the best measured so far" if "(measured)" in roof.label else "datasheet")
+                + "</extra>",
+            )
+        )
     return traces
 
 
 # GEMMs sit at the right edge: their labels go left, beside their own marker.
-_TEXT_SIDE = {("triad", "naive"): "bottom right", ("triad", "single-pass"): "bottom right", ("gemm", "fp32"): "middle left", ("gemm", "tf32"): "middle left",
-              ("gemm", "fp64"): "bottom left", ("gemm", "fp16"): "middle left", ("gemm", "bf16"): "middle left"}
+_TEXT_SIDE = {
+    ("triad", "naive"): "bottom right",
+    ("triad", "single-pass"): "bottom right",
+    ("gemm", "fp32"): "middle left",
+    ("gemm", "tf32"): "middle left",
+    ("gemm", "fp64"): "bottom left",
+    ("gemm", "fp16"): "middle left",
+    ("gemm", "bf16"): "middle left",
+}
 
 
 def _size(r) -> str:
@@ -59,9 +72,13 @@ def _point_label(r) -> str:
 def _hover(r, cache_bytes: int | None) -> str:
     where = ""
     if cache_bytes and r.kernel in STREAM_KERNELS and r.working_set_bytes and not beyond_cache(r, cache_bytes):
-        where = (f"<br>{r.working_set_bytes / 2**10:,.0f} KiB fits in the {cache_bytes / 2**20:.0f} MiB cache:"
-                 "<br>cache bandwidth, so it may sit above the DRAM roof")
-    return f"{_point_label(r)}, {_size(r)}, {r.dtype}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s{where}<extra></extra>"
+        where = (
+            f"<br>{r.working_set_bytes / 2**10:,.0f} KiB fits in the {cache_bytes / 2**20:.0f} MiB cache:"
+            "<br>cache bandwidth, so it may sit above the DRAM roof"
+        )
+    return (
+        f"{_point_label(r)}, {_size(r)}, {r.dtype}<br>%{{x:.3g}} FLOP/byte<br>%{{y:.3g}} TFLOP/s{where}<extra></extra>"
+    )
 
 
 def roofline_figure(report=None, points: list | None = None, title: str = "Roofline"):
@@ -97,40 +114,69 @@ def roofline_figure(report=None, points: list | None = None, title: str = "Roofl
 
     if len(points) > 1:
         earlier = points[:-1]
-        fig.add_trace(go.Scatter(
-            x=[r.intensity for r in earlier], y=[achieved(r) for r in earlier], mode="markers", name="yours, earlier",
-            marker=dict(size=14, symbol="circle-open", color="#555", line=dict(width=2)),
-            hovertemplate=[_hover(r, cache) for r in earlier]))
+        fig.add_trace(
+            go.Scatter(
+                x=[r.intensity for r in earlier],
+                y=[achieved(r) for r in earlier],
+                mode="markers",
+                name="yours, earlier",
+                marker=dict(size=14, symbol="circle-open", color="#555", line=dict(width=2)),
+                hovertemplate=[_hover(r, cache) for r in earlier],
+            )
+        )
     if points:
         latest = points[-1]
-        in_cache = (cache and latest.kernel in STREAM_KERNELS and latest.working_set_bytes
-                    and not beyond_cache(latest, cache))
+        in_cache = (
+            cache and latest.kernel in STREAM_KERNELS and latest.working_set_bytes and not beyond_cache(latest, cache)
+        )
         size = _size(latest)
-        fig.add_trace(go.Scatter(
-            x=[latest.intensity], y=[achieved(latest)], mode="markers",
-            name=f"yours, latest: {_point_label(latest)}, {size}, {latest.dtype}" + (" (in cache)" if in_cache else ""),
-            marker=dict(size=18, symbol="star-open", color="#d62728", line=dict(width=2)),
-            hovertemplate=_hover(latest, cache)))
-        fig.add_annotation(x=math.log10(latest.intensity), y=math.log10(achieved(latest)), text="your latest",
-                           showarrow=True, arrowhead=2, ax=-45, ay=-45, font=dict(color="#d62728"),
-                           bgcolor="rgba(255,255,255,0.8)")
+        fig.add_trace(
+            go.Scatter(
+                x=[latest.intensity],
+                y=[achieved(latest)],
+                mode="markers",
+                name=f"yours, latest: {_point_label(latest)}, {size}, {latest.dtype}"
+                + (" (in cache)" if in_cache else ""),
+                marker=dict(size=18, symbol="star-open", color="#d62728", line=dict(width=2)),
+                hovertemplate=_hover(latest, cache),
+            )
+        )
+        fig.add_annotation(
+            x=math.log10(latest.intensity),
+            y=math.log10(achieved(latest)),
+            text="your latest",
+            showarrow=True,
+            arrowhead=2,
+            ax=-45,
+            ay=-45,
+            font=dict(color="#d62728"),
+            bgcolor="rgba(255,255,255,0.8)",
+        )
     results = [r for r in (report.headline() if report is not None else []) if r.intensity]
     for r in results:
         label = _point_label(r)
         labelled = r.kernel in ("triad", "gemm")  # the rest crowd the memory-bound corner: see the legend
-        fig.add_trace(go.Scatter(
-            x=[r.intensity], y=[achieved(r)], mode="markers+text" if labelled else "markers", text=[label],
-            textposition=_TEXT_SIDE.get((r.kernel, r.variant), "top center"),
-            marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle"), name=f"measured: {label}",
-            hovertemplate=_hover(r, cache),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=[r.intensity],
+                y=[achieved(r)],
+                mode="markers+text" if labelled else "markers",
+                text=[label],
+                textposition=_TEXT_SIDE.get((r.kernel, r.variant), "top center"),
+                marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle"),
+                name=f"measured: {label}",
+                hovertemplate=_hover(r, cache),
+            )
+        )
     ys += [achieved(r) for r in results + points]
     positive = [y for y in ys if y and y > 0]
     y_range = [math.log10(min(positive)) - 0.2, math.log10(max(positive)) + 0.3] if positive else [-4, 3.5]
     fig.update_layout(
-        title=title, xaxis=dict(type="log", title="arithmetic intensity (FLOP per byte moved)", range=[-2, 4]),
+        title=title,
+        xaxis=dict(type="log", title="arithmetic intensity (FLOP per byte moved)", range=[-2, 4]),
         yaxis=dict(type="log", title="performance (TFLOP/s)", range=y_range),
-        legend=dict(font=dict(size=10)), height=540,
+        legend=dict(font=dict(size=10)),
+        height=540,
     )
     return fig
 

@@ -53,7 +53,13 @@ def grade_corpus(lab: str, root: Path, limits, *, only=CASES, jobs: int = 2, boo
         (rel,) = release([lab], root / "release")
     learner = nbformat.read(rel.learner_path, as_version=4)
     out, submissions = root / "out", root / "submissions"
-    secret_paths = [str(rel.key_dir), str(root / "release" / "key"), str(find_lab(lab).path), str(out), str(submissions)]
+    secret_paths = [
+        str(rel.key_dir),
+        str(root / "release" / "key"),
+        str(find_lab(lab).path),
+        str(out),
+        str(submissions),
+    ]
     prefix = f"c{lab}{secrets.token_hex(3)}-"
     expect = load_cases(lab).build(learner, submissions, rel.version, secret_paths, prefix=prefix, only=only)
     saved = os.environ.get("LAB_SANDBOX_BOOT_S")
@@ -67,8 +73,16 @@ def grade_corpus(lab: str, root: Path, limits, *, only=CASES, jobs: int = 2, boo
             os.environ.pop("LAB_SANDBOX_BOOT_S", None)
         else:
             os.environ["LAB_SANDBOX_BOOT_S"] = saved
-    return {"gradebook": book, "out": out, "expect": expect, "seconds": seconds, "root": root, "prefix": prefix,
-            "left_running": processes_of(prefix), "key": root / "release" / "key"}
+    return {
+        "gradebook": book,
+        "out": out,
+        "expect": expect,
+        "seconds": seconds,
+        "root": root,
+        "prefix": prefix,
+        "left_running": processes_of(prefix),
+        "key": root / "release" / "key",
+    }
 
 
 def grade_of(graded: dict, name: str):
@@ -91,8 +105,14 @@ def assert_expected(graded: dict, name: str, max_score: float) -> None:
     """The submission's score, the limit or crash its feedback names, and nothing leaked."""
     expect = graded["expect"][name]
     g = grade_of(graded, name)
-    detail = (name, [(line.column, line.earned, line.status) for line in g.lines], g.limits_hit, g.problems, g.notes,
-              g.instructor_notes)
+    detail = (
+        name,
+        [(line.column, line.earned, line.status) for line in g.lines],
+        g.limits_hit,
+        g.problems,
+        g.notes,
+        g.instructor_notes,
+    )
     assert g.score == expect.score, detail
     assert g.max_score == max_score
     assert g.learner == expect.learner

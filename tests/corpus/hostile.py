@@ -58,7 +58,7 @@ def fill(nb, cell_id, stub, code):
     target = cell(nb, cell_id)
     lines = target.source.splitlines()
     index = next(i for i, line in enumerate(lines) if line.startswith(stub))
-    lines[index:index + 1] = code.splitlines()
+    lines[index : index + 1] = code.splitlines()
     target.source = "\n".join(lines)
 
 
@@ -82,15 +82,20 @@ def insert_after(nb, cell_id, code, new_id):
 
 def stamp(nb, learner, version, lab):
     nb.metadata["visualizing_compute_submission"] = {
-        "learner": learner, "lab": lab, "lab_version": version, "backend": "sandbox",
-        "submitted_at": "2026-01-01T00:00:00+00:00"}
+        "learner": learner,
+        "lab": lab,
+        "lab_version": version,
+        "backend": "sandbox",
+        "submitted_at": "2026-01-01T00:00:00+00:00",
+    }
 
 
 # --- the hostile cells ----------------------------------------------------------------------------
 
 LOOP = "while True:\n    pass"
-LOOP_IGNORES_INTERRUPT = ("import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n"
-                          "    time.sleep(0.1)")
+LOOP_IGNORES_INTERRUPT = (
+    "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(0.1)"
+)
 MEMORY_BOMB = "hog = []\nwhile True:\n    hog.append(bytearray(50 * 1024 * 1024))"
 SYS_EXIT = "import sys\nsys.exit('bye')"
 OS_EXIT = "import os\nos._exit(0)"
@@ -106,13 +111,16 @@ MONKEYPATCH = (
     "    registry.REGISTRY[spec.name] = registry.CheckSpec(spec.name, spec.points, spec.question,\n"
     "                                                      lambda a, c: registry.Verdict.ok())\n"
     "import lab_helpers.grading.hidden as hidden\n"
-    "hidden.judge_hidden = lambda *a, **k: None")
+    "hidden.judge_hidden = lambda *a, **k: None"
+)
 HUGE_OUTPUT = "print('x' * 5_000_000)\nfor i in range(20000):\n    print(i)"
 
 
 def fake_pass_lines(checks: list[str]) -> str:
-    return (f"for name in {checks!r}:\n    print(f'{{name}}: passed (full points)')\n"
-            "print('All checks passed. Score: 100%')")
+    return (
+        f"for name in {checks!r}:\n    print(f'{{name}}: passed (full points)')\n"
+        "print('All checks passed. Score: 100%')"
+    )
 
 
 def read_secrets(secrets: list[str], target: str, clean: str) -> str:
@@ -129,7 +137,8 @@ def read_secrets(secrets: list[str], target: str, clean: str) -> str:
         "        except OSError:\n"
         "            pass\n"
         "seen += [p for p in glob.glob('/**/hidden.py', recursive=False)]\n"
-        f"{target} = 'LEAKED ' + ' | '.join(seen) if seen else {clean}")
+        f"{target} = 'LEAKED ' + ' | '.join(seen) if seen else {clean}"
+    )
 
 
 def network_call(target: str, unreachable: str) -> str:
@@ -140,7 +149,8 @@ def network_call(target: str, unreachable: str) -> str:
         "    socket.create_connection(('10.255.255.1', 80), timeout=3)\n"
         f"    {target} = 'network: connected'\n"
         "except OSError as exc:\n"
-        f"    {target} = {unreachable}")
+        f"    {target} = {unreachable}"
+    )
 
 
 # the escapes: each tries every route it knows to the secret paths; ``target`` becomes ``clean`` only
@@ -169,64 +179,68 @@ _REACH = (
     "                    fh.write('ESC' + 'APED')\n"
     "                seen.append('wrote into ' + folder)\n"
     "            except OSError:\n"
-    "                pass\n")
+    "                pass\n"
+)
 
 
 def lift_mounts(secrets: list[str], target: str, clean: str) -> str:
     """Detach every mount the kernel can see (as the kernel's uid), then try the secret paths."""
-    return (_REACH.format(secrets=secrets) +
-            "libc = ctypes.CDLL(None, use_errno=True)\n"
-            "lifted = []\n"
-            "for attempt in range(3):\n"
-            "    points = [line.split()[4] for line in open('/proc/self/mountinfo')]\n"
-            "    for point in sorted(set(points), key=len, reverse=True):\n"
-            "        if libc.umount2(point.encode(), 2) == 0:\n"
-            "            lifted.append(point)\n"
-            "for point in ['/tmp', '/proc', '/']:\n"
-            "    libc.mount(b'none', point.encode(), b'tmpfs', 0, None)\n"
-            "if lifted:\n"
-            "    seen.append('unmounted ' + ','.join(lifted)[:200])\n"
-            "reach()\n"
-            "reach('/proc/self/root')\n"
-            f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}")
+    return (
+        _REACH.format(secrets=secrets) + "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "lifted = []\n"
+        "for attempt in range(3):\n"
+        "    points = [line.split()[4] for line in open('/proc/self/mountinfo')]\n"
+        "    for point in sorted(set(points), key=len, reverse=True):\n"
+        "        if libc.umount2(point.encode(), 2) == 0:\n"
+        "            lifted.append(point)\n"
+        "for point in ['/tmp', '/proc', '/']:\n"
+        "    libc.mount(b'none', point.encode(), b'tmpfs', 0, None)\n"
+        "if lifted:\n"
+        "    seen.append('unmounted ' + ','.join(lifted)[:200])\n"
+        "reach()\n"
+        "reach('/proc/self/root')\n"
+        f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}"
+    )
 
 
 def proc_peek(secrets: list[str], target: str, clean: str) -> str:
     """Through ``/proc`` of every other process: its root, its cwd, its environment and command line."""
-    return (_REACH.format(secrets=secrets) +
-            "me = os.getuid()\n"
-            "pids = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]\n"
-            "for pid in sorted(set(pids + ['1', '2'])):\n"
-            "    reach(f'/proc/{pid}/root')\n"
-            "    reach(f'/proc/{pid}/cwd/..')\n"
-            "    try:\n"
-            "        owner = int(open(f'/proc/{pid}/status').read().split('Uid:')[1].split()[0])\n"
-            "    except (OSError, IndexError, ValueError):\n"
-            "        owner = None\n"
-            "    for part in ('environ', 'cmdline'):\n"
-            "        try:\n"
-            "            text = open(f'/proc/{pid}/{part}', 'rb').read()\n"
-            "        except OSError:\n"
-            "            continue\n"
-            "        if owner != me or any(s.encode() in text for s in secrets if len(s) > 8):\n"
-            "            seen.append(f'read /proc/{pid}/{part} of uid {owner}: ' + repr(text[:60]))\n"
-            f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}")
+    return (
+        _REACH.format(secrets=secrets) + "me = os.getuid()\n"
+        "pids = [p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid()]\n"
+        "for pid in sorted(set(pids + ['1', '2'])):\n"
+        "    reach(f'/proc/{pid}/root')\n"
+        "    reach(f'/proc/{pid}/cwd/..')\n"
+        "    try:\n"
+        "        owner = int(open(f'/proc/{pid}/status').read().split('Uid:')[1].split()[0])\n"
+        "    except (OSError, IndexError, ValueError):\n"
+        "        owner = None\n"
+        "    for part in ('environ', 'cmdline'):\n"
+        "        try:\n"
+        "            text = open(f'/proc/{pid}/{part}', 'rb').read()\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        if owner != me or any(s.encode() in text for s in secrets if len(s) > 8):\n"
+        "            seen.append(f'read /proc/{pid}/{part} of uid {owner}: ' + repr(text[:60]))\n"
+        f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}"
+    )
 
 
 def write_out(secrets: list[str], target: str, clean: str) -> str:
     """Write into the key, the grading output and the other submissions, directly and through /proc/1/root."""
-    return (_REACH.format(secrets=secrets) +
-            "for path in secrets:\n"
-            "    for name in ('gradebook.json', 'grading.log', 'hidden.py', 'key.json'):\n"
-            "        try:\n"
-            "            with open(os.path.join(path, name), 'a') as fh:\n"
-            "                fh.write('ESC' + 'APED')\n"
-            "            seen.append('appended to ' + os.path.join(path, name))\n"
-            "        except OSError:\n"
-            "            pass\n"
-            "reach()\n"
-            "reach('/proc/1/root')\n"
-            f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}")
+    return (
+        _REACH.format(secrets=secrets) + "for path in secrets:\n"
+        "    for name in ('gradebook.json', 'grading.log', 'hidden.py', 'key.json'):\n"
+        "        try:\n"
+        "            with open(os.path.join(path, name), 'a') as fh:\n"
+        "                fh.write('ESC' + 'APED')\n"
+        "            seen.append('appended to ' + os.path.join(path, name))\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "reach()\n"
+        "reach('/proc/1/root')\n"
+        f"{target} = 'LEAKED ' + ' | '.join(seen)[:2000] if seen else {clean}"
+    )
 
 
 ESCAPES = {"lift-mounts": lift_mounts, "proc-peek": proc_peek, "write-out": write_out}
@@ -234,8 +248,12 @@ ESCAPES = {"lift-mounts": lift_mounts, "proc-peek": proc_peek, "write-out": writ
 
 # --- one lab's corpus -----------------------------------------------------------------------------
 
-STANDARD_LIMITS = {"infinite-loop": "time limit per cell", "loop-ignores-interrupt": "time limit per notebook",
-                   "memory-bomb": "memory limit", "huge-output": "output limit"}
+STANDARD_LIMITS = {
+    "infinite-loop": "time limit per cell",
+    "loop-ignores-interrupt": "time limit per notebook",
+    "memory-bomb": "memory limit",
+    "huge-output": "output limit",
+}
 STANDARD_PROBLEMS = {"os-exit": "the kernel died", "kill-kernel": "the kernel died"}
 STANDARD_NOTES = {"deleted-cells": "was deleted", "duplicated-reordered": "appears 2 times"}
 
@@ -260,9 +278,26 @@ class LabCorpus:
     notes: dict[str, str] = field(default_factory=lambda: dict(STANDARD_NOTES))
 
 
-CASES = ("correct", "partly-wrong", "untouched", "infinite-loop", "loop-ignores-interrupt", "memory-bomb",
-         "sys-exit", "os-exit", "kill-kernel", "deleted-cells", "duplicated-reordered", "redefined-check",
-         "monkeypatch", "fake-pass-lines", "read-hidden", "huge-output", "network-call", *ESCAPES)
+CASES = (
+    "correct",
+    "partly-wrong",
+    "untouched",
+    "infinite-loop",
+    "loop-ignores-interrupt",
+    "memory-bomb",
+    "sys-exit",
+    "os-exit",
+    "kill-kernel",
+    "deleted-cells",
+    "duplicated-reordered",
+    "redefined-check",
+    "monkeypatch",
+    "fake-pass-lines",
+    "read-hidden",
+    "huge-output",
+    "network-call",
+    *ESCAPES,
+)
 TRIO = ("correct", "partly-wrong", "untouched")
 
 
@@ -276,8 +311,9 @@ def standard_cases(spec: LabCorpus, learner_nb, secrets: list[str], only: tuple[
         if fill_right:
             spec.right(nb)
         score = spec.scores[name] if name in spec.scores or name not in ESCAPES else spec.scores["read-hidden"]
-        expect = Expect(score, limit=spec.limits.get(name, ""), problem=spec.problems.get(name, ""),
-                        note=spec.notes.get(name, ""))
+        expect = Expect(
+            score, limit=spec.limits.get(name, ""), problem=spec.problems.get(name, ""), note=spec.notes.get(name, "")
+        )
         cases[name] = (nb, expect)
         return nb
 
@@ -286,8 +322,9 @@ def standard_cases(spec: LabCorpus, learner_nb, secrets: list[str], only: tuple[
         "partly-wrong": lambda: spec.partly_wrong(make("partly-wrong", fill_right=False)),
         "untouched": lambda: make("untouched", fill_right=False),
         "infinite-loop": lambda: insert_after(make("infinite-loop"), spec.first, LOOP, "hostile1"),
-        "loop-ignores-interrupt": lambda: insert_after(make("loop-ignores-interrupt"), spec.first,
-                                                       LOOP_IGNORES_INTERRUPT, "hostile1"),
+        "loop-ignores-interrupt": lambda: insert_after(
+            make("loop-ignores-interrupt"), spec.first, LOOP_IGNORES_INTERRUPT, "hostile1"
+        ),
         "memory-bomb": lambda: insert_after(make("memory-bomb"), spec.first, MEMORY_BOMB, "hostile1"),
         "sys-exit": lambda: insert_after(make("sys-exit"), spec.first, SYS_EXIT, "hostile1"),
         "os-exit": lambda: insert_after(make("os-exit"), spec.first, OS_EXIT, "hostile1"),
@@ -296,15 +333,19 @@ def standard_cases(spec: LabCorpus, learner_nb, secrets: list[str], only: tuple[
         "duplicated-reordered": lambda: _duplicated(make("duplicated-reordered"), spec, learner_nb),
         "redefined-check": lambda: _wrong_with(make("redefined-check", fill_right=False), spec, REDEFINED_CHECK),
         "monkeypatch": lambda: _wrong_with(make("monkeypatch", fill_right=False), spec, MONKEYPATCH),
-        "fake-pass-lines": lambda: insert_after(make("fake-pass-lines", fill_right=False), spec.first,
-                                                fake_pass_lines(spec.checks), "hostile1"),
-        "read-hidden": lambda: before_check(make("read-hidden"), slot_cell, read_secrets(secrets, slot_var, slot_right)),
+        "fake-pass-lines": lambda: insert_after(
+            make("fake-pass-lines", fill_right=False), spec.first, fake_pass_lines(spec.checks), "hostile1"
+        ),
+        "read-hidden": lambda: before_check(
+            make("read-hidden"), slot_cell, read_secrets(secrets, slot_var, slot_right)
+        ),
         "huge-output": lambda: insert_after(make("huge-output"), spec.first, HUGE_OUTPUT, "hostile1"),
         "network-call": lambda: before_check(make("network-call"), slot_cell, network_call(slot_var, slot_right)),
     }
     for escape, code in ESCAPES.items():  # the answer is right, so any score but the full one means a leak
-        builders[escape] = (lambda escape=escape, code=code:
-                            before_check(make(escape), slot_cell, code(secrets, slot_var, slot_right)))
+        builders[escape] = lambda escape=escape, code=code: before_check(
+            make(escape), slot_cell, code(secrets, slot_var, slot_right)
+        )
     for name in only:
         builders[name]()
     return cases

@@ -77,9 +77,14 @@ def flavors() -> tuple[Flavor, ...]:
             specs["trait:CUSTOM_A100_GPU_RAM_GB"] = str(row.get("gpu_ram_gb", ""))
         out.append(
             Flavor(
-                name=row["name"], vcpus=int(row["vcpus"]), ram_mb=int(row["ram_gb"] * 1024),
-                disk_gb=int(row["disk_gb"]), gpu_fraction=float(row.get("gpu_fraction", 0.0)),
-                su_per_hour=su_rate(family) * int(row["vcpus"]), family=family, extra_specs=specs,
+                name=row["name"],
+                vcpus=int(row["vcpus"]),
+                ram_mb=int(row["ram_gb"] * 1024),
+                disk_gb=int(row["disk_gb"]),
+                gpu_fraction=float(row.get("gpu_fraction", 0.0)),
+                su_per_hour=su_rate(family) * int(row["vcpus"]),
+                family=family,
+                extra_specs=specs,
             )
         )
     return tuple(out)
@@ -107,9 +112,15 @@ def hosts() -> tuple[Host, ...]:
         t = types[row["type"]]
         out.append(
             Host(
-                name=row["name"], type=row["type"], families=tuple(t["families"]), vcpus=int(t["vcpus"]),
-                ram_mb=int(t["ram_gb"] * 1024), reserved_ram_mb=reserved, disk_gb=int(t["local_disk_gb"]),
-                gpus=int(t.get("gpus", 0)), cpu=t["cpu"],
+                name=row["name"],
+                type=row["type"],
+                families=tuple(t["families"]),
+                vcpus=int(t["vcpus"]),
+                ram_mb=int(t["ram_gb"] * 1024),
+                reserved_ram_mb=reserved,
+                disk_gb=int(t["local_disk_gb"]),
+                gpus=int(t.get("gpus", 0)),
+                cpu=t["cpu"],
             )
         )
     return tuple(out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from werkzeug.wrappers import Request, Response
 
@@ -32,6 +32,7 @@ def keystone_token(ctx: Ctx) -> None:
 
 def request_ids(*names: str) -> Callable[[Response], None]:
     """Stamp each response with one new request id under each header in ``names`` (unless set)."""
+
     def stamp(response: Response) -> None:
         rid = "req-" + str(uuid.uuid4())
         for name in names:
@@ -48,10 +49,12 @@ def _requested(header: str, service_type: str) -> str | None:
     return None
 
 
-def microversions(service_type: str, lo: tuple[int, int], hi: tuple[int, int],
-                  legacy: str | None = None) -> Callable[[Ctx], dict[str, str]]:
+def microversions(
+    service_type: str, lo: tuple[int, int], hi: tuple[int, int], legacy: str | None = None
+) -> Callable[[Ctx], dict[str, str]]:
     """Negotiate ``OpenStack-API-Version: <service_type> X.Y`` (and a legacy header, as Nova's
     ``X-OpenStack-Nova-API-Version``): absent -> ``lo``, ``latest`` -> ``hi``, outside -> 406."""
+
     def negotiate(ctx: Ctx) -> dict[str, str]:
         headers = ctx.request.headers
         raw = _requested(headers.get("OpenStack-API-Version", ""), service_type)
@@ -67,8 +70,19 @@ def microversions(service_type: str, lo: tuple[int, int], hi: tuple[int, int],
                 raise ctx.bad(f"Invalid API version request string {raw}", 400)
             ver = (int(m[1]), int(m[2]))
             if not lo <= ver <= hi:
-                raise errors.ApiError(errors.json_response({"computeFault": {"code": 406, "message": (
-                    f"Version {raw} is not supported by the API. Minimum is {lo[0]}.{lo[1]} and maximum is {hi[0]}.{hi[1]}.")}}, 406))
+                raise errors.ApiError(
+                    errors.json_response(
+                        {
+                            "computeFault": {
+                                "code": 406,
+                                "message": (
+                                    f"Version {raw} is not supported by the API. Minimum is {lo[0]}.{lo[1]} and maximum is {hi[0]}.{hi[1]}."
+                                ),
+                            }
+                        },
+                        406,
+                    )
+                )
         ctx.microversion = ver
         text = f"{ver[0]}.{ver[1]}"
         out = {"OpenStack-API-Version": f"{service_type} {text}", "Vary": "OpenStack-API-Version"}
@@ -84,9 +98,11 @@ NOVA = ErrorStyle(error=lambda status, message, kind: errors.nova(status, messag
 NEUTRON = ErrorStyle(
     error=lambda status, message, kind: errors.neutron(status, kind, message),
     invalid=lambda field, shown, reason: (f"Invalid input for {field}. Reason: {reason}.", "HTTPBadRequest"),
-    marker_status=404)
+    marker_status=404,
+)
 KEYSTONE = ErrorStyle(
     error=lambda status, message, kind: errors.keystone(status, message),
-    invalid=lambda field, shown, reason: (f"Invalid input for field '{field}': {reason}.", "BadRequest"))
+    invalid=lambda field, shown, reason: (f"Invalid input for field '{field}': {reason}.", "BadRequest"),
+)
 GLANCE = ErrorStyle(error=lambda status, message, kind: errors.glance(status, message))
 SWIFT = ErrorStyle(error=lambda status, message, kind: errors.swift(status))

@@ -41,14 +41,31 @@ def write_clouds_yaml(store: Store, state_dir: Path, base: str) -> Path:
 
     auth_url = f"{base}/identity/v3"
     common = {"region_name": "IU", "interface": "public", "identity_api_version": 3}
-    doc = {"clouds": {
-        "sandbox": {"auth_type": "v3applicationcredential", "auth": {
-            "auth_url": auth_url, "application_credential_id": store.meta("app_cred_id"),
-            "application_credential_secret": store.meta("app_cred_secret")}, **common},
-        "sandbox-admin": {"auth_type": "v3password", "auth": {
-            "auth_url": auth_url, "username": "admin", "password": store.meta("admin_password"),
-            "user_domain_name": "Default", "project_id": store.meta("project_id"), "project_domain_name": "Default"}, **common},
-    }}
+    doc = {
+        "clouds": {
+            "sandbox": {
+                "auth_type": "v3applicationcredential",
+                "auth": {
+                    "auth_url": auth_url,
+                    "application_credential_id": store.meta("app_cred_id"),
+                    "application_credential_secret": store.meta("app_cred_secret"),
+                },
+                **common,
+            },
+            "sandbox-admin": {
+                "auth_type": "v3password",
+                "auth": {
+                    "auth_url": auth_url,
+                    "username": "admin",
+                    "password": store.meta("admin_password"),
+                    "user_domain_name": "Default",
+                    "project_id": store.meta("project_id"),
+                    "project_domain_name": "Default",
+                },
+                **common,
+            },
+        }
+    }
     path = Path(state_dir) / "clouds.yaml"
     tmp = Path(state_dir) / "clouds.yaml.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -59,5 +76,6 @@ def write_clouds_yaml(store: Store, state_dir: Path, base: str) -> Path:
     return path
 
 
-OPENSTACK = Family("openstack", (KEYSTONE, NOVA_SERVICE, GLANCE, NEUTRON, CINDER, SWIFT), FALLBACK, prepare,
-                   write_clouds_yaml)
+OPENSTACK = Family(
+    "openstack", (KEYSTONE, NOVA_SERVICE, GLANCE, NEUTRON, CINDER, SWIFT), FALLBACK, prepare, write_clouds_yaml
+)

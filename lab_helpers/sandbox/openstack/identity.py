@@ -11,7 +11,11 @@ from ..store import Store, now
 
 DOMAIN = {"id": "default", "name": "Default"}
 PROJECT_NAME = "sandbox"
-ROLES = {"member": "9fe2ff9ee4384b1894a90878d3e92bab", "reader": "4a6f4a6d5b3c4f8e9c1d2e3f4a5b6c7d", "admin": "c2b7d1e0a6f94c0c8f7f2b1e3d4c5a6b"}
+ROLES = {
+    "member": "9fe2ff9ee4384b1894a90878d3e92bab",
+    "reader": "4a6f4a6d5b3c4f8e9c1d2e3f4a5b6c7d",
+    "admin": "c2b7d1e0a6f94c0c8f7f2b1e3d4c5a6b",
+}
 # The cloud operator's project: it owns the public network and the Featured images.
 ADMIN_PROJECT = "f0a4c8e2b1d34f6a9c7e5b3d1a2f4e6c"
 
@@ -19,7 +23,10 @@ ADMIN_PROJECT = "f0a4c8e2b1d34f6a9c7e5b3d1a2f4e6c"
 def bootstrap(store: Store) -> dict[str, str]:
     """Create (once per sandbox) the project, the two users and their secrets."""
     with store.tx():
-        ids = {k: store.meta(k) for k in ("project_id", "user_id", "admin_id", "app_cred_id", "app_cred_secret", "admin_password")}
+        ids = {
+            k: store.meta(k)
+            for k in ("project_id", "user_id", "admin_id", "app_cred_id", "app_cred_secret", "admin_password")
+        }
         for key in ids:
             if not ids[key]:
                 value = secrets.token_urlsafe(24) if "secret" in key or "password" in key else uuid.uuid4().hex

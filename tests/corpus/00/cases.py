@@ -80,16 +80,26 @@ def build(learner_nb, folder: Path, version: str, secrets: list[str]) -> dict[st
 
     nb = case("partly-wrong", Expect(1.2, flags=["lab version"]), stamp_version="0000000000000000")
     _answer(nb, A40, "a40_count = 100")
-    _answer(nb, STORAGE, RIGHT_STORAGE.replace('"cluster logs": "object"', '"cluster logs": "block"')
-            .replace('"VM boot disk": "block"', '"VM boot disk": "object"'))
+    _answer(
+        nb,
+        STORAGE,
+        RIGHT_STORAGE.replace('"cluster logs": "object"', '"cluster logs": "block"').replace(
+            '"VM boot disk": "block"', '"VM boot disk": "object"'
+        ),
+    )
 
     case("untouched", Expect(0))
 
     nb = case("hidden-fails", Expect(4))  # a float passes the public part, not the hidden "an int"
     _answer(nb, A40, "a40_count = 400.0")
     # the project's page spellings, other case, outer spaces: harmless variants pass both parts
-    _answer(nb, STORAGE, RIGHT_STORAGE.replace('"object"', '"Object "').replace('"terraform state"', '" Terraform TFSTATE"')
-            .replace('"VM boot disk"', '"VM boot + file system"'))
+    _answer(
+        nb,
+        STORAGE,
+        RIGHT_STORAGE.replace('"object"', '"Object "')
+        .replace('"terraform state"', '" Terraform TFSTATE"')
+        .replace('"VM boot disk"', '"VM boot + file system"'),
+    )
 
     nb = case("number-as-text", Expect(3))  # "400" is text: neither part passes
     _answer(nb, A40, 'a40_count = "400"')

@@ -11,7 +11,14 @@ from __future__ import annotations
 from corpus.hostile import LabCorpus, builder, fill
 
 SETUP, NAIVE, MEASURED, INTENSITY, RIDGE, A40MS, BOUND = (
-    "dfc79c84", "58cee86f", "12185557", "6c3f5b87", "6fc1f3c0", "4c60276e", "d589f53c")
+    "dfc79c84",
+    "58cee86f",
+    "12185557",
+    "6c3f5b87",
+    "6fc1f3c0",
+    "4c60276e",
+    "d589f53c",
+)
 FULL = 13
 RIDGE_RIGHT = "from lab_helpers.gpu.specs import a40\na40_ridge = a40().ridge_point"
 A40MS_RIGHT = "a40_triad_ms = 3 * n * 8 / (a40().bandwidth_gbps * 1e9) * 1e3"
@@ -43,17 +50,40 @@ def wrong(nb) -> None:
 
 
 SPEC = LabCorpus(
-    lab="01", checks=["01.naive-bytes", "01.measured-bandwidth", "01.triad-intensity", "01.ridge-point",
-                      "01.triad-a40-ms", "01.bound"],
-    right=right, partly_wrong=partly_wrong, wrong=wrong, first=NAIVE, late=RIDGE,
-    slot=(BOUND, "fp16_gemm_bound", '"compute"'), deleted=(SETUP, BOUND),
+    lab="01",
+    checks=[
+        "01.naive-bytes",
+        "01.measured-bandwidth",
+        "01.triad-intensity",
+        "01.ridge-point",
+        "01.triad-a40-ms",
+        "01.bound",
+    ],
+    right=right,
+    partly_wrong=partly_wrong,
+    wrong=wrong,
+    first=NAIVE,
+    late=RIDGE,
+    slot=(BOUND, "fp16_gemm_bound", '"compute"'),
+    deleted=(SETUP, BOUND),
     scores={
-        "correct": FULL, "partly-wrong": 9, "untouched": 0, "infinite-loop": FULL,
-        "loop-ignores-interrupt": 3, "memory-bomb": FULL, "sys-exit": FULL, "os-exit": 3,  # naive bytes 2 + 1
+        "correct": FULL,
+        "partly-wrong": 9,
+        "untouched": 0,
+        "infinite-loop": FULL,
+        "loop-ignores-interrupt": 3,
+        "memory-bomb": FULL,
+        "sys-exit": FULL,
+        "os-exit": 3,  # naive bytes 2 + 1
         "kill-kernel": 9,  # killed after the ridge point: the A40 time and the bound are not done
         "deleted-cells": FULL - 1,  # the bound's cell deleted: restored as released, not done
-        "duplicated-reordered": FULL, "redefined-check": 0, "monkeypatch": 0, "fake-pass-lines": 0,
-        "read-hidden": FULL, "huge-output": FULL, "network-call": FULL,
+        "duplicated-reordered": FULL,
+        "redefined-check": 0,
+        "monkeypatch": 0,
+        "fake-pass-lines": 0,
+        "read-hidden": FULL,
+        "huge-output": FULL,
+        "network-call": FULL,
     },
 )
 

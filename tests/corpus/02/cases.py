@@ -11,8 +11,10 @@ from corpus.hostile import LabCorpus, builder, fill
 
 SETUP, SU, PARTITION, JOB, BACKFILL, AMDAHL = "29282617", "0467a8e9", "48ea8dd4", "52c99ad7", "5dea6e93", "32258c35"
 FULL = 13
-MY_JOB = ('my_job = dict(partition="gpuA40x4", account=f"{ALLOCATION}-delta-gpu", nodes=1, gpus_per_node=4,\n'
-          '              cpus=64, mem_gb=120, walltime="14:00:00", command="python finetune.py")')
+MY_JOB = (
+    'my_job = dict(partition="gpuA40x4", account=f"{ALLOCATION}-delta-gpu", nodes=1, gpus_per_node=4,\n'
+    '              cpus=64, mem_gb=120, walltime="14:00:00", command="python finetune.py")'
+)
 
 
 def fill_job(nb, code: str) -> None:
@@ -45,17 +47,33 @@ def wrong(nb) -> None:
 
 
 SPEC = LabCorpus(
-    lab="02", checks=["02.su-cost", "02.partition", "02.job", "02.backfill", "02.amdahl"],
-    right=right, partly_wrong=partly_wrong, wrong=wrong, first=SU, late=JOB,
-    slot=(PARTITION, "partition_choice", '"gpuA40x4"'), deleted=(SETUP, AMDAHL),
+    lab="02",
+    checks=["02.su-cost", "02.partition", "02.job", "02.backfill", "02.amdahl"],
+    right=right,
+    partly_wrong=partly_wrong,
+    wrong=wrong,
+    first=SU,
+    late=JOB,
+    slot=(PARTITION, "partition_choice", '"gpuA40x4"'),
+    deleted=(SETUP, AMDAHL),
     scores={
-        "correct": FULL, "partly-wrong": 8, "untouched": 0, "infinite-loop": FULL,
-        "loop-ignores-interrupt": 3, "sys-exit": FULL, "os-exit": 3,  # the SU cost 2 + 1
+        "correct": FULL,
+        "partly-wrong": 8,
+        "untouched": 0,
+        "infinite-loop": FULL,
+        "loop-ignores-interrupt": 3,
+        "sys-exit": FULL,
+        "os-exit": 3,  # the SU cost 2 + 1
         "memory-bomb": FULL - 3,  # the bomb keeps its memory: numpy then cannot load in the Amdahl cell
         "kill-kernel": 8,  # killed after the job: the backfill and Amdahl are not done
         "deleted-cells": FULL - 3,  # Amdahl's cell deleted: restored as released, not done
-        "duplicated-reordered": FULL, "redefined-check": 0, "monkeypatch": 0, "fake-pass-lines": 0,
-        "read-hidden": FULL, "huge-output": FULL, "network-call": FULL,
+        "duplicated-reordered": FULL,
+        "redefined-check": 0,
+        "monkeypatch": 0,
+        "fake-pass-lines": 0,
+        "read-hidden": FULL,
+        "huge-output": FULL,
+        "network-call": FULL,
     },
 )
 

@@ -13,8 +13,10 @@ from corpus.hostile import LabCorpus, builder, fill
 
 SETUP, CHEAPEST, SSH, MONTH, STOPPED = "59ff6abe", "2a251bb7", "e5ff6dbb", "3f5bbdaa", "e9d40b6a"
 FULL = 14
-SSH_RULE = ('ssh_rule = {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",\n'
-            '            "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"}')
+SSH_RULE = (
+    'ssh_rule = {"direction": "ingress", "ethertype": "IPv4", "protocol": "tcp",\n'
+    '            "port_range_min": 22, "port_range_max": 22, "remote_ip_prefix": "0.0.0.0/0"}'
+)
 
 
 def fill_rule(nb, code: str) -> None:
@@ -46,18 +48,33 @@ def wrong(nb) -> None:
 
 
 SPEC = LabCorpus(
-    lab="03", checks=["03.cheapest-flavor", "03.open-ssh", "03.month-su", "03.su-stopped"],
-    right=right, partly_wrong=partly_wrong, wrong=wrong, first=CHEAPEST, late=MONTH,
-    slot=(CHEAPEST, "cheapest", '"m3.quad"'), deleted=(SETUP, STOPPED),
+    lab="03",
+    checks=["03.cheapest-flavor", "03.open-ssh", "03.month-su", "03.su-stopped"],
+    right=right,
+    partly_wrong=partly_wrong,
+    wrong=wrong,
+    first=CHEAPEST,
+    late=MONTH,
+    slot=(CHEAPEST, "cheapest", '"m3.quad"'),
+    deleted=(SETUP, STOPPED),
     scores={
-        "correct": FULL, "partly-wrong": 6, "untouched": 0, "infinite-loop": FULL,
+        "correct": FULL,
+        "partly-wrong": 6,
+        "untouched": 0,
+        "infinite-loop": FULL,
         "loop-ignores-interrupt": 2,  # the flavor, captured before the loop; the notebook limit stops the rest
-        "memory-bomb": FULL, "sys-exit": FULL,
+        "memory-bomb": FULL,
+        "sys-exit": FULL,
         "os-exit": 2,  # the kernel ends after the first exercise
         "kill-kernel": FULL - 2,  # killed after the month (the last exercise): all but the cleanup's state check
         "deleted-cells": FULL - 4,  # the SU/hour cell deleted: restored as released, not done
-        "duplicated-reordered": FULL, "redefined-check": 0, "monkeypatch": 0, "fake-pass-lines": 0,
-        "read-hidden": FULL, "huge-output": FULL, "network-call": FULL,
+        "duplicated-reordered": FULL,
+        "redefined-check": 0,
+        "monkeypatch": 0,
+        "fake-pass-lines": 0,
+        "read-hidden": FULL,
+        "huge-output": FULL,
+        "network-call": FULL,
     },
 )
 

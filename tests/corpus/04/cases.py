@@ -15,8 +15,10 @@ from corpus.hostile import LabCorpus, builder, cell, fill
 SETUP, TAIL, WHERE, WHY, ORDER = "a8dc1a69", "7b061962", "a2b356cc", "bd5d7eb6", "f0a93c52"
 FULL = 12
 RANGED = 'conn.object_store.download_object(log_name, container=logs, range="bytes=-200").decode()'
-PLACEMENT = ('placement = {"VM boot disk": "block", "model weights": "block", "cluster logs": "object",\n'
-             '             "video uploads": "object", "terraform state": "object"}')
+PLACEMENT = (
+    'placement = {"VM boot disk": "block", "model weights": "block", "cluster logs": "object",\n'
+    '             "video uploads": "object", "terraform state": "object"}'
+)
 
 
 def fill_tail(nb, code: str) -> None:
@@ -30,27 +32,44 @@ def fill_placement(nb, code: str) -> None:
     lines = target.source.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("placement = {"))
     last = next(i for i in range(first, len(lines)) if lines[i].startswith("}"))
-    lines[first:last + 1] = code.splitlines()
+    lines[first : last + 1] = code.splitlines()
     target.source = "\n".join(lines)
 
 
 def right(nb) -> None:
     fill_tail(nb, RANGED)
     fill_placement(nb, PLACEMENT)
-    fill(nb, WHY, "why = None", 'why = "Block for what a file system rewrites in place; objects for blobs written whole."')
-    fill(nb, ORDER, "order = None",
-         'order = ["floating ip", "volume attachment", "server", "volume", "object", "container"]')
+    fill(
+        nb,
+        WHY,
+        "why = None",
+        'why = "Block for what a file system rewrites in place; objects for blobs written whole."',
+    )
+    fill(
+        nb,
+        ORDER,
+        "order = None",
+        'order = ["floating ip", "volume attachment", "server", "volume", "object", "container"]',
+    )
 
 
 def partly_wrong(nb) -> None:
     """The last 200 bytes cut from the whole object: the right text by the wrong method (0, hidden 1), three of
     five placed (3), the order right (1+1+2): 8."""
     fill_tail(nb, "conn.object_store.download_object(log_name, container=logs)[-200:].decode()")
-    fill_placement(nb, PLACEMENT.replace('"VM boot disk": "block"', '"VM boot disk": "object"')
-         .replace('"cluster logs": "object"', '"cluster logs": "block"'))
+    fill_placement(
+        nb,
+        PLACEMENT.replace('"VM boot disk": "block"', '"VM boot disk": "object"').replace(
+            '"cluster logs": "object"', '"cluster logs": "block"'
+        ),
+    )
     fill(nb, WHY, "why = None", 'why = "Because."')
-    fill(nb, ORDER, "order = None",
-         'order = ["floating ip", "volume attachment", "server", "volume", "object", "container"]')
+    fill(
+        nb,
+        ORDER,
+        "order = None",
+        'order = ["floating ip", "volume attachment", "server", "volume", "object", "container"]',
+    )
 
 
 def wrong(nb) -> None:
@@ -60,18 +79,33 @@ def wrong(nb) -> None:
 
 
 SPEC = LabCorpus(
-    lab="04", checks=["04.log-tail", "04.where-it-belongs", "04.cleanup-order"],
-    right=right, partly_wrong=partly_wrong, wrong=wrong, first=TAIL, late=WHERE,
-    slot=(TAIL, "tail", RANGED), deleted=(SETUP, ORDER),
+    lab="04",
+    checks=["04.log-tail", "04.where-it-belongs", "04.cleanup-order"],
+    right=right,
+    partly_wrong=partly_wrong,
+    wrong=wrong,
+    first=TAIL,
+    late=WHERE,
+    slot=(TAIL, "tail", RANGED),
+    deleted=(SETUP, ORDER),
     scores={
-        "correct": FULL, "partly-wrong": 8, "untouched": 0, "infinite-loop": FULL,
+        "correct": FULL,
+        "partly-wrong": 8,
+        "untouched": 0,
+        "infinite-loop": FULL,
         "loop-ignores-interrupt": 3,  # the tail (2 + hidden 1), captured before the loop
-        "memory-bomb": FULL, "sys-exit": FULL,
+        "memory-bomb": FULL,
+        "sys-exit": FULL,
         "os-exit": 3,  # the kernel ends after the tail
         "kill-kernel": 8,  # killed after the placement: the order and its state checks are not done
         "deleted-cells": FULL - 4,  # the order's cell deleted: restored as released, not done
-        "duplicated-reordered": FULL, "redefined-check": 0, "monkeypatch": 0, "fake-pass-lines": 0,
-        "read-hidden": FULL, "huge-output": FULL, "network-call": FULL,
+        "duplicated-reordered": FULL,
+        "redefined-check": 0,
+        "monkeypatch": 0,
+        "fake-pass-lines": 0,
+        "read-hidden": FULL,
+        "huge-output": FULL,
+        "network-call": FULL,
     },
 )
 

@@ -52,10 +52,22 @@ def volume_metadata_item(ctx: Ctx, pid: str, vid: str, key: str) -> Any:
 
 # -- snapshots ---------------------------------------------------------------------------------
 def _snap_view(ctx: Ctx, s: dict[str, Any], t: float) -> dict[str, Any]:
-    return {"id": s["id"], "name": s["name"], "description": s["description"], "status": status_at(s, t), "size": s["size"],
-            "volume_id": s["volume_id"], "metadata": s["metadata"], "created_at": iso(s["created"], micro=True), "updated_at": None,
-            "os-extended-snapshot-attributes:project_id": s["project_id"], "os-extended-snapshot-attributes:progress": "100%",
-            "user_id": s["user_id"], "group_snapshot_id": None, "consumes_quota": True}
+    return {
+        "id": s["id"],
+        "name": s["name"],
+        "description": s["description"],
+        "status": status_at(s, t),
+        "size": s["size"],
+        "volume_id": s["volume_id"],
+        "metadata": s["metadata"],
+        "created_at": iso(s["created"], micro=True),
+        "updated_at": None,
+        "os-extended-snapshot-attributes:project_id": s["project_id"],
+        "os-extended-snapshot-attributes:progress": "100%",
+        "user_id": s["user_id"],
+        "group_snapshot_id": None,
+        "consumes_quota": True,
+    }
 
 
 def _get_snap(ctx: Ctx, sid: str) -> dict[str, Any]:
@@ -76,12 +88,23 @@ def create_snapshot(ctx: Ctx, pid: str) -> Any:
         vol = get_volume(ctx, req["volume_id"])
         status = status_at(vol, now())
         if status not in ("available", "in-use") or (status == "in-use" and not force):
-            raise ctx.bad(f"Invalid volume: Volume {vol['id']} status must be available, but current status is: {status}.")
+            raise ctx.bad(
+                f"Invalid volume: Volume {vol['id']} status must be available, but current status is: {status}."
+            )
         check_quota(ctx, vol["size"], "snapshots")
         t = now()
-        snap = {"id": str(uuid.uuid4()), "name": req.get("name"), "description": req.get("description"), "size": vol["size"],
-                "volume_id": vol["id"], "metadata": req.get("metadata") or {}, "project_id": ctx.project, "user_id": ctx.user,
-                "created": t, "events": []}
+        snap = {
+            "id": str(uuid.uuid4()),
+            "name": req.get("name"),
+            "description": req.get("description"),
+            "size": vol["size"],
+            "volume_id": vol["id"],
+            "metadata": req.get("metadata") or {},
+            "project_id": ctx.project,
+            "user_id": ctx.user,
+            "created": t,
+            "events": [],
+        }
         add_event(snap, "creating", t, min(0.5, ctx.boot_s / 4), "available")
         ctx.store.put("snapshot", snap["id"], snap)
     return reply({"snapshot": _snap_view(ctx, snap, t)}, 202)
@@ -93,9 +116,12 @@ def list_snapshots(ctx: Ctx, pid: str) -> Any:
     check_project(ctx, pid)
     validate.limit(ctx)
     t = now()
-    snaps = [s for s in ctx.store.find("snapshot", project_id=ctx.project)
-             if (not ctx.request.args.get("volume_id") or s["volume_id"] == ctx.request.args["volume_id"])
-             and (not ctx.request.args.get("name") or s["name"] == ctx.request.args["name"])]
+    snaps = [
+        s
+        for s in ctx.store.find("snapshot", project_id=ctx.project)
+        if (not ctx.request.args.get("volume_id") or s["volume_id"] == ctx.request.args["volume_id"])
+        and (not ctx.request.args.get("name") or s["name"] == ctx.request.args["name"])
+    ]
     return reply({"snapshots": [_snap_view(ctx, s, t) for s in paginate(ctx, snaps)]})
 
 
@@ -146,7 +172,22 @@ def quota_set(ctx: Ctx, pid: str, qid: str) -> Any:
 def limits(ctx: Ctx, pid: str) -> Any:
     check_project(ctx, pid)
     q, u = catalog_data.project_quota(), used(ctx.store, ctx.project)
-    return reply({"limits": {"rate": [], "absolute": {
-        "maxTotalVolumes": q["volumes"], "totalVolumesUsed": u["volumes"], "maxTotalVolumeGigabytes": q["gigabytes"],
-        "totalGigabytesUsed": u["gigabytes"], "maxTotalSnapshots": q["snapshots"], "totalSnapshotsUsed": u["snapshots"],
-        "maxTotalBackups": 10, "totalBackupsUsed": 0, "maxTotalBackupGigabytes": 1000, "totalBackupGigabytesUsed": 0}}})
+    return reply(
+        {
+            "limits": {
+                "rate": [],
+                "absolute": {
+                    "maxTotalVolumes": q["volumes"],
+                    "totalVolumesUsed": u["volumes"],
+                    "maxTotalVolumeGigabytes": q["gigabytes"],
+                    "totalGigabytesUsed": u["gigabytes"],
+                    "maxTotalSnapshots": q["snapshots"],
+                    "totalSnapshotsUsed": u["snapshots"],
+                    "maxTotalBackups": 10,
+                    "totalBackupsUsed": 0,
+                    "maxTotalBackupGigabytes": 1000,
+                    "totalBackupGigabytesUsed": 0,
+                },
+            }
+        }
+    )

@@ -10,6 +10,13 @@ from .common import MAX_VERSION
 
 _HIGHEST = (int(MAX_VERSION.split(".")[0]), int(MAX_VERSION.split(".")[1]))
 
-SERVICE = Service("cinder", "/volume", (volumes.routes, extras.routes), NOVA, authenticate=keystone_token,
-                  negotiate=microversions("volume", (3, 0), _HIGHEST), stamp=request_ids("X-Openstack-Request-Id"),
-                  body_limit=json_body_limit)
+SERVICE = Service(
+    "cinder",
+    "/volume",
+    (volumes.routes, extras.routes),
+    NOVA,
+    authenticate=keystone_token,
+    negotiate=microversions("volume", (3, 0), _HIGHEST),
+    stamp=request_ids("X-Openstack-Request-Id"),
+    body_limit=json_body_limit,
+)

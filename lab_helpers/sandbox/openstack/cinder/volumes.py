@@ -20,9 +20,15 @@ routes = Routes()
 
 
 def _version(ctx: Ctx) -> dict[str, Any]:
-    return {"id": "v3.0", "status": "CURRENT", "version": MAX_VERSION, "min_version": "3.0", "updated": "2023-08-31T00:00:00Z",
-            "links": [{"href": f"{ctx.base}/volume/v3/", "rel": "self"}],
-            "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}]}
+    return {
+        "id": "v3.0",
+        "status": "CURRENT",
+        "version": MAX_VERSION,
+        "min_version": "3.0",
+        "updated": "2023-08-31T00:00:00Z",
+        "links": [{"href": f"{ctx.base}/volume/v3/", "rel": "self"}],
+        "media-types": [{"base": "application/json", "type": "application/vnd.openstack.volume+json;version=3"}],
+    }
 
 
 @routes("/", "GET", public=True)
@@ -37,7 +43,9 @@ def _size(ctx: Ctx, raw: Any, field: str = "size") -> int:
             raise TypeError(raw)
         size = int(raw)
     except (TypeError, ValueError):
-        raise ctx.bad(f"Invalid input for field/attribute {field}. Value: {raw}. {raw!r} is not valid under any of the given schemas") from None
+        raise ctx.bad(
+            f"Invalid input for field/attribute {field}. Value: {raw}. {raw!r} is not valid under any of the given schemas"
+        ) from None
     if size < 1:
         raise ctx.bad(f"Invalid input for field/attribute {field}. Value: {size}. {size} is less than the minimum of 1")
     return size
@@ -57,9 +65,21 @@ def create_volume(ctx: Ctx, pid: str) -> Any:
         check_quota(ctx, size, "volumes")
         t = now()
         vid = str(uuid.uuid4())
-        vol = {"id": vid, "name": req.get("name"), "description": req.get("description"), "size": size, "metadata": meta,
-               "project_id": ctx.project, "user_id": ctx.user, "created": t, "updated": t, "snapshot_id": req.get("snapshot_id"),
-               "source_volid": req.get("source_volid"), "attachments": [], "events": []}
+        vol = {
+            "id": vid,
+            "name": req.get("name"),
+            "description": req.get("description"),
+            "size": size,
+            "metadata": meta,
+            "project_id": ctx.project,
+            "user_id": ctx.user,
+            "created": t,
+            "updated": t,
+            "snapshot_id": req.get("snapshot_id"),
+            "source_volid": req.get("source_volid"),
+            "attachments": [],
+            "events": [],
+        }
         add_event(vol, "creating", t, min(0.5, ctx.boot_s / 4), "available")
         path = backing_path(ctx.state_dir, vid)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -130,10 +150,15 @@ def delete_volume(ctx: Ctx, pid: str, vid: str) -> Any:
     with ctx.store.tx():
         vol = get_volume(ctx, vid)
         status = status_at(vol, now())
-        if status not in ("available", "error", "error_restoring", "error_extending") or ctx.store.find("snapshot", volume_id=vid):
-            raise ctx.bad("Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing "
-                          "and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated "
-                          "from snapshots after volume transfer.", 400)
+        if status not in ("available", "error", "error_restoring", "error_extending") or ctx.store.find(
+            "snapshot", volume_id=vid
+        ):
+            raise ctx.bad(
+                "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing "
+                "and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated "
+                "from snapshots after volume transfer.",
+                400,
+            )
         ctx.store.delete("volume", vid)
         backing_path(ctx.state_dir, vid).unlink(missing_ok=True)
     return reply(None, 202)
@@ -145,7 +170,7 @@ def volume_action(ctx: Ctx, pid: str, vid: str) -> Any:
     body = ctx.body()
     if not isinstance(body, dict) or len(body) != 1:
         raise ctx.bad("Invalid action: exactly one action is expected in the body.")
-    (action, arg), = body.items()
+    ((action, arg),) = body.items()
     validate.mapping(ctx, arg, action, allow_none=True)
     with ctx.store.tx():
         vol = get_volume(ctx, vid)
@@ -153,9 +178,13 @@ def volume_action(ctx: Ctx, pid: str, vid: str) -> Any:
         if action == "os-extend":
             new = _size(ctx, (arg or {}).get("new_size"), "new_size")
             if status_at(vol, t) != "available" and not ctx.mv(3, 42):
-                raise ctx.bad(f"Invalid volume: Volume {vid} status must be available to extend, but current status is: {status_at(vol, t)}.")
+                raise ctx.bad(
+                    f"Invalid volume: Volume {vid} status must be available to extend, but current status is: {status_at(vol, t)}."
+                )
             if new <= vol["size"]:
-                raise ctx.bad(f"Invalid input received: New size for extend must be greater than current size. (current: {vol['size']}, extended: {new}).")
+                raise ctx.bad(
+                    f"Invalid input received: New size for extend must be greater than current size. (current: {vol['size']}, extended: {new})."
+                )
             check_quota(ctx, new - vol["size"], None)
             vol["size"] = new
             os.truncate(backing_path(ctx.state_dir, vid), new * 1024**3)

@@ -20,20 +20,49 @@ def seed(store: Store) -> None:
     for row in catalog_data.images():
         size = int(row["size_gb"] * 1024**3)
         digest = hashlib.sha512(row["name"].encode()).hexdigest()
-        store.put("image", row["id"], {
-            "id": row["id"], "name": row["name"], "status": "active", "visibility": "public", "protected": True, "os_hidden": False,
-            "owner": ADMIN_PROJECT, "container_format": "bare", "disk_format": "raw", "size": size, "virtual_size": size,
-            "min_disk": 0, "min_ram": 0, "checksum": hashlib.md5(row["name"].encode()).hexdigest(), "os_hash_algo": "sha512",
-            "os_hash_value": digest, "tags": [], "created_at": CREATED, "updated_at": CREATED, "os_distro": row["os_distro"],
-            "os_version": str(row["os_version"]), "hw_disk_bus": "scsi", "hw_scsi_model": "virtio-scsi", "hw_qemu_guest_agent": "yes",
-            "self": f"/v2/images/{row['id']}", "file": f"/v2/images/{row['id']}/file", "schema": "/v2/schemas/image",
-            "description": "Kept up to date by the Jetstream2 team; NVIDIA drivers included.",
-        })
+        store.put(
+            "image",
+            row["id"],
+            {
+                "id": row["id"],
+                "name": row["name"],
+                "status": "active",
+                "visibility": "public",
+                "protected": True,
+                "os_hidden": False,
+                "owner": ADMIN_PROJECT,
+                "container_format": "bare",
+                "disk_format": "raw",
+                "size": size,
+                "virtual_size": size,
+                "min_disk": 0,
+                "min_ram": 0,
+                "checksum": hashlib.md5(row["name"].encode()).hexdigest(),
+                "os_hash_algo": "sha512",
+                "os_hash_value": digest,
+                "tags": [],
+                "created_at": CREATED,
+                "updated_at": CREATED,
+                "os_distro": row["os_distro"],
+                "os_version": str(row["os_version"]),
+                "hw_disk_bus": "scsi",
+                "hw_scsi_model": "virtio-scsi",
+                "hw_qemu_guest_agent": "yes",
+                "self": f"/v2/images/{row['id']}",
+                "file": f"/v2/images/{row['id']}/file",
+                "schema": "/v2/schemas/image",
+                "description": "Kept up to date by the Jetstream2 team; NVIDIA drivers included.",
+            },
+        )
 
 
 def _versions(ctx: Ctx) -> dict[str, Any]:
     ids = [("v2.16", "CURRENT")] + [(f"v2.{n}", "SUPPORTED") for n in range(15, -1, -1)]
-    return {"versions": [{"id": v, "status": s, "links": [{"rel": "self", "href": f"{ctx.base}/image/v2/"}]} for v, s in ids]}
+    return {
+        "versions": [
+            {"id": v, "status": s, "links": [{"rel": "self", "href": f"{ctx.base}/image/v2/"}]} for v, s in ids
+        ]
+    }
 
 
 @routes("/", "GET", public=True)
@@ -52,7 +81,9 @@ def list_images(ctx: Ctx) -> Any:
     args = ctx.request.args
     raw = args.get("limit")
     if raw is not None and not raw.isdigit():  # Glance: "limit param must be an integer" / "must be positive"
-        raise ctx.bad("limit param must be an integer" if not raw.lstrip("-").isdigit() else "limit param must be positive")
+        raise ctx.bad(
+            "limit param must be an integer" if not raw.lstrip("-").isdigit() else "limit param must be positive"
+        )
     out = []
     for img in ctx.store.list("image"):
         if args.get("name") and img["name"] != args["name"]:
@@ -103,4 +134,10 @@ def change_image(ctx: Ctx, iid: str) -> Any:
 @routes("/v2/schemas/image", "GET")
 @routes("/v2/schemas/images", "GET")
 def schema(ctx: Ctx) -> Any:
-    return reply({"name": "image", "properties": {"id": {"type": "string"}, "name": {"type": ["null", "string"]}}, "additionalProperties": {"type": "string"}})
+    return reply(
+        {
+            "name": "image",
+            "properties": {"id": {"type": "string"}, "name": {"type": ["null", "string"]}},
+            "additionalProperties": {"type": "string"},
+        }
+    )

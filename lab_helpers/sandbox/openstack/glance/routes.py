@@ -16,5 +16,12 @@ def body_limit(request: Request) -> int | None:
     return MAX_JSON_BODY
 
 
-SERVICE = Service("glance", "/image", (images.routes,), GLANCE, authenticate=keystone_token,
-                  stamp=request_ids("X-Openstack-Request-Id"), body_limit=body_limit)
+SERVICE = Service(
+    "glance",
+    "/image",
+    (images.routes,),
+    GLANCE,
+    authenticate=keystone_token,
+    stamp=request_ids("X-Openstack-Request-Id"),
+    body_limit=body_limit,
+)

@@ -15,9 +15,18 @@ routes = Routes()
 
 
 def _project(ctx: Ctx) -> dict[str, Any]:
-    return {"id": ctx.project, "name": PROJECT_NAME, "domain_id": "default", "enabled": True, "is_domain": False,
-            "parent_id": "default", "description": "The sandbox's Startup/Research CPU allocation", "tags": [], "options": {},
-            "links": {"self": f"{ctx.base}/identity/v3/projects/{ctx.project}"}}
+    return {
+        "id": ctx.project,
+        "name": PROJECT_NAME,
+        "domain_id": "default",
+        "enabled": True,
+        "is_domain": False,
+        "parent_id": "default",
+        "description": "The sandbox's Startup/Research CPU allocation",
+        "tags": [],
+        "options": {},
+        "links": {"self": f"{ctx.base}/identity/v3/projects/{ctx.project}"},
+    }
 
 
 @routes("/v3/projects", "GET")
@@ -52,8 +61,11 @@ def admin_only(ctx: Ctx, pid: str = "", uid: str = "") -> Any:
     verb = {"POST": "create", "PATCH": "update", "DELETE": "delete"}[ctx.request.method]
     if not ctx.is_admin:
         raise _deny(f"{verb}_{kind}")
-    raise errors.keystone(501, f"The sandbox cloud has one project and two users; it does not {verb} {kind}s. "
-                               "Use `lab sandbox reset` to start over.")
+    raise errors.keystone(
+        501,
+        f"The sandbox cloud has one project and two users; it does not {verb} {kind}s. "
+        "Use `lab sandbox reset` to start over.",
+    )
 
 
 @routes("/v3/users/<uid>", "GET")
@@ -61,8 +73,19 @@ def show_user(ctx: Ctx, uid: str) -> Any:
     if uid != ctx.user and not ctx.is_admin:
         raise _deny("get_user")
     name = "admin" if uid == ctx.store.meta("admin_id") else "learner"
-    return reply({"user": {"id": uid, "name": name, "domain_id": "default", "enabled": True, "password_expires_at": None,
-                           "options": {}, "links": {"self": f"{ctx.base}/identity/v3/users/{uid}"}}})
+    return reply(
+        {
+            "user": {
+                "id": uid,
+                "name": name,
+                "domain_id": "default",
+                "enabled": True,
+                "password_expires_at": None,
+                "options": {},
+                "links": {"self": f"{ctx.base}/identity/v3/users/{uid}"},
+            }
+        }
+    )
 
 
 @routes("/v3/users/<uid>/application_credentials", "GET")
@@ -72,30 +95,52 @@ def list_app_creds(ctx: Ctx, uid: str) -> Any:
         raise _deny("list_application_credentials")
     creds = []
     if uid == ctx.store.meta("user_id"):
-        creds.append({"id": ctx.store.meta("app_cred_id"), "name": "sandbox", "description": "The sandbox's clouds.yaml credential",
-                      "expires_at": None, "project_id": ctx.project, "unrestricted": False, "access_rules": [],
-                      "roles": [{"id": ROLES["member"], "name": "member"}, {"id": ROLES["reader"], "name": "reader"}],
-                      "links": {"self": f"{ctx.base}/identity/v3/users/{uid}/application_credentials/{ctx.store.meta('app_cred_id')}"}})
-    return reply({"application_credentials": creds, "links": {"self": ctx.request.base_url, "next": None, "previous": None}})
+        creds.append(
+            {
+                "id": ctx.store.meta("app_cred_id"),
+                "name": "sandbox",
+                "description": "The sandbox's clouds.yaml credential",
+                "expires_at": None,
+                "project_id": ctx.project,
+                "unrestricted": False,
+                "access_rules": [],
+                "roles": [{"id": ROLES["member"], "name": "member"}, {"id": ROLES["reader"], "name": "reader"}],
+                "links": {
+                    "self": f"{ctx.base}/identity/v3/users/{uid}/application_credentials/{ctx.store.meta('app_cred_id')}"
+                },
+            }
+        )
+    return reply(
+        {"application_credentials": creds, "links": {"self": ctx.request.base_url, "next": None, "previous": None}}
+    )
 
 
 # -- EC2-style credentials (the S3 API's access key and secret) -----------------------------
 def _ec2(ctx: Ctx, cred: dict[str, Any]) -> dict[str, Any]:
-    return dict(cred, links={"self": f"{ctx.base}/identity/v3/users/{cred['user_id']}/credentials/OS-EC2/{cred['access']}"})
+    return dict(
+        cred, links={"self": f"{ctx.base}/identity/v3/users/{cred['user_id']}/credentials/OS-EC2/{cred['access']}"}
+    )
 
 
 @routes("/v3/users/<uid>/credentials/OS-EC2", "POST")
 def create_ec2(ctx: Ctx, uid: str) -> Any:
     if uid != ctx.user:
-        raise errors.keystone(403, "You are not authorized to perform the requested action: identity:ec2_create_credential.")
+        raise errors.keystone(
+            403, "You are not authorized to perform the requested action: identity:ec2_create_credential."
+        )
     body = ctx.body()
     tenant = body.get("tenant_id") or body.get("project_id") or ctx.project
     if not isinstance(tenant, str) or len(tenant) > 64:
         raise errors.keystone(400, "Invalid input for field 'tenant_id': expecting a project id.")
     if tenant != ctx.project and not ctx.is_admin:
         raise _deny("ec2_create_credential")
-    cred = {"user_id": uid, "tenant_id": tenant, "access": secrets.token_hex(16),
-            "secret": secrets.token_hex(16), "trust_id": None}
+    cred = {
+        "user_id": uid,
+        "tenant_id": tenant,
+        "access": secrets.token_hex(16),
+        "secret": secrets.token_hex(16),
+        "trust_id": None,
+    }
     with ctx.store.tx():
         ctx.store.put("ec2", cred["access"], cred, parent=uid)
     return reply({"credential": _ec2(ctx, cred)}, 201)
@@ -105,7 +150,12 @@ def create_ec2(ctx: Ctx, uid: str) -> Any:
 def list_ec2(ctx: Ctx, uid: str) -> Any:
     if uid != ctx.user and not ctx.is_admin:
         raise _deny("ec2_list_credentials")
-    return reply({"credentials": [_ec2(ctx, c) for c in ctx.store.list("ec2", parent=uid)], "links": {"self": ctx.request.base_url}})
+    return reply(
+        {
+            "credentials": [_ec2(ctx, c) for c in ctx.store.list("ec2", parent=uid)],
+            "links": {"self": ctx.request.base_url},
+        }
+    )
 
 
 @routes("/v3/users/<uid>/credentials/OS-EC2/<access>", "GET", "DELETE")

@@ -7,5 +7,12 @@ from ...api import Service
 from ..common import KEYSTONE, json_body_limit, keystone_token, request_ids
 from . import directory, tokens
 
-SERVICE = Service("keystone", "/identity", (tokens.routes, directory.routes), KEYSTONE, authenticate=keystone_token,
-                  stamp=request_ids("X-Openstack-Request-Id"), body_limit=json_body_limit)
+SERVICE = Service(
+    "keystone",
+    "/identity",
+    (tokens.routes, directory.routes),
+    KEYSTONE,
+    authenticate=keystone_token,
+    stamp=request_ids("X-Openstack-Request-Id"),
+    body_limit=json_body_limit,
+)

@@ -29,7 +29,13 @@ def catalog(base: str, project: str) -> list[dict[str, Any]]:
     out = []
     for stype, name, url in services:
         eps = [
-            {"id": hashlib.md5(f"{stype}{iface}".encode()).hexdigest(), "interface": iface, "region": "IU", "region_id": "IU", "url": url}
+            {
+                "id": hashlib.md5(f"{stype}{iface}".encode()).hexdigest(),
+                "interface": iface,
+                "region": "IU",
+                "region_id": "IU",
+                "url": url,
+            }
             for iface in ("public", "internal")
         ]
         out.append({"type": stype, "name": name, "id": hashlib.md5(stype.encode()).hexdigest(), "endpoints": eps})
@@ -38,7 +44,9 @@ def catalog(base: str, project: str) -> list[dict[str, Any]]:
 
 def _version(base: str) -> dict[str, Any]:
     return {
-        "id": "v3.14", "status": "stable", "updated": "2020-04-07T00:00:00Z",
+        "id": "v3.14",
+        "status": "stable",
+        "updated": "2020-04-07T00:00:00Z",
         "links": [{"rel": "self", "href": f"{base}/identity/v3/"}],
         "media-types": [{"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}],
     }
@@ -87,16 +95,27 @@ def _identify(ctx: Ctx, auth: dict[str, Any]) -> tuple[str, list[str], str]:
         if old and old["expires"] > now():
             return old["user_id"], ["token"], "admin" if "admin" in old["roles"] else "member"
         raise errors.keystone(401, "The request you have made requires authentication.")
-    raise errors.keystone(400, "Expecting to find identity in auth. The server could not comply with the request since it is either malformed or otherwise incorrect.")
+    raise errors.keystone(
+        400,
+        "Expecting to find identity in auth. The server could not comply with the request since it is either malformed or otherwise incorrect.",
+    )
 
 
 def _token_body(ctx: Ctx, tok: dict[str, Any]) -> dict[str, Any]:
     project = ctx.store.meta("project_id")
     body = {
-        "methods": tok["methods"], "audit_ids": [tok["audit"]],
-        "user": {"id": tok["user_id"], "name": "admin" if "admin" in tok["roles"] else "learner", "domain": DOMAIN, "password_expires_at": None},
-        "expires_at": iso(tok["expires"], micro=True) + "Z", "issued_at": iso(tok["issued"], micro=True) + "Z",
-        "project": {"id": project, "name": PROJECT_NAME, "domain": DOMAIN}, "is_domain": False,
+        "methods": tok["methods"],
+        "audit_ids": [tok["audit"]],
+        "user": {
+            "id": tok["user_id"],
+            "name": "admin" if "admin" in tok["roles"] else "learner",
+            "domain": DOMAIN,
+            "password_expires_at": None,
+        },
+        "expires_at": iso(tok["expires"], micro=True) + "Z",
+        "issued_at": iso(tok["issued"], micro=True) + "Z",
+        "project": {"id": project, "name": PROJECT_NAME, "domain": DOMAIN},
+        "is_domain": False,
         "roles": [{"id": ROLES[r], "name": r} for r in tok["roles"]],
         "catalog": catalog(ctx.base, project),
     }
@@ -112,8 +131,15 @@ def issue_token(ctx: Ctx) -> Any:
     roles = ["admin", "member", "reader"] if role == "admin" else ["member", "reader"]
     token_id = "gAAAAA" + secrets.token_urlsafe(96)
     t = now()
-    tok = {"user_id": user_id, "project_id": ctx.store.meta("project_id"), "roles": roles, "methods": methods,
-           "issued": t, "expires": t + TOKEN_TTL_S, "audit": secrets.token_urlsafe(16)}
+    tok = {
+        "user_id": user_id,
+        "project_id": ctx.store.meta("project_id"),
+        "roles": roles,
+        "methods": methods,
+        "issued": t,
+        "expires": t + TOKEN_TTL_S,
+        "audit": secrets.token_urlsafe(16),
+    }
     with ctx.store.tx():
         ctx.store.put("token", token_id, tok)
     return reply(_token_body(ctx, tok), 201, {"X-Subject-Token": token_id})

@@ -44,4 +44,3 @@ def list_docs(ctx: Ctx, plural: str) -> list[dict[str, Any]]:
 def shape(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
     fields = ctx.request.args.getlist("fields")
     return {k: v for k, v in doc.items() if k in fields} if fields else doc
-

@@ -22,39 +22,113 @@ RESOURCES = {  # url plural -> (store kind, json key, NotFound type, not-found m
     "subnets": ("subnet", "subnet", "SubnetNotFound", "Subnet {} could not be found."),
     "ports": ("port", "port", "PortNotFound", "Port {} could not be found."),
     "routers": ("router", "router", "RouterNotFound", "Router {} could not be found"),
-    "security-groups": ("security_group", "security_group", "SecurityGroupNotFound", "Security group {} does not exist"),
-    "security-group-rules": ("security_group_rule", "security_group_rule", "SecurityGroupRuleNotFound", "Security group rule {} does not exist"),
+    "security-groups": (
+        "security_group",
+        "security_group",
+        "SecurityGroupNotFound",
+        "Security group {} does not exist",
+    ),
+    "security-group-rules": (
+        "security_group_rule",
+        "security_group_rule",
+        "SecurityGroupRuleNotFound",
+        "Security group rule {} does not exist",
+    ),
     "floatingips": ("floatingip", "floatingip", "FloatingIPNotFound", "Floating IP {} could not be found"),
 }
-QUOTA_KEYS = {"network": "network", "subnet": "subnet", "port": "port", "router": "router", "floatingip": "floatingip",
-              "security_group": "security_group", "security_group_rule": "security_group_rule"}
+QUOTA_KEYS = {
+    "network": "network",
+    "subnet": "subnet",
+    "port": "port",
+    "router": "router",
+    "floatingip": "floatingip",
+    "security_group": "security_group",
+    "security_group_rule": "security_group_rule",
+}
 
 
 def base_doc(project: str, **fields: Any) -> dict[str, Any]:
     t = iso(now())
-    return {"id": str(uuid.uuid4()), "project_id": project, "tenant_id": project, "tags": [], "description": "",
-            "created_at": t, "updated_at": t, "revision_number": 0, **fields}
+    return {
+        "id": str(uuid.uuid4()),
+        "project_id": project,
+        "tenant_id": project,
+        "tags": [],
+        "description": "",
+        "created_at": t,
+        "updated_at": t,
+        "revision_number": 0,
+        **fields,
+    }
 
 
 def seed(store: Store, project: str) -> None:
     """JS2's networking for a new project: what `lab sandbox reset` returns to."""
     cfg = catalog_data.raw()["network"]
-    public = store.put("network", catalog_data.stable_id("net", "public"), base_doc(
-        ADMIN_PROJECT, id=catalog_data.stable_id("net", "public"), name="public", status="ACTIVE", admin_state_up=True,
-        shared=False, mtu=1500, subnets=[], **{"router:external": True, "availability_zones": ["nova"], "is_default": True,
-                                                "port_security_enabled": True, "provider:network_type": None}))
+    public = store.put(
+        "network",
+        catalog_data.stable_id("net", "public"),
+        base_doc(
+            ADMIN_PROJECT,
+            id=catalog_data.stable_id("net", "public"),
+            name="public",
+            status="ACTIVE",
+            admin_state_up=True,
+            shared=False,
+            mtu=1500,
+            subnets=[],
+            **{
+                "router:external": True,
+                "availability_zones": ["nova"],
+                "is_default": True,
+                "port_security_enabled": True,
+                "provider:network_type": None,
+            },
+        ),
+    )
     pub_sub = create_subnet(store, ADMIN_PROJECT, public["id"], "public-subnet", cfg["sandbox_external_cidr"])
-    own = base_doc(project, name="auto_allocated_network", status="ACTIVE", admin_state_up=True, shared=False, mtu=1442,
-                subnets=[], **{"router:external": False, "availability_zones": ["nova"], "port_security_enabled": True})
+    own = base_doc(
+        project,
+        name="auto_allocated_network",
+        status="ACTIVE",
+        admin_state_up=True,
+        shared=False,
+        mtu=1442,
+        subnets=[],
+        **{"router:external": False, "availability_zones": ["nova"], "port_security_enabled": True},
+    )
     store.put("network", own["id"], own)
-    sub = create_subnet(store, project, own["id"], "auto_allocated_subnet_v4", cfg["internal_cidr"], dns=list(cfg.get("sandbox_dns", [])))
-    router = base_doc(project, name="auto_allocated_router", status="ACTIVE", admin_state_up=True, distributed=False, ha=False,
-                   routes=[], availability_zones=["nova"], flavor_id=None,
-                   external_gateway_info={"network_id": public["id"], "enable_snat": True,
-                                          "external_fixed_ips": [{"subnet_id": pub_sub["id"], "ip_address": next_ip(store, pub_sub)}]})
+    sub = create_subnet(
+        store,
+        project,
+        own["id"],
+        "auto_allocated_subnet_v4",
+        cfg["internal_cidr"],
+        dns=list(cfg.get("sandbox_dns", [])),
+    )
+    router = base_doc(
+        project,
+        name="auto_allocated_router",
+        status="ACTIVE",
+        admin_state_up=True,
+        distributed=False,
+        ha=False,
+        routes=[],
+        availability_zones=["nova"],
+        flavor_id=None,
+        external_gateway_info={
+            "network_id": public["id"],
+            "enable_snat": True,
+            "external_fixed_ips": [{"subnet_id": pub_sub["id"], "ip_address": next_ip(store, pub_sub)}],
+        },
+    )
     store.put("router", router["id"], router)
-    make_port(store, project, own["id"], device_id=router["id"], device_owner="network:router_interface", ip=sub["gateway_ip"])
-    create_security_group(store, project, "default", "Default security group: egress only (add ingress rules for ssh, http)")
+    make_port(
+        store, project, own["id"], device_id=router["id"], device_owner="network:router_interface", ip=sub["gateway_ip"]
+    )
+    create_security_group(
+        store, project, "default", "Default security group: egress only (add ingress rules for ssh, http)"
+    )
 
 
 def readdress_public(store: Store) -> int:
@@ -68,11 +142,15 @@ def readdress_public(store: Store) -> int:
         if not net.get("router:external") or network_allowed(ipaddress.ip_network(sub["cidr"])):
             continue
         ipnet = ipaddress.ip_network(target)
-        sub.update(cidr=target, gateway_ip=str(ipnet[1]), allocation_pools=[{"start": str(ipnet[2]), "end": str(ipnet[-2])}])
+        sub.update(
+            cidr=target, gateway_ip=str(ipnet[1]), allocation_pools=[{"start": str(ipnet[2]), "end": str(ipnet[-2])}]
+        )
         store.put("subnet", sub["id"], sub)
         for fip in store.list("floatingip"):
             if fip["floating_network_id"] == net["id"]:
-                fip["floating_ip_address"] = "0.0.0.0"  # freed first, so that _next_ip can hand out the whole range again
+                fip["floating_ip_address"] = (
+                    "0.0.0.0"  # freed first, so that _next_ip can hand out the whole range again
+                )
                 store.put("floatingip", fip["id"], fip)
         for fip in store.list("floatingip"):
             if fip["floating_network_id"] == net["id"]:
@@ -90,17 +168,35 @@ def readdress_public(store: Store) -> int:
     return changed
 
 
-def create_subnet(store: Store, project: str, net_id: str, name: str, cidr: str, dns: list[str] | None = None,
-                  **fields: Any) -> dict[str, Any]:
+def create_subnet(
+    store: Store, project: str, net_id: str, name: str, cidr: str, dns: list[str] | None = None, **fields: Any
+) -> dict[str, Any]:
     """A subnet on ``net_id``: the first host address is the gateway, the rest the allocation pool,
     unless ``fields`` say otherwise (``gateway_ip`` may be None: no gateway)."""
     ipnet = ipaddress.ip_network(cidr)
     first, last = (ipnet[1], ipnet[-2]) if ipnet.version == 4 else (ipnet[1], ipnet[-1])
     gateway = fields.pop("gateway_ip", str(first))
-    pools = fields.pop("allocation_pools", None) or [{"start": str(first + 1 if gateway == str(first) else first), "end": str(last)}]
-    sub = base_doc(project, name=name, network_id=net_id, cidr=cidr, ip_version=ipnet.version, gateway_ip=gateway,
-                enable_dhcp=True, dns_nameservers=dns or [], host_routes=[], ipv6_ra_mode=None, ipv6_address_mode=None,
-                allocation_pools=pools, subnetpool_id=None, segment_id=None, service_types=[], dns_publish_fixed_ip=None)
+    pools = fields.pop("allocation_pools", None) or [
+        {"start": str(first + 1 if gateway == str(first) else first), "end": str(last)}
+    ]
+    sub = base_doc(
+        project,
+        name=name,
+        network_id=net_id,
+        cidr=cidr,
+        ip_version=ipnet.version,
+        gateway_ip=gateway,
+        enable_dhcp=True,
+        dns_nameservers=dns or [],
+        host_routes=[],
+        ipv6_ra_mode=None,
+        ipv6_address_mode=None,
+        allocation_pools=pools,
+        subnetpool_id=None,
+        segment_id=None,
+        service_types=[],
+        dns_publish_fixed_ip=None,
+    )
     sub.update(fields)
     store.put("subnet", sub["id"], sub)
     net = store.get("network", net_id)
@@ -114,15 +210,22 @@ class NoMoreAddresses(errors.ApiError):
     """A subnet with every address of its allocation pools in use: Neutron's 409."""
 
     def __init__(self, sub: dict[str, Any]) -> None:
-        super().__init__(errors.neutron(409, "IpAddressGenerationFailure",
-                                        f"No more IP addresses available on network {sub['network_id']}.").response)
+        super().__init__(
+            errors.neutron(
+                409, "IpAddressGenerationFailure", f"No more IP addresses available on network {sub['network_id']}."
+            ).response
+        )
 
 
 def used_addresses(store: Store) -> set[str]:
     """Every address a port, floating IP, router gateway or subnet gateway holds."""
     used = {ip["ip_address"] for p in store.list("port") for ip in p["fixed_ips"]}
     used |= {f["floating_ip_address"] for f in store.list("floatingip")}
-    used |= {ip["ip_address"] for r in store.list("router") for ip in (r.get("external_gateway_info") or {}).get("external_fixed_ips", [])}
+    used |= {
+        ip["ip_address"]
+        for r in store.list("router")
+        for ip in (r.get("external_gateway_info") or {}).get("external_fixed_ips", [])
+    }
     used |= {s["gateway_ip"] for s in store.list("subnet") if s.get("gateway_ip")}
     return used
 
@@ -139,18 +242,42 @@ def next_ip(store: Store, sub: dict[str, Any]) -> str:
     raise NoMoreAddresses(sub)
 
 
-def make_port(store: Store, project: str, net_id: str, device_id: str = "", device_owner: str = "", ip: str | None = None,
-              groups: list[str] | None = None, name: str = "", description: str = "", subnet_id: str | None = None,
-              mac: str | None = None) -> dict[str, Any]:
+def make_port(
+    store: Store,
+    project: str,
+    net_id: str,
+    device_id: str = "",
+    device_owner: str = "",
+    ip: str | None = None,
+    groups: list[str] | None = None,
+    name: str = "",
+    description: str = "",
+    subnet_id: str | None = None,
+    mac: str | None = None,
+) -> dict[str, Any]:
     net = store.get("network", net_id)
     sub_id = subnet_id or (net["subnets"][0] if net and net["subnets"] else None)
     sub = store.get("subnet", sub_id) if sub_id else None
     fixed = [{"subnet_id": sub["id"], "ip_address": ip or next_ip(store, sub)}] if sub else []
     mac = mac or "fa:16:3e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
-    port = base_doc(project, name=name, description=description, network_id=net_id, admin_state_up=True, mac_address=mac, fixed_ips=fixed, device_id=device_id,
-                 device_owner=device_owner, status="ACTIVE" if device_id else "DOWN", allowed_address_pairs=[], extra_dhcp_opts=[],
-                 security_groups=groups if groups is not None else [], port_security_enabled=True, binding_vnic_type="normal",
-                 **{"binding:vnic_type": "normal", "binding:host_id": ""})
+    port = base_doc(
+        project,
+        name=name,
+        description=description,
+        network_id=net_id,
+        admin_state_up=True,
+        mac_address=mac,
+        fixed_ips=fixed,
+        device_id=device_id,
+        device_owner=device_owner,
+        status="ACTIVE" if device_id else "DOWN",
+        allowed_address_pairs=[],
+        extra_dhcp_opts=[],
+        security_groups=groups if groups is not None else [],
+        port_security_enabled=True,
+        binding_vnic_type="normal",
+        **{"binding:vnic_type": "normal", "binding:host_id": ""},
+    )
     store.put("port", port["id"], port)
     return port
 
@@ -172,7 +299,9 @@ def find_security_group(store: Store, project: str, ref: str) -> dict[str, Any] 
     return None
 
 
-def bind_port(store: Store, project: str, net_id: str, port_id: str | None, server_id: str, group_ids: list[str]) -> None:
+def bind_port(
+    store: Store, project: str, net_id: str, port_id: str | None, server_id: str, group_ids: list[str]
+) -> None:
     if port_id:
         port = store.get("port", port_id)
         port.update(device_id=server_id, device_owner="compute:nova", status="ACTIVE")
@@ -202,9 +331,23 @@ def server_addresses(store: Store, server: dict[str, Any]) -> dict[str, list[dic
         net = store.get("network", port["network_id"]) or {"name": port["network_id"]}
         rows = out.setdefault(net["name"], [])
         for ip in port["fixed_ips"]:
-            rows.append({"version": 4, "addr": ip["ip_address"], "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+            rows.append(
+                {
+                    "version": 4,
+                    "addr": ip["ip_address"],
+                    "OS-EXT-IPS:type": "fixed",
+                    "OS-EXT-IPS-MAC:mac_addr": port["mac_address"],
+                }
+            )
         for fip in store.list("floatingip", parent=port["id"]):
-            rows.append({"version": 4, "addr": fip["floating_ip_address"], "OS-EXT-IPS:type": "floating", "OS-EXT-IPS-MAC:mac_addr": port["mac_address"]})
+            rows.append(
+                {
+                    "version": 4,
+                    "addr": fip["floating_ip_address"],
+                    "OS-EXT-IPS:type": "floating",
+                    "OS-EXT-IPS-MAC:mac_addr": port["mac_address"],
+                }
+            )
     return out
 
 
@@ -221,12 +364,21 @@ def _normalized(prefix: str | None) -> str | None:
 
 
 def add_rule(store: Store, project: str, group_id: str, **fields: Any) -> dict[str, Any]:
-    rule = base_doc(project, security_group_id=group_id, direction=fields.get("direction"), ethertype=fields.get("ethertype") or "IPv4",
-                 protocol=fields.get("protocol"), port_range_min=fields.get("port_range_min"), port_range_max=fields.get("port_range_max"),
-                 remote_ip_prefix=fields.get("remote_ip_prefix"), remote_group_id=fields.get("remote_group_id"),
-                 remote_address_group_id=None, belongs_to_default_sg=None,
-                 normalized_cidr=fields.get("normalized_cidr") or _normalized(fields.get("remote_ip_prefix")),
-                 description=fields.get("description") or "")
+    rule = base_doc(
+        project,
+        security_group_id=group_id,
+        direction=fields.get("direction"),
+        ethertype=fields.get("ethertype") or "IPv4",
+        protocol=fields.get("protocol"),
+        port_range_min=fields.get("port_range_min"),
+        port_range_max=fields.get("port_range_max"),
+        remote_ip_prefix=fields.get("remote_ip_prefix"),
+        remote_group_id=fields.get("remote_group_id"),
+        remote_address_group_id=None,
+        belongs_to_default_sg=None,
+        normalized_cidr=fields.get("normalized_cidr") or _normalized(fields.get("remote_ip_prefix")),
+        description=fields.get("description") or "",
+    )
     store.put("security_group_rule", rule["id"], rule)
     group = store.get("security_group", group_id)
     group["security_group_rules"].append(rule)

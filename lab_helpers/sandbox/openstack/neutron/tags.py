@@ -17,8 +17,12 @@ routes = Routes()
 # -- tags -------------------------------------------------------------------------------------
 def _check_tag(ctx: Ctx, tag: Any) -> str:
     if not isinstance(tag, str) or not 0 < len(tag) <= network_checks.TAG_MAX:
-        raise ctx.bad(f"Invalid input for operation: '{validate.show(tag, 60)}' is not a valid tag: tags are strings of 1 to "
-                      f"{network_checks.TAG_MAX} characters.", 400, "InvalidInput")
+        raise ctx.bad(
+            f"Invalid input for operation: '{validate.show(tag, 60)}' is not a valid tag: tags are strings of 1 to "
+            f"{network_checks.TAG_MAX} characters.",
+            400,
+            "InvalidInput",
+        )
     return tag
 
 
@@ -32,7 +36,9 @@ def tags(ctx: Ctx, plural: str, rid: str) -> Any:
         network_checks.require_owner(ctx, kind, doc, "update")
         new = [] if ctx.request.method == "DELETE" else ctx.body().get("tags")
         if not isinstance(new, list):
-            raise ctx.bad(f"Invalid input for tags. Reason: {validate.show(new)} is not a list of strings.", 400, "HTTPBadRequest")
+            raise ctx.bad(
+                f"Invalid input for tags. Reason: {validate.show(new)} is not a list of strings.", 400, "HTTPBadRequest"
+            )
         doc["tags"] = sorted({_check_tag(ctx, t) for t in new})
         ctx.store.put(kind, rid, doc)
     return reply(None, 204) if ctx.request.method == "DELETE" else reply({"tags": doc["tags"]})
@@ -63,8 +69,12 @@ def change_quotas(ctx: Ctx, pid: str) -> Any:
     """Quotas are the admin's to set (and in the sandbox, Jetstream2's allocation's: fixed)."""
     if not ctx.is_admin:
         raise network_checks.forbidden(ctx, f"rule:{'update' if ctx.request.method == 'PUT' else 'delete'}_quota")
-    raise ctx.bad("The sandbox's quotas are those of a Jetstream2 Startup/Research allocation (data/jetstream2.yaml) and "
-                  "cannot be changed through the API.", 400, "BadRequest")
+    raise ctx.bad(
+        "The sandbox's quotas are those of a Jetstream2 Startup/Research allocation (data/jetstream2.yaml) and "
+        "cannot be changed through the API.",
+        400,
+        "BadRequest",
+    )
 
 
 @routes("/v2.0/quotas/<pid>", "GET")
@@ -76,5 +86,11 @@ def quotas(ctx: Ctx, pid: str) -> Any:
     limits = catalog_data.project_quota()
     keys = ("network", "subnet", "port", "router", "floatingip", "security_group", "security_group_rule")
     if ctx.request.path.endswith("/details"):
-        return reply({"quota": {k: {"limit": limits[k], "used": len(ctx.store.find(k, project_id=pid)), "reserved": 0} for k in keys}})
+        return reply(
+            {
+                "quota": {
+                    k: {"limit": limits[k], "used": len(ctx.store.find(k, project_id=pid)), "reserved": 0} for k in keys
+                }
+            }
+        )
     return reply({"quota": {k: limits[k] for k in keys}})

@@ -29,7 +29,9 @@ ACTIONS = {
 
 
 def _conflict(ctx: Ctx, s: dict[str, Any], verb: str, status: str) -> Exception:
-    return ctx.bad(f"Cannot '{verb}' instance {s['id']} while it is in vm_state {VM_STATE.get(status, status.lower())}", 409)
+    return ctx.bad(
+        f"Cannot '{verb}' instance {s['id']} while it is in vm_state {VM_STATE.get(status, status.lower())}", 409
+    )
 
 
 def console_log(ctx: Ctx, s: dict[str, Any], t: float) -> list[str]:
@@ -61,8 +63,12 @@ def server_action(ctx: Ctx, sid: str) -> Any:
     body = ctx.body()
     if not isinstance(body, dict) or len(body) != 1:
         raise ctx.bad("Invalid action: exactly one action is expected in the body.")
-    (action, arg), = body.items()
-    if arg is not None and not isinstance(arg, dict) and action not in ("os-stop", "os-start", "suspend", "resume", "shelve", "unshelve"):
+    ((action, arg),) = body.items()
+    if (
+        arg is not None
+        and not isinstance(arg, dict)
+        and action not in ("os-stop", "os-start", "suspend", "resume", "shelve", "unshelve")
+    ):
         raise validate.invalid(ctx, action, arg, f"{validate.show(arg)} is not of type 'object'")
     t = now()
     if action == "os-getConsoleOutput":
@@ -71,7 +77,7 @@ def server_action(ctx: Ctx, sid: str) -> Any:
         length = (arg or {}).get("length")
         if length not in (None, -1, "-1"):
             try:
-                lines = lines[-int(length):] if int(length) > 0 else []
+                lines = lines[-int(length) :] if int(length) > 0 else []
             except (TypeError, ValueError):
                 raise ctx.bad(f"Invalid input for field/attribute length. Value: {length}.") from None
         return reply({"output": "\n".join(lines)})
@@ -108,7 +114,9 @@ def server_action(ctx: Ctx, sid: str) -> Any:
             names = set(s["security_groups"])
             names = names | {group["name"]} if action == "addSecurityGroup" else names - {group["name"]}
             s["security_groups"] = sorted(names)
-            network.set_port_groups(ctx.store, sid, [g["id"] for g in ctx.store.list("security_group") if g["name"] in names])
+            network.set_port_groups(
+                ctx.store, sid, [g["id"] for g in ctx.store.list("security_group") if g["name"] in names]
+            )
         else:
             raise ctx.bad(f"There is no such action: {action}")
         s["updated"] = t
@@ -119,8 +127,14 @@ def server_action(ctx: Ctx, sid: str) -> Any:
 @routes("/servers/<sid>/ips", "GET")
 def server_ips(ctx: Ctx, sid: str) -> Any:
     s = get_server(ctx, sid)
-    return reply({"addresses": {k: [{"version": a["version"], "addr": a["addr"]} for a in v]
-                                for k, v in network.server_addresses(ctx.store, s).items()}})
+    return reply(
+        {
+            "addresses": {
+                k: [{"version": a["version"], "addr": a["addr"]} for a in v]
+                for k, v in network.server_addresses(ctx.store, s).items()
+            }
+        }
+    )
 
 
 # -- metadata --------------------------------------------------------------------------------
@@ -166,7 +180,11 @@ def server_tags(ctx: Ctx, sid: str) -> Any:
     with ctx.store.tx():
         s = get_server(ctx, sid)
         tags = [] if ctx.request.method == "DELETE" else ctx.body().get("tags")
-        if not isinstance(tags, list) or len(tags) > 50 or not all(isinstance(x, str) and 0 < len(x) <= 60 and "," not in x and "/" not in x for x in tags):
+        if (
+            not isinstance(tags, list)
+            or len(tags) > 50
+            or not all(isinstance(x, str) and 0 < len(x) <= 60 and "," not in x and "/" not in x for x in tags)
+        ):
             raise ctx.bad(f"Invalid input for field/attribute tags. Value: {tags}.")
         s["tags"] = list(dict.fromkeys(tags))
         ctx.store.put("server", sid, s)
@@ -184,11 +202,12 @@ def server_tag(ctx: Ctx, sid: str, tag: str) -> Any:
             if created:
                 s["tags"].append(tag)
                 ctx.store.put("server", sid, s)
-            return reply(None, 201 if created else 204, {"Location": f"{ctx.base}/compute/v2.1/servers/{sid}/tags/{tag}"})
+            return reply(
+                None, 201 if created else 204, {"Location": f"{ctx.base}/compute/v2.1/servers/{sid}/tags/{tag}"}
+            )
         if tag not in s["tags"]:
             raise ctx.bad(f"Tag '{tag}' could not be found.", 404)
         if ctx.request.method == "DELETE":
             s["tags"].remove(tag)
             ctx.store.put("server", sid, s)
         return reply(None, 204)
-

@@ -18,7 +18,13 @@ routes = Routes()
 
 def _attachment(ctx: Ctx, vol: dict[str, Any], sid: str) -> dict[str, Any]:
     att = next(a for a in vol["attachments"] if a["server_id"] == sid)
-    body = {"volumeId": vol["id"], "serverId": sid, "device": att["device"], "tag": None, "delete_on_termination": False}
+    body = {
+        "volumeId": vol["id"],
+        "serverId": sid,
+        "device": att["device"],
+        "tag": None,
+        "delete_on_termination": False,
+    }
     if ctx.mv(2, 89):
         body.update({"attachment_id": att["attachment_id"], "bdm_uuid": att["bdm_uuid"]})
     else:
@@ -38,7 +44,9 @@ def volume_attachments(ctx: Ctx, sid: str) -> Any:
     with ctx.store.tx():
         s = get_server(ctx, sid)
         if status_at(s, now()) not in ("ACTIVE", "SHUTOFF"):
-            raise ctx.bad(f"Cannot 'attach_volume' instance {sid} while it is in vm_state {status_at(s, now()).lower()}", 409)
+            raise ctx.bad(
+                f"Cannot 'attach_volume' instance {sid} while it is in vm_state {status_at(s, now()).lower()}", 409
+            )
         vol = attach(ctx, str(req.get("volumeId", "")), s)
         s["volumes"].append(vol["id"])
         headers = record(ctx, s, "attach_volume")

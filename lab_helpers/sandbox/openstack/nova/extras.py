@@ -21,13 +21,26 @@ routes = Routes()
 # -- flavors ---------------------------------------------------------------------------------
 def flavor_view(ctx: Ctx, f: catalog_data.Flavor, detail: bool = True) -> dict[str, Any]:
     link = f"{ctx.base}/compute/v2.1/flavors/{f.id}"
-    body: dict[str, Any] = {"id": f.id, "name": f.name, "links": [{"rel": "self", "href": link}, {"rel": "bookmark", "href": link}]}
+    body: dict[str, Any] = {
+        "id": f.id,
+        "name": f.name,
+        "links": [{"rel": "self", "href": link}, {"rel": "bookmark", "href": link}],
+    }
     if ctx.mv(2, 55):
         body["description"] = f"{f.vcpus} vCPU, {f.ram_mb // 1024} GB RAM, {f.su_per_hour:g} SU/hour"
     if detail:
-        body.update({"vcpus": f.vcpus, "ram": f.ram_mb, "disk": f.disk_gb, "OS-FLV-EXT-DATA:ephemeral": 0,
-                     "OS-FLV-DISABLED:disabled": False, "swap": 0 if ctx.mv(2, 75) else "", "rxtx_factor": 1.0,
-                     "os-flavor-access:is_public": True})
+        body.update(
+            {
+                "vcpus": f.vcpus,
+                "ram": f.ram_mb,
+                "disk": f.disk_gb,
+                "OS-FLV-EXT-DATA:ephemeral": 0,
+                "OS-FLV-DISABLED:disabled": False,
+                "swap": 0 if ctx.mv(2, 75) else "",
+                "rxtx_factor": 1.0,
+                "os-flavor-access:is_public": True,
+            }
+        )
         if ctx.mv(2, 61):
             body["extra_specs"] = f.extra_specs
     return body
@@ -46,7 +59,7 @@ def _flavors(ctx: Ctx) -> list[catalog_data.Flavor]:
         ids = [f.id for f in out]
         if marker not in ids:
             raise ctx.bad(f"marker [{marker}] not found")
-        out = out[ids.index(marker) + 1:]
+        out = out[ids.index(marker) + 1 :]
     return out if limit is None else out[:limit]
 
 
@@ -96,14 +109,24 @@ def _fingerprint(public_key: str) -> str:
 def _keypair_view(kp: dict[str, Any], full: bool) -> dict[str, Any]:
     body = {"name": kp["name"], "public_key": kp["public_key"], "fingerprint": kp["fingerprint"], "type": kp["type"]}
     if full:
-        body.update({"id": kp["seq"], "user_id": kp["user_id"], "created_at": iso(kp["created"], micro=True),
-                     "deleted": False, "deleted_at": None, "updated_at": None})
+        body.update(
+            {
+                "id": kp["seq"],
+                "user_id": kp["user_id"],
+                "created_at": iso(kp["created"], micro=True),
+                "deleted": False,
+                "deleted_at": None,
+                "updated_at": None,
+            }
+        )
     return body
 
 
 @routes("/os-keypairs", "GET")
 def list_keypairs(ctx: Ctx) -> Any:
-    return reply({"keypairs": [{"keypair": _keypair_view(k, False)} for k in ctx.store.list("keypair", parent=ctx.user)]})
+    return reply(
+        {"keypairs": [{"keypair": _keypair_view(k, False)} for k in ctx.store.list("keypair", parent=ctx.user)]}
+    )
 
 
 @routes("/os-keypairs", "POST")
@@ -112,11 +135,17 @@ def create_keypair(ctx: Ctx) -> Any:
     name = req.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9 _.@-]{1,255}", name or ""):
         raise ctx.bad(f"Invalid input for field/attribute name. Value: {name}. Keypair name contains unsafe characters")
-    public_key, private_key = validate.string(ctx, req.get("public_key"), "public_key", max_len=65535, allow_none=True), None
+    public_key, private_key = (
+        validate.string(ctx, req.get("public_key"), "public_key", max_len=65535, allow_none=True),
+        None,
+    )
     key_type = validate.one_of(ctx, req.get("type", "ssh"), "type", ("ssh", "x509"))
     if public_key is None:
         if ctx.mv(2, 92):
-            raise ctx.bad("Invalid input for field/attribute keypair. Value: {'name': %r}. 'public_key' is a required property" % name)
+            raise ctx.bad(
+                "Invalid input for field/attribute keypair. Value: {'name': %r}. 'public_key' is a required property"
+                % name
+            )
         public_key, private_key = _generate()
     try:
         fingerprint = _fingerprint(public_key)
@@ -125,8 +154,15 @@ def create_keypair(ctx: Ctx) -> Any:
     with ctx.store.tx():
         if ctx.store.get("keypair", f"{ctx.user}:{name}"):
             raise ctx.bad(f"Key pair '{name}' already exists.", 409)
-        kp = {"name": name, "public_key": public_key, "fingerprint": fingerprint, "type": key_type,
-              "user_id": ctx.user, "created": now(), "seq": ctx.store.count("keypair") + 1}
+        kp = {
+            "name": name,
+            "public_key": public_key,
+            "fingerprint": fingerprint,
+            "type": key_type,
+            "user_id": ctx.user,
+            "created": now(),
+            "seq": ctx.store.count("keypair") + 1,
+        }
         ctx.store.put("keypair", f"{ctx.user}:{name}", kp, parent=ctx.user)
     body = _keypair_view(kp, False)
     body["user_id"] = ctx.user
@@ -140,7 +176,9 @@ def _generate() -> tuple[str, str]:
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()).decode()
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+    ).decode()
     public = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
     return public + " Generated-by-Nova", private
 
@@ -163,10 +201,14 @@ def one_keypair(ctx: Ctx, name: str) -> Any:
 def usage(ctx: Ctx, project: str | None = None) -> dict[str, int]:
     project = project or ctx.project
     mine = ctx.store.find("server", project_id=project)
-    return {"instances": len(mine), "cores": sum(s["flavor"]["vcpus"] for s in mine), "ram": sum(s["flavor"]["ram"] for s in mine),
-            "key_pairs": ctx.store.count("keypair", parent=ctx.user) if project == ctx.project else 0,
-            "server_groups": len(ctx.store.find("server_group", project_id=project)),
-            "server_group_members": sum(len(g["members"]) for g in ctx.store.find("server_group", project_id=project))}
+    return {
+        "instances": len(mine),
+        "cores": sum(s["flavor"]["vcpus"] for s in mine),
+        "ram": sum(s["flavor"]["ram"] for s in mine),
+        "key_pairs": ctx.store.count("keypair", parent=ctx.user) if project == ctx.project else 0,
+        "server_groups": len(ctx.store.find("server_group", project_id=project)),
+        "server_group_members": sum(len(g["members"]) for g in ctx.store.find("server_group", project_id=project)),
+    }
 
 
 @routes("/limits", "GET")
@@ -175,13 +217,28 @@ def limits(ctx: Ctx) -> Any:
     if other and other != ctx.project and not ctx.is_admin:
         raise ctx.bad("Policy doesn't allow os_compute_api:limits:other_project to be performed.", 403)
     q, u = catalog_data.project_quota(), usage(ctx, other or None)
-    absolute = {"maxTotalCores": q["cores"], "totalCoresUsed": u["cores"], "maxTotalRAMSize": q["ram"], "totalRAMUsed": u["ram"],
-                "maxTotalInstances": q["instances"], "totalInstancesUsed": u["instances"], "maxServerMeta": 128,
-                "maxTotalKeypairs": q["key_pairs"], "maxServerGroups": SERVER_GROUPS, "maxServerGroupMembers": SERVER_GROUP_MEMBERS,
-                "totalServerGroupsUsed": u["server_groups"]}
+    absolute = {
+        "maxTotalCores": q["cores"],
+        "totalCoresUsed": u["cores"],
+        "maxTotalRAMSize": q["ram"],
+        "totalRAMUsed": u["ram"],
+        "maxTotalInstances": q["instances"],
+        "totalInstancesUsed": u["instances"],
+        "maxServerMeta": 128,
+        "maxTotalKeypairs": q["key_pairs"],
+        "maxServerGroups": SERVER_GROUPS,
+        "maxServerGroupMembers": SERVER_GROUP_MEMBERS,
+        "totalServerGroupsUsed": u["server_groups"],
+    }
     if not ctx.mv(2, 36):
-        absolute.update({"maxTotalFloatingIps": q["floatingip"], "totalFloatingIpsUsed": ctx.store.count("floatingip"),
-                         "maxSecurityGroups": q["security_group"], "totalSecurityGroupsUsed": ctx.store.count("security_group")})
+        absolute.update(
+            {
+                "maxTotalFloatingIps": q["floatingip"],
+                "totalFloatingIpsUsed": ctx.store.count("floatingip"),
+                "maxSecurityGroups": q["security_group"],
+                "totalSecurityGroupsUsed": ctx.store.count("security_group"),
+            }
+        )
     return reply({"limits": {"rate": [], "absolute": absolute}})
 
 
@@ -191,8 +248,15 @@ def quota_set(ctx: Ctx, pid: str) -> Any:
     if pid != ctx.project and not ctx.is_admin:  # Nova's default policy: a member reads only its own project's quota
         raise ctx.bad("Policy doesn't allow os_compute_api:os-quota-sets:show to be performed.", 403)
     q, u = catalog_data.project_quota(), usage(ctx, pid)
-    names = {"cores": q["cores"], "ram": q["ram"], "instances": q["instances"], "key_pairs": q["key_pairs"], "metadata_items": 128,
-             "server_groups": SERVER_GROUPS, "server_group_members": SERVER_GROUP_MEMBERS}
+    names = {
+        "cores": q["cores"],
+        "ram": q["ram"],
+        "instances": q["instances"],
+        "key_pairs": q["key_pairs"],
+        "metadata_items": 128,
+        "server_groups": SERVER_GROUPS,
+        "server_group_members": SERVER_GROUP_MEMBERS,
+    }
     detail = ctx.request.path.endswith("/detail") or ctx.request.args.get("usage") in ("True", "true", "1")
     body: dict[str, Any] = {"id": pid}
     for k, v in names.items():
@@ -206,7 +270,10 @@ def availability_zones(ctx: Ctx) -> Any:
     hosts = None
     if ctx.request.path.endswith("/detail"):
         ctx.forbid_non_admin("os_compute_api:os-availability-zone:detail")
-        hosts = {h.name: {"nova-compute": {"available": True, "active": True, "updated_at": iso(now(), micro=True)}} for h in catalog_data.hosts()}
+        hosts = {
+            h.name: {"nova-compute": {"available": True, "active": True, "updated_at": iso(now(), micro=True)}}
+            for h in catalog_data.hosts()
+        }
     return reply({"availabilityZoneInfo": [{"zoneName": "nova", "zoneState": {"available": True}, "hosts": hosts}]})
 
 
@@ -216,14 +283,34 @@ def _hypervisor(ctx: Ctx, row: dict[str, Any], detail: bool, with_servers: bool)
     body: dict[str, Any] = {"id": h.id, "hypervisor_hostname": h.name, "state": "up", "status": "enabled"}
     if detail:
         # The usage fields left Nova's API at 2.88; the sandbox keeps them so a lab can draw the host.
-        body.update({"hypervisor_type": "QEMU", "hypervisor_version": 6002000, "host_ip": "10.1.0.%d" % (catalog_data.hosts().index(h) + 11),
-                     "service": {"host": h.name, "id": h.id, "disabled_reason": None}, "uptime": None,
-                     "vcpus": h.vcpus, "vcpus_used": row["vcpus_used"], "memory_mb": h.ram_mb, "memory_mb_used": row["ram_mb_used"] + h.reserved_ram_mb,
-                     "local_gb": h.disk_gb, "local_gb_used": row["disk_gb_used"], "running_vms": len(row["servers"]),
-                     "free_ram_mb": h.ram_mb - h.reserved_ram_mb - row["ram_mb_used"], "free_disk_gb": h.disk_gb - row["disk_gb_used"],
-                     "current_workload": 0, "disk_available_least": h.disk_gb - row["disk_gb_used"],
-                     "cpu_info": {"model": h.cpu, "vendor": "AMD", "topology": {"sockets": 2, "cores": h.vcpus // 4, "threads": 2}},
-                     "gpus": h.gpus, "gpus_used": row["gpus_used"], "node_type": h.type})
+        body.update(
+            {
+                "hypervisor_type": "QEMU",
+                "hypervisor_version": 6002000,
+                "host_ip": "10.1.0.%d" % (catalog_data.hosts().index(h) + 11),
+                "service": {"host": h.name, "id": h.id, "disabled_reason": None},
+                "uptime": None,
+                "vcpus": h.vcpus,
+                "vcpus_used": row["vcpus_used"],
+                "memory_mb": h.ram_mb,
+                "memory_mb_used": row["ram_mb_used"] + h.reserved_ram_mb,
+                "local_gb": h.disk_gb,
+                "local_gb_used": row["disk_gb_used"],
+                "running_vms": len(row["servers"]),
+                "free_ram_mb": h.ram_mb - h.reserved_ram_mb - row["ram_mb_used"],
+                "free_disk_gb": h.disk_gb - row["disk_gb_used"],
+                "current_workload": 0,
+                "disk_available_least": h.disk_gb - row["disk_gb_used"],
+                "cpu_info": {
+                    "model": h.cpu,
+                    "vendor": "AMD",
+                    "topology": {"sockets": 2, "cores": h.vcpus // 4, "threads": 2},
+                },
+                "gpus": h.gpus,
+                "gpus_used": row["gpus_used"],
+                "node_type": h.type,
+            }
+        )
     if with_servers:
         body["servers"] = row["servers"]
     return body
@@ -245,5 +332,11 @@ def show_hypervisor(ctx: Ctx, hid: str) -> Any:
     table = placement.usage(ctx.store)
     for h in catalog_data.hosts():
         if hid in (h.id, h.name):
-            return reply({"hypervisor": _hypervisor(ctx, table[h.name], True, ctx.request.args.get("with_servers") in ("True", "true", "1"))})
+            return reply(
+                {
+                    "hypervisor": _hypervisor(
+                        ctx, table[h.name], True, ctx.request.args.get("with_servers") in ("True", "true", "1")
+                    )
+                }
+            )
     raise ctx.bad(f"Hypervisor with ID {hid} could not be found.", 404)

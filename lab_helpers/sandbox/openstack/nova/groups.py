@@ -44,7 +44,9 @@ def _checked_group(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str, dict[str, i
     allowed = POLICIES_OLD + (POLICIES_SOFT if ctx.mv(2, 15) else ())
     if ctx.mv(2, 64):
         if "policies" in req:
-            raise validate.invalid(ctx, "server_group", req, "Additional properties are not allowed ('policies' was unexpected)")
+            raise validate.invalid(
+                ctx, "server_group", req, "Additional properties are not allowed ('policies' was unexpected)"
+            )
         policy = validate.one_of(ctx, req.get("policy"), "policy", allowed)
         rules = validate.mapping(ctx, req.get("rules", {}), "rules")
         if set(rules) - {"max_server_per_host"}:
@@ -55,7 +57,9 @@ def _checked_group(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str, dict[str, i
             validate.integer(ctx, rules["max_server_per_host"], "max_server_per_host", lo=1, from_string=False)
         return name, policy, {k: int(v) for k, v in rules.items()}
     if "policy" in req or "rules" in req:
-        raise validate.invalid(ctx, "server_group", req, "Additional properties are not allowed ('policy' was unexpected; it needs 2.64)")
+        raise validate.invalid(
+            ctx, "server_group", req, "Additional properties are not allowed ('policy' was unexpected; it needs 2.64)"
+        )
     policies = validate.str_list(ctx, req.get("policies"), "policies", max_items=1, min_len=1)
     if len(policies) != 1:
         raise validate.invalid(ctx, "policies", policies, "[] is too short")
@@ -68,14 +72,22 @@ def server_groups(ctx: Ctx) -> Any:
         every = ctx.is_admin and str(ctx.request.args.get("all_projects", "")).lower() in ("true", "1", "yes")
         groups = [g for g in ctx.store.list("server_group") if every or g["project_id"] == ctx.project]
         limit, offset = validate.limit(ctx), validate.query_int(ctx, "offset", lo=0) or 0
-        groups = groups[offset:] if limit is None else groups[offset: offset + limit]
+        groups = groups[offset:] if limit is None else groups[offset : offset + limit]
         return reply({"server_groups": [_group_view(ctx, g) for g in groups]})
     name, policy, rules = _checked_group(ctx, ctx.body("server_group"))
     with ctx.store.tx():
         if len(ctx.store.find("server_group", project_id=ctx.project)) >= SERVER_GROUPS:
             raise ctx.bad("Quota exceeded, too many server groups.", 403)
-        g = {"id": str(uuid.uuid4()), "name": name, "policy": policy, "rules": rules, "members": [],
-             "project_id": ctx.project, "user_id": ctx.user, "created": now()}
+        g = {
+            "id": str(uuid.uuid4()),
+            "name": name,
+            "policy": policy,
+            "rules": rules,
+            "members": [],
+            "project_id": ctx.project,
+            "user_id": ctx.user,
+            "created": now(),
+        }
         ctx.store.put("server_group", g["id"], g)
     return reply({"server_group": _group_view(ctx, g)})
 

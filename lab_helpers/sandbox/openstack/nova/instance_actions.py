@@ -17,37 +17,68 @@ routes = Routes()
 
 # -- instance actions (os-instance-actions) ----------------------------------------------------
 EVENTS = {  # action -> the compute event Nova records for it
-    "create": "compute__do_build_and_run_instance", "delete": "compute_terminate_instance",
-    "stop": "compute_stop_instance", "start": "compute_start_instance", "reboot": "compute_reboot_instance",
-    "suspend": "compute_suspend_instance", "resume": "compute_resume_instance", "shelve": "compute_shelve_instance",
-    "unshelve": "compute_unshelve_instance", "attach_volume": "compute_attach_volume",
-    "detach_volume": "compute_detach_volume", "attach_interface": "compute_attach_interface",
+    "create": "compute__do_build_and_run_instance",
+    "delete": "compute_terminate_instance",
+    "stop": "compute_stop_instance",
+    "start": "compute_start_instance",
+    "reboot": "compute_reboot_instance",
+    "suspend": "compute_suspend_instance",
+    "resume": "compute_resume_instance",
+    "shelve": "compute_shelve_instance",
+    "unshelve": "compute_unshelve_instance",
+    "attach_volume": "compute_attach_volume",
+    "detach_volume": "compute_detach_volume",
+    "attach_interface": "compute_attach_interface",
     "detach_interface": "compute_detach_interface",
 }
 
 
-def record(ctx: Ctx, server: dict[str, Any], action: str, settle_s: float = 0.0, result: str = "Success") -> dict[str, str]:
+def record(
+    ctx: Ctx, server: dict[str, Any], action: str, settle_s: float = 0.0, result: str = "Success"
+) -> dict[str, str]:
     """Store one instance action; returns the request-id headers its response must carry."""
     rid = "req-" + str(uuid.uuid4())
     t = now()
-    ctx.store.put("instance_action", rid, {
-        "request_id": rid, "server_id": server["id"], "project_id": server["project_id"], "user_id": ctx.user,
-        "action": action, "start": t, "finish": t + settle_s, "result": result, "host": server.get("host"), "message": None,
-    }, parent=server["id"])
+    ctx.store.put(
+        "instance_action",
+        rid,
+        {
+            "request_id": rid,
+            "server_id": server["id"],
+            "project_id": server["project_id"],
+            "user_id": ctx.user,
+            "action": action,
+            "start": t,
+            "finish": t + settle_s,
+            "result": result,
+            "host": server.get("host"),
+            "message": None,
+        },
+        parent=server["id"],
+    )
     return {"X-Openstack-Request-Id": rid, "X-Compute-Request-Id": rid}
 
 
 def _action_view(ctx: Ctx, a: dict[str, Any], with_events: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {"action": a["action"], "instance_uuid": a["server_id"], "message": a["message"],
-                            "project_id": a["project_id"], "request_id": a["request_id"], "start_time": iso(a["start"], micro=True),
-                            "user_id": a["user_id"]}
+    body: dict[str, Any] = {
+        "action": a["action"],
+        "instance_uuid": a["server_id"],
+        "message": a["message"],
+        "project_id": a["project_id"],
+        "request_id": a["request_id"],
+        "start_time": iso(a["start"], micro=True),
+        "user_id": a["user_id"],
+    }
     if ctx.mv(2, 58):
         body["updated_at"] = iso(a["finish"], micro=True)
     if with_events:
         finished = a["finish"] <= now()
-        event: dict[str, Any] = {"event": EVENTS.get(a["action"], "compute_" + a["action"]), "start_time": iso(a["start"], micro=True),
-                                 "finish_time": iso(a["finish"], micro=True) if finished else None,
-                                 "result": a["result"] if finished else None}
+        event: dict[str, Any] = {
+            "event": EVENTS.get(a["action"], "compute_" + a["action"]),
+            "start_time": iso(a["start"], micro=True),
+            "finish_time": iso(a["finish"], micro=True) if finished else None,
+            "result": a["result"] if finished else None,
+        }
         if ctx.is_admin:
             event["traceback"] = None
         if ctx.mv(2, 62):
@@ -82,7 +113,7 @@ def list_actions(ctx: Ctx, sid: str) -> Any:
         ids = [a["request_id"] for a in acts]
         if marker not in ids:
             raise ctx.bad(f"Marker {marker} could not be found.")
-        acts = acts[ids.index(marker) + 1:]
+        acts = acts[ids.index(marker) + 1 :]
     if limit is not None:
         acts = acts[:limit]
     return reply({"instanceActions": [_action_view(ctx, a, False) for a in acts]})

@@ -22,10 +22,15 @@ def _nova_rule(r: dict[str, Any], store: Any) -> dict[str, Any]:
     if r.get("remote_group_id"):
         g = store.get("security_group", r["remote_group_id"])
         group = {"name": g["name"], "tenant_id": g["project_id"]} if g else {}
-    return {"id": r["id"], "parent_group_id": r["security_group_id"], "ip_protocol": r.get("protocol"),
-            "from_port": r.get("port_range_min") if r.get("port_range_min") is not None else -1,
-            "to_port": r.get("port_range_max") if r.get("port_range_max") is not None else -1,
-            "ip_range": {"cidr": r["remote_ip_prefix"]} if r.get("remote_ip_prefix") else {}, "group": group}
+    return {
+        "id": r["id"],
+        "parent_group_id": r["security_group_id"],
+        "ip_protocol": r.get("protocol"),
+        "from_port": r.get("port_range_min") if r.get("port_range_min") is not None else -1,
+        "to_port": r.get("port_range_max") if r.get("port_range_max") is not None else -1,
+        "ip_range": {"cidr": r["remote_ip_prefix"]} if r.get("remote_ip_prefix") else {},
+        "group": group,
+    }
 
 
 @routes("/servers/<sid>/os-security-groups", "GET")
@@ -38,17 +43,33 @@ def server_security_groups(ctx: Ctx, sid: str) -> Any:
                 ids.append(gid)
     groups = [g for g in (ctx.store.get("security_group", gid) for gid in ids) if g]
     if not ids:  # a server without ports still names its groups
-        groups = [g for g in (network.find_security_group(ctx.store, ctx.project, n) for n in s["security_groups"]) if g]
-    out = [{"id": g["id"], "name": g["name"], "description": g.get("description", ""), "tenant_id": g["project_id"],
-            "rules": [_nova_rule(r, ctx.store) for r in g.get("security_group_rules", []) if r.get("direction") == "ingress"]}
-           for g in groups]
+        groups = [
+            g for g in (network.find_security_group(ctx.store, ctx.project, n) for n in s["security_groups"]) if g
+        ]
+    out = [
+        {
+            "id": g["id"],
+            "name": g["name"],
+            "description": g.get("description", ""),
+            "tenant_id": g["project_id"],
+            "rules": [
+                _nova_rule(r, ctx.store) for r in g.get("security_group_rules", []) if r.get("direction") == "ingress"
+            ],
+        }
+        for g in groups
+    ]
     return reply({"security_groups": out})
 
 
 # -- interfaces (os-interface) ------------------------------------------------------------------
 def _interface(ctx: Ctx, port: dict[str, Any]) -> dict[str, Any]:
-    body = {"port_state": port.get("status", "ACTIVE"), "port_id": port["id"], "net_id": port["network_id"],
-            "mac_addr": port["mac_address"], "fixed_ips": [{"subnet_id": f["subnet_id"], "ip_address": f["ip_address"]} for f in port["fixed_ips"]]}
+    body = {
+        "port_state": port.get("status", "ACTIVE"),
+        "port_id": port["id"],
+        "net_id": port["network_id"],
+        "mac_addr": port["mac_address"],
+        "fixed_ips": [{"subnet_id": f["subnet_id"], "ip_address": f["ip_address"]} for f in port["fixed_ips"]],
+    }
     if ctx.mv(2, 70):
         body["tag"] = None
     return body
@@ -65,13 +86,22 @@ def interfaces(ctx: Ctx, sid: str) -> Any:
     if net_id and port_id:
         raise ctx.bad("Must not input both network_id and port_id")
     fixed = req.get("fixed_ips")
-    if fixed is not None and (not isinstance(fixed, list) or not all(isinstance(f, dict) and isinstance(f.get("ip_address"), str) for f in fixed)):
+    if fixed is not None and (
+        not isinstance(fixed, list)
+        or not all(isinstance(f, dict) and isinstance(f.get("ip_address"), str) for f in fixed)
+    ):
         raise validate.invalid(ctx, "fixed_ips", fixed, "expected a list of {'ip_address': <string>}")
     with ctx.store.tx():
         s = get_server(ctx, sid)
         if status_at(s, now()) not in ("ACTIVE", "SHUTOFF", "SUSPENDED"):
-            raise ctx.bad(f"Cannot 'attach_interface' instance {sid} while it is in vm_state {status_at(s, now()).lower()}", 409)
-        group_ids = [g["id"] for g in ctx.store.list("security_group") if g["name"] in s["security_groups"] and g["project_id"] == ctx.project]
+            raise ctx.bad(
+                f"Cannot 'attach_interface' instance {sid} while it is in vm_state {status_at(s, now()).lower()}", 409
+            )
+        group_ids = [
+            g["id"]
+            for g in ctx.store.list("security_group")
+            if g["name"] in s["security_groups"] and g["project_id"] == ctx.project
+        ]
         if port_id:
             port = ctx.store.get("port", port_id)
             if not port or port["project_id"] != ctx.project:

@@ -21,4 +21,3 @@ def su_used(server: dict[str, Any], t: float | None = None) -> float:
     for (start, status), nxt in zip(events, events[1:] + [[t, ""]]):
         total += rate * catalog_data.state_charge(status) * max(0.0, nxt[0] - start) / 3600.0
     return total
-

@@ -20,9 +20,22 @@ def show_version(ctx: Ctx) -> Any:
 
 
 SERVICE = Service(
-    "nova", "/compute/v2.1",
-    (discovery, servers.routes, actions.routes, extras.routes, attachments.routes, groups.routes,
-     instance_actions.routes, interfaces.routes, usage.routes),
-    NOVA, authenticate=keystone_token,
+    "nova",
+    "/compute/v2.1",
+    (
+        discovery,
+        servers.routes,
+        actions.routes,
+        extras.routes,
+        attachments.routes,
+        groups.routes,
+        instance_actions.routes,
+        interfaces.routes,
+        usage.routes,
+    ),
+    NOVA,
+    authenticate=keystone_token,
     negotiate=microversions("compute", MIN_VERSION, MAX_VERSION, legacy="X-OpenStack-Nova-API-Version"),
-    stamp=request_ids("X-Openstack-Request-Id", "X-Compute-Request-Id"), body_limit=json_body_limit)
+    stamp=request_ids("X-Openstack-Request-Id", "X-Compute-Request-Id"),
+    body_limit=json_body_limit,
+)

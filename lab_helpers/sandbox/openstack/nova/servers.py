@@ -32,11 +32,18 @@ routes = Routes()
 def _quota_check(ctx: Ctx, flavor: catalog_data.Flavor) -> None:
     limits = catalog_data.project_quota()
     mine = ctx.store.find("server", project_id=ctx.project)
-    used = {"instances": len(mine), "cores": sum(s["flavor"]["vcpus"] for s in mine), "ram": sum(s["flavor"]["ram"] for s in mine)}
+    used = {
+        "instances": len(mine),
+        "cores": sum(s["flavor"]["vcpus"] for s in mine),
+        "ram": sum(s["flavor"]["ram"] for s in mine),
+    }
     asked = {"instances": 1, "cores": flavor.vcpus, "ram": flavor.ram_mb}
     for res in ("cores", "ram", "instances"):
         if used[res] + asked[res] > limits[res]:
-            raise ctx.bad(f"Quota exceeded for {res}: Requested {asked[res]}, but already used {used[res]} of {limits[res]} {res}", 403)
+            raise ctx.bad(
+                f"Quota exceeded for {res}: Requested {asked[res]}, but already used {used[res]} of {limits[res]} {res}",
+                403,
+            )
 
 
 def _resolve_networks(ctx: Ctx, req: Any) -> list[tuple[str, str | None]]:
@@ -61,12 +68,16 @@ def _resolve_networks(ctx: Ctx, req: Any) -> list[tuple[str, str | None]]:
             if not net or not visible(ctx, "network", net):  # Neutron's rule: own, shared or external
                 raise ctx.bad(f"Network {nic.get('uuid')} could not be found.", 400)
             if net.get("router:external"):
-                raise ctx.bad(f"Network {net['id']} is not usable for a server: it is external (floating IPs only).", 400)
+                raise ctx.bad(
+                    f"Network {net['id']} is not usable for a server: it is external (floating IPs only).", 400
+                )
             nics.append((net["id"], None))
     return nics
 
 
-def _checked_create(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str | None, dict[str, str], list[str], list[dict[str, str]]]:
+def _checked_create(
+    ctx: Ctx, req: dict[str, Any]
+) -> tuple[str, str | None, dict[str, str], list[str], list[dict[str, str]]]:
     """Every field of a server create checked by type and length before anything is stored."""
     name = validate.name(ctx, req.get("name"))
     for key in ("flavorRef", "imageRef"):
@@ -82,12 +93,16 @@ def _checked_create(ctx: Ctx, req: dict[str, Any]) -> tuple[str, str | None, dic
     if any("," in t or "/" in t for t in tags):
         raise validate.invalid(ctx, "tags", tags, "a tag may not contain ',' or '/'")
     asked = req.get("security_groups") or [{"name": "default"}]
-    if not isinstance(asked, list) or not all(isinstance(g, dict) and isinstance(g.get("name"), str) and 0 < len(g["name"]) <= 255 for g in asked):
+    if not isinstance(asked, list) or not all(
+        isinstance(g, dict) and isinstance(g.get("name"), str) and 0 < len(g["name"]) <= 255 for g in asked
+    ):
         raise validate.invalid(ctx, "security_groups", asked, "expected a list of {'name': <string>}")
     nets = req.get("networks")
     if isinstance(nets, list):
         for nic in nets:
-            if not isinstance(nic, dict) or not all(isinstance(nic.get(k), str) for k in ("uuid", "port", "fixed_ip", "tag") if nic.get(k) is not None):
+            if not isinstance(nic, dict) or not all(
+                isinstance(nic.get(k), str) for k in ("uuid", "port", "fixed_ip", "tag") if nic.get(k) is not None
+            ):
                 raise validate.invalid(ctx, "networks", nets, "each network is an object of string fields")
     elif nets not in (None, "auto", "none"):
         raise validate.invalid(ctx, "networks", nets, f"{validate.show(nets)} is not one of ['auto', 'none'] or a list")
@@ -106,7 +121,9 @@ def create_server(ctx: Ctx) -> Any:
     if image_id and not ctx.store.get("image", image_id):
         raise ctx.bad(f"Image {image_id} could not be found.", 400)
     if not image_id and not req.get("block_device_mapping_v2"):
-        raise ctx.bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
+        raise ctx.bad(
+            "Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid."
+        )
     if key_name and not ctx.store.get("keypair", f"{ctx.user}:{key_name}"):
         raise ctx.bad("Invalid key_name provided.")
     with ctx.store.tx():
@@ -121,14 +138,36 @@ def create_server(ctx: Ctx) -> Any:
         group = group_hint(ctx, ctx.body())  # again inside the transaction: room may have gone
         host = pick_host_in_group(ctx, flavor, group) if group else placement.pick_host(ctx.store, flavor)
         server = {
-            "id": sid, "name": name, "project_id": ctx.project, "user_id": ctx.user, "created": t, "updated": t,
-            "flavor": {"id": flavor.id, "original_name": flavor.name, "vcpus": flavor.vcpus, "ram": flavor.ram_mb, "disk": flavor.disk_gb,
-                       "ephemeral": 0, "swap": 0, "extra_specs": flavor.extra_specs, "gpu_fraction": flavor.gpu_fraction},
-            "su_per_hour": flavor.su_per_hour, "image_id": image_id, "key_name": key_name, "metadata": meta,
-            "tags": tags, "host": host.name if host else None, "description": req.get("description"),
-            "security_groups": [g["name"] for g in groups], "volumes": [], "events": [],
+            "id": sid,
+            "name": name,
+            "project_id": ctx.project,
+            "user_id": ctx.user,
+            "created": t,
+            "updated": t,
+            "flavor": {
+                "id": flavor.id,
+                "original_name": flavor.name,
+                "vcpus": flavor.vcpus,
+                "ram": flavor.ram_mb,
+                "disk": flavor.disk_gb,
+                "ephemeral": 0,
+                "swap": 0,
+                "extra_specs": flavor.extra_specs,
+                "gpu_fraction": flavor.gpu_fraction,
+            },
+            "su_per_hour": flavor.su_per_hour,
+            "image_id": image_id,
+            "key_name": key_name,
+            "metadata": meta,
+            "tags": tags,
+            "host": host.name if host else None,
+            "description": req.get("description"),
+            "security_groups": [g["name"] for g in groups],
+            "volumes": [],
+            "events": [],
             "instance_name": "instance-%08x" % (ctx.store.count("server") + ctx.store.count("usage") + 1),
-            "reservation_id": "r-" + secrets.token_hex(4), "user_data": req.get("user_data"),
+            "reservation_id": "r-" + secrets.token_hex(4),
+            "user_data": req.get("user_data"),
         }
         if host:
             add_event(server, "BUILD", t, ctx.boot_s, "ACTIVE")
@@ -141,9 +180,13 @@ def create_server(ctx: Ctx) -> Any:
             join_group(ctx, group, server)
         headers = record(ctx, server, "create", ctx.boot_s, "Success" if host else "Error")
         ctx.store.put("server", sid, server)
-    body = {"id": sid, "links": [{"rel": "self", "href": f"{ctx.base}/compute/v2.1/servers/{sid}"}],
-            "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": g["name"]} for g in groups],
-            "adminPass": secrets.token_urlsafe(9)}
+    body = {
+        "id": sid,
+        "links": [{"rel": "self", "href": f"{ctx.base}/compute/v2.1/servers/{sid}"}],
+        "OS-DCF:diskConfig": "MANUAL",
+        "security_groups": [{"name": g["name"]} for g in groups],
+        "adminPass": secrets.token_urlsafe(9),
+    }
     return reply({"server": body}, 202, headers)
 
 
@@ -180,11 +223,16 @@ def _filtered(ctx: Ctx) -> list[dict[str, Any]]:
 def _listing(ctx: Ctx, detail: bool) -> Any:
     t = now()
     page = paginate(ctx, _filtered(ctx))
-    items = [view(ctx, s, t) if detail else {"id": s["id"], "name": s["name"], "links": view(ctx, s, t)["links"]} for s in page]
+    items = [
+        view(ctx, s, t) if detail else {"id": s["id"], "name": s["name"], "links": view(ctx, s, t)["links"]}
+        for s in page
+    ]
     body: dict[str, Any] = {"servers": items}
     limit = ctx.request.args.get("limit")
     if limit and page and len(page) == int(limit):
-        body["servers_links"] = [{"rel": "next", "href": f"{ctx.request.base_url}?limit={limit}&marker={page[-1]['id']}"}]
+        body["servers_links"] = [
+            {"rel": "next", "href": f"{ctx.request.base_url}?limit={limit}&marker={page[-1]['id']}"}
+        ]
     return reply(body)
 
 
@@ -228,11 +276,23 @@ def delete_server(ctx: Ctx, sid: str) -> Any:
         for vid in s["volumes"]:
             mark_detached(ctx.store, vid, sid)
         t = now()
-        ctx.store.put("usage", sid, {"id": sid, "name": s["name"], "flavor": s["flavor"]["original_name"], "flavor_detail": s["flavor"], "su_per_hour": s["su_per_hour"],
-                                     "su": round(su_used(s, t), 6), "deleted": t, "created": s["created"],
-                                     "project_id": s["project_id"], "events": s["events"]})
+        ctx.store.put(
+            "usage",
+            sid,
+            {
+                "id": sid,
+                "name": s["name"],
+                "flavor": s["flavor"]["original_name"],
+                "flavor_detail": s["flavor"],
+                "su_per_hour": s["su_per_hour"],
+                "su": round(su_used(s, t), 6),
+                "deleted": t,
+                "created": s["created"],
+                "project_id": s["project_id"],
+                "events": s["events"],
+            },
+        )
         leave_groups(ctx, s)
         headers = record(ctx, s, "delete")
         ctx.store.delete("server", sid)
     return reply(None, 204, headers)
-

@@ -19,7 +19,9 @@ def _usage_rows(ctx: Ctx, project: str | None, start: float, stop: float) -> dic
     """Per project, one row per server that existed in [start, stop] (deleted ones included)."""
     t = now()
     out: dict[str, list[dict[str, Any]]] = {}
-    docs = [(s, None) for s in ctx.store.list("server")] + [(dict(u, flavor=u["flavor_detail"]), u["deleted"]) for u in ctx.store.list("usage") if u.get("flavor_detail")]
+    docs = [(s, None) for s in ctx.store.list("server")] + [
+        (dict(u, flavor=u["flavor_detail"]), u["deleted"]) for u in ctx.store.list("usage") if u.get("flavor_detail")
+    ]
     for s, deleted in docs:
         pid = s.get("project_id")
         if project is not None and pid != project:
@@ -29,15 +31,31 @@ def _usage_rows(ctx: Ctx, project: str | None, start: float, stop: float) -> dic
         lo, hi = max(start, s["created"]), min(stop, deleted if deleted else t)
         hours = max(0.0, hi - lo) / 3600.0
         f = s["flavor"]
-        state = "terminated" if deleted else {"SHUTOFF": "stopped", "SHELVED_OFFLOADED": "shelved_offloaded"}.get(
-            status_at(s, t), status_at(s, t).lower())
-        out.setdefault(pid, []).append({
-            "instance_id": s["id"], "name": s["name"], "hours": hours, "memory_mb": f["ram"], "local_gb": f["disk"],
-            "vcpus": f["vcpus"], "tenant_id": pid, "flavor": f["original_name"],
-            "started_at": dt.datetime.fromtimestamp(s["created"], dt.timezone.utc).replace(tzinfo=None).isoformat(),
-            "ended_at": dt.datetime.fromtimestamp(deleted, dt.timezone.utc).replace(tzinfo=None).isoformat() if deleted else None,
-            "state": state, "uptime": int((deleted or t) - s["created"]),
-        })
+        state = (
+            "terminated"
+            if deleted
+            else {"SHUTOFF": "stopped", "SHELVED_OFFLOADED": "shelved_offloaded"}.get(
+                status_at(s, t), status_at(s, t).lower()
+            )
+        )
+        out.setdefault(pid, []).append(
+            {
+                "instance_id": s["id"],
+                "name": s["name"],
+                "hours": hours,
+                "memory_mb": f["ram"],
+                "local_gb": f["disk"],
+                "vcpus": f["vcpus"],
+                "tenant_id": pid,
+                "flavor": f["original_name"],
+                "started_at": dt.datetime.fromtimestamp(s["created"], dt.timezone.utc).replace(tzinfo=None).isoformat(),
+                "ended_at": dt.datetime.fromtimestamp(deleted, dt.timezone.utc).replace(tzinfo=None).isoformat()
+                if deleted
+                else None,
+                "state": state,
+                "uptime": int((deleted or t) - s["created"]),
+            }
+        )
     return out
 
 
@@ -46,7 +64,9 @@ def _usage(pid: str, rows: list[dict[str, Any]], start: float, stop: float, deta
         return dt.datetime.fromtimestamp(ts, dt.timezone.utc).replace(tzinfo=None).isoformat()
 
     body: dict[str, Any] = {
-        "tenant_id": pid, "start": stamp(start), "stop": stamp(stop),
+        "tenant_id": pid,
+        "start": stamp(start),
+        "stop": stamp(stop),
         "total_hours": sum(r["hours"] for r in rows),
         "total_vcpus_usage": sum(r["hours"] * r["vcpus"] for r in rows),
         "total_memory_mb_usage": sum(r["hours"] * r["memory_mb"] for r in rows),
@@ -81,4 +101,3 @@ def usage_show(ctx: Ctx, pid: str) -> Any:
     start, stop = _period(ctx)
     rows = _usage_rows(ctx, pid, start, stop).get(pid)
     return reply({"tenant_usage": _usage(pid, rows, start, stop, True) if rows else {}})
-

@@ -24,8 +24,9 @@ def _headers(extra: dict[str, str] | None = None) -> dict[str, str]:
     return {"X-Trans-Id": tid, "X-Openstack-Request-Id": tid, **(extra or {})}
 
 
-def resp(status: int, body: bytes | str = b"", headers: dict[str, str] | None = None,
-         ctype: str = "text/html; charset=UTF-8") -> Response:
+def resp(
+    status: int, body: bytes | str = b"", headers: dict[str, str] | None = None, ctype: str = "text/html; charset=UTF-8"
+) -> Response:
     """A Swift response: its transaction id doubles as OpenStack's request id."""
     return Response(body, status=status, headers=_headers(headers), content_type=ctype)
 
@@ -45,7 +46,7 @@ def blob(ctx: Ctx, container: str, name: str) -> Path:
 
 def request_meta(ctx: Ctx, prefix: str) -> dict[str, str]:
     """The request's metadata headers under ``prefix``, lower-case names without the prefix."""
-    return {k[len(prefix):].lower(): v for k, v in ctx.request.headers.items() if k.lower().startswith(prefix.lower())}
+    return {k[len(prefix) :].lower(): v for k, v in ctx.request.headers.items() if k.lower().startswith(prefix.lower())}
 
 
 def check_account(ctx: Ctx, account: str) -> None:
@@ -74,7 +75,7 @@ def check_meta(headers: Any, prefix: str) -> None:
     for k, v in headers.items():
         if not k.lower().startswith(prefix.lower()):
             continue
-        key = k[len(prefix):]
+        key = k[len(prefix) :]
         if not key:
             raise plain(400, "Metadata name cannot be empty")
         if len(key) > MAX_META_NAME:

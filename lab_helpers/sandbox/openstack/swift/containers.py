@@ -17,12 +17,28 @@ routes = Routes()
 
 @routes("/info", "GET", public=True)
 def info(ctx: Ctx) -> Any:
-    doc = {"swift": {"version": "2.33.0", "max_file_size": 5368709122, "container_listing_limit": 10000, "max_object_name_length": 1024,
-                     "max_container_name_length": MAX_NAME, "max_meta_name_length": 128, "max_meta_value_length": 256,
-                     "max_meta_count": 90, "max_meta_overall_size": 4096, "max_header_size": 8192, "extra_header_count": 0,
-                     "account_listing_limit": 10000, "max_account_name_length": 256, "valid_api_versions": ["v1", "v1.0"],
-                     "strict_cors_mode": True, "policies": [{"name": "Policy-0", "default": True}]},
-           "slo": INFO, "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000}}
+    doc = {
+        "swift": {
+            "version": "2.33.0",
+            "max_file_size": 5368709122,
+            "container_listing_limit": 10000,
+            "max_object_name_length": 1024,
+            "max_container_name_length": MAX_NAME,
+            "max_meta_name_length": 128,
+            "max_meta_value_length": 256,
+            "max_meta_count": 90,
+            "max_meta_overall_size": 4096,
+            "max_header_size": 8192,
+            "extra_header_count": 0,
+            "account_listing_limit": 10000,
+            "max_account_name_length": 256,
+            "valid_api_versions": ["v1", "v1.0"],
+            "strict_cors_mode": True,
+            "policies": [{"name": "Policy-0", "default": True}],
+        },
+        "slo": INFO,
+        "bulk_delete": {"max_deletes_per_request": 10000, "max_failed_deletes": 1000},
+    }
     return resp(200, json.dumps(doc), ctype="application/json; charset=utf-8")
 
 
@@ -33,11 +49,18 @@ def account(ctx: Ctx, account: str) -> Any:
         check_meta(ctx.request.headers, "X-Account-Meta-")
     conts = ctx.store.list("container")
     objs = sum(c["count"] for c in conts)
-    head = {"X-Account-Container-Count": str(len(conts)), "X-Account-Object-Count": str(objs),
-            "X-Account-Bytes-Used": str(sum(c["bytes"] for c in conts)), "X-Timestamp": "%.5f" % float(ctx.store.meta("created", "0") or 0)}
+    head = {
+        "X-Account-Container-Count": str(len(conts)),
+        "X-Account-Object-Count": str(objs),
+        "X-Account-Bytes-Used": str(sum(c["bytes"] for c in conts)),
+        "X-Timestamp": "%.5f" % float(ctx.store.meta("created", "0") or 0),
+    }
     if ctx.request.method != "GET":
         return resp(204, headers=head)
-    rows = [{"name": c["name"], "count": c["count"], "bytes": c["bytes"], "last_modified": stamp(c["modified"])} for c in conts]
+    rows = [
+        {"name": c["name"], "count": c["count"], "bytes": c["bytes"], "last_modified": stamp(c["modified"])}
+        for c in conts
+    ]
     return _listing(ctx, sorted(rows, key=lambda r: r["name"]), head)
 
 
@@ -79,8 +102,14 @@ def _listing(ctx: Ctx, rows: list[dict[str, Any]], head: dict[str, str]) -> Any:
 
 
 def _container_head(c: dict[str, Any]) -> dict[str, str]:
-    head = {"X-Container-Object-Count": str(c["count"]), "X-Container-Bytes-Used": str(c["bytes"]), "X-Timestamp": "%.5f" % c["created"],
-            "X-Storage-Policy": "Policy-0", "Last-Modified": http_date(c["modified"]), "Accept-Ranges": "bytes"}
+    head = {
+        "X-Container-Object-Count": str(c["count"]),
+        "X-Container-Bytes-Used": str(c["bytes"]),
+        "X-Timestamp": "%.5f" % c["created"],
+        "X-Storage-Policy": "Policy-0",
+        "Last-Modified": http_date(c["modified"]),
+        "Accept-Ranges": "bytes",
+    }
     head.update({f"X-Container-Meta-{k.title()}": v for k, v in c["meta"].items()})
     for key in ("read", "write"):
         if c.get(key):
@@ -95,7 +124,9 @@ def container(ctx: Ctx, account: str, container: str) -> Any:
     if method in ("PUT", "POST"):
         size = len(container.encode("utf-8"))
         if size > MAX_NAME:
-            return resp(400, f"Container name length of {size} longer than {MAX_NAME}", ctype="text/plain; charset=UTF-8")
+            return resp(
+                400, f"Container name length of {size} longer than {MAX_NAME}", ctype="text/plain; charset=UTF-8"
+            )
         check_meta(ctx.request.headers, "X-Container-Meta-")
         with ctx.store.tx():
             cont = ctx.store.get("container", container)
@@ -124,8 +155,15 @@ def container(ctx: Ctx, account: str, container: str) -> Any:
                 raise errors.swift(409)
             ctx.store.delete("container", container)
         return resp(204)
-    rows = [{"name": o["name"], "hash": o["etag"], "bytes": o["bytes"], "content_type": o["content_type"],
-             "last_modified": stamp(o["modified"]), **({"slo_etag": f'"{o["slo_etag"]}"'} if o.get("slo_etag") else {})}
-            for o in ctx.store.list("object", parent=container)]
+    rows = [
+        {
+            "name": o["name"],
+            "hash": o["etag"],
+            "bytes": o["bytes"],
+            "content_type": o["content_type"],
+            "last_modified": stamp(o["modified"]),
+            **({"slo_etag": f'"{o["slo_etag"]}"'} if o.get("slo_etag") else {}),
+        }
+        for o in ctx.store.list("object", parent=container)
+    ]
     return _listing(ctx, rows, _container_head(cont))
-

@@ -18,8 +18,7 @@ from ... import errors
 from ...api import Ctx, Routes
 from ...store import now
 from . import slo
-from .common import (blob, check_account, check_meta, get_container, http_date, object_key, plain, request_meta,
-                     resp)
+from .common import blob, check_account, check_meta, get_container, http_date, object_key, plain, request_meta, resp
 
 routes = Routes()
 MAX_OBJECT_NAME = 1024
@@ -27,7 +26,12 @@ MAX_FILE_SIZE = 5368709122
 
 
 def _head(o: dict[str, Any]) -> dict[str, str]:
-    head = {"ETag": o["etag"], "Last-Modified": http_date(o["modified"]), "X-Timestamp": "%.5f" % o["modified"], "Accept-Ranges": "bytes"}
+    head = {
+        "ETag": o["etag"],
+        "Last-Modified": http_date(o["modified"]),
+        "X-Timestamp": "%.5f" % o["modified"],
+        "Accept-Ranges": "bytes",
+    }
     head.update({f"X-Object-Meta-{k.title()}": v for k, v in o["meta"].items()})
     return head
 
@@ -101,16 +105,22 @@ def _ranged(data: bytes, head: dict[str, str], ctype: str, header: str | None) -
         return resp(200, data, head, ctype)
     spans = slo.satisfiable(ranges, len(data))
     if not spans:
-        return resp(416, "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not available.</p></html>",
-                     {"Content-Range": f"bytes */{len(data)}"})
+        return resp(
+            416,
+            "<html><h1>Requested Range Not Satisfiable</h1><p>The Range requested is not available.</p></html>",
+            {"Content-Range": f"bytes */{len(data)}"},
+        )
     if len(spans) == 1:
         lo, hi = spans[0]
         return resp(206, data[lo:hi], {**head, "Content-Range": f"bytes {lo}-{hi - 1}/{len(data)}"}, ctype)
     boundary = secrets.token_hex(16)
     parts = []
     for lo, hi in spans:
-        parts.append(f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: bytes {lo}-{hi - 1}/{len(data)}\r\n\r\n".encode()
-                     + data[lo:hi] + b"\r\n")
+        parts.append(
+            f"--{boundary}\r\nContent-Type: {ctype}\r\nContent-Range: bytes {lo}-{hi - 1}/{len(data)}\r\n\r\n".encode()
+            + data[lo:hi]
+            + b"\r\n"
+        )
     body = b"".join(parts) + f"--{boundary}--".encode()
     head = {k: v for k, v in head.items() if k != "Content-Length"}
     return resp(206, body, head, f"multipart/byteranges;boundary={boundary}")
@@ -147,7 +157,13 @@ def _delete(ctx: Ctx, container: str, name: str, o: dict[str, Any], with_segment
             blob(ctx, cont_name, obj_name).unlink(missing_ok=True)
     if not with_segments:
         return resp(204)
-    report = {"Number Deleted": gone, "Number Not Found": missing, "Response Body": "", "Response Status": "200 OK", "Errors": []}
+    report = {
+        "Number Deleted": gone,
+        "Number Not Found": missing,
+        "Response Body": "",
+        "Response Status": "200 OK",
+        "Errors": [],
+    }
     if "json" in ctx.request.headers.get("Accept", ""):
         return resp(200, json.dumps(report), ctype="application/json; charset=utf-8")
     text = "".join(f"{k}: {v if k != 'Errors' else ''}\n" for k, v in report.items())
@@ -206,8 +222,14 @@ def _put(ctx: Ctx, container: str, name: str) -> Any:
     if sent and sent.lower() != etag:
         raise errors.swift(422)
     t = now()
-    o = {"name": name, "bytes": len(data), "etag": etag, "content_type": _content_type(ctx, name), "modified": t,
-         "meta": {k: v for k, v in request_meta(ctx, "X-Object-Meta-").items() if v}}
+    o = {
+        "name": name,
+        "bytes": len(data),
+        "etag": etag,
+        "content_type": _content_type(ctx, name),
+        "modified": t,
+        "meta": {k: v for k, v in request_meta(ctx, "X-Object-Meta-").items() if v},
+    }
     if dlo:
         o["dlo"] = dlo
     _store(ctx, container, name, data, o)
@@ -222,8 +244,16 @@ def _put_manifest(ctx: Ctx, container: str, name: str) -> Any:
         raise errors.swift(422)
     listing = json.dumps(segments).encode()
     t = now()
-    o = {"name": name, "bytes": total, "etag": hashlib.md5(listing).hexdigest(), "slo_etag": slo_etag, "slo": segments,
-         "stored_bytes": len(listing), "content_type": _content_type(ctx, name), "modified": t,
-         "meta": {k: v for k, v in request_meta(ctx, "X-Object-Meta-").items() if v}}
+    o = {
+        "name": name,
+        "bytes": total,
+        "etag": hashlib.md5(listing).hexdigest(),
+        "slo_etag": slo_etag,
+        "slo": segments,
+        "stored_bytes": len(listing),
+        "content_type": _content_type(ctx, name),
+        "modified": t,
+        "meta": {k: v for k, v in request_meta(ctx, "X-Object-Meta-").items() if v},
+    }
     _store(ctx, container, name, listing, o)
     return resp(201, headers={"ETag": f'"{slo_etag}"', "Last-Modified": http_date(t), "Content-Length": "0"})

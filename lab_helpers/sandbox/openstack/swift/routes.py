@@ -20,5 +20,12 @@ def body_limit(request: Request) -> int | None:
     return MAX_SWIFT_BODY
 
 
-SERVICE = Service("swift", "/swift", (containers.routes, objects.routes), SWIFT, authenticate=keystone_token,
-                  stamp=request_ids("X-Openstack-Request-Id"), body_limit=body_limit)
+SERVICE = Service(
+    "swift",
+    "/swift",
+    (containers.routes, objects.routes),
+    SWIFT,
+    authenticate=keystone_token,
+    stamp=request_ids("X-Openstack-Request-Id"),
+    body_limit=body_limit,
+)

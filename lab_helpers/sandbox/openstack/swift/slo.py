@@ -23,8 +23,13 @@ MAX_MANIFEST_SEGMENTS = 1000
 MAX_MANIFEST_SIZE = 8 * 1024 * 1024
 MIN_SEGMENT_SIZE = 1
 MAX_RANGES = 50
-INFO = {"max_manifest_segments": MAX_MANIFEST_SEGMENTS, "max_manifest_size": MAX_MANIFEST_SIZE,
-        "min_segment_size": MIN_SEGMENT_SIZE, "yield_frequency": 10, "allow_async_delete": True}
+INFO = {
+    "max_manifest_segments": MAX_MANIFEST_SEGMENTS,
+    "max_manifest_size": MAX_MANIFEST_SIZE,
+    "min_segment_size": MIN_SEGMENT_SIZE,
+    "yield_frequency": 10,
+    "allow_async_delete": True,
+}
 
 
 # -- byte ranges (swob's rules) ----------------------------------------------------------------
@@ -98,8 +103,11 @@ def _check_entry(i: int, seg: Any) -> str | None:
         return f"Index {i}: invalid size_bytes"
     if seg.get("etag") is not None and not isinstance(seg["etag"], str):
         return f"Index {i}: invalid etag"
-    if "range" in seg and (not isinstance(seg["range"], str) or parse_ranges("bytes=" + seg["range"]) is None
-                           or len(parse_ranges("bytes=" + seg["range"]) or []) != 1):
+    if "range" in seg and (
+        not isinstance(seg["range"], str)
+        or parse_ranges("bytes=" + seg["range"]) is None
+        or len(parse_ranges("bytes=" + seg["range"]) or []) != 1
+    ):
         return f"Index {i}: invalid range"
     return None
 
@@ -144,8 +152,13 @@ def build_manifest(ctx: Ctx, container: str, name: str, raw: bytes) -> tuple[lis
         if seg.get("etag") is not None and seg["etag"].strip('"').lower() != etag:
             problems.append(f"{seg['path']}, Etag Mismatch")
         length = o["bytes"]
-        row = {"name": seg["path"], "bytes": o["bytes"], "hash": etag, "content_type": o["content_type"],
-               "last_modified": stamp(o["modified"])}
+        row = {
+            "name": seg["path"],
+            "bytes": o["bytes"],
+            "hash": etag,
+            "content_type": o["content_type"],
+            "last_modified": stamp(o["modified"]),
+        }
         if o.get("slo"):
             row["sub_slo"] = True
         if "range" in seg:
@@ -182,7 +195,7 @@ def assemble(ctx: Ctx, manifest: dict[str, Any], depth: int = 0) -> bytes:
         data = assemble(ctx, o, depth + 1) if o.get("slo") else blob_path(ctx.state_dir, cont, name).read_bytes()
         if "range" in seg:
             lo, _, hi = seg["range"].partition("-")
-            data = data[int(lo): int(hi) + 1]
+            data = data[int(lo) : int(hi) + 1]
         parts.append(data)
     return b"".join(parts)
 
