@@ -50,7 +50,9 @@ class Ctx:
 
     @property
     def is_admin(self) -> bool:
-        return bool(self.token) and "admin" in self.token.get("roles", [])
+        if not self.token:
+            return False
+        return "admin" in self.token.get("roles", [])
 
     def mv(self, major: int, minor: int) -> bool:
         """True when the request's microversion is at least ``major.minor``."""

@@ -101,7 +101,7 @@ def status(root: Path | None = None) -> ServiceStatus:
 def _locked(path: Path) -> Iterator[None]:
     fh = open(path, "a+")
     try:
-        if os.name == "nt":  # pragma: no cover - Windows without WSL
+        if sys.platform == "win32":  # pragma: no cover - Windows without WSL
             import msvcrt
 
             while True:
@@ -116,7 +116,7 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         yield
     finally:
-        if os.name != "nt":
+        if sys.platform != "win32":
             import fcntl
 
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
@@ -142,7 +142,7 @@ def start(timeout: float = 30.0, *, root: Path | None = None, boot_s: float | No
         if last:
             cmd += ["--port", str(last)]
         kwargs: dict = {"stdin": subprocess.DEVNULL, "close_fds": True}
-        if os.name == "nt":  # pragma: no cover
+        if sys.platform == "win32":  # pragma: no cover
             kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
         else:
             kwargs["start_new_session"] = True
@@ -176,14 +176,15 @@ def stop(timeout: float = 10.0, *, root: Path | None = None) -> bool:
     root = root or sandbox_dir()
     with _locked(root / "service.lock"):
         current = status(root)
-        if not current.running:
+        pid, port = current.pid, current.port
+        if not current.running or pid is None or port is None:
             return False
-        os.kill(current.pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _health(current.port, 0.3):
+        while time.monotonic() < deadline and _health(port, 0.3):
             time.sleep(0.05)
-        if _health(current.port, 0.3) and hasattr(signal, "SIGKILL"):
-            os.kill(current.pid, signal.SIGKILL)
+        if _health(port, 0.3) and hasattr(signal, "SIGKILL"):
+            os.kill(pid, signal.SIGKILL)
         (root / "service.json").unlink(missing_ok=True)
         return True
 

@@ -8,6 +8,7 @@ guards are one step even when two notebooks create servers at the same moment.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -78,6 +79,13 @@ class Store:
         row = self._db().execute("SELECT data FROM res WHERE kind=? AND id=?", (kind, id)).fetchone()
         return json.loads(row[0]) if row else None
 
+    def need(self, kind: str, id: str) -> dict[str, Any]:
+        """The document the caller knows exists (it checked, or just wrote it); KeyError when it does not."""
+        doc = self.get(kind, id)
+        if doc is None:
+            raise KeyError(f"no {kind} {id!r} in the sandbox store")
+        return doc
+
     def put(self, kind: str, id: str, data: dict[str, Any], parent: str = "") -> dict[str, Any]:
         if kind in PARENT_FIELD:
             parent = data.get(PARENT_FIELD[kind]) or ""
@@ -113,7 +121,7 @@ class Store:
             return self._db().execute("SELECT COUNT(*) FROM res WHERE kind=?", (kind,)).fetchone()[0]
         return self._db().execute("SELECT COUNT(*) FROM res WHERE kind=? AND parent=?", (kind, parent)).fetchone()[0]
 
-    def find(self, kind: str, **fields: Any) -> list[dict[str, Any]]:
+    def find(self, kind: str, **fields: Any) -> builtins.list[dict[str, Any]]:
         """Documents of ``kind`` whose top-level fields equal ``fields``."""
         return [d for d in self.list(kind) if all(d.get(k) == v for k, v in fields.items())]
 

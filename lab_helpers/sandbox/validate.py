@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid as _uuid
-from typing import Any
+from typing import Any, Literal, overload
 
 from .api import Ctx
 from .errors import ApiError
@@ -29,6 +29,30 @@ def invalid(ctx: Ctx, field: str, value: Any, reason: str) -> ApiError:
     """The 400 a schema failure on ``field`` gets in ``ctx``'s service (its error style words it)."""
     message, kind = ctx.service.errors.invalid(field, show(value), reason)
     return ctx.bad(message, 400, kind)
+
+
+@overload
+def string(
+    ctx: Ctx,
+    value: Any,
+    field: str,
+    max_len: int = ...,
+    min_len: int = ...,
+    allow_none: Literal[False] = ...,
+    pattern: str | None = ...,
+) -> str: ...
+
+
+@overload
+def string(
+    ctx: Ctx,
+    value: Any,
+    field: str,
+    max_len: int = ...,
+    min_len: int = ...,
+    allow_none: bool = ...,
+    pattern: str | None = ...,
+) -> str | None: ...
 
 
 def string(
@@ -52,6 +76,14 @@ def string(
     if pattern is not None and not re.fullmatch(pattern, value):
         raise invalid(ctx, field, value, f"{show(value)} does not match {pattern!r}")
     return value
+
+
+@overload
+def name(ctx: Ctx, value: Any, field: str = ..., max_len: int = ..., allow_none: Literal[False] = ...) -> str: ...
+
+
+@overload
+def name(ctx: Ctx, value: Any, field: str = ..., max_len: int = ..., allow_none: bool = ...) -> str | None: ...
 
 
 def name(ctx: Ctx, value: Any, field: str = "name", max_len: int = 255, allow_none: bool = False) -> str | None:
@@ -147,6 +179,14 @@ def uuid(ctx: Ctx, value: Any, field: str, allow_none: bool = False) -> str | No
     raise invalid(ctx, field, value, f"{show(value)} is not a 'uuid'")
 
 
+@overload
+def mapping(ctx: Ctx, value: Any, field: str, allow_none: Literal[False] = ...) -> dict[str, Any]: ...
+
+
+@overload
+def mapping(ctx: Ctx, value: Any, field: str, allow_none: bool = ...) -> dict[str, Any] | None: ...
+
+
 def mapping(ctx: Ctx, value: Any, field: str, allow_none: bool = False) -> dict[str, Any] | None:
     """A JSON object (its fields checked by the caller)."""
     if value is None and allow_none:
@@ -211,6 +251,6 @@ def metadata(ctx: Ctx, meta: Any) -> dict[str, str]:
             )
     if len(meta) > 128:
         raise ctx.bad(
-            "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items" % len(meta), 403
+            f"Quota exceeded for metadata_items: Requested {len(meta)}, but already used 0 of 128 metadata_items", 403
         )
     return meta

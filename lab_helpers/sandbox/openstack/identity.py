@@ -22,17 +22,15 @@ ADMIN_PROJECT = "f0a4c8e2b1d34f6a9c7e5b3d1a2f4e6c"
 
 def bootstrap(store: Store) -> dict[str, str]:
     """Create (once per sandbox) the project, the two users and their secrets."""
+    ids: dict[str, str] = {}
     with store.tx():
-        ids = {
-            k: store.meta(k)
-            for k in ("project_id", "user_id", "admin_id", "app_cred_id", "app_cred_secret", "admin_password")
-        }
-        for key in ids:
-            if not ids[key]:
+        for key in ("project_id", "user_id", "admin_id", "app_cred_id", "app_cred_secret", "admin_password"):
+            value = store.meta(key)
+            if not value:
                 value = secrets.token_urlsafe(24) if "secret" in key or "password" in key else uuid.uuid4().hex
                 store.set_meta(key, value)
-                ids[key] = value
-    return ids  # type: ignore[return-value]
+            ids[key] = value
+    return ids
 
 
 def check_token(store: Store, token_id: str) -> dict[str, Any] | None:

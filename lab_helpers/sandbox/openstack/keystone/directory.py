@@ -134,7 +134,7 @@ def create_ec2(ctx: Ctx, uid: str) -> Any:
         raise errors.keystone(400, "Invalid input for field 'tenant_id': expecting a project id.")
     if tenant != ctx.project and not ctx.is_admin:
         raise _deny("ec2_create_credential")
-    cred = {
+    cred: dict[str, Any] = {
         "user_id": uid,
         "tenant_id": tenant,
         "access": secrets.token_hex(16),

@@ -79,16 +79,26 @@ def _identify(ctx: Ctx, auth: dict[str, Any]) -> tuple[str, list[str], str]:
     meta = {k: ctx.store.meta(k) for k in ("user_id", "admin_id", "app_cred_id", "app_cred_secret", "admin_password")}
     if "application_credential" in methods:
         cred = ident.get("application_credential") or {}
-        if cred.get("id") == meta["app_cred_id"] and _same(cred.get("secret", ""), meta["app_cred_secret"]):
-            return meta["user_id"], ["application_credential"], "member"
+        user_id = meta["user_id"]
+        if (
+            user_id is not None
+            and cred.get("id") == meta["app_cred_id"]
+            and _same(cred.get("secret", ""), meta["app_cred_secret"])
+        ):
+            return user_id, ["application_credential"], "member"
         raise errors.keystone(401, "The request you have made requires authentication.")
     if "password" in methods:
         user = (ident.get("password") or {}).get("user") or {}
         if not isinstance(user, dict):
             raise errors.keystone(400, "Invalid input for field 'identity/password/user': expecting an object.")
         who = user.get("name") or user.get("id")
-        if who in ("admin", meta["admin_id"]) and _same(user.get("password", ""), meta["admin_password"]):
-            return meta["admin_id"], ["password"], "admin"
+        admin_id = meta["admin_id"]
+        if (
+            admin_id is not None
+            and who in ("admin", admin_id)
+            and _same(user.get("password", ""), meta["admin_password"])
+        ):
+            return admin_id, ["password"], "admin"
         raise errors.keystone(401, "The request you have made requires authentication.")
     if "token" in methods:
         old = ctx.store.get("token", str((ident.get("token") or {}).get("id", ""))[:512])
@@ -97,7 +107,8 @@ def _identify(ctx: Ctx, auth: dict[str, Any]) -> tuple[str, list[str], str]:
         raise errors.keystone(401, "The request you have made requires authentication.")
     raise errors.keystone(
         400,
-        "Expecting to find identity in auth. The server could not comply with the request since it is either malformed or otherwise incorrect.",
+        "Expecting to find identity in auth. The server could not comply with the request since it is either "
+        "malformed or otherwise incorrect.",
     )
 
 
@@ -117,7 +128,7 @@ def _token_body(ctx: Ctx, tok: dict[str, Any]) -> dict[str, Any]:
         "project": {"id": project, "name": PROJECT_NAME, "domain": DOMAIN},
         "is_domain": False,
         "roles": [{"id": ROLES[r], "name": r} for r in tok["roles"]],
-        "catalog": catalog(ctx.base, project),
+        "catalog": catalog(ctx.base, project or ""),
     }
     if "application_credential" in tok["methods"]:
         body["application_credential"] = {"id": ctx.store.meta("app_cred_id"), "name": "sandbox", "restricted": True}

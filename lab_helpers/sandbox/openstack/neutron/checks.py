@@ -272,7 +272,10 @@ def subnet(ctx: Ctx, req: dict[str, Any], creating: bool, cidr: str | None = Non
                 out[key] = validate.one_of(ctx, req[key], key, ("slaac", "dhcpv6-stateful", "dhcpv6-stateless"))
         if req.get("subnetpool_id") is not None:
             raise ctx.bad("Subnet pools are not available in the sandbox cloud: give a cidr.", 400, "HTTPBadRequest")
-    ipnet = ipaddress.ip_network(out.get("cidr") or cidr)
+    subnet_cidr = out.get("cidr") or cidr
+    if subnet_cidr is None:  # an update passes the stored cidr, a create has just checked its own
+        raise ValueError("a subnet's fields are checked against its cidr, and none was given")
+    ipnet = ipaddress.ip_network(subnet_cidr)
     if "gateway_ip" in req and req["gateway_ip"] is not None:
         gw = _ip(ctx, req["gateway_ip"], "gateway_ip")
         if ipaddress.ip_address(gw) not in ipnet:
@@ -305,7 +308,7 @@ def subnet(ctx: Ctx, req: dict[str, Any], creating: bool, cidr: str | None = Non
                 ipaddress.ip_address(_ip(ctx, pool["start"], "allocation_pools")),
                 ipaddress.ip_address(_ip(ctx, pool["end"], "allocation_pools")),
             )
-            if lo not in ipnet or hi not in ipnet or lo > hi:
+            if lo not in ipnet or hi not in ipnet or int(lo) > int(hi):  # both in ipnet: one IP version
                 raise ctx.bad(
                     f"The allocation pool {lo}-{hi} spans beyond the subnet cidr {ipnet}.",
                     400,

@@ -235,7 +235,7 @@ def next_ip(store: Store, sub: dict[str, Any]) -> str:
     for pool in sub["allocation_pools"]:
         start, end = ipaddress.ip_address(pool["start"]), ipaddress.ip_address(pool["end"])
         ip = start + 8 if int(end) - int(start) > 32 else start  # leave room for DHCP and service ports
-        while ip <= end:
+        while int(ip) <= int(end):  # a pool's two ends share the subnet's IP version
             if str(ip) not in used:
                 return str(ip)
             ip += 1
@@ -259,7 +259,7 @@ def make_port(
     sub_id = subnet_id or (net["subnets"][0] if net and net["subnets"] else None)
     sub = store.get("subnet", sub_id) if sub_id else None
     fixed = [{"subnet_id": sub["id"], "ip_address": ip or next_ip(store, sub)}] if sub else []
-    mac = mac or "fa:16:3e:%02x:%02x:%02x" % tuple(secrets.token_bytes(3))
+    mac = mac or "fa:16:3e:" + ":".join(f"{b:02x}" for b in secrets.token_bytes(3))
     port = base_doc(
         project,
         name=name,
@@ -303,7 +303,7 @@ def bind_port(
     store: Store, project: str, net_id: str, port_id: str | None, server_id: str, group_ids: list[str]
 ) -> None:
     if port_id:
-        port = store.get("port", port_id)
+        port = store.need("port", port_id)
         port.update(device_id=server_id, device_owner="compute:nova", status="ACTIVE")
         store.put("port", port_id, port)
     else:
@@ -356,7 +356,7 @@ def create_security_group(store: Store, project: str, name: str, description: st
     store.put("security_group", group["id"], group)
     for ether in ("IPv4", "IPv6"):
         add_rule(store, project, group["id"], direction="egress", ethertype=ether)
-    return store.get("security_group", group["id"])
+    return store.need("security_group", group["id"])
 
 
 def _normalized(prefix: str | None) -> str | None:
@@ -380,7 +380,7 @@ def add_rule(store: Store, project: str, group_id: str, **fields: Any) -> dict[s
         description=fields.get("description") or "",
     )
     store.put("security_group_rule", rule["id"], rule)
-    group = store.get("security_group", group_id)
+    group = store.need("security_group", group_id)
     group["security_group_rules"].append(rule)
     store.put("security_group", group_id, group)
     return rule

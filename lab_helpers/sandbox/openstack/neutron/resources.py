@@ -108,7 +108,7 @@ def _gateway(ctx: Ctx, gw: dict[str, Any] | None, old: dict[str, Any] | None = N
     else:
         if not ext["subnets"]:
             raise ctx.bad(f"Bad router request: No subnets on external network {ext['id']}.", 400, "BadRequest")
-        sub = ctx.store.get("subnet", ext["subnets"][0])
+        sub = ctx.store.need("subnet", ext["subnets"][0])
         ip = next_ip(ctx.store, sub)
     snat = validate.boolean(ctx, gw.get("enable_snat", True), "enable_snat")
     return {
@@ -306,7 +306,7 @@ def _create_fip(ctx: Ctx, owner: str, f: dict[str, Any]) -> dict[str, Any]:
             raise ctx.bad(
                 f"Unable to find any IP address on external network {net['id']}.", 404, "ExternalIpAddressExhausted"
             )
-        address = next_ip(ctx.store, ctx.store.get("subnet", sid))
+        address = next_ip(ctx.store, ctx.store.need("subnet", sid))
     fip = base_doc(
         owner,
         floating_network_id=net["id"],

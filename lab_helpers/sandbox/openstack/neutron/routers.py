@@ -25,15 +25,15 @@ def router_interface(ctx: Ctx, rid: str) -> Any:
             raise network_checks.forbidden(ctx, f"rule:{action}")
         port_id = validate.string(ctx, req.get("port_id"), "port_id", max_len=64, allow_none=True)
         subnet_id = validate.string(ctx, req.get("subnet_id"), "subnet_id", max_len=64, allow_none=True)
-        if not port_id and not subnet_id:
-            raise ctx.bad("Bad router request: Either subnet_id or port_id must be specified.", 400, "BadRequest")
         if port_id:
             port = get_one(ctx, "ports", port_id)
             if not port["fixed_ips"]:
                 raise ctx.bad("Bad router request: Router port must have at least one fixed IP.", 400, "BadRequest")
             sub = get_one(ctx, "subnets", port["fixed_ips"][0]["subnet_id"])
-        else:
+        elif subnet_id:
             sub = get_one(ctx, "subnets", subnet_id)
+        else:
+            raise ctx.bad("Bad router request: Either subnet_id or port_id must be specified.", 400, "BadRequest")
         net = ctx.store.get("network", sub["network_id"]) or {}
         ports = [
             p for p in ctx.store.list("port", parent=rid) if any(ip["subnet_id"] == sub["id"] for ip in p["fixed_ips"])

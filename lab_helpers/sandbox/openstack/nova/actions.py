@@ -90,7 +90,8 @@ def server_action(ctx: Ctx, sid: str) -> Any:
             if status not in allowed:
                 raise _conflict(ctx, s, verb, status)
             if action == "unshelve":  # back on a host, perhaps another one: Nova schedules it again
-                host = placement.pick_host(ctx.store, catalog_data.flavor(s["flavor"]["original_name"]))
+                flavor = catalog_data.flavor(s["flavor"]["original_name"])
+                host = placement.pick_host(ctx.store, flavor) if flavor is not None else None
                 if host is None:
                     raise ctx.bad(placement.no_valid_host(None), 409)
                 s["host"] = host.name

@@ -78,7 +78,7 @@ def server_groups(ctx: Ctx) -> Any:
     with ctx.store.tx():
         if len(ctx.store.find("server_group", project_id=ctx.project)) >= SERVER_GROUPS:
             raise ctx.bad("Quota exceeded, too many server groups.", 403)
-        g = {
+        g: dict[str, Any] = {
             "id": str(uuid.uuid4()),
             "name": name,
             "policy": policy,

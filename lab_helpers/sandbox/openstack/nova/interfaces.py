@@ -121,7 +121,7 @@ def interfaces(ctx: Ctx, sid: str) -> Any:
             port_id = next(p["id"] for p in ctx.store.list("port", parent=sid) if p["id"] not in before)
         headers = record(ctx, s, "attach_interface")
         ctx.store.put("server", sid, s)
-        port = ctx.store.get("port", port_id)
+        port = ctx.store.need("port", port_id)
     return reply({"interfaceAttachment": _interface(ctx, port)}, 200, headers)
 
 

@@ -127,10 +127,12 @@ def create_server(ctx: Ctx) -> Any:
     if key_name and not ctx.store.get("keypair", f"{ctx.user}:{key_name}"):
         raise ctx.bad("Invalid key_name provided.")
     with ctx.store.tx():
-        groups = [network.find_security_group(ctx.store, ctx.project, g["name"]) for g in asked_groups]
-        for g, asked in zip(groups, asked_groups):
+        groups: list[dict[str, Any]] = []
+        for asked in asked_groups:
+            g = network.find_security_group(ctx.store, ctx.project, asked["name"])
             if not g:
                 raise ctx.bad(f"Security group {asked.get('name')} not found for project {ctx.project}.", 400)
+            groups.append(g)
         nics = _resolve_networks(ctx, req.get("networks"))
         _quota_check(ctx, flavor)
         t = now()

@@ -29,7 +29,7 @@ def _head(o: dict[str, Any]) -> dict[str, str]:
     head = {
         "ETag": o["etag"],
         "Last-Modified": http_date(o["modified"]),
-        "X-Timestamp": "%.5f" % o["modified"],
+        "X-Timestamp": f"{o['modified']:.5f}",
         "Accept-Ranges": "bytes",
     }
     head.update({f"X-Object-Meta-{k.title()}": v for k, v in o["meta"].items()})
@@ -137,11 +137,17 @@ def _dlo(ctx: Ctx, manifest: str) -> tuple[bytes, str]:
     return b"".join(parts), hashlib.md5("".join(etags).encode()).hexdigest()
 
 
+def _container_and_name(path: str) -> tuple[str, str]:
+    """A segment path ``/container/object`` as its two parts (ValueError when it has no object part)."""
+    cont_name, obj_name = path.lstrip("/").split("/", 1)
+    return cont_name, obj_name
+
+
 def _delete(ctx: Ctx, container: str, name: str, o: dict[str, Any], with_segments: bool) -> Any:
     gone, missing = 0, 0
     targets = [(container, name)]
     if with_segments:
-        targets = [tuple(p.lstrip("/").split("/", 1)) for p in slo.segment_paths(o)] + targets  # type: ignore[misc]
+        targets = [_container_and_name(p) for p in slo.segment_paths(o)] + targets
     with ctx.store.tx():
         for cont_name, obj_name in targets:
             doc = ctx.store.get("object", object_key(cont_name, obj_name))
