@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..config import LIVE, SANDBOX, client_config_file, kubeconfig_path, os_auth_url_set, os_cloud
-from ..errors import MissingPiece, ResourceStateError
+from ..errors import MissingPiece, ResourceStateError, UsageError
 from .base import JETSTREAM2_BOOT, Backend, skipped
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -174,10 +174,13 @@ class Live(Backend):
         start = datetime.fromisoformat(str(launched).replace("Z", "")).replace(tzinfo=timezone.utc)
         hours = (datetime.now(timezone.utc) - start).total_seconds() / 3600.0
         flavor = getattr(server, "flavor", None)
+        name: str | None
         if isinstance(flavor, dict):
             name = flavor.get("original_name") or flavor.get("name")
         else:
             name = getattr(flavor, "name", "")
+        if name is None:
+            raise UsageError("the server's flavor has neither an original_name nor a name: no SU rate for it.")
         return su_per_hour(name) * state_charge(server.status) * max(0.0, hours)
 
     def measure_volume(

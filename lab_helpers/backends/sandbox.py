@@ -7,7 +7,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..config import SANDBOX
-from ..errors import MissingPiece
+from ..errors import MissingPiece, ServiceError
 from .base import JETSTREAM2_BOOT, Backend
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -74,8 +74,11 @@ class Sandbox(Backend):
         conn = self.connect()
         try:
             created = dt.datetime.fromisoformat(str(server.created_at).replace("Z", "+00:00"))
+            project = conn.current_project_id
+            if project is None:
+                raise ServiceError("The sandbox's connection is scoped to no project, so its usage cannot be read.")
             usage = conn.compute.get_usage(
-                conn.current_project_id, start=created - dt.timedelta(seconds=1), end=dt.datetime.now(dt.timezone.utc)
+                project, start=created - dt.timedelta(seconds=1), end=dt.datetime.now(dt.timezone.utc)
             )
         finally:
             conn.close()

@@ -138,6 +138,7 @@ def within(answer: Any, expected: float, rel: float, *, unit: str = "") -> Verdi
     value, problem = number_answer(answer, unit=unit)
     if problem is not None:
         return problem
+    assert value is not None, "number_answer gives a value whenever it gives no problem"
     tol = abs(expected) * rel
     if abs(value - expected) <= tol:
         return Verdict.ok(f"{value:g} {unit} is within {rel:.0%} of the expected value.".replace("  ", " "))

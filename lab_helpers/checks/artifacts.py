@@ -24,7 +24,7 @@ class Artifact:
     also: tuple[str, ...] = ()
 
 
-def _fold(text: str) -> str:
+def _fold(text: object) -> str:
     return " ".join(str(text).split()).casefold()
 
 
@@ -88,6 +88,7 @@ def read_placement(answer: object):
     found, problem = mapping_answer(answer, artifact_names(), canonical=canonical_artifact, what="artifact")
     if problem is not None:
         return None, problem
+    assert found is not None, "mapping_answer gives the dict whenever it gives no problem"
     placed, bad = {}, []
     for name, value in found.items():
         kind, _ = choice_answer(value, STORAGE_WORDS)

@@ -26,12 +26,12 @@ def _run(args) -> int:
     from ..backends import backend_named
     from ..catalog import all_labs, find_lab
     from ..errors import UsageError
-    from ..notebooks.runner import DESCRIBE, counts_as_progress, run_lab
+    from ..notebooks.runner import DESCRIBE, Notebook, counts_as_progress, run_lab
     from ..notebooks.workspace import working_copy
 
     backend = backend_named(args.backend)
     labs = [find_lab(key) for key in args.labs] if args.labs else all_labs()
-    kind = "mine" if args.mine else "learner" if args.learner else "source"
+    kind: Notebook = "mine" if args.mine else "learner" if args.learner else "source"
     if kind == "mine":
         missing = [lab.number for lab in labs if not working_copy(lab.path.name).exists()]
         if missing:

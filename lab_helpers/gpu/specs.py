@@ -78,7 +78,10 @@ class GpuSpec:
 
 
 def _row(raw: dict) -> GpuSpec:
-    tensor = {p: raw.get(f"{p}_tflops") for p in ("tf32", "fp16", "bf16") if raw.get(f"{p}_tflops")}
+    # each tensor-core row in the YAML is {dense: TFLOPS, sparse: TFLOPS}
+    tensor: dict[str, dict[str, float | None]] = {
+        p: raw[f"{p}_tflops"] for p in ("tf32", "fp16", "bf16") if raw.get(f"{p}_tflops")
+    }
     return GpuSpec(
         key=str(raw["key"]),
         name=str(raw["name"]),

@@ -80,7 +80,7 @@ def _env(job: dict, run_dir: Path, state_dir: Path, log_dir: Path, backend: str)
 
 
 def _read_events(path: Path) -> list[dict]:
-    events = []
+    events: list[dict] = []
     if not path.exists():
         return events
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
@@ -168,10 +168,11 @@ def execute(
         run_dir.chmod(0o700)
     notebook = log_dir / "submission.ipynb"
     nbformat.write(nb, notebook)
+    executed, events_file = log_dir / "executed.ipynb", log_dir / "events.jsonl"
     job = {
         "notebook": str(notebook),
-        "executed": str(log_dir / "executed.ipynb"),
-        "events": str(log_dir / "events.jsonl"),
+        "executed": str(executed),
+        "events": str(events_file),
         "log_dir": str(log_dir),
         "run_dir": str(run_dir),
         "limits": limits.as_dict(),
@@ -203,13 +204,12 @@ def execute(
             proc.wait(timeout=limits.notebook_s)
         except subprocess.TimeoutExpired:
             timed_out = True
-            _kill_tree(proc, Path(job["events"]))
-    events = _read_events(Path(job["events"]))
+            _kill_tree(proc, events_file)
+    events = _read_events(events_file)
     result = _summarise(events, limits, nb, timed_out)
     result.seconds = time.monotonic() - started
     if not timed_out and not any(e.get("event") == "exit" for e in events):
         result.problems.append(f"the executor ended unexpectedly (exit {proc.returncode})")
-    executed = Path(job["executed"])
     if keep_dir is not None:
         keep_dir.mkdir(parents=True, exist_ok=True)
         for name in ("events.jsonl", "worker.log", "executed.ipynb"):

@@ -72,7 +72,9 @@ def _check(result: int, what: str) -> None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    enc = lambda s: s.encode() if s is not None else None
+    def enc(s: str | None) -> bytes | None:
+        return s.encode() if s is not None else None
+
     _check(_libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)), f"mount {target}")
 
 
@@ -199,7 +201,7 @@ def enter(spec: JailSpec) -> None:
     ops += [(p, "rw", p) for p in spec.read_write]
     ops.append(("/tmp", "tmp", ""))
     ops.sort(key=lambda op: (op[0].count("/"), op[1] != "tmp", op[0]))  # parents before what they hold
-    done: set[str] = set()
+    done: set[tuple[str, str]] = set()
     for path, kind, source in ops:
         if (path, kind) in done:
             continue
@@ -267,7 +269,7 @@ def drop_privileges(uid: int) -> None:
 
 def identity() -> dict:
     """This process's uid, groups and capability sets, read back from ``/proc/self/status``."""
-    fields = {}
+    fields: dict[str, str | int | list[int]] = {}
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             name, _, value = line.partition(":")

@@ -24,7 +24,7 @@ def judge_check(
     lines: list[CheckLine] = []
     notes: list[str] = []
     ok = bool(captured and captured.get("ok"))
-    answer = captured.get("answer") if ok else None
+    answer = captured.get("answer") if ok and captured is not None else None
     context = dict((captured or {}).get("context") or {})
     capture_spec = next((c for c in key.captures if c.check == check), None)
     for name, value in (capture_spec.pinned if capture_spec else {}).items():

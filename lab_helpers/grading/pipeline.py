@@ -24,6 +24,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from .execute import Execution, execute
@@ -33,6 +34,11 @@ from .isolation import Isolation, Limits, choose_isolation, masked_paths
 from .judge import answers_of, judge_all
 from .key import LabKey, load_key
 from .submit import read_stamp
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
+
+    from .sanitise import Sanitised
 
 
 @dataclass
@@ -51,8 +57,8 @@ class Settings:
 class Work:
     submission: str
     grade: SubmissionGrade
-    nb: object = None
-    sanitised: object = None
+    nb: NotebookNode | None = None
+    sanitised: Sanitised | None = None
     execution: Execution | None = None
     answers: dict = field(default_factory=dict)
 
@@ -202,6 +208,8 @@ def make_settings(
         Path(sys.executable).parent,
         Path(tempfile.gettempdir()),
     ]
+    if key.folder is None:  # load_key always sets it
+        raise UsageError("this key has no folder.", hint="Load it with load_key(KEY_DIR, lab).")
     hide = [Path(key_dir), key.folder, out, labs_dir(), *{Path(p).resolve().parent for p in submissions}]
     settings = Settings(
         key,

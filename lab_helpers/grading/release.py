@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
 from .key import (
@@ -20,6 +21,9 @@ from .key import (
     lab_version,
     pinned_context,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
 
 HIDDEN_TAG = "hidden-check"
 
@@ -44,7 +48,7 @@ def _tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
-def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, object, str]:
+def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, NotebookNode, str]:
     """(key, learner notebook, hidden source) for one source notebook."""
     from ..checks.registry import specs_for_lab
     from ..notebooks.authoring import BEGIN, learner_version

@@ -17,8 +17,12 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .key import LabKey
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbformat import NotebookNode
 
 # check("NN.name" ...) or lab_helpers.check("NN.name" ...), not some_object.check(...)
 _CHECK_NAME = re.compile(r"""(?:(?<![\w.])lab_helpers\.|(?<![\w.]))check\(\s*["']([0-9]{2}\.[A-Za-z0-9_.-]+)["']""")
@@ -27,7 +31,7 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 @dataclass
 class Sanitised:
-    nb: object
+    nb: NotebookNode | None
     notes: list[str] = field(default_factory=list)
     extra_cells: int = 0
 
@@ -71,12 +75,12 @@ def sanitise(submission_nb, key: LabKey, parameters: dict | None = None) -> Sani
     result = Sanitised(nb=None)
     answer_ids = set(key.answer_cells)
 
-    latest: dict[str, object] = {}
+    latest: dict[str, NotebookNode] = {}
     counts: dict[str, int] = {}
     extras_after: dict[str | None, list] = {}
     anchor: str | None = None
     seen_order: list[str] = []
-    for cell, cid in zip(submitted, ids):
+    for cell, cid in zip(submitted, ids, strict=False):
         if cid is None:
             extras_after.setdefault(anchor, []).append(cell)
             continue
@@ -93,7 +97,7 @@ def sanitise(submission_nb, key: LabKey, parameters: dict | None = None) -> Sani
         if n > 1:
             result.notes.append(f"cell {cid} appears {n} times; the last copy was graded")
 
-    cells = []
+    cells: list[NotebookNode] = []
     cells.extend(_as_extra(c) for c in extras_after.get(None, []))
     for given in skeleton.cells:
         mine = latest.get(given.id)

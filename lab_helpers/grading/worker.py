@@ -20,7 +20,11 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from jupyter_client import KernelClient
+    from openstack.connection import Connection
 
 MAX_CAPTURE_BYTES = 256 * 1024
 TIMEOUT_ENAME = "CellTimeLimit"
@@ -126,7 +130,7 @@ def _client_class():
             self.output_used = 0
             self.output_truncated = False
             self.on_cell_error = self._cell_error
-            self.connection = None
+            self.connection: Connection | None = None
             self.state_checks = []
             if job.get("state_source"):
                 from .hidden import load_hidden
@@ -169,11 +173,17 @@ def _client_class():
             self.output_used += size
             return super().output(outs, msg, display_id, cell_index)
 
+        def _started_kc(self) -> KernelClient:
+            """The kernel client, which nbclient sets while the notebook runs."""
+            if self.kc is None:
+                raise RuntimeError("the kernel client is not started: the notebook is not running")
+            return self.kc
+
         async def capture(self, cell_index: int, specs: list[dict]) -> None:
             for spec in specs:
                 expressions = {"answer": _TO_JSON.format(expr=spec["answer"])}
                 expressions.update({f"context.{k}": _TO_JSON.format(expr=v) for k, v in spec["context"].items()})
-                msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions=expressions)
+                msg_id = self._started_kc().execute("", silent=True, store_history=False, user_expressions=expressions)
                 reply = await self.async_wait_for_reply(msg_id)
                 if reply is None:
                     self.log_events.write(
@@ -257,7 +267,9 @@ def _client_class():
             """Read the kernel's uid and capabilities back from inside it; False (and nothing runs) if privileged."""
             from .jail import IDENTITY_EXPRESSION, privileges_left
 
-            msg_id = self.kc.execute("", silent=True, store_history=False, user_expressions={"id": IDENTITY_EXPRESSION})
+            msg_id = self._started_kc().execute(
+                "", silent=True, store_history=False, user_expressions={"id": IDENTITY_EXPRESSION}
+            )
             reply = await self.async_wait_for_reply(msg_id)
             ok, ident, error = _decode((reply or {}).get("content", {}).get("user_expressions", {}).get("id", {}))
             ident = ident if ok and isinstance(ident, dict) else {"error": error or "no answer"}

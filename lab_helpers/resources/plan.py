@@ -32,7 +32,7 @@ class Plan:
         return f"<div><b>This lab will create:</b><ul>{items}</ul></div>"
 
 
-def _compute_limits(conn) -> dict[str, tuple[int, int]]:
+def _compute_limits(conn) -> dict[str, tuple[int, int | None]]:
     absolute = conn.compute.get_limits().absolute
     return {
         "cores": (absolute.total_cores_used or 0, absolute.total_cores),
@@ -41,7 +41,7 @@ def _compute_limits(conn) -> dict[str, tuple[int, int]]:
     }
 
 
-def _volume_limits(conn) -> dict[str, tuple[int, int]]:
+def _volume_limits(conn) -> dict[str, tuple[int, int | None]]:
     absolute = conn.block_storage.get_limits().absolute
     return {
         "volumes": (absolute.total_volumes_used or 0, absolute.max_total_volumes),
@@ -49,7 +49,7 @@ def _volume_limits(conn) -> dict[str, tuple[int, int]]:
     }
 
 
-def _network_limits(conn) -> dict[str, tuple[int, int]]:
+def _network_limits(conn) -> dict[str, tuple[int, int | None]]:
     quota = conn.network.get_quota(conn.current_project_id, details=True)
     ips = quota.floating_ips if isinstance(quota.floating_ips, dict) else {"used": 0, "limit": quota.floating_ips}
     return {"floating IPs": (ips.get("used") or 0, ips.get("limit"))}

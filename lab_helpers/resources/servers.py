@@ -9,9 +9,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..backends import Backend, resolve
 from ..errors import ResourceStateError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from openstack.compute.v2.keypair import Keypair
+    from openstack.compute.v2.server import Server
+    from openstack.network.v2.floating_ip import FloatingIP
+    from openstack.network.v2.security_group import SecurityGroup
 
 __all__ = ["ensure_lab_server", "wait_for_active"]
 
@@ -73,10 +80,10 @@ def wait_for_active(
 
 @dataclass
 class LabServer:
-    server: object
-    keypair: object
-    security_group: object
-    floating_ip: object
+    server: Server
+    keypair: Keypair
+    security_group: SecurityGroup
+    floating_ip: FloatingIP
     private_key: Path | None
 
     @property
