@@ -27,12 +27,15 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .checks.core import check
-    from .cloud import cloud_name, connect_cloud
-    from .config import resolve_backend, state_dir
-    from .doctor import doctor
-    from .errors import LabError, UsageError
-    from .session import setup
+    from .checks.core import check as check
+    from .cloud import cloud_name as cloud_name
+    from .cloud import connect_cloud as connect_cloud
+    from .config import resolve_backend as resolve_backend
+    from .config import state_dir as state_dir
+    from .doctor import doctor as doctor
+    from .errors import LabError as LabError
+    from .errors import UsageError as UsageError
+    from .session import setup as setup
 
 
 def __getattr__(name: str) -> Any:

@@ -47,7 +47,7 @@ def running_lab(workspace: Path, token: str = "test-token", timeout_s: float = 9
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"JupyterLab did not answer on {base} within {timeout_s} s")
+                    raise TimeoutError(f"JupyterLab did not answer on {base} within {timeout_s} s") from None
                 time.sleep(0.5)
         yield base
     finally:

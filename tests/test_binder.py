@@ -23,10 +23,11 @@ def test_binder_starts_on_the_sandbox():
 
 
 def test_constraints_pin_every_dependency_exactly():
-    lines = [l for l in (ROOT / "constraints.txt").read_text().splitlines() if l.strip() and not l.startswith("#")]
-    assert lines and all(re.match(r"^[A-Za-z0-9_.\[\]-]+==[^=]+$", l) for l in lines), [
-        l for l in lines if "==" not in l
+    text = (ROOT / "constraints.txt").read_text()
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    assert lines and all(re.match(r"^[A-Za-z0-9_.\[\]-]+==[^=]+$", line) for line in lines), [
+        line for line in lines if "==" not in line
     ]
-    names = {l.split("==")[0].lower().replace("_", "-") for l in lines}
+    names = {line.split("==")[0].lower().replace("_", "-") for line in lines}
     for needed in ("jupyterlab", "ipywidgets", "plotly", "kubernetes", "openstacksdk", "papermill", "numpy"):
         assert needed in names

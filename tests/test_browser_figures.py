@@ -317,7 +317,7 @@ def test_no_axis_runs_a_decade_past_its_data(measured, name):
                 continue
             values += _numbers(t[letter])
             if t["base"] and (t["orientation"] == "h") == (letter == "x"):
-                ends = [b + v for b, v in zip(_numbers(t["base"]), _numbers(t[letter]))]
+                ends = [b + v for b, v in zip(_numbers(t["base"]), _numbers(t[letter]), strict=False)]
                 values += _numbers(t["base"]) + ends
         for line in drawn["lines"]:  # a reference line drawn on the axis is data too
             if line[f"{letter}ref"] == axis_id:

@@ -141,7 +141,7 @@ def test_list_keeps_its_line_format_for_scripts():
     out = lab("list")
     assert out.returncode == 0
     lines = out.stdout.splitlines()[: len(labs)]
-    for line, info in zip(lines, labs):
+    for line, info in zip(lines, labs, strict=True):
         m = re.match(LIST_LINE, line)
         assert m, f"`lab list` line changed format: {line!r}"
         assert (m.group(1), m.group(2), int(m.group(3))) == (info.number, info.title, info.minutes)

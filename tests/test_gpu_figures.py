@@ -29,7 +29,10 @@ def test_a_faster_widget_gemm_raises_the_roof_in_the_figure():
     report = cpu_report()
     before = roofline_figure(report)
     after = roofline_figure(report, points=[gemm_result(2048, "fp32", 0.9)])
-    top = lambda fig: max(max(t.y) for t in fig.data if t.name.startswith("this CPU (measured") and "FP32" in t.name)
+
+    def top(fig):
+        return max(max(t.y) for t in fig.data if t.name.startswith("this CPU (measured") and "FP32" in t.name)
+
     assert top(before) < 0.9 <= top(after) + 1e-12
 
 

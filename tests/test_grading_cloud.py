@@ -86,7 +86,7 @@ def graded(tmp_path_factory):
 def test_state_check_reads_each_submissions_own_sandbox(graded):
     solved, untouched = graded["solved.ipynb"], graded["untouched.ipynb"]
     assert solved.line_for("03.open-ssh:tcp-rules").earned == 1, solved.instructor_notes
-    assert solved.score == solved.max_score == 15, [(l.column, l.earned, l.message) for l in solved.lines]
+    assert solved.score == solved.max_score == 15, [(line.column, line.earned, line.message) for line in solved.lines]
     # the untouched notebook ran after or beside the solved one, yet its own sandbox holds no ssh rule
     assert untouched.line_for("03.open-ssh:tcp-rules").earned == 0
     assert untouched.score == 0

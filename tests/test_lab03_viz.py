@@ -39,9 +39,9 @@ def test_figure_has_one_trace_per_family_with_su_in_the_hover():
 def test_flavors_of_one_size_in_two_families_are_drawn_apart_with_exact_hovers():
     rows = flavor_rows(_catalog_flavors())
     fig = flavor_figure(rows)
-    where = {name: (x, y) for t in fig.data for name, x, y in zip(t.text, t.x, t.y)}
+    where = {name: (x, y) for t in fig.data for name, x, y in zip(t.text, t.x, t.y, strict=True)}
     assert where["m3.quad"][1] == where["g3.small"][1] == 15
     assert where["m3.quad"][0] < 4 < where["g3.small"][0]  # side by side around the true 4 vCPUs
     assert where["m3.tiny"] == (1, 3)  # a flavor alone keeps its exact place
-    exact = {name: c[3] for t in fig.data for name, c in zip(t.text, t.customdata)}
+    exact = {name: c[3] for t in fig.data for name, c in zip(t.text, t.customdata, strict=True)}
     assert exact["m3.quad"] == exact["g3.small"] == 4 and "customdata[3]" in fig.data[0].hovertemplate

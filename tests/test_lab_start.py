@@ -74,7 +74,7 @@ def _wait_for(url, proc, log, timeout_s=90):
                 return json.load(resp)
         except OSError:
             if time.monotonic() > deadline:
-                raise TimeoutError(f"JupyterLab did not answer at {url}: {log.read_text()[-2000:]}")
+                raise TimeoutError(f"JupyterLab did not answer at {url}: {log.read_text()[-2000:]}") from None
             time.sleep(0.5)
 
 

@@ -95,7 +95,7 @@ def test_flavor_su_rates_follow_the_family_rate():
     from lab_helpers.sandbox.openstack import catalog_data
 
     data = load_yaml("jetstream2.yaml")
-    for family, row in data["su_rates"].items():
+    for row in data["su_rates"].values():
         assert row["source"].startswith("https://") and row["read"]
     rates = {f.name: f.su_per_hour for f in catalog_data.flavors()}
     assert rates["m3.quad"] == 4 * data["su_rates"]["m3"]["su_per_vcpu_hour"]
@@ -607,7 +607,7 @@ def test_every_route_with_odd_path_parts_and_queries_never_500(conn, sandbox):
                     url = path
                     for p in params:
                         value = real.get(p, "x") if variant == 0 else odd[(variant + len(p)) % len(odd)]
-                        url = re.sub(r"<(?:\w+:)?%s>" % p, quote(str(value), safe=""), url, count=1)
+                        url = re.sub(rf"<(?:\w+:)?{p}>", quote(str(value), safe=""), url, count=1)
                     for body in [None, b"{}", b'{"x": [1, 2]}'] if method in ("POST", "PUT", "PATCH") else [None]:
                         resp = http.request(
                             method, sandbox.base_url + url + queries[variant], headers=headers, data=body, timeout=30

@@ -135,9 +135,11 @@ def test_reset_leaves_only_the_default_project():
 
 
 def test_lab_sandbox_commands(sandbox):
-    run = lambda *a: subprocess.run(
-        [sys.executable, "-m", "lab_helpers", "sandbox", *a], capture_output=True, text=True, timeout=60
-    )
+    def run(*a: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "lab_helpers", "sandbox", *a], capture_output=True, text=True, timeout=60
+        )
+
     out = run("status")
     assert out.returncode == 0 and "running on http://127.0.0.1:" in out.stdout
     env = run("env").stdout.splitlines()

@@ -47,7 +47,7 @@ def test_proxy_uploads_a_file_in_segments_and_reads_it_back(conn, container, pay
     head = conn.object_store.get(f"/{container}/big.bin", headers={}).headers
     assert head["X-Static-Large-Object"] == "True" and int(head["Content-Length"]) == len(data)
     seg_etags = "".join(hashlib.md5(data[i : i + SEGMENT]).hexdigest() for i in range(0, len(data), SEGMENT))
-    assert head["Etag"] == '"%s"' % hashlib.md5(seg_etags.encode()).hexdigest()
+    assert head["Etag"] == f'"{hashlib.md5(seg_etags.encode()).hexdigest()}"'
     assert conn.object_store.download_object("big.bin", container=container) == data
     # A second upload of the same file is skipped by the SDK (its checksum metadata matches).
     conn.object_store.create_object(container, "big.bin", filename=str(path), segment_size=SEGMENT)

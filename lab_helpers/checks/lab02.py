@@ -63,7 +63,8 @@ def _su_cost(answer, context):
     gpus_only = cost.nodes * float(context["job"].get("gpus_per_node", 0)) * cost.hours * cost.charge_factor
     if cost.decided_by != "gpus" and abs(value - gpus_only) <= 1e-6 * max(1.0, gpus_only):
         return Verdict.no(
-            f"That counts only the GPUs. Here the {cost.decided_by} decide what the job pays: compare GPUs, cores / 16 and memory / 62.5 GB."
+            f"That counts only the GPUs. Here the {cost.decided_by} decide what the job pays: "
+            "compare GPUs, cores / 16 and memory / 62.5 GB."
         )
     return within(value, cost.su, rel=0.01, unit="SU")
 

@@ -32,7 +32,9 @@ def as_table(report) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER) - 1)]
     lines = [str(report.device), ""]
     for row in rows:
-        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + ("  " + row[-1] if row[-1] else ""))
+        lines.append(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + ("  " + row[-1] if row[-1] else "")
+        )
     sweep = report.sweep()
     if sweep:
         lines += ["", "size sweep (add, a = b + c):"]

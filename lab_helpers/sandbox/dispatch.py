@@ -44,7 +44,7 @@ class SandboxApp:
             fam.prepare(self.store)
         with self.store.tx():
             if not self.store.meta("created"):
-                self.store.set_meta("created", "%.5f" % now())
+                self.store.set_meta("created", f"{now():.5f}")
 
     def health(self, ctx: Ctx) -> Response:
         return reply({"ok": True, "pid": os.getpid(), "state_dir": str(self.state_dir), "boot_s": self.boot_s})
@@ -105,20 +105,17 @@ class SandboxApp:
             response = ctx.bad("The method is not allowed for the requested URL.", 405, "HTTPMethodNotAllowed").response
         except HTTPException as exc:
             response = ctx.bad(exc.description or "Bad request", exc.code or 400).response
-        except (AttributeError, TypeError, KeyError, ValueError) if request.method in ("POST", "PUT") else ():
-            # A body of the wrong shape that a handler did not validate field by field: the client's error.
-            log.warning("%s %s: malformed body\n%s", request.method, request.full_path, traceback.format_exc())
-            response = ctx.bad(
-                "Invalid input for the request body: a field has the wrong type or is missing.", 400
-            ).response
-        except Exception:  # a bug in the sandbox: answer like the service would, log the traceback
-            log.error("%s %s\n%s", request.method, request.full_path, traceback.format_exc())
-            response = ctx.bad(
-                "Unexpected API Error. Please report this at the course's issue tracker and attach the "
-                "sandbox log (lab sandbox status shows where it is).",
-                500,
-                "HTTPInternalServerError",
-            ).response
+        except (AttributeError, TypeError, KeyError, ValueError) as exc:
+            if request.method in ("POST", "PUT"):
+                # A body of the wrong shape that a handler did not validate field by field: the client's error.
+                log.warning("%s %s: malformed body\n%s", request.method, request.full_path, traceback.format_exc())
+                response = ctx.bad(
+                    "Invalid input for the request body: a field has the wrong type or is missing.", 400
+                ).response
+            else:
+                response = _internal_error(ctx, request, exc)
+        except Exception as exc:
+            response = _internal_error(ctx, request, exc)
         if ctx.service.stamp is not None:
             ctx.service.stamp(response)
         for k, v in negotiated.items():
@@ -127,3 +124,14 @@ class SandboxApp:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         return self.dispatch(Request(environ))(environ, start_response)
+
+
+def _internal_error(ctx: Ctx, request: Request, exc: BaseException) -> Response:
+    """A bug in the sandbox: answer as the service would (500), and log the traceback."""
+    log.error("%s %s: %r\n%s", request.method, request.full_path, exc, traceback.format_exc())
+    return ctx.bad(
+        "Unexpected API Error. Please report this at the course's issue tracker and attach the "
+        "sandbox log (lab sandbox status shows where it is).",
+        500,
+        "HTTPInternalServerError",
+    ).response

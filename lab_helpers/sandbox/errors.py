@@ -75,7 +75,10 @@ def neutron(status: int, kind: str, message: str) -> ApiError:
 def glance(status: int, message: str) -> ApiError:
     """Glance answers with a small HTML page, like the WSGI apps it is built on."""
     title = TITLES.get(status, "Error")
-    text = f"<html>\n <head>\n  <title>{status} {title}</title>\n </head>\n <body>\n  <h1>{status} {title}</h1>\n  {message}<br /><br />\n\n\n\n </body>\n</html>"
+    text = (
+        f"<html>\n <head>\n  <title>{status} {title}</title>\n </head>\n <body>\n"
+        f"  <h1>{status} {title}</h1>\n  {message}<br /><br />\n\n\n\n </body>\n</html>"
+    )
     return ApiError(Response(text, status=status, content_type="text/html; charset=UTF-8"))
 
 

@@ -141,7 +141,8 @@ def machine_figure(columns: int = 25):
                 y=ys,
                 mode="markers",
                 marker=dict(symbol="square", size=13, color=_COLOURS.get(name, "#444")),
-                name=f"{name}: {node.nodes} node{'s' if node.nodes > 1 else ''} x {node.gpus or node.cores} {'GPUs' if node.gpus else 'cores'}",
+                name=f"{name}: {node.nodes} node{'s' if node.nodes > 1 else ''} x "
+                f"{node.gpus or node.cores} {'GPUs' if node.gpus else 'cores'}",
                 hovertext=f"{name}: {node.cores} cores, {node.memory_gb:g} GB"
                 + (f", {node.gpus}x {node.gpu_model}" if node.gpus else ""),
                 hoverinfo="text",
@@ -176,7 +177,7 @@ def wall_time_figure(
     )
     palette = ["#2ca02c", "#1f77b4", "#9467bd", "#ff7f0e", "#d62728", "#8c564b", "#7f7f7f"]
     fig = go.Figure()
-    for i, (nodes, row) in enumerate(zip(sizes, waits)):
+    for i, (nodes, row) in enumerate(zip(sizes, waits, strict=True)):
         label = f"{nodes} node{'s' if nodes > 1 else ''}" + (" (the whole partition)" if nodes == total_nodes else "")
         fig.add_trace(
             go.Scatter(

@@ -49,7 +49,7 @@ def side_by_side(device: DeviceInfo) -> list[tuple[str, str, str]]:
         f"{ref.bandwidth_gbps:g} GB/s",
         f"{ref.fp32_tflops:g} TFLOP/s",
     ]
-    return [(label, value, other) for (label, value), other in zip(mine, theirs)]
+    return [(label, value, other) for (label, value), other in zip(mine, theirs, strict=True)]
 
 
 def side_by_side_text(device: DeviceInfo) -> str:

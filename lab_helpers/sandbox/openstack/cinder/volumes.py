@@ -183,7 +183,8 @@ def volume_action(ctx: Ctx, pid: str, vid: str) -> Any:
                 )
             if new <= vol["size"]:
                 raise ctx.bad(
-                    f"Invalid input received: New size for extend must be greater than current size. (current: {vol['size']}, extended: {new})."
+                    "Invalid input received: New size for extend must be greater than current size. "
+                    f"(current: {vol['size']}, extended: {new})."
                 )
             check_quota(ctx, new - vol["size"], None)
             vol["size"] = new

@@ -31,8 +31,8 @@ def version_doc(base: str) -> dict[str, Any]:
     return {
         "id": "v2.1",
         "status": "CURRENT",
-        "version": "%d.%d" % MAX_VERSION,
-        "min_version": "%d.%d" % MIN_VERSION,
+        "version": "{}.{}".format(*MAX_VERSION),
+        "min_version": "{}.{}".format(*MIN_VERSION),
         "updated": "2013-07-23T11:33:21Z",
         "links": [{"rel": "self", "href": f"{base}/compute/v2.1/"}],
         "media-types": [{"base": "application/json", "type": "application/vnd.openstack.compute+json;version=2.1"}],

@@ -143,8 +143,7 @@ def create_keypair(ctx: Ctx) -> Any:
     if public_key is None:
         if ctx.mv(2, 92):
             raise ctx.bad(
-                "Invalid input for field/attribute keypair. Value: {'name': %r}. 'public_key' is a required property"
-                % name
+                f"Invalid input for field/attribute keypair. Value: {{'name': {name!r}}}. 'public_key' is a required property"
             )
         public_key, private_key = _generate()
     try:
@@ -287,7 +286,7 @@ def _hypervisor(ctx: Ctx, row: dict[str, Any], detail: bool, with_servers: bool)
             {
                 "hypervisor_type": "QEMU",
                 "hypervisor_version": 6002000,
-                "host_ip": "10.1.0.%d" % (catalog_data.hosts().index(h) + 11),
+                "host_ip": f"10.1.0.{catalog_data.hosts().index(h) + 11}",
                 "service": {"host": h.name, "id": h.id, "disabled_reason": None},
                 "uptime": None,
                 "vcpus": h.vcpus,

@@ -18,6 +18,6 @@ def su_used(server: dict[str, Any], t: float | None = None) -> float:
     rate = server["su_per_hour"]
     total = 0.0
     events = [e for e in server["events"] if e[0] <= t]
-    for (start, status), nxt in zip(events, events[1:] + [[t, ""]]):
+    for (start, status), nxt in zip(events, events[1:] + [[t, ""]], strict=True):
         total += rate * catalog_data.state_charge(status) * max(0.0, nxt[0] - start) / 3600.0
     return total

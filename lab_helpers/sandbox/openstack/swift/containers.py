@@ -53,7 +53,7 @@ def account(ctx: Ctx, account: str) -> Any:
         "X-Account-Container-Count": str(len(conts)),
         "X-Account-Object-Count": str(objs),
         "X-Account-Bytes-Used": str(sum(c["bytes"] for c in conts)),
-        "X-Timestamp": "%.5f" % float(ctx.store.meta("created", "0") or 0),
+        "X-Timestamp": f"{float(ctx.store.meta('created', '0') or 0):.5f}",
     }
     if ctx.request.method != "GET":
         return resp(204, headers=head)
@@ -105,7 +105,7 @@ def _container_head(c: dict[str, Any]) -> dict[str, str]:
     head = {
         "X-Container-Object-Count": str(c["count"]),
         "X-Container-Bytes-Used": str(c["bytes"]),
-        "X-Timestamp": "%.5f" % c["created"],
+        "X-Timestamp": f"{c['created']:.5f}",
         "X-Storage-Policy": "Policy-0",
         "Last-Modified": http_date(c["modified"]),
         "Accept-Ranges": "bytes",
