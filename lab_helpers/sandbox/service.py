@@ -206,8 +206,15 @@ def reset() -> ServiceStatus:
 
 
 def env_lines() -> list[str]:
-    """Shell lines that point the `openstack` CLI at the sandbox (the service is started first)."""
+    """Shell lines that point the `openstack` CLI, boto3 and the AWS CLI at the sandbox (the service is
+    started first; the learner's EC2 credential for S3 is created through Keystone on first use)."""
     import shlex
 
+    from .openstack.s3.credentials import env_exports
+
     current = ensure_running()
-    return [f"export OS_CLIENT_CONFIG_FILE={shlex.quote(str(current.clouds_yaml))}", "export OS_CLOUD=sandbox"]
+    return [
+        f"export OS_CLIENT_CONFIG_FILE={shlex.quote(str(current.clouds_yaml))}",
+        "export OS_CLOUD=sandbox",
+        *env_exports(current.base_url, current.clouds_yaml),
+    ]

@@ -18,6 +18,7 @@ from .neutron.model import readdress_public
 from .neutron.model import seed as seed_network
 from .neutron.routes import SERVICE as NEUTRON
 from .nova.routes import SERVICE as NOVA_SERVICE
+from .s3.routes import SERVICE as S3
 from .swift.routes import SERVICE as SWIFT
 
 # A path no service owns gets Nova's fault body and OpenStack's request id, as the API gateway's 404 would.
@@ -77,5 +78,5 @@ def write_clouds_yaml(store: Store, state_dir: Path, base: str) -> Path:
 
 
 OPENSTACK = Family(
-    "openstack", (KEYSTONE, NOVA_SERVICE, GLANCE, NEUTRON, CINDER, SWIFT), FALLBACK, prepare, write_clouds_yaml
+    "openstack", (KEYSTONE, NOVA_SERVICE, GLANCE, NEUTRON, CINDER, SWIFT, S3), FALLBACK, prepare, write_clouds_yaml
 )
