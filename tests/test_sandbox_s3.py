@@ -1,0 +1,360 @@
+"""S3 on the sandbox through real clients: boto3's client and resource APIs (managed multipart
+upload and download), openstacksdk reading what S3 wrote and S3 reading what Swift wrote, a
+presigned URL fetched by `requests` without credentials, S3's own auth errors, virtual-hosted
+addressing, and a bounded fuzz of malformed signed requests that must never get a 500."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+from sandbox_fixtures import conn, sandbox  # noqa: F401
+
+boto3 = pytest.importorskip("boto3")
+from botocore.auth import S3SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.config import Config  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+from botocore.exceptions import ClientError  # noqa: E402
+
+pytestmark = pytest.mark.timeout(180)
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def aws_env(sandbox):
+    """What `eval "$(lab sandbox env)"` exports for boto3 (run as the learner runs it)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "lab_helpers", "sandbox", "env"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=dict(os.environ),
+        timeout=120,
+    )
+    env = {}
+    for line in out.stdout.splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value.strip("'\"")
+    return env
+
+
+def _client(env, **kw):
+    return boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=kw.pop("access", env["AWS_ACCESS_KEY_ID"]),
+        aws_secret_access_key=kw.pop("secret", env["AWS_SECRET_ACCESS_KEY"]),
+        region_name=env["AWS_DEFAULT_REGION"],
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def s3(aws_env):
+    return _client(aws_env)
+
+
+@pytest.fixture(scope="module")
+def bucket(s3):
+    s3.create_bucket(Bucket="s3-lab")
+    return "s3-lab"
+
+
+def _code(exc: pytest.ExceptionInfo) -> str:
+    return exc.value.response["Error"]["Code"]
+
+
+def test_env_exports_are_stable_and_complete(aws_env):
+    assert aws_env["AWS_DEFAULT_REGION"] == "IU"
+    assert aws_env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:") and aws_env["AWS_ENDPOINT_URL"].endswith("/s3")
+    again = subprocess.run(
+        [sys.executable, "-m", "lab_helpers", "sandbox", "env"], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert f"AWS_ACCESS_KEY_ID={aws_env['AWS_ACCESS_KEY_ID']}" in again  # reused, not a new credential each time
+
+
+def test_put_get_head_range_and_errors(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="notes/a.txt", Body=b"hello object", Metadata={"course": "vc"})
+    got = s3.get_object(Bucket=bucket, Key="notes/a.txt")
+    assert got["Body"].read() == b"hello object" and got["Metadata"] == {"course": "vc"}
+    assert got["ETag"] == f'"{hashlib.md5(b"hello object").hexdigest()}"'
+    assert s3.head_object(Bucket=bucket, Key="notes/a.txt")["ContentLength"] == 12
+    part = s3.get_object(Bucket=bucket, Key="notes/a.txt", Range="bytes=6-11")
+    assert part["Body"].read() == b"object" and part["ContentRange"] == "bytes 6-11/12"
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="missing")
+    assert _code(exc) == "NoSuchKey"
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket="no-such-bucket", Key="x")
+    assert _code(exc) == "NoSuchBucket"
+    with pytest.raises(ClientError) as exc:
+        s3.get_object(Bucket=bucket, Key="notes/a.txt", Range="bytes=100-200")
+    assert _code(exc) == "InvalidRange"
+    assert bucket in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+
+
+def test_bucket_lifecycle_and_bucket_not_empty(s3):
+    s3.create_bucket(Bucket="short-lived")
+    s3.put_object(Bucket="short-lived", Key="k", Body=b"1")
+    with pytest.raises(ClientError) as exc:
+        s3.delete_bucket(Bucket="short-lived")
+    assert _code(exc) == "BucketNotEmpty"
+    s3.delete_object(Bucket="short-lived", Key="k")
+    s3.delete_bucket(Bucket="short-lived")
+    with pytest.raises(ClientError) as exc:
+        s3.head_bucket(Bucket="short-lived")
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    with pytest.raises(ClientError) as exc:
+        s3.create_bucket(Bucket="Not_Valid")
+    assert _code(exc) == "InvalidBucketName"
+
+
+def test_list_objects_v2_prefix_delimiter_and_continuation(s3, bucket):
+    s3.create_bucket(Bucket="listing")
+    keys = [f"logs/2024/{i:02d}.txt" for i in range(7)] + ["logs/readme", "other/x", "top"]
+    for k in keys:
+        s3.put_object(Bucket="listing", Key=k, Body=k.encode())
+    page = s3.list_objects_v2(Bucket="listing", Delimiter="/")
+    assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["logs/", "other/"]
+    assert [o["Key"] for o in page["Contents"]] == ["top"]
+    seen, token, pages = [], None, 0
+    while True:
+        kw = {"ContinuationToken": token} if token else {}
+        page = s3.list_objects_v2(Bucket="listing", Prefix="logs/", MaxKeys=3, **kw)
+        seen += [o["Key"] for o in page.get("Contents", [])]
+        pages += 1
+        if not page["IsTruncated"]:
+            break
+        token = page["NextContinuationToken"]
+    assert seen == sorted(k for k in keys if k.startswith("logs/")) and pages == 3
+    paginated = s3.get_paginator("list_objects_v2").paginate(
+        Bucket="listing", Delimiter="/", PaginationConfig={"PageSize": 1}
+    )
+    prefixes = [p["Prefix"] for page in paginated for p in page.get("CommonPrefixes", [])]
+    assert prefixes == ["logs/", "other/"]
+
+
+def test_copy_keeps_or_replaces_metadata(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="src", Body=b"copy me", Metadata={"a": "1"}, ContentType="text/plain")
+    s3.copy_object(Bucket=bucket, Key="dst", CopySource={"Bucket": bucket, "Key": "src"})
+    got = s3.get_object(Bucket=bucket, Key="dst")
+    assert got["Body"].read() == b"copy me" and got["Metadata"] == {"a": "1"} and got["ContentType"] == "text/plain"
+    s3.copy_object(
+        Bucket=bucket, Key="dst", CopySource=f"{bucket}/src", Metadata={"b": "2"}, MetadataDirective="REPLACE"
+    )
+    assert s3.head_object(Bucket=bucket, Key="dst")["Metadata"] == {"b": "2"}
+
+
+def test_managed_multipart_upload_and_download_are_byte_identical(s3, bucket, tmp_path):
+    from boto3.s3.transfer import TransferConfig
+
+    data = os.urandom(11 * MiB + 12345)
+    src, dst = tmp_path / "big.bin", tmp_path / "back.bin"
+    src.write_bytes(data)
+    cfg = TransferConfig(multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB, max_concurrency=2)
+    s3.upload_file(str(src), bucket, "big.bin", Config=cfg)
+    head = s3.head_object(Bucket=bucket, Key="big.bin")
+    assert head["ContentLength"] == len(data) and head["ETag"].strip('"').endswith("-3")  # three parts
+    s3.download_file(bucket, "big.bin", str(dst), Config=cfg)
+    assert hashlib.sha256(dst.read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+def test_multipart_by_hand_list_parts_abort_and_errors(s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="hand")["UploadId"]
+    e1 = s3.upload_part(Bucket=bucket, Key="hand", UploadId=up, PartNumber=1, Body=b"a" * (5 * MiB))["ETag"]
+    e2 = s3.upload_part(Bucket=bucket, Key="hand", UploadId=up, PartNumber=2, Body=b"tail")["ETag"]
+    parts = s3.list_parts(Bucket=bucket, Key="hand", UploadId=up)["Parts"]
+    assert [(p["PartNumber"], p["Size"]) for p in parts] == [(1, 5 * MiB), (2, 4)]
+    with pytest.raises(ClientError) as exc:
+        s3.complete_multipart_upload(
+            Bucket=bucket,
+            Key="hand",
+            UploadId=up,
+            MultipartUpload={"Parts": [{"PartNumber": 2, "ETag": e2}, {"PartNumber": 1, "ETag": e1}]},
+        )
+    assert _code(exc) == "InvalidPartOrder"
+    s3.complete_multipart_upload(
+        Bucket=bucket,
+        Key="hand",
+        UploadId=up,
+        MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]},
+    )
+    assert s3.get_object(Bucket=bucket, Key="hand", Range="bytes=-4")["Body"].read() == b"tail"
+    gone = s3.create_multipart_upload(Bucket=bucket, Key="gone")["UploadId"]
+    s3.abort_multipart_upload(Bucket=bucket, Key="gone", UploadId=gone)
+    with pytest.raises(ClientError) as exc:
+        s3.list_parts(Bucket=bucket, Key="gone", UploadId=gone)
+    assert _code(exc) == "NoSuchUpload"
+
+
+def test_resource_api(aws_env, bucket):
+    res = boto3.resource(
+        "s3",
+        endpoint_url=aws_env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
+        region_name="IU",
+    )
+    b = res.Bucket("resource-lab")
+    b.create()
+    b.put_object(Key="r/one", Body=b"1")
+    res.Object("resource-lab", "r/two").put(Body=b"22", Metadata={"n": "2"})
+    assert sorted(o.key for o in b.objects.filter(Prefix="r/")) == ["r/one", "r/two"]
+    assert res.Object("resource-lab", "r/two").metadata == {"n": "2"}
+    b.objects.all().delete()
+    assert list(b.objects.all()) == []
+    b.delete()
+
+
+def test_s3_put_reads_back_through_openstacksdk_with_metadata(s3, conn, bucket):
+    s3.put_object(Bucket=bucket, Key="cross/s3.bin", Body=b"via S3", Metadata={"origin": "boto3"})
+    assert conn.object_store.download_object("cross/s3.bin", container=bucket) == b"via S3"
+    meta = conn.object_store.get_object_metadata("cross/s3.bin", container=bucket)
+    assert meta.metadata.get("origin") == "boto3"
+
+
+def test_swift_put_reads_back_through_s3_with_metadata(s3, conn):
+    conn.object_store.create_container("from-swift")
+    conn.object_store.upload_object(
+        container="from-swift", name="doc.txt", data=b"via Swift", metadata={"origin": "sdk"}
+    )
+    got = s3.get_object(Bucket="from-swift", Key="doc.txt")
+    assert got["Body"].read() == b"via Swift" and got["Metadata"] == {"origin": "sdk"}
+
+
+def test_presigned_url_needs_no_credentials_and_expires(s3, bucket):
+    s3.put_object(Bucket=bucket, Key="shared.txt", Body=b"for anyone with the link")
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared.txt"}, ExpiresIn=300)
+    got = requests.get(url, timeout=30)
+    assert got.status_code == 200 and got.content == b"for anyone with the link"
+    tampered = url.replace("shared.txt", "notes/a.txt")
+    bad = requests.get(tampered, timeout=30)
+    assert bad.status_code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in bad.content
+    plain = requests.get(url.split("?")[0], timeout=30)
+    assert plain.status_code == 403 and b"<Code>AccessDenied</Code>" in plain.content
+
+
+def test_wrong_secret_and_unknown_key(aws_env, bucket):
+    wrong = _client(aws_env, secret="not-the-secret")
+    with pytest.raises(ClientError) as exc:
+        wrong.list_objects_v2(Bucket=bucket)
+    assert _code(exc) == "SignatureDoesNotMatch"
+    unknown = _client(aws_env, access="0" * 32)
+    with pytest.raises(ClientError) as exc:
+        unknown.list_buckets()
+    assert _code(exc) == "InvalidAccessKeyId"
+
+
+def test_virtual_hosted_addressing(aws_env, s3, bucket, monkeypatch):
+    """``<bucket>.localhost``: resolved to the loopback address here, as a resolver for .localhost does."""
+    real = socket.getaddrinfo
+
+    def loopback(host, *args, **kw):
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", loopback)
+    s3.put_object(Bucket=bucket, Key="vhost.txt", Body=b"virtual")
+    endpoint = aws_env["AWS_ENDPOINT_URL"].replace("127.0.0.1", "localhost")
+    seen = []
+    vhost = _client({**aws_env, "AWS_ENDPOINT_URL": endpoint}, config=Config(s3={"addressing_style": "virtual"}))
+    vhost.meta.events.register("before-send.s3", lambda request, **kw: seen.append(request.url))
+    assert vhost.get_object(Bucket=bucket, Key="vhost.txt")["Body"].read() == b"virtual"
+    assert seen and seen[0].startswith(f"http://{bucket}.localhost:")
+
+
+def _signed(env, method, path, headers=None, body=b"", params=""):
+    url = env["AWS_ENDPOINT_URL"] + path + (f"?{params}" if params else "")
+    req = AWSRequest(method=method, url=url, data=body, headers=headers or {})
+    S3SigV4Auth(Credentials(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]), "s3", "IU").add_auth(req)
+    return req
+
+
+def test_fuzz_malformed_signed_requests_never_500(aws_env, bucket):
+    rng = random.Random(1904)
+    junk = ["", "\x00", "%", "%zz", "a" * 3000, "..", "/", "?", "é", "<x>", "&&", "=="]
+    subresources = [
+        "uploads",
+        "uploadId=zz",
+        "uploadId=",
+        "partNumber=0&uploadId=1",
+        "delete",
+        "list-type=2",
+        "continuation-token=@@@",
+        "max-keys=-1",
+        "acl",
+        "location",
+        "encoding-type=bogus",
+    ]
+    statuses = []
+    for i in range(120):
+        method = rng.choice(["GET", "PUT", "POST", "DELETE", "HEAD"])
+        path = rng.choice(["", "/", f"/{bucket}", f"/{bucket}/k{i}", f"/{bucket}/{rng.choice(junk)}", "/x/y/z"])
+        params = rng.choice(["", *subresources])
+        body = rng.choice(
+            [
+                b"",
+                b"<Delete><Object><Key>a</Key></Object></Delete>",
+                b"<<<",
+                os.urandom(64),
+                b"<CompleteMultipartUpload><Part><PartNumber>x</PartNumber></Part></CompleteMultipartUpload>",
+            ]
+        )
+        headers = rng.choice(
+            [
+                {},
+                {"Range": "bytes=" + rng.choice(junk)},
+                {"x-amz-copy-source": rng.choice(junk)},
+                {"Content-MD5": rng.choice(junk)},
+                {"x-amz-content-sha256": "STREAMING-X"},
+                {"x-amz-copy-source-range": "bytes=9-1", "x-amz-copy-source": f"{bucket}/src"},
+            ]
+        )
+        req = _signed(aws_env, method, path, headers=dict(headers), body=body, params=params)
+        mangle = rng.random()
+        if mangle < 0.2:
+            req.headers["Authorization"] = req.headers["Authorization"].replace(
+                "Credential=", "Credential=" + rng.choice(junk)
+            )
+        elif mangle < 0.3:
+            req.headers["X-Amz-Date"] = rng.choice(junk) or "x"
+        elif mangle < 0.4:
+            req.headers["Authorization"] = rng.choice(junk) or "AWS4-HMAC-SHA256"
+        prepared = req.prepare()
+        try:
+            got = requests.request(method, prepared.url, headers=dict(prepared.headers), data=body, timeout=30)
+        except (requests.exceptions.InvalidURL, ValueError):
+            continue
+        statuses.append(got.status_code)
+        assert got.status_code < 500 or got.status_code == 501, (method, path, params, headers, got.content[:300])
+    assert len(statuses) > 80 and any(s < 300 for s in statuses) and any(s == 403 for s in statuses)
+
+
+@pytest.mark.skipif(shutil.which("s3cmd") is None, reason="s3cmd (Debian's s3cmd package) is not installed")
+def test_s3cmd_round_trip(aws_env, bucket, tmp_path):
+    host = aws_env["AWS_ENDPOINT_URL"].removeprefix("http://").removesuffix("/s3")
+    cfg = tmp_path / "s3cfg"
+    cfg.write_text(
+        "[default]\n"
+        f"access_key = {aws_env['AWS_ACCESS_KEY_ID']}\nsecret_key = {aws_env['AWS_SECRET_ACCESS_KEY']}\n"
+        f"host_base = {host}/s3\nhost_bucket = {host}/s3\nuse_https = False\nbucket_location = IU\n"
+        "signature_v2 = False\n"
+    )
+    src = tmp_path / "in.txt"
+    src.write_bytes(b"s3cmd was here")
+    base = ["s3cmd", "-c", str(cfg)]
+    subprocess.run([*base, "put", str(src), f"s3://{bucket}/s3cmd.txt"], check=True, capture_output=True, timeout=60)
+    listing = subprocess.run([*base, "ls", f"s3://{bucket}/"], check=True, capture_output=True, text=True, timeout=60)
+    assert "s3cmd.txt" in listing.stdout
+    out = tmp_path / "out.txt"
+    subprocess.run([*base, "get", f"s3://{bucket}/s3cmd.txt", str(out)], check=True, capture_output=True, timeout=60)
+    assert out.read_bytes() == b"s3cmd was here"
