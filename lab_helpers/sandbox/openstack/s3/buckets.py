@@ -14,10 +14,10 @@ from werkzeug.wrappers import Response
 from ...api import Ctx
 from ...store import now
 from .common import element, error, iso, parse_xml, sub, xml
+from .constants import REGION
 from .storage import bucket, check_bucket_name, delete_object
 
 MAX_KEYS = 1000
-REGION = "IU"
 
 
 def _owner(ctx: Ctx, parent: Any) -> None:

@@ -16,9 +16,9 @@ from werkzeug.wrappers import Response
 from ...api import Ctx
 from ...errors import ApiError
 from ...files import blob_path
+from .constants import PREFIX
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
-PREFIX = "/s3"
 VHOST_SUFFIX = ".localhost"
 # What the dispatcher's generic errors are called in S3's words.
 CODES = {

@@ -8,9 +8,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from .common import PREFIX
-
-REGION = "IU"
+from .constants import PREFIX, REGION
 
 
 def _call(url: str, method: str = "GET", body: Any = None, token: str = "") -> tuple[dict[str, Any], str]:

@@ -9,7 +9,8 @@ from werkzeug.wrappers import Request
 from ...api import ErrorStyle, Service
 from . import router
 from .auth import authenticate
-from .common import PREFIX, error, stamp
+from .common import error, stamp
+from .constants import PREFIX
 
 MAX_XML_BODY = 16 * 1024 * 1024
 
