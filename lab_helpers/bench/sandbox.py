@@ -40,6 +40,39 @@ def _timed(name: str, n: int, call: Callable[[], Any], note: str = "") -> BenchR
     return BenchRow(name, n, round(statistics.median(samples), 2), round(p95, 2), note)
 
 
+def _object_sizes(conn: Any, status: Any, n: int) -> list[BenchRow]:
+    """Swift at 8 MiB, and S3 (boto3, the learner's EC2 credential) at 1 KiB and 8 MiB, on the same container."""
+    import boto3
+
+    from ..sandbox.openstack.s3.credentials import learner_ec2
+
+    big = b"y" * (8 * 1024 * 1024)
+    small = b"x" * 1024
+    rows = [
+        _timed("PUT 8 MiB object", n, lambda: conn.object_store.upload_object(container="bench", name="big", data=big)),
+        _timed("GET 8 MiB object", n, lambda: conn.object_store.download_object("big", container="bench")),
+    ]
+    cred = learner_ec2(status.base_url, status.clouds_yaml)
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=cred["endpoint"],
+        aws_access_key_id=cred["access"],
+        aws_secret_access_key=cred["secret"],
+        region_name="IU",
+    )
+    for label, data, key in (("1 KiB", small, "s3-small"), ("8 MiB", big, "s3-big")):
+
+        def put(d: bytes = data, k: str = key) -> None:
+            s3.put_object(Bucket="bench", Key=k, Body=d)
+
+        def get(k: str = key) -> bytes:
+            return s3.get_object(Bucket="bench", Key=k)["Body"].read()
+
+        rows.append(_timed(f"S3 PUT {label} object", n, put))
+        rows.append(_timed(f"S3 GET {label} object", n, get, "SigV4 checked with botocore's signer"))
+    return rows
+
+
 def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: int = 2000) -> list[BenchRow]:
     """Measure a temporary sandbox of its own folder; the learner's sandbox and the environment are untouched."""
     import openstack
@@ -111,6 +144,7 @@ def run(n: int = 30, boot_s: float | None = None, servers: int = 500, objects: i
         rows.append(
             _timed("GET 1 KiB object", n, lambda: conn.object_store.download_object("small", container="bench"))
         )
+        rows.extend(_object_sizes(conn, status, max(5, n // 3)))
 
         copy_server(status.state_dir, server.id, servers - 1)
         rows.append(
