@@ -63,7 +63,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         ("stop", _stop, "Stop it; its servers, volumes and objects are kept for next time."),
         ("status", _status, "Say whether it runs, where, and where its clouds.yaml and log are."),
         ("reset", _reset, "Start over: an empty project with only the default network, router and security group."),
-        ("env", _env, 'Print the shell lines for the `openstack` CLI, boto3 and the AWS CLI: eval "$(lab sandbox env)".'),
+        (
+            "env",
+            _env,
+            'Print the shell lines for the `openstack` CLI, boto3 and the AWS CLI: eval "$(lab sandbox env)".',
+        ),
     ):
         p = sub.add_parser(name, help=text, description=text)
         p.set_defaults(func=func)
