@@ -1,4 +1,4 @@
-"""The OpenStack family as the sandbox serves it: its six services, how a new (or reset) sandbox is
+"""The OpenStack family as the sandbox serves it: its services, how a new (or reset) sandbox is
 seeded, and the clouds.yaml it writes for clients once its port is known."""
 
 from __future__ import annotations
