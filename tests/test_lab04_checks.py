@@ -131,3 +131,39 @@ def test_the_recorder_sees_only_object_reads_and_stops_at_the_end_of_the_block(c
     conn.object_store.download_object(name, container=container)  # after the block: not recorded
     assert reads.reads == [] and "no object was read" in str(reads)
     assert reads._on_response not in conn.session.session.hooks["response"]
+
+
+def test_presigned_get_through_the_backends_s3_client(conn):  # noqa: F811
+    """The sandbox backend's S3 client writes an object, Swift reports it, and a presigned URL fetched with
+    requests (no credentials) gives bytes the judge accepts; wrong forms and other bytes do not pass."""
+    import requests
+
+    from lab_helpers.backends import Sandbox
+
+    s3 = Sandbox().s3_client(conn)
+    conn.object_store.create_container(name="presign-check")
+    body = b"".join(b"line %d of a log written through S3\n" % i for i in range(50))
+    s3.put_object(Bucket="presign-check", Key="day/a.log", Body=body)
+    head = conn.object_store.get_object_metadata("day/a.log", container="presign-check")
+    assert conn.object_store.download_object("day/a.log", container="presign-check") == body
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "presign-check", "Key": "day/a.log"}, ExpiresIn=60)
+    fetched = requests.get(url, timeout=30).content
+    context = dict(
+        url=url, bucket="presign-check", key="day/a.log", etag=head.etag, object_bytes=int(head.content_length)
+    )
+    assert judge("04.presigned-get", fetched, **context).status == "passed"
+    assert judge("04.presigned-get", None, **context).status == "not done"
+    text = judge("04.presigned-get", fetched.decode(), **context)
+    assert text.status == "failed" and ".content" in text.message
+    cut = judge("04.presigned-get", fetched[:-1], **context)
+    assert cut.status == "failed" and f"holds {len(body)}" in cut.message
+    other = judge("04.presigned-get", fetched[::-1], **context)
+    assert other.status == "failed" and "ETag" in other.message
+    unsigned = judge("04.presigned-get", fetched, **dict(context, url=url.split("?")[0]))
+    assert unsigned.status == "failed" and "presigned" in unsigned.message
+    elsewhere = judge("04.presigned-get", fetched, **dict(context, key="day/b.log"))
+    assert elsewhere.status == "failed" and "another object" in elsewhere.message
+    # without the signature the object store refuses the same GET
+    assert requests.get(url.split("?")[0], timeout=30).status_code == 403
+    s3.delete_object(Bucket="presign-check", Key="day/a.log")
+    conn.object_store.delete_container("presign-check")

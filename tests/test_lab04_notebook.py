@@ -56,7 +56,7 @@ def test_lab04_rerun_duplicates_nothing_and_a_crash_is_cleaned(sandbox_env, tmp_
         "server",
     ]
     assert sum(1 for f in found if f.kind == "container") == 3
-    assert sum(1 for f in found if f.kind == "object") == 13  # 9 logs, 3 videos, 1 state: no copies
+    assert sum(1 for f in found if f.kind == "object") == 14  # 9 logs and 1 through S3, 3 videos, 1 state: no copies
     assert lab_cleanup("04")
     assert leftovers(conn, "04") == []
 

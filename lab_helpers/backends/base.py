@@ -52,6 +52,10 @@ class Backend(ABC):
         """An openstacksdk connection; ``admin=True`` is the operator's (where the backend has one)."""
 
     @abstractmethod
+    def s3_client(self, conn: Connection) -> Any:
+        """A boto3 S3 client for the cloud's object store, signed with the learner's own EC2 credential."""
+
+    @abstractmethod
     def cluster(self) -> Path:
         """The kubeconfig of this backend's Kubernetes cluster."""
 

@@ -133,6 +133,17 @@ class Live(Backend):
             )
         return openstack.connect(cloud=name)
 
+    def s3_client(self, conn: Connection) -> Any:
+        """The S3 endpoint of the cloud's own catalog (an ``s3`` or ``ec2`` service), else Jetstream2's from
+        data/jetstream2.yaml; the EC2 credential found or created through Keystone on ``conn``."""
+        from ..paths import load_yaml
+        from .s3 import catalog_s3_endpoint, ec2_credential, s3_client
+
+        facts = load_yaml("jetstream2.yaml")["object_store"]
+        endpoint = catalog_s3_endpoint(conn) or str(facts["s3_endpoint"])
+        access, secret = ec2_credential(conn)
+        return s3_client(endpoint, access, secret, str(facts["s3_region"]))
+
     def cluster(self) -> Path:
         path = kubeconfig_path()
         if not path.is_file():

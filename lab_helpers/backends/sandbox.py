@@ -46,6 +46,17 @@ class Sandbox(Backend):
         config = loader.OpenStackConfig(config_files=[path], vendor_files=[], secure_files=[], load_envvars=False)
         return openstack.connection.Connection(config=config.get_one(cloud=ADMIN_CLOUD if admin else CLOUD))
 
+    def s3_client(self, conn: Connection) -> Any:
+        """The sandbox's S3 API with the learner's EC2 credential (the one ``lab sandbox env`` exports)."""
+        from ..sandbox import ensure_running
+        from ..sandbox.openstack.s3.constants import REGION
+        from ..sandbox.openstack.s3.credentials import learner_ec2
+        from .s3 import s3_client
+
+        running = ensure_running()
+        cred = learner_ec2(running.base_url, running.clouds_yaml)
+        return s3_client(cred["endpoint"], cred["access"], cred["secret"], REGION)
+
     def cluster(self) -> Path:
         raise MissingPiece(
             "the sandbox has no Kubernetes cluster yet.",

@@ -1,7 +1,9 @@
 """Lab 04 "Block vs object storage": checks. Where each artifact of the hierarchy belongs follows
 the project's storage list in data/artifacts.yaml (Cinder volumes: VM boot disk, model weights;
 Swift/S3: cluster logs, video uploads, terraform state). The ranged read is judged on the requests
-the learner's connection made (lab_helpers.storage.objects.record_reads), not only on the bytes."""
+the learner's connection made (lab_helpers.storage.objects.record_reads), not only on the bytes. The
+presigned GET is judged on the bytes' size and MD5 against what Swift reports of the object written
+through S3 (its ETag), and on the URL carrying a signature."""
 
 from __future__ import annotations
 
@@ -123,6 +125,41 @@ def _log_tail(answer, context):
     return Verdict.ok(
         f"The last {n} bytes with one request: Range {read['range']}, status {read['status']}, "
         f"{read['bytes']} bytes moved of the object's {object_bytes}."
+    )
+
+
+@register(
+    "04.presigned-get",
+    points=2,
+    question="Download the object written through S3 with a presigned URL, without credentials.",
+    shape="bytes: the body `requests.get(url).content` returned",
+)
+def _presigned_get(answer, context):
+    url = context.get("url")
+    if not isinstance(url, str) or "X-Amz-Signature=" not in url or "X-Amz-Credential=" not in url:
+        return Verdict.no(
+            "`url` is not a presigned URL: make it with s3.generate_presigned_url('get_object', "
+            "Params={'Bucket': bucket, 'Key': key}, ExpiresIn=...), whose query carries the signature."
+        )
+    if not url.split("?")[0].endswith(f"/{context['bucket']}/{context['key']}"):
+        return Verdict.no(f"The URL names another object: sign a GET of {context['key']} in {context['bucket']}.")
+    if isinstance(answer, str):
+        return Verdict.no("That is text: answer with the bytes themselves, `response.content` (not `.text`).")
+    if not isinstance(answer, (bytes, bytearray)):
+        return Verdict.no(f"Expected bytes (`requests.get(url, timeout=30).content`), got {type(answer).__name__}.")
+    size = int(context["object_bytes"])
+    if len(answer) != size:
+        return Verdict.no(
+            f"{len(answer)} bytes, but the object holds {size}: download it whole through the URL "
+            "(a 403 answer's XML body is an error, not the object: check response.status_code)."
+        )
+    if hashlib.md5(bytes(answer), usedforsecurity=False).hexdigest() != str(context["etag"]).strip('"'):
+        return Verdict.no(
+            "Those bytes differ from the object's (their MD5 is not its ETag): download it through `url`."
+        )
+    return Verdict.ok(
+        f"{size} bytes through a URL that carries its own signature: their MD5 is the ETag Swift reports, "
+        "so the object written through S3 came back through plain HTTP, no credentials sent."
     )
 
 

@@ -11,6 +11,7 @@ from ... import errors
 from ...api import Ctx, Routes, reply
 from ...store import iso, now
 from ..identity import DOMAIN, PROJECT_NAME, ROLES
+from ..s3.constants import PREFIX as S3_PREFIX
 
 routes = Routes()
 TOKEN_TTL_S = 12 * 3600
@@ -25,6 +26,7 @@ def catalog(base: str, project: str) -> list[dict[str, Any]]:
         ("block-storage", "cinder", f"{base}/volume/v3/{project}"),
         ("volumev3", "cinderv3", f"{base}/volume/v3/{project}"),
         ("object-store", "swift", f"{base}/swift/v1/AUTH_{project}"),
+        ("s3", "s3", f"{base}{S3_PREFIX}"),
     ]
     out = []
     for stype, name, url in services:
