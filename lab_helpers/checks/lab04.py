@@ -132,7 +132,7 @@ def _log_tail(answer, context):
     "04.presigned-get",
     points=2,
     question="Download the object written through S3 with a presigned URL, without credentials.",
-    shape="bytes: the body `requests.get(url).content` returned",
+    shape="a str: the log's text, as `requests.get(url).text` returned it",
 )
 def _presigned_get(answer, context):
     url = context.get("url")
@@ -143,23 +143,23 @@ def _presigned_get(answer, context):
         )
     if not url.split("?")[0].endswith(f"/{context['bucket']}/{context['key']}"):
         return Verdict.no(f"The URL names another object: sign a GET of {context['key']} in {context['bucket']}.")
-    if isinstance(answer, str):
-        return Verdict.no("That is text: answer with the bytes themselves, `response.content` (not `.text`).")
-    if not isinstance(answer, (bytes, bytearray)):
-        return Verdict.no(f"Expected bytes (`requests.get(url, timeout=30).content`), got {type(answer).__name__}.")
+    if isinstance(answer, (bytes, bytearray)):
+        data = bytes(answer)
+    elif isinstance(answer, str):
+        data = answer.encode()
+    else:
+        return Verdict.no(f"Expected the text (`requests.get(url, timeout=30).text`), got {type(answer).__name__}.")
     size = int(context["object_bytes"])
-    if len(answer) != size:
+    if len(data) != size:
         return Verdict.no(
-            f"{len(answer)} bytes, but the object holds {size}: download it whole through the URL "
-            "(a 403 answer's XML body is an error, not the object: check response.status_code)."
+            f"{len(data)} bytes, but the object holds {size}: download it whole through the URL "
+            "(an error's XML body is not the object: look at response.status_code)."
         )
-    if hashlib.md5(bytes(answer), usedforsecurity=False).hexdigest() != str(context["etag"]).strip('"'):
-        return Verdict.no(
-            "Those bytes differ from the object's (their MD5 is not its ETag): download it through `url`."
-        )
+    if hashlib.md5(data, usedforsecurity=False).hexdigest() != str(context["etag"]).strip('"'):
+        return Verdict.no("That text differs from the object's (its MD5 is not the ETag): download it through `url`.")
     return Verdict.ok(
         f"{size} bytes through a URL that carries its own signature: their MD5 is the ETag Swift reports, "
-        "so the object written through S3 came back through plain HTTP, no credentials sent."
+        "so the object written through S3 came back over plain HTTP, no credentials sent."
     )
 
 

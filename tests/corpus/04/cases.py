@@ -1,7 +1,8 @@
 """Lab 04's grading corpus: the scores each submission must get, with lab 04's own state checks.
 
-Auto-graded maximum: 12 points. Public: 04.log-tail 2 (the bytes, and one ranged GET seen by the
-connection), 04.where-it-belongs 5, 04.cleanup-order 1.
+Auto-graded maximum: 14 points. Public: 04.log-tail 2 (the bytes, and one ranged GET seen by the
+connection), 04.where-it-belongs 5, 04.presigned-get 2 (the bytes a presigned URL gave, against what
+Swift reports of the object written through S3), 04.cleanup-order 1.
 Hidden: 04.log-tail:hidden 1 (the tail of the log the grader rebuilds). On the cloud:
 04.cleanup-order:attached 1 (the volume attached to the lab's server, probed after the attach
 cell), 04.cleanup-order:cleanup 2 (nothing left after the cleanup cell). 04.why (3) is graded by
@@ -12,13 +13,22 @@ from __future__ import annotations
 
 from corpus.hostile import LabCorpus, builder, cell, fill
 
-SETUP, TAIL, WHERE, WHY, ORDER = "a8dc1a69", "7b061962", "a2b356cc", "bd5d7eb6", "f0a93c52"
-FULL = 12
+SETUP, TAIL, WHERE, WHY, PRESIGN, ORDER = "a8dc1a69", "7b061962", "a2b356cc", "bd5d7eb6", "cdb88a19", "f0a93c52"
+FULL = 14
 RANGED = 'conn.object_store.download_object(log_name, container=logs, range="bytes=-200").decode()'
 PLACEMENT = (
     'placement = {"VM boot disk": "block", "model weights": "block", "cluster logs": "object",\n'
     '             "video uploads": "object", "terraform state": "object"}'
 )
+
+
+SIGNED = 'url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=300)'
+
+
+def fill_presigned(nb, fetched: str) -> None:
+    """The URL signed as the solution does; ``fetched`` is the learner's download."""
+    fill(nb, PRESIGN, "url = None", SIGNED)
+    fill(nb, PRESIGN, "fetched = None", f"fetched = {fetched}")
 
 
 def fill_tail(nb, code: str) -> None:
@@ -45,6 +55,7 @@ def right(nb) -> None:
         "why = None",
         'why = "Block for what a file system rewrites in place; objects for blobs written whole."',
     )
+    fill_presigned(nb, "requests.get(url, timeout=30).text")
     fill(
         nb,
         ORDER,
@@ -55,7 +66,7 @@ def right(nb) -> None:
 
 def partly_wrong(nb) -> None:
     """The last 200 bytes cut from the whole object: the right text by the wrong method (0, hidden 1), three of
-    five placed (3), the order right (1+1+2): 8."""
+    five placed (3), the URL's signature cut off before the download (403: 0), the order right (1+1+2): 8."""
     fill_tail(nb, "conn.object_store.download_object(log_name, container=logs)[-200:].decode()")
     fill_placement(
         nb,
@@ -64,6 +75,7 @@ def partly_wrong(nb) -> None:
         ),
     )
     fill(nb, WHY, "why = None", 'why = "Because."')
+    fill_presigned(nb, 'requests.get(url.split("?")[0], timeout=30).text')
     fill(
         nb,
         ORDER,
@@ -80,7 +92,7 @@ def wrong(nb) -> None:
 
 SPEC = LabCorpus(
     lab="04",
-    checks=["04.log-tail", "04.where-it-belongs", "04.cleanup-order"],
+    checks=["04.log-tail", "04.where-it-belongs", "04.presigned-get", "04.cleanup-order"],
     right=right,
     partly_wrong=partly_wrong,
     wrong=wrong,
