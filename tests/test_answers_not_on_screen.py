@@ -58,6 +58,9 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "anywhere",
     ): "one of the two words the question offers; the answer is which artifact gets it",
     ("01.bound", "compute", "anywhere"): "one of the two words the question offers ('memory' or 'compute')",
+    ("01.measured-bandwidth", "*", "above"): "a measurement of this run, different every run: at 2 or 3 figures it "
+    "collides by chance with the lab's fixed figures (the 24 TFLOP/s and 24.5 GB/s anchors, times in ms); the "
+    "exercise is the computation from n and the time, which the judge redoes from the same measurement",
     ("01.measured-bandwidth", "*", "below"): "the suite's table after the exercise times the triad again: another "
     "measurement, computed after the check, that the learner's own time "
     "need not match",
