@@ -41,7 +41,11 @@ LABS = [lab for lab in all_labs() if lab.number in ("00", "01", "02", "03", "04"
 
 # Labs whose scan is known to fail while their exercises are being reworked: {lab: what remains}.
 # Marked xfail(strict=False), so a lab that is fixed passes and shows as XPASS until removed here.
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    "01": "lab 01 prints measurements that differ every run (times, launch overheads, bandwidths); at 2 or 3 "
+    "significant figures one of them now and then equals a fixed answer by chance (seen: 0.083 beside the triad's "
+    "2/24 FLOP per byte), so the scan of lab 01 must first tell measured outputs from revealed answers",
+}
 
 # (check, value shown or "*", where) -> why it is fine. where: "above" or "below" the check,
 # "listed" (either, but never in the check's own cell: an answer in the learner's own call is never
