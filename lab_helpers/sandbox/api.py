@@ -12,8 +12,8 @@ LocalStack's shape: routes -> handlers -> one state backend).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ class Ctx:
     service: Service
     token: dict[str, Any] | None = None
     microversion: tuple[int, int] = (0, 0)
+    urls: Mapping[str, str] = field(default_factory=dict)  # base URL of each listener, "main" included
 
     @property
     def project(self) -> str:
@@ -159,18 +160,32 @@ class Service:
         return path == self.prefix or path.startswith(self.prefix + "/")
 
 
+@dataclass(frozen=True)
+class Listener:
+    """A port of its own for part of the sandbox. A request arriving there is served as if its path
+    began with ``prefix``: S3 at the root of its port (as path-style S3 clients expect), the
+    Kubernetes API over TLS (kubectl sends no credentials over plain HTTP). The port is kept across
+    restarts, so the client configuration written by ``announce`` stays valid."""
+
+    name: str
+    prefix: str
+    tls: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Family:
     """One API family the sandbox serves (OpenStack; later Kubernetes): its services, how its state
     is seeded (``prepare``, again after a reset), and the client configuration it writes once the
     port is known (``announce``: clouds.yaml, later a kubeconfig). ``fallback`` answers a path no
-    service owns."""
+    service owns. ``listeners`` are the extra ports the family is served on; ``announce`` gets the
+    base URL of each by name (``"main"`` for the shared port)."""
 
     name: str
     services: tuple[Service, ...]
     fallback: Service
     prepare: Callable[[Store], None]
-    announce: Callable[[Store, Path, str], Path]
+    announce: Callable[[Store, Path, Mapping[str, str]], Path]
+    listeners: tuple[Listener, ...] = ()
 
 
 def reply(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -31,6 +31,7 @@ class SandboxApp:
         self.state_dir = Path(state_dir)
         self.store = Store(self.state_dir)
         self.base = f"http://127.0.0.1:{port}"
+        self.urls: dict[str, str] = {"main": self.base}  # the server adds each listener's base URL
         self.boot_s = boot_s
         self.families = families
         self.services = [svc for fam in families for svc in fam.services]
@@ -51,7 +52,7 @@ class SandboxApp:
 
     def announce(self) -> list[Path]:
         """Each family's client configuration, written now that the port is known."""
-        return [fam.announce(self.store, self.state_dir, self.base) for fam in self.families]
+        return [fam.announce(self.store, self.state_dir, self.urls) for fam in self.families]
 
     def service_of(self, path: str) -> Service:
         for svc in self.services:
@@ -82,6 +83,7 @@ class SandboxApp:
             state_dir=self.state_dir,
             boot_s=self.boot_s,
             service=self.service_of(request.path),
+            urls=self.urls,
         )
         negotiated: dict[str, str] = {}
         try:

@@ -18,12 +18,37 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .api import Listener
 from .dispatch import SandboxApp, log
+from .kubernetes.family import KUBERNETES
 from .openstack.family import OPENSTACK
+from .pki import ensure_pki
 from .store import now
 
-# The API families the sandbox serves, each with its services (later: Kubernetes).
-FAMILIES = (OPENSTACK,)
+# The API families the sandbox serves, each with its services.
+FAMILIES = (OPENSTACK, KUBERNETES)
+
+
+def _listen(sandbox: SandboxApp, listener: Listener, handler: Any) -> tuple[Listener, Any]:
+    """Bind one family's extra port (the same one as last time when free), serving its prefix."""
+    from werkzeug.serving import make_server
+
+    prefix = listener.prefix
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["PATH_INFO"] = prefix + environ.get("PATH_INFO", "")
+        return sandbox(environ, start_response)
+
+    ssl_context = ensure_pki(sandbox.state_dir).server_context() if listener.tls else None
+    key = f"listener_port:{listener.name}"
+    last = int(sandbox.store.meta(key) or 0)
+    try:
+        srv = make_server("127.0.0.1", last, app, threaded=True, request_handler=handler, ssl_context=ssl_context)
+    except OSError:
+        srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler, ssl_context=ssl_context)
+    with sandbox.store.tx():
+        sandbox.store.set_meta(key, str(srv.socket.getsockname()[1]))
+    return listener, srv
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +80,18 @@ def main(argv: list[str] | None = None) -> int:
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     port = server.socket.getsockname()[1]
     holder["app"] = sandbox = SandboxApp(state, port, args.boot_s, FAMILIES)
+    extra = [_listen(sandbox, lis, Quiet) for fam in FAMILIES for lis in fam.listeners]
+    for lis, srv in extra:
+        sandbox.urls[lis.name] = f"{'https' if lis.tls else 'http'}://127.0.0.1:{srv.socket.getsockname()[1]}"
+        threading.Thread(target=srv.serve_forever, name=f"listener-{lis.name}", daemon=True).start()
     sandbox.announce()
-    info = {"port": port, "pid": os.getpid(), "boot_s": args.boot_s, "started": now()}
+    info = {
+        "port": port,
+        "pid": os.getpid(),
+        "boot_s": args.boot_s,
+        "started": now(),
+        "urls": sandbox.urls,
+    }
     tmp = state / "service.json.tmp"
     tmp.write_text(json.dumps(info))
     os.replace(tmp, state / "service.json")
@@ -80,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        for _, srv in extra:
+            srv.shutdown()
+            srv.server_close()
         server.server_close()
         log.info("sandbox cloud stopped")
     return 0

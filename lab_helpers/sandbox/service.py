@@ -31,6 +31,11 @@ class ServiceStatus:
     port: int | None = None
     pid: int | None = None
     boot_s: float | None = None
+    urls: tuple[tuple[str, str], ...] = ()  # (listener name, base URL), "main" included
+
+    def url(self, listener: str) -> str:
+        """The base URL of one of the service's listeners ("main", "s3", "kubernetes")."""
+        return dict(self.urls).get(listener, "")
 
     @property
     def base_url(self) -> str:
@@ -93,7 +98,8 @@ def status(root: Path | None = None) -> ServiceStatus:
             and health.get("pid") == info.get("pid")
             and Path(health.get("state_dir", "")).resolve() == root.resolve()
         ):
-            return ServiceStatus(True, root, int(info["port"]), int(info["pid"]), float(health.get("boot_s", 0)))
+            urls = tuple(sorted((info.get("urls") or {}).items()))
+            return ServiceStatus(True, root, int(info["port"]), int(info["pid"]), float(health.get("boot_s", 0)), urls)
     return ServiceStatus(False, root)
 
 

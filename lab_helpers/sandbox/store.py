@@ -133,6 +133,14 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self._db().execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
+        """One statement on a family's own table (the Kubernetes journal); inside ``tx`` for writes."""
+        return self._db().execute(sql, params)
+
+    def execute_script(self, sql: str) -> None:
+        """Create a family's own tables (``CREATE TABLE IF NOT EXISTS``)."""
+        self._db().executescript(sql)
+
     def wipe_resources(self, keep: tuple[str, ...] = ("token", "ec2")) -> None:
         """Forget every resource but the identity kinds in ``keep``; keep the settings."""
         marks = ",".join("?" * len(keep)) or "''"

@@ -4,9 +4,10 @@ seeded, and the clouds.yaml it writes for clients once its port is known."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from ..api import Family, Service
+from ..api import Family, Listener, Service
 from ..store import Store
 from .cinder.routes import SERVICE as CINDER
 from .common import NOVA, request_ids
@@ -36,11 +37,11 @@ def prepare(store: Store) -> None:
         readdress_public(store)  # a sandbox seeded before its public network used a documentation range
 
 
-def write_clouds_yaml(store: Store, state_dir: Path, base: str) -> Path:
+def write_clouds_yaml(store: Store, state_dir: Path, urls: Mapping[str, str]) -> Path:
     """The sandbox's clouds.yaml (mode 0600): `sandbox` for the learner, `sandbox-admin` for admin views."""
     import yaml
 
-    auth_url = f"{base}/identity/v3"
+    auth_url = f"{urls['main']}/identity/v3"
     common = {"region_name": "IU", "interface": "public", "identity_api_version": 3}
     doc = {
         "clouds": {
@@ -78,5 +79,10 @@ def write_clouds_yaml(store: Store, state_dir: Path, base: str) -> Path:
 
 
 OPENSTACK = Family(
-    "openstack", (KEYSTONE, NOVA_SERVICE, GLANCE, NEUTRON, CINDER, SWIFT, S3), FALLBACK, prepare, write_clouds_yaml
+    "openstack",
+    (KEYSTONE, NOVA_SERVICE, GLANCE, NEUTRON, CINDER, SWIFT, S3),
+    FALLBACK,
+    prepare,
+    write_clouds_yaml,
+    listeners=(Listener("s3", S3.prefix),),
 )

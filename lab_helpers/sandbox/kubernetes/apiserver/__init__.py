@@ -1,0 +1,1 @@
+"""The Kubernetes REST API: discovery, OpenAPI, CRUD, watch, patches, subresources."""

@@ -1,0 +1,121 @@
+"""The kinds the sandbox's Kubernetes API serves: one table that discovery, storage, the schemas,
+``kubectl get`` columns and the controllers all read, so a kind is added in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The Kubernetes release the sandbox reports: it matches the kubectl the course installs and the
+# bundled schemas (kubectl picks its behaviour from the server's /version).
+MAJOR, MINOR, PATCH = "1", "35", "2"
+GIT_VERSION = f"v{MAJOR}.{MINOR}.{PATCH}"
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One REST resource: ``/api/v1/namespaces/{ns}/pods`` is Resource("", "v1", "Pod", "pods", True)."""
+
+    group: str  # "" for the core group
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    subresources: tuple[str, ...] = ()  # "status", "scale", "log", ...
+    verbs: tuple[str, ...] = ALL_VERBS
+    categories: tuple[str, ...] = ()
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def singular(self) -> str:
+        return self.kind.lower()
+
+    @property
+    def key(self) -> str:
+        """The store's kind for these objects ("k8s:apps/deployments")."""
+        return f"k8s:{self.group}/{self.plural}"
+
+    @property
+    def group_resource(self) -> str:
+        """As error messages name it: ``deployments.apps``, ``pods``."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    def base_path(self, namespace: str = "") -> str:
+        root = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            return f"{root}/namespaces/{namespace}/{self.plural}"
+        return f"{root}/{self.plural}"
+
+
+_CORE = ("", "v1")
+RESOURCES: tuple[Resource, ...] = (
+    Resource(
+        *_CORE,
+        "Namespace",
+        "namespaces",
+        False,
+        ("ns",),
+        ("status", "finalize"),
+        ("create", "delete", "get", "list", "patch", "update", "watch"),
+    ),
+    Resource(*_CORE, "Node", "nodes", False, ("no",), ("status", "proxy")),
+    Resource(*_CORE, "Pod", "pods", True, ("po",), ("status", "log", "binding", "eviction"), categories=("all",)),
+    Resource(
+        *_CORE,
+        "Service",
+        "services",
+        True,
+        ("svc",),
+        ("status", "proxy"),
+        ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+        ("all",),
+    ),
+    Resource(*_CORE, "Endpoints", "endpoints", True, ("ep",)),
+    Resource(*_CORE, "ConfigMap", "configmaps", True, ("cm",)),
+    Resource(*_CORE, "Secret", "secrets", True),
+    Resource(*_CORE, "ServiceAccount", "serviceaccounts", True, ("sa",)),
+    Resource(*_CORE, "Event", "events", True, ("ev",)),
+    Resource("apps", "v1", "Deployment", "deployments", True, ("deploy",), ("status", "scale"), categories=("all",)),
+    Resource("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("status", "scale"), categories=("all",)),
+    Resource("batch", "v1", "Job", "jobs", True, (), ("status",), categories=("all",)),
+    Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),
+    Resource("events.k8s.io", "v1", "Event", "events", True, ("ev",)),
+)
+
+
+def groups() -> dict[str, list[str]]:
+    """Each API group (core is "") with its versions, preferred first."""
+    out: dict[str, list[str]] = {}
+    for r in RESOURCES:
+        out.setdefault(r.group, [])
+        if r.version not in out[r.group]:
+            out[r.group].append(r.version)
+    return out
+
+
+def resource_for(group: str, version: str, plural: str) -> Resource | None:
+    for r in RESOURCES:
+        if (r.group, r.version, r.plural) == (group, version, plural):
+            return r
+    return None
+
+
+def resource_of_kind(api_version: str, kind: str) -> Resource | None:
+    """The resource an object's ``apiVersion``/``kind`` belongs to (for ownerReferences and bodies)."""
+    for r in RESOURCES:
+        if r.api_version == api_version and r.kind == kind:
+            return r
+    return None
+
+
+def by_plural(plural: str, group: str = "") -> Resource:
+    """A resource the caller knows exists (controllers: ``by_plural("pods")``)."""
+    for r in RESOURCES:
+        if r.plural == plural and r.group == group:
+            return r
+    raise KeyError(f"{plural}.{group}")
