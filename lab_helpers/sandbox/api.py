@@ -12,6 +12,7 @@ LocalStack's shape: routes -> handlers -> one state backend).
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,7 +179,9 @@ class Family:
     is seeded (``prepare``, again after a reset), and the client configuration it writes once the
     port is known (``announce``: clouds.yaml, later a kubeconfig). ``fallback`` answers a path no
     service owns. ``listeners`` are the extra ports the family is served on; ``announce`` gets the
-    base URL of each by name (``"main"`` for the shared port)."""
+    base URL of each by name (``"main"`` for the shared port). ``start`` runs once the service
+    listens, for a family's background work (the Kubernetes controllers and kubelet); it gets an
+    event that is set when the service stops."""
 
     name: str
     services: tuple[Service, ...]
@@ -186,6 +189,7 @@ class Family:
     prepare: Callable[[Store], None]
     announce: Callable[[Store, Path, Mapping[str, str]], Path]
     listeners: tuple[Listener, ...] = ()
+    start: Callable[[Store, Path, Mapping[str, str], threading.Event], None] | None = None
 
 
 def reply(body: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> Response:

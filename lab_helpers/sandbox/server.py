@@ -85,6 +85,10 @@ def main(argv: list[str] | None = None) -> int:
         sandbox.urls[lis.name] = f"{'https' if lis.tls else 'http'}://127.0.0.1:{srv.socket.getsockname()[1]}"
         threading.Thread(target=srv.serve_forever, name=f"listener-{lis.name}", daemon=True).start()
     sandbox.announce()
+    stopping = threading.Event()
+    for fam in FAMILIES:
+        if fam.start is not None:
+            fam.start(sandbox.store, state, sandbox.urls, stopping)
     info = {
         "port": port,
         "pid": os.getpid(),
@@ -115,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        stopping.set()
         for _, srv in extra:
             srv.shutdown()
             srv.server_close()

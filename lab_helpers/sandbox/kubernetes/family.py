@@ -13,6 +13,7 @@ from pathlib import Path
 from ..api import Family, Listener
 from ..pki import ensure_pki
 from ..store import Store
+from . import runtime
 from .apiserver.routes import SERVICE
 
 PREFIX = SERVICE.prefix
@@ -75,5 +76,11 @@ def write_kubeconfig(store: Store, state_dir: Path, urls: Mapping[str, str]) -> 
 
 
 KUBERNETES = Family(
-    "kubernetes", (SERVICE,), SERVICE, prepare, write_kubeconfig, listeners=(Listener("kubernetes", PREFIX, tls=True),)
+    "kubernetes",
+    (SERVICE,),
+    SERVICE,
+    prepare,
+    write_kubeconfig,
+    listeners=(Listener("kubernetes", PREFIX, tls=True),),
+    start=runtime.start,
 )
