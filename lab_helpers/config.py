@@ -22,6 +22,7 @@ BACKENDS = (SANDBOX, LIVE)
 APP_NAME = "visualizing-compute"
 DEFAULT_EXPIRY_H = 24.0
 DEFAULT_BOOT_S = 3.0
+DEFAULT_POD_START_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ SETTINGS: tuple[Setting, ...] = (
         "hours after creation that a lab's resources are marked to expire (`lab cleanup --expired`)",
     ),
     Setting("LAB_SANDBOX_BOOT_S", f"`{DEFAULT_BOOT_S:g}`", "sandbox: seconds a server stays in BUILD"),
+    Setting(
+        "LAB_POD_START_S",
+        f"`{DEFAULT_POD_START_S:g}`",
+        "sandbox: seconds a pod stays ContainerCreating (its image pull, simulated)",
+    ),
     Setting(
         "LAB_BENCH_ELEMENTS",
         "sized to the device",
@@ -153,6 +159,11 @@ def _number(name: str, default: float, example: str) -> float:
 
 def sandbox_boot_seconds() -> float:
     return max(0.0, _number("LAB_SANDBOX_BOOT_S", DEFAULT_BOOT_S, "seconds, e.g. 3"))
+
+
+def pod_start_seconds() -> float:
+    """How long the sandbox kubelet keeps a new pod in ContainerCreating (read by the sandbox service)."""
+    return max(0.0, _number("LAB_POD_START_S", DEFAULT_POD_START_S, "seconds, e.g. 1"))
 
 
 def expiry_hours() -> float:

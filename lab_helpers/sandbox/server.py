@@ -35,9 +35,9 @@ def _listen(sandbox: SandboxApp, listener: Listener, handler: Any) -> tuple[List
 
     prefix = listener.prefix
 
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        environ["PATH_INFO"] = prefix + environ.get("PATH_INFO", "")
-        return sandbox(environ, start_response)
+    def app(wsgi_env: dict[str, Any], start_response: Any) -> Any:
+        wsgi_env["PATH_INFO"] = prefix + wsgi_env.get("PATH_INFO", "")
+        return sandbox(wsgi_env, start_response)
 
     ssl_context = ensure_pki(sandbox.state_dir).server_context() if listener.tls else None
     key = f"listener_port:{listener.name}"

