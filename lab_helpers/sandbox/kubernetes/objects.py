@@ -174,8 +174,14 @@ class Objects:
         return obj
 
     def _held(self, res: Resource, obj: Obj) -> bool:
-        """A pod being deleted stays until its kubelet has stopped it (and deletes it with grace 0)."""
-        return res.kind == "Pod" and bool(obj.get("spec", {}).get("nodeName")) and not _terminal(obj)
+        """Whether something other than finalizers keeps an object being deleted: a scheduled pod stays
+        until its kubelet has stopped it (and deletes it with grace 0); a namespace stays Terminating
+        until the namespace controller has emptied it and cleared ``spec.finalizers``."""
+        if res.kind == "Pod":
+            return bool(obj.get("spec", {}).get("nodeName")) and not _terminal(obj)
+        if res.kind == "Namespace":
+            return bool(obj.get("spec", {}).get("finalizers"))
+        return False
 
     def delete(
         self,
@@ -213,7 +219,7 @@ class Objects:
             grace = grace_seconds
             if res.kind == "Pod" and grace is None:
                 grace = int(obj.get("spec", {}).get("terminationGracePeriodSeconds", 30))
-            held = self._held(res, obj) and (grace or 0) > 0
+            held = self._held(res, obj) and (res.kind != "Pod" or (grace or 0) > 0)
             if dry_run:
                 return obj, not (finalizers or held)
             if finalizers or held:
@@ -224,6 +230,8 @@ class Objects:
                 meta["finalizers"] = finalizers
                 if not finalizers:
                     meta.pop("finalizers", None)
+                if res.kind == "Namespace":
+                    obj.setdefault("status", {})["phase"] = "Terminating"
                 self._save(res, obj, "MODIFIED")
                 gone = False
             else:
