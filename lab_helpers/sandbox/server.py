@@ -44,7 +44,7 @@ def _listen(sandbox: SandboxApp, listener: Listener, handler: Any) -> tuple[List
     last = int(sandbox.store.meta(key) or 0)
     try:
         srv = make_server("127.0.0.1", last, app, threaded=True, request_handler=handler, ssl_context=ssl_context)
-    except OSError:
+    except (OSError, SystemExit):  # werkzeug exits when the port is taken: take a free one instead
         srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=handler, ssl_context=ssl_context)
     with sandbox.store.tx():
         sandbox.store.set_meta(key, str(srv.socket.getsockname()[1]))
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:  # the same port as last time, so open connections and clouds.yaml stay valid across restarts
         server = make_server("127.0.0.1", args.port, app, threaded=True, request_handler=Quiet)
-    except OSError:
+    except (OSError, SystemExit):  # werkzeug exits when the port is taken: take a free one instead
         server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=Quiet)
     port = server.socket.getsockname()[1]
     holder["app"] = sandbox = SandboxApp(state, port, args.boot_s, FAMILIES)

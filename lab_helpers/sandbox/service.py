@@ -177,6 +177,17 @@ def ensure_running(root: Path | None = None) -> ServiceStatus:
     return current if current.running else start(root=root)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:  # a zombie (our own child not yet reaped) has exited
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def stop(timeout: float = 10.0, *, root: Path | None = None) -> bool:
     """Stop the service (its state stays). True when one was running."""
     root = root or sandbox_dir()
@@ -191,6 +202,8 @@ def stop(timeout: float = 10.0, *, root: Path | None = None) -> bool:
             time.sleep(0.05)
         if _health(port, 0.3) and hasattr(signal, "SIGKILL"):
             os.kill(pid, signal.SIGKILL)
+        while time.monotonic() < deadline and _alive(pid):  # its other listeners close as it exits
+            time.sleep(0.05)
         (root / "service.json").unlink(missing_ok=True)
         return True
 
