@@ -41,7 +41,10 @@ def _status_line(found, pinned_version: str, server_minor: int) -> str:
     line = f"{found.name:<8} {found.version or 'version unreadable':<8} {found.where()}"
     warning = found.skew_warning(server_minor)
     if warning:
-        line += f'; {warning}: run `lab tools install`, then eval "$(lab sandbox env)"'
+        fix = (
+            'eval "$(lab sandbox env)"' if found.course_copy else '`lab tools install`, then eval "$(lab sandbox env)"'
+        )
+        line += f"; {warning}: run {fix}"
     elif found.course_copy is None:
         line += f"; the course pins {pinned_version} (`lab tools install`)"
     return line
