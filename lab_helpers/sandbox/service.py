@@ -224,16 +224,45 @@ def reset() -> ServiceStatus:
     return start() if was_running else status(root)
 
 
+# Where the client tools keep their files, under the course's state directory (client code names the
+# same folders: ``lab_helpers.tools.TOOLS_SUBDIR`` is where ``lab tools install`` puts kubectl and helm).
+TOOLS_SUBDIR = "bin"
+KUBE_CACHE_SUBDIR = "kube-cache"
+HELM_SUBDIR = "helm"
+
+
+def kube_env(root: Path | None = None) -> dict[str, str]:
+    """What kubectl and Helm read to reach this sandbox's Kubernetes API and keep their files in the state directory.
+
+    ``KUBECONFIG`` (mode 0600, written when the service starts) holds the learner's context ``sandbox``
+    and the admin's ``sandbox-admin``; ``KUBECACHEDIR`` is kubectl's discovery cache.
+    """
+    root = root or sandbox_dir()
+    state = root.parent
+    helm = state / HELM_SUBDIR
+    return {
+        "KUBECONFIG": str(root / "kubeconfig"),
+        "KUBECACHEDIR": str(state / KUBE_CACHE_SUBDIR),
+        "HELM_CONFIG_HOME": str(helm / "config"),
+        "HELM_CACHE_HOME": str(helm / "cache"),
+        "HELM_DATA_HOME": str(helm / "data"),
+    }
+
+
 def env_lines() -> list[str]:
-    """Shell lines that point the `openstack` CLI, boto3 and the AWS CLI at the sandbox (the service is
-    started first; the learner's EC2 credential for S3 is created through Keystone on first use)."""
+    """Shell lines that point the `openstack` CLI, boto3, the AWS CLI, kubectl and Helm at the sandbox (the
+    service is started first; the learner's EC2 credential for S3 is created through Keystone on first use).
+    The course's kubectl and helm (``lab tools install``) go first on ``PATH``."""
     import shlex
 
     from .openstack.s3.credentials import env_exports
 
     current = ensure_running()
+    tools = current.state_dir.parent / TOOLS_SUBDIR
     return [
         f"export OS_CLIENT_CONFIG_FILE={shlex.quote(str(current.clouds_yaml))}",
         "export OS_CLOUD=sandbox",
         *env_exports(current.base_url, current.clouds_yaml),
+        f'export PATH={shlex.quote(str(tools))}:"$PATH"',
+        *(f"export {name}={shlex.quote(value)}" for name, value in kube_env(current.state_dir).items()),
     ]
