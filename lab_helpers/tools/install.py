@@ -26,8 +26,7 @@ from pathlib import Path
 from ..config import state_dir
 from ..errors import MissingPiece
 from ..paths import load_yaml
-
-TOOLS_SUBDIR = "bin"
+from ..sandbox.service import TOOLS_SUBDIR  # the folder `lab sandbox env` puts first on PATH
 
 
 @dataclass(frozen=True)
