@@ -26,6 +26,10 @@ KEY_LAB, KEY_LEARNER, KEY_EXPIRES = "course-lab", "course-learner", "course-expi
 DOMAIN = "visualizing-compute"
 LABEL_LAB, LABEL_LEARNER = f"{DOMAIN}/lab", f"{DOMAIN}/learner"
 ANNOTATION_EXPIRES = f"{DOMAIN}/expires"
+# The sandbox cluster (``lab cluster create``): its VMs carry its name and their role in Nova metadata,
+# its Nodes in labels, so that cleanup deletes a cluster's Nodes before its VMs.
+KEY_CLUSTER, KEY_CLUSTER_ROLE = "course-cluster", "course-cluster-role"
+LABEL_CLUSTER, LABEL_NODE_GROUP = f"{DOMAIN}/cluster", f"{DOMAIN}/node-group"
 _KUBERNETES_KEYS = {LABEL_LAB: KEY_LAB, LABEL_LEARNER: KEY_LEARNER, ANNOTATION_EXPIRES: KEY_EXPIRES}
 _KEYS = (KEY_LAB, KEY_LEARNER, KEY_EXPIRES)
 

@@ -58,10 +58,24 @@ class Sandbox(Backend):
         return s3_client(cred["endpoint"], cred["access"], cred["secret"], REGION)
 
     def cluster(self) -> Path:
-        raise MissingPiece(
-            "the sandbox has no Kubernetes cluster yet.",
-            hint='Use BACKEND = "live" with KUBECONFIG set to your cluster\'s kubeconfig.',
-        )
+        """The sandbox's kubeconfig, once ``lab cluster create`` (or ``lab_helpers.kube.create_cluster()``) made a cluster."""
+        from ..kube.client import api_client, kubeconfig
+        from ..kube.nodes import node_states
+        from ..kube.records import all_records
+
+        records = all_records()
+        if not records:
+            raise MissingPiece(
+                "the sandbox has no Kubernetes cluster yet.",
+                hint="Create one with `lab cluster create` (in a notebook: lab_helpers.kube.create_cluster()).",
+            )
+        name = records[0].name
+        if not node_states(api_client(admin=True), name):
+            raise MissingPiece(
+                f"the sandbox's cluster {name} has no nodes left (was the sandbox reset?).",
+                hint=f"Run `lab cluster delete --name {name}`, then `lab cluster create`.",
+            )
+        return kubeconfig()
 
     def array_module(self) -> ModuleType:
         import numpy
