@@ -22,8 +22,8 @@ def register(commands) -> None:
         "cleanup",
         help="Remove what the labs created (yours only), in the order the APIs require.",
         description="Find every resource the labs created for you on a backend (by their tags, "
-        "metadata and names) and delete it: floating IPs, attachments, servers, ports, "
-        "volumes, objects, containers, security groups, keypairs.",
+        "metadata and names) and delete it: a sandbox cluster (its Nodes, then its VMs), floating IPs, "
+        "attachments, servers, ports, volumes, objects, containers, security groups, keypairs.",
     )
     p.add_argument("--lab", help="only this lab's resources (e.g. 03)")
     p.add_argument("--backend", help="sandbox or live (default: LAB_BACKEND, else sandbox)")

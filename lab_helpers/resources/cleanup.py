@@ -1,9 +1,10 @@
 """Delete what the labs created, in the order the APIs require, and report what it stopped.
 
-The order: floating IPs (they point at a server's port), attachments (a volume attached to a
-server cannot be deleted), servers, ports a lab made itself, snapshots (a volume with
-snapshots cannot be deleted), volumes, objects (a container must be empty), containers,
-security groups (one in use by a server cannot be deleted), keypairs.
+The order: a sandbox cluster (its Nodes before its VMs, through ``lab_helpers.kube``), floating
+IPs (they point at a server's port), attachments (a volume attached to a server cannot be
+deleted), servers, ports a lab made itself, snapshots (a volume with snapshots cannot be
+deleted), volumes, objects (a container must be empty), containers, security groups (one in use
+by a server cannot be deleted), keypairs.
 """
 
 from __future__ import annotations
@@ -96,7 +97,11 @@ def _delete(conn, item: Found) -> None:
     from openstack import exceptions
 
     try:
-        if item.kind == "floating_ip":
+        if item.kind == "cluster":
+            from ..kube.lifecycle import delete_cluster
+
+            delete_cluster(item.name, conn=conn, learner=item.learner)
+        elif item.kind == "floating_ip":
             conn.network.delete_ip(item.id, ignore_missing=True)
         elif item.kind == "attachment":
             server, volume = item.extra["server_id"], item.extra["volume_id"]

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..marks import KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
+from ..marks import KEY_CLUSTER, KEY_LAB, KEY_LEARNER, PREFIX, matches, parse, slug
 
 __all__ = ["find"]
 
 # The order cleanup must delete in: what holds a reference goes before what it references.
 ORDER = (
+    "cluster",  # a sandbox cluster: its Nodes go first, then its VMs (listed below as servers)
     "floating_ip",
     "attachment",
     "server",
@@ -115,14 +116,27 @@ def find(conn, *, learner: str | None, lab: str | None = None, expired_only: boo
             )
 
     def servers():
+        clusters: dict[str, Found] = {}
         for server in conn.compute.servers(details=True):
+            metadata = dict(getattr(server, "metadata", None) or {})
+            marks = parse(metadata)
             keep(
                 "server",
                 server,
-                parse(getattr(server, "metadata", None)),
+                marks,
                 su_per_hour=server_rate(server),
                 extra={"status": server.status, "flavor": _flavor_name(server)},
             )
+            cluster = metadata.get(KEY_CLUSTER)
+            if cluster and mine(marks):  # one entry per cluster, whose deletion removes its Nodes first
+                entry = clusters.setdefault(
+                    cluster,
+                    Found("cluster", cluster, cluster, marks.get(KEY_LAB, ""), marks.get(KEY_LEARNER, "")),
+                )
+                entry.extra.setdefault("servers", []).append(server.id)
+        for entry in clusters.values():
+            entry.extra["status"] = f"{len(entry.extra['servers'])} VMs"
+            found.append(entry)
 
     def floating_ips():
         for ip in conn.network.ips():
