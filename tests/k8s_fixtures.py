@@ -85,3 +85,242 @@ def kube(tmp_path_factory, k8s_tools) -> Kube:
             yield Kube(state, root / "kubeconfig", env, dict(status.urls))
         finally:
             sb.stop()
+
+
+# -- a cluster to schedule pods on ---------------------------------------------------------------
+
+FALLBACK_NODES = ("tx-node-1", "tx-node-2", "tx-node-3")
+
+
+def _has_cluster_command() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("lab_helpers.commands.cluster") is not None
+
+
+def _register_nodes(kube: Kube) -> list[str]:
+    """Three Node objects with capacity and a Ready condition, registered by the admin (the kubelet
+    keeps a node without ``providerID`` Ready)."""
+    from kubernetes import client
+
+    api = client.CoreV1Api(kube.api_client("sandbox-admin"))
+    capacity = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "60Gi"}
+    for name in FALLBACK_NODES:
+        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+        status = {
+            "capacity": capacity,
+            "allocatable": capacity,
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ready"}],
+        }
+        body = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "status": status}
+        api.create_node(body)
+        if not (api.read_node(name).status.allocatable or {}).get("cpu"):  # status dropped on create: set it
+            api.patch_node_status(name, {"status": status})
+    return list(FALLBACK_NODES)
+
+
+@pytest.fixture(scope="module")
+def cluster(kube) -> list[str]:
+    """A cluster of three nodes, every one Ready: ``lab cluster create`` where that command exists (one
+    control-plane VM, two workers), else three Node objects registered by the admin. Returns the
+    node names."""
+    import sys
+    import time
+
+    from kubernetes import client
+
+    if _has_cluster_command():
+        done = subprocess.run(
+            [sys.executable, "-m", "lab_helpers", "cluster", "create"],
+            env=kube.env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"lab cluster create exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    else:
+        _register_nodes(kube)
+    api = client.CoreV1Api(kube.api_client("sandbox-admin"))
+    deadline = time.monotonic() + 120
+    while True:
+        nodes = api.list_node().items
+        ready = [
+            n.metadata.name
+            for n in nodes
+            if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
+        ]
+        if len(ready) >= 3 and len(ready) == len(nodes):
+            return sorted(ready)
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"nodes not Ready after 120 s: {[(n.metadata.name, n.status.conditions) for n in nodes]}"
+            )
+        time.sleep(0.2)
+
+
+# -- transcripts: commands, exit codes and the output lines that stay the same run to run ---------
+
+TRANSCRIPTS = Path(__file__).parent / "k8s_transcripts"
+
+
+@dataclass
+class Expect:
+    """One expectation on a step's output lines: a literal line, a regex, or their absence."""
+
+    kind: str  # "line", "re", "no-line", "no-re"
+    text: str
+
+    def matches(self, line: str) -> bool:
+        import re
+
+        if self.kind in ("line", "no-line"):
+            return line.rstrip() == self.text
+        return re.search(self.text, line) is not None
+
+
+@dataclass
+class Step:
+    """A shell command (run by bash, stdout and stderr together) and what it must show."""
+
+    command: str
+    line: int  # where it starts in its transcript file
+    exit: int | None = 0  # None: any exit code
+    expect: list[Expect] = field(default_factory=list)
+    within: float = 0.0  # run it again until it matches, for up to this many seconds
+    timeout: float = 120.0
+
+    def problems(self, rc: int | None, output: str) -> list[str]:
+        """What differs (empty when the step passed). Each positive expectation takes a line of its own."""
+        out = []
+        if rc is None:
+            out.append(f"timed out after {self.timeout:g} s")
+        elif self.exit is not None and rc != self.exit:
+            out.append(f"exit code {rc}, expected {self.exit}")
+        lines = output.splitlines()
+        used: set[int] = set()
+        for exp in self.expect:
+            if exp.kind.startswith("no-"):
+                bad = [ln for ln in lines if exp.matches(ln)]
+                if bad:
+                    out.append(f"unexpected line {bad[0]!r} (matches {exp.text!r})")
+                continue
+            hit = next((i for i, ln in enumerate(lines) if i not in used and exp.matches(ln)), None)
+            if hit is None:
+                out.append(f"no line {'matches' if exp.kind == 're' else 'equals'} {exp.text!r}")
+            else:
+                used.add(hit)
+        return out
+
+
+def parse_transcript(text: str) -> dict[str, list[Step]]:
+    """Sections of a transcript file, in order.
+
+    ``## name`` starts a section; ``$ command`` a step (``> `` lines continue it, as in a shell);
+    ``@ exit N`` (or ``@ exit any``), ``@ within S`` and ``@ timeout S`` set the step's exit code,
+    retry time and time limit; ``~ regex`` and plain lines are output the step must show (each on
+    a line of its own), ``!~ regex`` and ``! line`` output it must not; ``= text`` is a plain line
+    that starts with one of these marks; ``#`` lines are comments.
+    """
+    sections: dict[str, list[Step]] = {}
+    steps: list[Step] | None = None
+    step: Step | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.rstrip("\n")
+        if line.startswith("## "):
+            steps = sections.setdefault(line[3:].strip(), [])
+            step = None
+        elif not line.strip() or line.startswith("#"):
+            continue
+        elif steps is None:
+            raise ValueError(f"line {number}: outside a section: {line!r}")
+        elif line.startswith("$ "):
+            step = Step(line[2:], number)
+            steps.append(step)
+        elif step is None:
+            raise ValueError(f"line {number}: expectation before any command: {line!r}")
+        elif line.startswith("> ") or line == ">":
+            step.command += "\n" + line[2:]
+        elif line.startswith("@ "):
+            key, _, value = line[2:].partition(" ")
+            if key == "exit":
+                step.exit = None if value.strip() == "any" else int(value)
+            elif key == "within":
+                step.within = float(value)
+            elif key == "timeout":
+                step.timeout = float(value)
+            else:
+                raise ValueError(f"line {number}: unknown directive {key!r}")
+        elif line.startswith("!~ "):
+            step.expect.append(Expect("no-re", line[3:]))
+        elif line.startswith("! "):
+            step.expect.append(Expect("no-line", line[2:]))
+        elif line.startswith("~ "):
+            step.expect.append(Expect("re", line[2:]))
+        elif line.startswith("= "):
+            step.expect.append(Expect("line", line[2:]))
+        else:
+            step.expect.append(Expect("line", line))
+    return sections
+
+
+def load_transcript(name: str) -> dict[str, list[Step]]:
+    return parse_transcript((TRANSCRIPTS / name).read_text(encoding="utf-8"))
+
+
+class Transcript:
+    """Runs transcript steps in order against one sandbox, keeping everything shown so far: a step
+    that differs fails with the whole transcript up to it."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.env = env
+        self.cwd = cwd
+        self.log: list[str] = []
+
+    def _exec(self, step: Step) -> tuple[int | None, str, float]:
+        import signal
+        import time
+
+        t = time.monotonic()
+        proc = subprocess.Popen(
+            ["bash", "-c", step.command],
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            out, _ = proc.communicate(timeout=step.timeout)
+            rc: int | None = proc.returncode
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate()
+            rc = None
+        return rc, out, time.monotonic() - t
+
+    def run(self, title: str, steps: list[Step]) -> None:
+        import time
+
+        self.log.append(f"## {title}")
+        for step in steps:
+            deadline = time.monotonic() + step.within
+            tries = 0
+            while True:
+                tries += 1
+                rc, out, secs = self._exec(step)
+                problems = step.problems(rc, out)
+                if not problems or time.monotonic() >= deadline:
+                    break
+                time.sleep(0.3)
+            shown = "\n".join("> " + ln for ln in step.command.splitlines()[1:])
+            head = f"$ {step.command.splitlines()[0]}" + (f"\n{shown}" if shown else "")
+            note = f"[exit {rc}, {secs:.2f} s" + (f", try {tries}" if tries > 1 else "") + "]"
+            self.log.append(f"{head}\n{out.rstrip()}\n{note}")
+            if problems:
+                where = f"line {step.line} of section {title!r}"
+                raise AssertionError(
+                    f"transcript step at {where} differs: " + "; ".join(problems) + "\n\n" + "\n".join(self.log)
+                )
