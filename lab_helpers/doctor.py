@@ -19,8 +19,15 @@ from .backends import Live, Sandbox, backend_named
 from .config import backend_from_environment, os_cloud, resolve_backend, settings_now, state_dir
 
 BOTH = "both"
+KUBERNETES = "kubernetes"
 SETTINGS = "settings"
-SECTIONS = {BOTH: "Both backends", Sandbox.name: "Sandbox backend", Live.name: "Live backend", SETTINGS: "Settings"}
+SECTIONS = {
+    BOTH: "Both backends",
+    Sandbox.name: "Sandbox backend",
+    Live.name: "Live backend",
+    KUBERNETES: "Kubernetes (kubectl, helm, the cluster)",
+    SETTINGS: "Settings",
+}
 
 
 @dataclass(frozen=True)
@@ -171,9 +178,97 @@ def doctor(settings: bool = False) -> Report:
         "found" if kube.is_file() else "none found",
         "Set KUBECONFIG to your cluster's kubeconfig.",
     )
-    _binary(report, Live.name, "kubectl", "Install kubectl: https://kubernetes.io/docs/tasks/tools/")
-    _binary(report, Live.name, "helm", "Install helm: https://helm.sh/docs/intro/install/")
     _binary(report, Live.name, "sbatch", "Only on a Delta login node: ssh to login.delta.ncsa.illinois.edu.")
+    _kubernetes(report)
     for setting, now in settings_now() if settings else []:
         report.add(SETTINGS, setting.name, True, _shown(setting.default, now))
     return report
+
+
+def _tool_fix() -> str:
+    """How to get the course's kubectl and helm on this platform."""
+    from .errors import MissingPiece
+    from .tools.install import require_supported
+
+    try:
+        require_supported()
+    except MissingPiece as exc:
+        return exc.hint
+    return 'lab tools install, then eval "$(lab sandbox env)"'
+
+
+def _kubernetes(report: Report) -> None:
+    """Which kubectl and helm run and where from; the kubeconfig in effect; the sandbox cluster."""
+    from .tools import find_tool, server_minor
+
+    minor = server_minor()
+    for name in ("kubectl", "helm"):
+        found = find_tool(name)
+        if found.path is None:
+            report.add(KUBERNETES, f"`{name}`", False, "not found", _tool_fix())
+            continue
+        warning = found.skew_warning(minor)
+        fix = 'eval "$(lab sandbox env)"' if found.course_copy is not None else _tool_fix()
+        off_path = found.course_copy is not None and not found.first_on_path
+        detail = f"{found.version or 'version unreadable'}, {found.where(full=False)}"
+        detail += f"; {warning}" if warning else ""
+        report.add(KUBERNETES, f"`{name}`", True, detail, fix, bool(warning) or off_path)
+    _kubeconfig_in_effect(report)
+    _sandbox_cluster(report)
+
+
+def _kubeconfig_in_effect(report: Report) -> None:
+    from .config import kubeconfig_path
+    from .sandbox.service import kube_env, sandbox_dir
+
+    path = kubeconfig_path()
+    sandbox_config = Path(kube_env(sandbox_dir())["KUBECONFIG"])
+    if os.environ.get("KUBECONFIG"):
+        whose = "the sandbox's" if path.resolve() == sandbox_config.resolve() else "your own file"
+        detail = f"KUBECONFIG is set: {whose}, {'found' if path.is_file() else 'missing'}"
+    else:
+        detail = f"KUBECONFIG not set: kubectl reads ~/.kube/config ({'found' if path.is_file() else 'none'})"
+    report.add(
+        KUBERNETES,
+        "KUBECONFIG in effect",
+        path.is_file(),
+        detail,
+        'eval "$(lab sandbox env)" for the sandbox; on the live backend, your cluster\'s kubeconfig',
+    )
+
+
+def _sandbox_cluster(report: Report) -> None:
+    from .kube.records import all_records
+    from .sandbox.service import status
+
+    records = all_records()
+    if not records:
+        report.add(KUBERNETES, "sandbox cluster", False, "none", "lab cluster create")
+        return
+    name = records[0].name
+    if not status().running:
+        report.add(KUBERNETES, "sandbox cluster", True, f"{name} (the sandbox is stopped; lab sandbox start)")
+        return
+    from .errors import LabError
+    from .kube.client import api_client
+    from .kube.nodes import READY, node_states
+
+    try:
+        states = node_states(api_client(admin=True), name)
+    except (LabError, OSError, ValueError) as exc:
+        report.add(
+            KUBERNETES,
+            "sandbox cluster",
+            False,
+            f"{name}: its API did not answer ({exc})",
+            "lab sandbox stop; lab sandbox start",
+        )
+        return
+    ready = sum(state == READY for state in states.values())
+    report.add(
+        KUBERNETES,
+        "sandbox cluster",
+        bool(states) and ready == len(states),
+        f"{name}: {ready}/{len(states)} nodes Ready",
+        f"kubectl get nodes; lab cluster delete --name {name} && lab cluster create",
+    )

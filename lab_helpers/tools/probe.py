@@ -41,13 +41,15 @@ class ToolFound:
         m = re.match(r"v?\d+\.(\d+)", self.version)
         return int(m[1]) if m else None
 
-    def where(self) -> str:
-        """Where it comes from, in words, with its path."""
+    def where(self, full: bool = True) -> str:
+        """Where it comes from, in words; ``full=False`` names the course's copy without the state directory's path."""
         if self.source == NOWHERE or self.path is None:
             return "not found"
-        place = "the course's copy" if self.source == COURSE else "from PATH"
-        note = ' (not on PATH: eval "$(lab sandbox env)")' if self.source == COURSE and not self.first_on_path else ""
-        return f"{place}: {self.path}{note}"
+        if self.source == COURSE:
+            shown = str(self.path) if full else f"the state directory's {self.path.parent.name}/{self.path.name}"
+            note = "" if self.first_on_path else ' (not on PATH: eval "$(lab sandbox env)")'
+            return f"the course's copy: {shown}{note}"
+        return f"from PATH: {self.path}"
 
     def skew_warning(self, server_minor: int) -> str:
         """Why this kubectl is unsupported against a v1.``server_minor`` server ("" when it is fine)."""
