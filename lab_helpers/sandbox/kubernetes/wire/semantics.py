@@ -189,8 +189,8 @@ def _container(container: dict[str, Any], path: str, names: set[str], volumes: s
 
 def selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
     """A LabelSelector (matchLabels and matchExpressions) against a set of labels."""
-    for key, value in _dict(selector.get("matchLabels")).items():
-        if labels.get(key) != value:
+    for label, value in _dict(selector.get("matchLabels")).items():
+        if labels.get(label) != value:
             return False
     for item in _list(selector.get("matchExpressions")):
         expr = _dict(item)
