@@ -194,7 +194,7 @@ def selector_matches(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
             return False
     for item in _list(selector.get("matchExpressions")):
         expr = _dict(item)
-        key, op, values = expr.get("key"), expr.get("operator"), _list(expr.get("values"))
+        key, op, values = str(expr.get("key")), expr.get("operator"), _list(expr.get("values"))
         present = key in labels
         if op == "In" and (not present or labels[key] not in values):
             return False
