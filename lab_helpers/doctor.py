@@ -223,7 +223,7 @@ def _kubeconfig_in_effect(report: Report) -> None:
 
     path = kubeconfig_path()
     sandbox_config = Path(kube_env(sandbox_dir())["KUBECONFIG"])
-    if os.environ.get("KUBECONFIG"):
+    if dict((s.name, now) for s, now in settings_now())["KUBECONFIG"] != "default":
         whose = "the sandbox's" if path.resolve() == sandbox_config.resolve() else "your own file"
         detail = f"KUBECONFIG is set: {whose}, {'found' if path.is_file() else 'missing'}"
     else:
