@@ -27,8 +27,9 @@ def _create(args: argparse.Namespace) -> int:
 def _delete(args: argparse.Namespace) -> int:
     from ..kube import delete_cluster
 
-    print(delete_cluster(args.name))
-    return 0
+    report = delete_cluster(args.name)
+    print(report)
+    return 1 if report.node_error else 0
 
 
 def _list(args: argparse.Namespace) -> int:

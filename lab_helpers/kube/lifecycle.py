@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..backends import Sandbox
-from ..errors import ResourceStateError, UsageError
+from ..errors import LabError, ResourceStateError, UsageError
 from ..marks import KEY_CLUSTER, KEY_CLUSTER_ROLE, KEY_LEARNER, TIME_FORMAT, Marks, parse, slug
 from ..resources.cost import flavors, su_per_hour
 from ..resources.inventory import server_rate
@@ -106,6 +106,7 @@ class ClusterDeleted(TextReport):
     nodes: list[str] = field(default_factory=list)
     servers: list[tuple[str, float]] = field(default_factory=list)  # (VM name, SU/h it was burning)
     had_record: bool = False
+    node_error: str = ""  # why its Nodes could not be deleted (its record is kept, to try again)
 
     @property
     def found(self) -> bool:
@@ -120,6 +121,10 @@ class ClusterDeleted(TextReport):
         out.append(
             f"cluster {self.name}: deleted ({len(self.nodes)} nodes, {len(self.servers)} VMs; {stopped:g} SU/hour stopped)"
         )
+        if self.node_error:
+            out.append(
+                f"its Nodes were NOT deleted ({self.node_error}); run `lab cluster delete --name {self.name}` again"
+            )
         return out
 
 
@@ -355,8 +360,10 @@ def delete_cluster(
         servers = _servers_of(conn, name, who)
         ours = {s.id for s in servers}
         if record is not None and (not ours or ours & set(record.server_ids)):
-            api = api_client(admin=True)  # the sandbox's own API: only for a cluster it recorded
-            report.nodes = delete_nodes(api, name, [m.name for m in record.members])
+            try:  # the sandbox's own API: only for a cluster it recorded
+                report.nodes = delete_nodes(api_client(admin=True), name, [m.name for m in record.members])
+            except LabError as exc:  # the VMs still go (they cost SUs); the record stays for another try
+                report.node_error = str(exc)
         for server in servers:
             rate = server_rate(server)
             conn.compute.delete_server(server.id, ignore_missing=True)
@@ -366,7 +373,8 @@ def delete_cluster(
                 conn.compute.wait_for_delete(server, interval=0.2, wait=120)
             except exceptions.ResourceNotFound:
                 pass
-        forget(name)
+        if not report.node_error:
+            forget(name)
     finally:
         if own:
             conn.close()
