@@ -1,0 +1,315 @@
+"""`lab bench cluster`: how fast the sandbox's Kubernetes API answers its real clients (client code:
+it drives a temporary sandbox from outside, with kubectl, helm and the ``kubernetes`` client, as a
+learner does).
+
+Runs against a sandbox of its own temporary state directory (its cluster made by ``lab cluster
+create`` there), so the learner's cloud and cluster are never touched. Every figure is measured
+with 100 and with 1,000 objects in the namespace (ConfigMaps: cheap filler that every list of the
+namespace's store passes over):
+
+- ``kubectl get pods`` and ``kubectl get configmaps``: the whole command, its start-up included
+  (the goal: p50 under 150 ms);
+- the Python client's list, and a watch's event latency (create -> ADDED seen by a watch open
+  since before the create);
+- apply-to-Ready of a 3-replica Deployment (``kubectl apply``, then until ``readyReplicas`` is 3;
+  the goal: within the configured pod start delay plus 1 s);
+- ``helm install --wait`` of the chart ``helm create`` writes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import MissingPiece, ServiceError
+
+KUBECTL_GET_GOAL_MS = 150.0
+READY_MARGIN_S = 1.0
+DEFAULT_OBJECTS = (100, 1000)
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    name: str
+    n: int
+    p50_ms: float
+    p95_ms: float
+    note: str = ""
+    objects: int = 0  # objects in the namespace while it was measured (0: not a per-namespace figure)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _row(name: str, samples_s: list[float], note: str = "", objects: int = 0) -> BenchRow:
+    ms = sorted(s * 1000 for s in samples_s)
+    p95 = ms[min(len(ms) - 1, int(round(0.95 * (len(ms) - 1))))]
+    return BenchRow(name, len(ms), round(statistics.median(ms), 2), round(p95, 2), note, objects)
+
+
+def _timed(n: int, call: Callable[[], Any]) -> list[float]:
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - t)
+    return samples
+
+
+def _tool_dir() -> Path | None:
+    """The folder of the kubectl and helm to use: the course's own, else the ones on PATH (None: neither)."""
+    from ..tools import installed, tools_dir
+
+    if {"kubectl", "helm"} <= set(installed()):
+        return tools_dir()
+    kubectl, helm = shutil.which("kubectl"), shutil.which("helm")
+    if kubectl and helm and Path(kubectl).parent == Path(helm).parent:
+        return Path(kubectl).parent
+    return None
+
+
+class _Clients:
+    """kubectl, helm and the Python client pointed at the temporary sandbox."""
+
+    def __init__(self, tmp: Path, tools: Path) -> None:
+        self.tmp = tmp
+        self.kubeconfig = tmp / "sandbox" / "kubeconfig"
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                "LAB_STATE_DIR": str(tmp),
+                "PATH": f"{tools}{os.pathsep}{self.env.get('PATH', '')}",
+                "KUBECONFIG": str(self.kubeconfig),
+                "KUBECACHEDIR": str(tmp / "kube-cache"),
+                "HELM_CACHE_HOME": str(tmp / "helm" / "cache"),
+                "HELM_CONFIG_HOME": str(tmp / "helm" / "config"),
+                "HELM_DATA_HOME": str(tmp / "helm" / "data"),
+            }
+        )
+        for var in ("OS_CLOUD", "OS_CLIENT_CONFIG_FILE", "LAB_BACKEND"):
+            self.env.pop(var, None)
+        self.tools = tools
+
+    def run(self, *cmd: str, timeout: float = 180, stdin: str | None = None) -> str:
+        done = subprocess.run(
+            list(cmd), env=self.env, cwd=self.tmp, capture_output=True, text=True, timeout=timeout, input=stdin
+        )
+        if done.returncode != 0:
+            raise ServiceError(
+                f"`{' '.join(cmd[:4])}` exited {done.returncode} in the benchmark's sandbox: "
+                f"{(done.stderr or done.stdout).strip()[-400:]}",
+                hint="Run the tests of the sandbox cluster (pytest tests/test_k8s_transcripts.py) to see what fails.",
+            )
+        return done.stdout
+
+    def kubectl(self, *args: str, **kw: Any) -> str:
+        return self.run(str(self.tools / "kubectl"), *args, **kw)
+
+    def helm(self, *args: str, **kw: Any) -> str:
+        return self.run(str(self.tools / "helm"), *args, **kw)
+
+    def api(self) -> Any:
+        from kubernetes import config
+
+        return config.new_client_from_config(config_file=str(self.kubeconfig), context="sandbox")
+
+
+def _fill(core: Any, namespace: str, count: int) -> None:
+    """``count`` ConfigMaps in ``namespace`` (a few requests at a time)."""
+
+    def make(i: int) -> None:
+        body = {"metadata": {"name": f"filler-{i:05d}", "labels": {"bench": "filler"}}, "data": {"i": str(i)}}
+        core.create_namespaced_config_map(namespace, body)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(make, range(count)))
+
+
+def _watch_latency(core: Any, namespace: str, n: int) -> list[float]:
+    """Seconds from just before each create until a watch open since before it reports the ADDED event."""
+    from kubernetes import watch
+
+    rv = core.list_namespaced_config_map(namespace, limit=1).metadata.resource_version
+    seen: dict[str, float] = {}
+    changed = threading.Condition()
+    stream = watch.Watch()
+
+    def follow() -> None:
+        for event in stream.stream(
+            core.list_namespaced_config_map,
+            namespace,
+            label_selector="bench-watch",
+            resource_version=rv,
+            timeout_seconds=300,
+        ):
+            if event["type"] == "ADDED":
+                with changed:
+                    seen[event["object"].metadata.name] = time.perf_counter()
+                    changed.notify_all()
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    samples = []
+    for i in range(n + 1):  # the first one opens the stream: not counted
+        name = f"watched-{i}"
+        t = time.perf_counter()
+        core.create_namespaced_config_map(namespace, {"metadata": {"name": name, "labels": {"bench-watch": "1"}}})
+        with changed:
+            if not changed.wait_for(lambda: name in seen, timeout=30):  # noqa: B023 (waited for within the loop)
+                raise ServiceError(
+                    f"a watch did not report {name} within 30 s.", hint="Run the sandbox cluster's watch tests."
+                )
+        if i:
+            samples.append(seen[name] - t)
+    stream.stop()
+    core.create_namespaced_config_map(namespace, {"metadata": {"name": "watched-end", "labels": {"bench-watch": "1"}}})
+    thread.join(5)
+    return samples
+
+
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  replicas: 3
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+      - {{name: main, image: busybox, command: [sleep, "3600"]}}
+"""
+
+
+def _apply_to_ready(clients: _Clients, apps: Any, namespace: str, n: int) -> list[float]:
+    """``kubectl apply`` of a 3-replica Deployment until its ``readyReplicas`` is 3, each then deleted."""
+    samples = []
+    for i in range(n):
+        name = f"ready-{i}"
+        t = time.perf_counter()
+        clients.kubectl("apply", "-n", namespace, "-f", "-", stdin=DEPLOYMENT.format(name=name))
+        deadline = t + 120
+        while (apps.read_namespaced_deployment_status(name, namespace).status.ready_replicas or 0) < 3:
+            if time.perf_counter() > deadline:
+                raise ServiceError(
+                    f"deployment {name} was not Ready within 120 s.", hint="Run the sandbox cluster's tests."
+                )
+            time.sleep(0.01)
+        samples.append(time.perf_counter() - t)
+        apps.delete_namespaced_deployment(name, namespace, propagation_policy="Background")
+    return samples
+
+
+def _helm_installs(clients: _Clients, chart: Path, namespace: str, n: int) -> list[float]:
+    samples = []
+    for i in range(n):
+        release = f"{namespace}-{i}"
+        t = time.perf_counter()
+        clients.helm("install", release, str(chart), "-n", namespace, "--wait", "--timeout", "120s", timeout=180)
+        samples.append(time.perf_counter() - t)
+        clients.helm("uninstall", release, "-n", namespace)
+    return samples
+
+
+def _namespace_rows(clients: _Clients, chart: Path, count: int, n: int, pod_start: float) -> list[BenchRow]:
+    from kubernetes import client
+
+    api = clients.api()
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    ns = f"bench-{count}"
+    clients.kubectl("create", "namespace", ns)
+    _fill(core, ns, count)
+    where = f" ({count} objects)"
+    goal = f"goal p50 < {KUBECTL_GET_GOAL_MS:g} ms; kubectl's start-up included"
+    rows = [
+        _row("kubectl get pods" + where, _timed(n, lambda: clients.kubectl("get", "pods", "-n", ns)), goal, count),
+        _row(
+            f"kubectl get configmaps (lists {count})" + where,
+            _timed(n, lambda: clients.kubectl("get", "configmaps", "-n", ns)),
+            "kubectl's start-up included",
+            count,
+        ),
+        _row("Python client: list pods" + where, _timed(n, lambda: core.list_namespaced_pod(ns)), "", count),
+        _row(
+            f"Python client: list {count} configmaps" + where,
+            _timed(n, lambda: core.list_namespaced_config_map(ns)),
+            "typed models built",
+            count,
+        ),
+        _row(
+            "watch: create -> ADDED seen" + where,
+            _watch_latency(core, ns, n),
+            "Python client; the create's own request included",
+            count,
+        ),
+        _row(
+            "apply-to-Ready, 3-replica Deployment" + where,
+            _apply_to_ready(clients, apps, ns, max(1, min(n, 5))),
+            f"goal: within the pod start delay + {READY_MARGIN_S:g} s = {(pod_start + READY_MARGIN_S) * 1000:.0f} ms",
+            count,
+        ),
+        _row(
+            "helm install --wait (helm create's chart)" + where,
+            _helm_installs(clients, chart, ns, max(1, min(n, 3))),
+            "nginx behind a readiness probe",
+            count,
+        ),
+    ]
+    api.close()
+    return rows
+
+
+def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]:
+    """Measure a temporary sandbox and cluster of their own folder; the learner's are untouched.
+
+    kubectl and helm are the course's own (``lab tools install``) or, without them, the ones on PATH."""
+    from ..config import pod_start_seconds
+    from ..sandbox import start, stop
+
+    tools = _tool_dir()
+    if tools is None:
+        raise MissingPiece(
+            "the cluster benchmark runs the real kubectl and helm, and neither the course's nor a pair on PATH was found.",
+            hint="Run `lab tools install`, then `lab bench cluster` again.",
+        )
+    pod_start = pod_start_seconds()
+    tmp = Path(tempfile.mkdtemp(prefix="lab-bench-cluster-"))
+    root = tmp / "sandbox"
+    clients = _Clients(tmp, tools)
+    rows: list[BenchRow] = []
+    try:
+        t = time.perf_counter()
+        start(root=root)
+        rows.append(_row("start the service", [time.perf_counter() - t]))
+        t = time.perf_counter()
+        clients.run(sys.executable, "-m", "lab_helpers", "cluster", "create", timeout=300)
+        rows.append(_row("lab cluster create (3 nodes Ready)", [time.perf_counter() - t], "VMs boot, Nodes register"))
+        t = time.perf_counter()
+        clients.kubectl("get", "nodes")
+        rows.append(_row("first kubectl get nodes", [time.perf_counter() - t], "discovery cache cold"))
+        clients.helm("create", "demo")
+        for count in objects:
+            rows.extend(_namespace_rows(clients, tmp / "demo", count, n, pod_start))
+    finally:
+        stop(root=root)
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def table(rows: list[BenchRow]) -> str:
+    width = max(len(r.name) for r in rows)
+    lines = [f"{'call (real client -> sandbox cluster)':<{width}}  {'n':>4}  {'p50 ms':>9}  {'p95 ms':>9}  note"]
+    for r in rows:
+        lines.append(f"{r.name:<{width}}  {r.n:>4}  {r.p50_ms:>9.2f}  {r.p95_ms:>9.2f}  {r.note}")
+    return "\n".join(lines)
