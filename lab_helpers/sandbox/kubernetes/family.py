@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from ..api import Family, Listener
 from ..pki import ensure_pki
 from ..store import Store
 from . import runtime
+from .apiserver import seed, watch
 from .apiserver.routes import SERVICE
 
 PREFIX = SERVICE.prefix
@@ -23,11 +25,18 @@ ADMIN_USER = "sandbox-admin"
 
 
 def prepare(store: Store) -> None:
-    """A bearer token for the learner and one for the admin, made once per sandbox."""
+    """A bearer token for the learner and one for the admin, made once per sandbox; the system namespaces."""
     with store.tx():
         for who in (LEARNER_USER, ADMIN_USER):
             if not store.meta(f"k8s_token:{who}"):
                 store.set_meta(f"k8s_token:{who}", secrets.token_urlsafe(32))
+    seed.prepare(store)
+
+
+def start(store: Store, state_dir: Path, urls: Mapping[str, str], stopping: threading.Event) -> None:
+    """Once the service listens: watches and followed logs end when it stops; the cluster's own threads start."""
+    watch.set_stopping(stopping)
+    runtime.start(store, state_dir, urls, stopping)
 
 
 def kubeconfig_path(state_dir: Path) -> Path:
@@ -82,5 +91,5 @@ KUBERNETES = Family(
     prepare,
     write_kubeconfig,
     listeners=(Listener("kubernetes", PREFIX, tls=True),),
-    start=runtime.start,
+    start=start,
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import secrets
 import threading
 import time
 import uuid
@@ -25,6 +26,7 @@ from ..store import Store
 from . import status
 from .resources import Resource
 
+_NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # what the API server appends to a generateName (no vowels, no words)
 JOURNAL_KEEP = 50_000  # journal rows kept; a watch from an older resourceVersion is told 410 Gone
 
 SCHEMA = """
@@ -105,15 +107,17 @@ class Objects:
         self._journal(rv, res, ns, kind, obj)
         return obj
 
-    def create(self, res: Resource, obj: Obj, *, dry_run: bool = False) -> Obj:
-        """Store a new object: name (or generateName), uid, creationTimestamp, generation, resourceVersion."""
+    def create(self, res: Resource, obj: Obj, *, dry_run: bool = False, uid: str | None = None) -> Obj:
+        """Store a new object: name (or generateName), uid, creationTimestamp, generation, resourceVersion.
+
+        ``uid`` is the one the API server chose before defaulting (a Job's selector names its own uid)."""
         obj = json.loads(json.dumps(obj))
         obj["apiVersion"], obj["kind"] = res.api_version, res.kind
         meta = obj.setdefault("metadata", {})
         if not res.namespaced:
             meta.pop("namespace", None)
         if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = meta["generateName"] + uuid.uuid4().hex[:5]
+            meta["name"] = meta["generateName"] + "".join(secrets.choice(_NAME_CHARS) for _ in range(5))
         if not meta.get("name"):
             raise status.invalid(
                 res.kind,
@@ -129,7 +133,7 @@ class Objects:
             )
         meta.pop("resourceVersion", None)
         meta.pop("deletionTimestamp", None)
-        meta["uid"] = str(uuid.uuid4())
+        meta["uid"] = uid or str(uuid.uuid4())
         meta["creationTimestamp"] = rfc3339()
         if "spec" in obj or res.kind in ("Deployment", "ReplicaSet", "Job"):
             meta["generation"] = 1

@@ -77,25 +77,57 @@ def conflict(group_resource: str, name: str, why: str = "") -> ApiError:
 
 
 def invalid(kind: str, group: str, name: str, causes: list[dict[str, str]]) -> ApiError:
-    """422 with one cause per field: ``{"reason": "FieldValueRequired", "message": ..., "field": ...}``."""
-    listed = ", ".join(f"{c['field']}: {c['message']}" for c in causes)
+    """422 with one cause per field: ``{"reason": "FieldValueRequired", "message": ..., "field": ...}``.
+
+    Worded as the API server words it: ``Deployment.apps "web" is invalid: spec.selector: Required value``,
+    several causes in brackets."""
+    listed = [f"{c['field']}: {c['message']}" if c.get("field") else c["message"] for c in causes]
+    shown = listed[0] if len(listed) == 1 else "[" + ", ".join(listed) + "]"
     details: dict[str, Any] = {"name": name, "kind": kind, "causes": causes}
     if group:
         details["group"] = group
-    return status_error(422, f'{kind} "{name}" is invalid: {listed}', "Invalid", details)
+    qualified = f"{kind}.{group}" if group else kind
+    return status_error(422, f'{qualified} "{name}" is invalid: {shown}', "Invalid", details)
 
 
 def bad_request(message: str) -> ApiError:
     return status_error(400, message, "BadRequest")
 
 
-def forbidden(user: str, verb: str, group_resource: str, namespace: str = "", name: str = "") -> ApiError:
+def forbidden(
+    user: str, verb: str, group_resource: str, namespace: str = "", name: str = "", subresource: str = ""
+) -> ApiError:
     """``pods "x" is forbidden: User "learner" cannot delete resource "pods" in API group "" in the namespace "y"``."""
     plural, _, group = group_resource.partition(".")
     subject = f'{group_resource} "{name}"' if name else group_resource
     where = f' in the namespace "{namespace}"' if namespace else " at the cluster scope"
-    message = f'{subject} is forbidden: User "{user}" cannot {verb} resource "{plural}" in API group "{group}"{where}'
+    shown = f"{plural}/{subresource}" if subresource else plural
+    message = f'{subject} is forbidden: User "{user}" cannot {verb} resource "{shown}" in API group "{group}"{where}'
     return status_error(403, message, "Forbidden", _details(group_resource, name))
+
+
+def forbidden_because(group_resource: str, name: str, why: str, causes: list[dict[str, str]] | None = None) -> ApiError:
+    """A 403 with the admission plugin's reason: ``namespaces "default" is forbidden: this namespace may not be
+    deleted``."""
+    subject = f'{group_resource} "{name}"' if name else group_resource
+    return status_error(403, f"{subject} is forbidden: {why}", "Forbidden", _details(group_resource, name, causes))
+
+
+def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> ApiError:
+    return status_error(405, message, "MethodNotAllowed")
+
+
+def unsupported_media_type(content_type: str, accepted: tuple[str, ...]) -> ApiError:
+    return status_error(
+        415,
+        f"the body of the request was in an unknown format - accepted media types include: {', '.join(accepted)}",
+        "UnsupportedMediaType",
+    )
+
+
+def server_not_found() -> ApiError:
+    """An unknown path under a served prefix (no such resource in the group version)."""
+    return status_error(404, "the server could not find the requested resource", "NotFound", {})
 
 
 def unauthorized() -> ApiError:

@@ -1,35 +1,33 @@
-"""The Kubernetes API service: where it is mounted and the conventions it answers in."""
+"""The Kubernetes API service: where it is mounted, its routes, and the conventions it answers in
+(bearer tokens, ``Status`` errors). ``/version`` and the health checks need no credentials, as in
+a real cluster; everything else does."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from ...api import Ctx, ErrorStyle, Routes, Service, reply
-from ..resources import GIT_VERSION, MAJOR, MINOR
 from ..status import status_error
+from . import openapi, rest
+from .auth import authenticate
+from .discovery import version_info
 
 routes = Routes()
+BODY_LIMIT = 3 * 1024 * 1024  # the API server's limit on a request body (etcd's object size is 1.5 MiB)
 
 
 @routes("/version", "GET", public=True)
-def version(ctx: Ctx) -> Any:
-    return reply(
-        {
-            "major": MAJOR,
-            "minor": MINOR,
-            "emulationMajor": MAJOR,
-            "emulationMinor": MINOR,
-            "minCompatibilityMajor": MAJOR,
-            "minCompatibilityMinor": str(int(MINOR) - 1),
-            "gitVersion": GIT_VERSION,
-            "gitCommit": "0000000000000000000000000000000000000000",
-            "gitTreeState": "clean",
-            "buildDate": "2026-01-01T00:00:00Z",
-            "goVersion": "go1.25.0",
-            "compiler": "gc",
-            "platform": "linux/amd64",
-        }
-    )
+def version(ctx: Ctx) -> Response:
+    return reply(version_info())
+
+
+@routes("/healthz", "GET", public=True)
+@routes("/livez", "GET", public=True)
+@routes("/readyz", "GET", public=True)
+def health(ctx: Ctx) -> Response:
+    return Response("ok", mimetype="text/plain")
 
 
 def _error(code: int, message: str, kind: str) -> Any:
@@ -37,5 +35,10 @@ def _error(code: int, message: str, kind: str) -> Any:
 
 
 SERVICE = Service(
-    "kubernetes", "/kubernetes", (routes,), ErrorStyle(_error), body_limit=lambda request: 3 * 1024 * 1024
+    "kubernetes",
+    "/kubernetes",
+    (routes, openapi.routes, rest.routes),
+    ErrorStyle(_error),
+    authenticate=authenticate,
+    body_limit=lambda request: BODY_LIMIT,
 )
