@@ -66,6 +66,13 @@ def test_the_control_plane_and_a_gpu_node_are_labelled_and_tainted():
         node_manifest(name="x", server_id="s", flavor=gpu, role="boss", cluster="k8s", marks=marks)
 
 
+def test_the_contexts_are_those_the_sandbox_writes():
+    from lab_helpers.kube import ADMIN_CONTEXT, LEARNER_CONTEXT
+    from lab_helpers.sandbox.kubernetes.family import ADMIN_USER, CLUSTER_NAME
+
+    assert (LEARNER_CONTEXT, ADMIN_CONTEXT) == (CLUSTER_NAME, ADMIN_USER) == ("sandbox", "sandbox-admin")
+
+
 def test_the_gpu_product_is_the_gpu_of_jetstream2s_gpu_nodes():
     from lab_helpers.paths import load_yaml
 

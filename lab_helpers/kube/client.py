@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..config import SANDBOX
 from ..errors import ServiceError
 from ..sandbox.service import ensure_running, kube_env
 
@@ -19,7 +20,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ADMIN_CONTEXT", "LEARNER_CONTEXT", "api_client", "kubeconfig", "read_json", "use_context"]
 
-LEARNER_CONTEXT, ADMIN_CONTEXT = "sandbox", "sandbox-admin"  # the contexts the sandbox's kubeconfig holds
+# The contexts the sandbox's kubeconfig holds (``sandbox.kubernetes.family`` writes them): the learner's is
+# named after the sandbox's cluster, the operator's after its admin user.
+LEARNER_CONTEXT = SANDBOX
+ADMIN_CONTEXT = f"{SANDBOX}-admin"
 
 
 def kubeconfig(*, start: bool = True) -> Path:
