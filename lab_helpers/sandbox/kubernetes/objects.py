@@ -171,6 +171,8 @@ class Objects:
                     return obj
                 self._remove(res, ns, obj)
             else:
+                if _unchanged(old, obj):
+                    return old  # a write that changes nothing is no write: same resourceVersion, no event
                 if dry_run:
                     return obj
                 self._save(res, obj, "MODIFIED")
@@ -283,6 +285,21 @@ class Objects:
                     return False
                 self.changed.wait(min(left, 0.5))  # writers in other processes do not notify: poll too
         return True
+
+
+def _unchanged(old: Obj, new: Obj) -> bool:
+    """Whether ``new`` says what ``old`` says, but for its resourceVersion and the times in managedFields."""
+
+    def bare(obj: Obj) -> Obj:
+        meta = {k: v for k, v in obj.get("metadata", {}).items() if k != "resourceVersion"}
+        fields = meta.get("managedFields")
+        if isinstance(fields, list):
+            meta["managedFields"] = [
+                {k: v for k, v in f.items() if k != "time"} if isinstance(f, dict) else f for f in fields
+            ]
+        return {**obj, "metadata": meta}
+
+    return bare(old) == bare(new)
 
 
 def _terminal(pod: Obj) -> bool:

@@ -12,6 +12,11 @@ from ..resources import GIT_VERSION, MAJOR, MINOR, RESOURCES, Resource, groups
 
 Doc = dict[str, Any]
 
+# The release build of the pinned kubectl's version, as its own `kubectl version` reports it.
+GIT_COMMIT = "fdc9d74cbf2da6754ebf81d56f80ae2948cd6425"
+BUILD_DATE = "2026-02-26T20:05:34Z"
+GO_VERSION = "go1.25.7"
+
 # (kind, group, version, verbs) of each subresource, as the API server lists them.
 _SUB: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "status": ("", "", "", ("get", "patch", "update")),
@@ -34,10 +39,10 @@ def version_info() -> Doc:
         "minCompatibilityMajor": MAJOR,
         "minCompatibilityMinor": str(int(MINOR) - 1),
         "gitVersion": GIT_VERSION,
-        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitCommit": GIT_COMMIT,
         "gitTreeState": "clean",
-        "buildDate": "2026-01-01T00:00:00Z",
-        "goVersion": "go1.25.0",
+        "buildDate": BUILD_DATE,
+        "goVersion": GO_VERSION,
         "compiler": "gc",
         "platform": "linux/amd64",
     }

@@ -27,14 +27,20 @@ def mode(request: Request) -> str:
 
 
 def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
-    """Validate ``obj`` as ``res``'s kind; returns the warnings (``Warn``), raises the 400 (unknown fields under
-    ``Strict``, wrong types always)."""
-    from ..wire import schemas
+    """Validate ``obj`` as ``res``'s kind; returns the warnings (``Warn``). Unknown fields under ``Strict`` are
+    the API server's 400 (``strict decoding error: unknown field "spec.foo"``), every other failure its 422."""
+    from ..wire import schemas, validation
 
-    causes, warnings = schemas.validate(obj, unknown=unknown)
+    typed = {**obj, "apiVersion": res.api_version, "kind": res.kind}
+    causes, warnings = schemas.validate(typed, unknown=unknown)
+    unknown_fields = [c for c in causes if validation.is_unknown_field(c)]
+    name = (obj.get("metadata") or {}).get("name", "") if isinstance(obj.get("metadata"), dict) else ""
+    if unknown_fields:
+        listed = ", ".join(c["message"] for c in unknown_fields)
+        message = (
+            f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: strict decoding error: {listed}'
+        )
+        raise status.status_error(400, message, "BadRequest")
     if causes:
-        shown = ", ".join(c.get("message", "") for c in causes)
-        prefix = f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: '
-        details = {"causes": causes, "kind": res.kind, "name": obj.get("metadata", {}).get("name", "")}
-        raise status.status_error(400, prefix + shown, "BadRequest", details)
+        raise status.invalid(res.kind, res.group, name, causes)
     return list(warnings)

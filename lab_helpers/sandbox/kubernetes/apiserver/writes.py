@@ -104,10 +104,10 @@ def namespace_open(objects: Objects, res: Resource, namespace: str, name: str) -
         raise status.forbidden_because(res.group_resource, name, why, [cause])
 
 
-def _record(old: Obj | None, new: Obj, caller: Caller, operation: str = "Update") -> Obj:
+def _record(old: Obj | None, new: Obj, caller: Caller, sub: str = "") -> Obj:
     from ..wire import apply
 
-    return apply.record_update(old, new, manager=caller.manager, operation=operation)
+    return apply.record_update(old, new, manager=caller.manager, operation="Update", subresource=sub)
 
 
 def _finish(res: Resource, obj: Obj, objects: Objects, old: Obj | None) -> None:
@@ -199,7 +199,7 @@ def _store_update(objects: Objects, res: Resource, old: Obj, new: Obj, caller: C
         _finish(res, new, objects, old)
     if "managedFields" not in meta and old["metadata"].get("managedFields"):
         meta["managedFields"] = old["metadata"]["managedFields"]
-    new = _record(old, new, caller)
+    new = _record(old, new, caller, sub)
     return objects.update(res, new, dry_run=caller.dry_run)
 
 
