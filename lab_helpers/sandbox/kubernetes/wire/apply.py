@@ -84,6 +84,8 @@ def entries_of(obj: dict[str, Any] | None) -> list[Entry]:
 
 def _store(obj: dict[str, Any], entries: list[Entry]) -> None:
     meta = obj.setdefault("metadata", {})
+    if not isinstance(meta, dict):
+        return  # not an object: validation refuses it
     kept = [e.as_json() for e in entries if e.fields]
     if kept:
         meta["managedFields"] = kept
@@ -162,6 +164,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
         raise status_error(400, "the apply body must be an object", "BadRequest")
     if not obj.get("apiVersion") or not obj.get("kind"):
         raise status_error(400, "the apply body must name its apiVersion and kind", "BadRequest")
+    if not isinstance(obj.get("metadata", {}), (dict, type(None))):
+        raise status_error(400, "the apply body's metadata must be an object", "BadRequest")
     return obj
 
 

@@ -274,6 +274,8 @@ def decode(body: bytes) -> dict[str, Any]:
         kind = _bytes(meta.get(2, b"")).decode()
         raw = _bytes(envelope.get(2, b""))
         encoding = _bytes(envelope.get(3, b"")).decode()
+        if not kind:
+            raise ProtoError("the envelope names no kind")
         if encoding:
             raise status_error(415, f"protobuf bodies with content encoding {encoding!r} are not supported")
         if kind not in messages():

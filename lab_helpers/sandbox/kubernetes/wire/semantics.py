@@ -149,7 +149,7 @@ def pod_spec(spec: Any, path: str, restart: tuple[str, ...] = RESTART_POLICIES) 
                 causes.append(_duplicate(field, vname))
             causes += dns_name(field, vname, "label")
             volumes.add(vname)
-    if not _list(spec.get("containers")):
+    if spec.get("containers") in (None, []):
         causes.append(_required(f"{path}.containers"))
     names: set[str] = set()
     for group in ("initContainers", "containers"):

@@ -52,10 +52,13 @@ def merge_map(original: dict[str, Any], patch: dict[str, Any], node: Node | None
     deletes: dict[str, Any] = {}
     result = dict(original)
     for key, value in patch.items():
-        if key.startswith(ORDER):
-            orders[key[len(ORDER) :]] = value
-        elif key.startswith(DELETE_FROM):
-            deletes[key[len(DELETE_FROM) :]] = value
+        if key.startswith(ORDER) or key.startswith(DELETE_FROM):
+            if not isinstance(value, list):
+                raise PatchError(f"{key} must be a list, got {json.dumps(value)[:100]}")
+            if key.startswith(ORDER):
+                orders[key[len(ORDER) :]] = value
+            else:
+                deletes[key[len(DELETE_FROM) :]] = value
     for key, value in patch.items():
         if key in (PATCH, RETAIN_KEYS) or key.startswith(ORDER) or key.startswith(DELETE_FROM):
             continue
