@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -72,9 +73,11 @@ def _code(exc: pytest.ExceptionInfo) -> str:
     return exc.value.response["Error"]["Code"]
 
 
-def test_env_exports_are_stable_and_complete(aws_env):
+def test_env_exports_are_stable_and_complete(aws_env, sandbox):
     assert aws_env["AWS_DEFAULT_REGION"] == "IU"
-    assert aws_env["AWS_ENDPOINT_URL"].startswith("http://127.0.0.1:") and aws_env["AWS_ENDPOINT_URL"].endswith("/s3")
+    # the root of S3's own port, as Jetstream2's is its port 8001: no path, not the main port
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", aws_env["AWS_ENDPOINT_URL"]), aws_env["AWS_ENDPOINT_URL"]
+    assert aws_env["AWS_ENDPOINT_URL"] == sandbox.url("s3") != sandbox.base_url
     again = subprocess.run(
         [sys.executable, "-m", "lab_helpers", "sandbox", "env"], capture_output=True, text=True, check=True, timeout=120
     ).stdout
@@ -193,6 +196,38 @@ def test_multipart_by_hand_list_parts_abort_and_errors(s3, bucket):
     with pytest.raises(ClientError) as exc:
         s3.list_parts(Bucket=bucket, Key="gone", UploadId=gone)
     assert _code(exc) == "NoSuchUpload"
+
+
+def test_the_catalog_lists_the_root_of_s3s_own_port(aws_env, conn):
+    from lab_helpers.backends.s3 import catalog_s3_endpoint
+
+    assert catalog_s3_endpoint(conn) == aws_env["AWS_ENDPOINT_URL"]
+
+
+def test_a_completed_upload_says_where_the_object_is(aws_env, s3, bucket):
+    up = s3.create_multipart_upload(Bucket=bucket, Key="where/is it")["UploadId"]
+    etag = s3.upload_part(Bucket=bucket, Key="where/is it", UploadId=up, PartNumber=1, Body=b"here")["ETag"]
+    done = s3.complete_multipart_upload(
+        Bucket=bucket, Key="where/is it", UploadId=up, MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]}
+    )
+    assert done["Location"] == f"{aws_env['AWS_ENDPOINT_URL']}/{bucket}/where/is%20it"
+
+
+def test_the_old_path_on_the_main_port_still_answers(aws_env, sandbox, s3, bucket):
+    """A client configured with ``<main port>/s3`` reaches the same buckets. On S3's own port a path that
+    begins with ``/s3`` is a bucket's (this one is ``s3-lab``), never taken for the mount."""
+    s3.put_object(Bucket=bucket, Key="s3/k", Body=b"root port")
+    assert "s3/k" in [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="s3/")["Contents"]]
+    old = _client({**aws_env, "AWS_ENDPOINT_URL": f"{sandbox.base_url}/s3"})
+    assert old.get_object(Bucket=bucket, Key="s3/k")["Body"].read() == b"root port"
+    old.put_object(Bucket=bucket, Key="via-main", Body=b"main port")
+    assert s3.get_object(Bucket=bucket, Key="via-main")["Body"].read() == b"main port"
+    assert bucket in [b["Name"] for b in old.list_buckets()["Buckets"]]
+    url = old.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "s3/k"}, ExpiresIn=60)
+    assert url.startswith(f"{sandbox.base_url}/s3/{bucket}/s3/k?")
+    assert requests.get(url, timeout=30).content == b"root port"
+    old.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": "s3/k"}, {"Key": "via-main"}]})
+    assert s3.list_objects_v2(Bucket=bucket, Prefix="s3/")["KeyCount"] == 0
 
 
 def test_resource_api(aws_env, bucket):
@@ -341,26 +376,66 @@ def test_fuzz_malformed_signed_requests_never_500(aws_env, bucket):
 
 
 @pytest.mark.skipif(shutil.which("s3cmd") is None, reason="s3cmd (Debian's s3cmd package) is not installed")
-@pytest.mark.xfail(
-    strict=True,
-    reason="s3cmd signs its host_base as a host and cannot reach an endpoint under a path: the sandbox serves S3 "
-    "under /s3 of its one port, Jetstream2 at the root of its own port (8001); S3 needs a port of its own here too",
-)
 def test_s3cmd_round_trip(aws_env, bucket, tmp_path):
-    host = aws_env["AWS_ENDPOINT_URL"].removeprefix("http://").removesuffix("/s3")
+    """s3cmd takes a host, not a URL (``host_base``): it reaches S3 only at the root of a port."""
+    host = aws_env["AWS_ENDPOINT_URL"].removeprefix("http://")
     cfg = tmp_path / "s3cfg"
     cfg.write_text(
         "[default]\n"
         f"access_key = {aws_env['AWS_ACCESS_KEY_ID']}\nsecret_key = {aws_env['AWS_SECRET_ACCESS_KEY']}\n"
-        f"host_base = {host}/s3\nhost_bucket = {host}/s3\nuse_https = False\nbucket_location = IU\n"
+        f"host_base = {host}\nhost_bucket = {host}\nuse_https = False\nbucket_location = IU\n"
         "signature_v2 = False\n"
     )
     src = tmp_path / "in.txt"
     src.write_bytes(b"s3cmd was here")
     base = ["s3cmd", "-c", str(cfg)]
-    subprocess.run([*base, "put", str(src), f"s3://{bucket}/s3cmd.txt"], check=True, capture_output=True, timeout=60)
-    listing = subprocess.run([*base, "ls", f"s3://{bucket}/"], check=True, capture_output=True, text=True, timeout=60)
-    assert "s3cmd.txt" in listing.stdout
+
+    def run(*args: str) -> str:
+        done = subprocess.run([*base, *args], capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+        return done.stdout
+
+    run("put", str(src), f"s3://{bucket}/s3cmd.txt")
+    assert f"s3://{bucket}/s3cmd.txt" in run("ls", f"s3://{bucket}/")
+    assert f"s3://{bucket}" in run("ls")  # the buckets
     out = tmp_path / "out.txt"
-    subprocess.run([*base, "get", f"s3://{bucket}/s3cmd.txt", str(out)], check=True, capture_output=True, timeout=60)
+    run("get", f"s3://{bucket}/s3cmd.txt", str(out))
     assert out.read_bytes() == b"s3cmd was here"
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(6 * MiB))  # above --multipart-chunk-size-mb: a multipart upload of two parts
+    run("put", "--multipart-chunk-size-mb=5", str(big), f"s3://{bucket}/s3cmd-big.bin")
+    run("get", f"s3://{bucket}/s3cmd-big.bin", str(tmp_path / "big.out"))
+    assert (tmp_path / "big.out").read_bytes() == big.read_bytes()
+    run("del", f"s3://{bucket}/s3cmd.txt", f"s3://{bucket}/s3cmd-big.bin")
+    assert "s3cmd.txt" not in run("ls", f"s3://{bucket}/")
+
+
+@pytest.mark.skipif(shutil.which("rclone") is None, reason="rclone (Debian's rclone package) is not installed")
+def test_rclone_round_trip(aws_env, bucket, tmp_path):
+    """rclone's S3 backend as Jetstream2's documentation configures it (provider Ceph), multipart included."""
+    cfg = tmp_path / "rclone.conf"
+    cfg.write_text(
+        "[sandbox]\ntype = s3\nprovider = Ceph\nenv_auth = false\n"
+        f"access_key_id = {aws_env['AWS_ACCESS_KEY_ID']}\nsecret_access_key = {aws_env['AWS_SECRET_ACCESS_KEY']}\n"
+        f"endpoint = {aws_env['AWS_ENDPOINT_URL']}\nregion = IU\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "RCLONE_"))}
+
+    def run(*args: str) -> str:
+        cmd = ["rclone", "--config", str(cfg), "--low-level-retries", "1", "--retries", "1", *args]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=90, env=env)
+        assert done.returncode == 0, (args, done.stdout[-2000:], done.stderr[-2000:])
+        return done.stdout
+
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "small.txt").write_bytes(b"rclone was here")
+    (src / "big.bin").write_bytes(os.urandom(6 * MiB))  # above the cutoff below: a multipart upload
+    run("copy", "--s3-upload-cutoff", "1M", "--s3-chunk-size", "5M", str(src), f"sandbox:{bucket}/rclone")
+    assert sorted(run("lsf", f"sandbox:{bucket}/rclone").split()) == ["big.bin", "small.txt"]
+    assert run("cat", f"sandbox:{bucket}/rclone/small.txt") == "rclone was here"
+    run("check", str(src), f"sandbox:{bucket}/rclone", "--download")  # every byte read back and compared
+    run("copyto", f"sandbox:{bucket}/rclone/big.bin", str(tmp_path / "big.out"))
+    assert (tmp_path / "big.out").read_bytes() == (src / "big.bin").read_bytes()
+    run("purge", f"sandbox:{bucket}/rclone")
+    assert run("lsf", f"sandbox:{bucket}/rclone") == ""

@@ -17,7 +17,9 @@ routes = Routes()
 TOKEN_TTL_S = 12 * 3600
 
 
-def catalog(base: str, project: str) -> list[dict[str, Any]]:
+def catalog(base: str, project: str, s3: str = "") -> list[dict[str, Any]]:
+    """The service catalog; ``s3`` is the S3 API's own port when it has one (the root of it, as Jetstream2's
+    8001), else S3 is listed under ``/s3`` of the main port."""
     services = [
         ("identity", "keystone", f"{base}/identity/v3/"),
         ("compute", "nova", f"{base}/compute/v2.1"),
@@ -26,7 +28,7 @@ def catalog(base: str, project: str) -> list[dict[str, Any]]:
         ("block-storage", "cinder", f"{base}/volume/v3/{project}"),
         ("volumev3", "cinderv3", f"{base}/volume/v3/{project}"),
         ("object-store", "swift", f"{base}/swift/v1/AUTH_{project}"),
-        ("s3", "s3", f"{base}{S3_PREFIX}"),
+        ("s3", "s3", s3 or f"{base}{S3_PREFIX}"),
     ]
     out = []
     for stype, name, url in services:
@@ -130,7 +132,7 @@ def _token_body(ctx: Ctx, tok: dict[str, Any]) -> dict[str, Any]:
         "project": {"id": project, "name": PROJECT_NAME, "domain": DOMAIN},
         "is_domain": False,
         "roles": [{"id": ROLES[r], "name": r} for r in tok["roles"]],
-        "catalog": catalog(ctx.base, project or ""),
+        "catalog": catalog(ctx.base, project or "", ctx.urls.get("s3", "")),
     }
     if "application_credential" in tok["methods"]:
         body["application_credential"] = {"id": ctx.store.meta("app_cred_id"), "name": "sandbox", "restricted": True}
@@ -175,4 +177,4 @@ def revoke_token(ctx: Ctx) -> Any:
 
 @routes("/v3/auth/catalog", "GET")
 def get_catalog(ctx: Ctx) -> Any:
-    return reply({"catalog": catalog(ctx.base, ctx.project)})
+    return reply({"catalog": catalog(ctx.base, ctx.project, ctx.urls.get("s3", ""))})

@@ -17,8 +17,12 @@ Where Jetstream2 (RadosGW) differs from AWS, the sandbox follows RadosGW:
   SSE or S3 Select (RadosGW has some of these; the course uses none): those subresources answer
   ``NotImplemented``.
 
-Where the sandbox is smaller than both: it is mounted under ``/s3`` on the sandbox's port rather
-than on a port of its own; virtual-hosted addressing is ``<bucket>.localhost``; only Signature
-Version 4 is accepted (RadosGW also takes version 2); ``aws-chunked`` bodies are decoded but their
-per-chunk signatures are not checked (the request's own signature is).
+As on Jetstream2 (``https://js2.jetstream-cloud.org:8001``), S3 is served at the root of a port of
+its own (the sandbox's ``s3`` listener), the endpoint Keystone's catalog lists and ``lab sandbox env``
+exports: clients that take a host rather than a URL (``s3cmd``'s ``host_base``) need that. The same
+service also answers under ``/s3`` of the sandbox's main port, for a client configured with that.
+
+Where the sandbox is smaller than both: virtual-hosted addressing is ``<bucket>.localhost``; only
+Signature Version 4 is accepted (RadosGW also takes version 2); ``aws-chunked`` bodies are decoded
+but their per-chunk signatures are not checked (the request's own signature is).
 """

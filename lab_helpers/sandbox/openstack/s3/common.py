@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 from xml.etree import ElementTree as ET
 
 from werkzeug.wrappers import Response
@@ -92,10 +92,29 @@ def vhost_bucket(ctx: Ctx) -> str | None:
     return None
 
 
+def on_own_port(ctx: Ctx) -> bool:
+    """Whether the request came to S3's own port (served at its root) rather than to ``/s3`` of the main one.
+
+    The port the request reached tells: a path cannot (a bucket may be called ``s3`` or ``s3-logs``).
+    """
+    own = urlsplit(ctx.urls.get("s3", "")).port
+    return own is not None and str(ctx.request.environ.get("SERVER_PORT", "")) == str(own)
+
+
+def mount(ctx: Ctx) -> str:
+    """The path S3 is mounted under for this request: nothing on its own port, ``/s3`` on the main one."""
+    return "" if on_own_port(ctx) else PREFIX
+
+
+def endpoint(ctx: Ctx) -> str:
+    """The S3 endpoint as this request's client reached it (host as it sent it, with the mount)."""
+    return f"{ctx.request.scheme}://{ctx.request.host}{mount(ctx)}"
+
+
 def locate(ctx: Ctx) -> tuple[str, str]:
     """(bucket, key) of the request; either may be empty (the service, a bucket)."""
-    path = raw_path(ctx)
-    rest = path[len(PREFIX) :] if path.startswith(PREFIX) else path
+    path, prefix = raw_path(ctx), mount(ctx)
+    rest = path[len(prefix) :] if prefix and (path == prefix or path.startswith(prefix + "/")) else path
     rest = unquote(rest[1:] if rest.startswith("/") else rest)
     bucket = vhost_bucket(ctx)
     if bucket is not None:

@@ -1,5 +1,6 @@
 """The learner's own EC2 credential for the S3 API, asked of the sandbox's Keystone the way
-``openstack ec2 credentials create`` asks it: created on first use, the same one reused after."""
+``openstack ec2 credentials create`` asks it: created on first use, the same one reused after. The
+endpoint is the one Keystone's catalog lists: the root of S3's own port, as Jetstream2's S3 is."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ def _call(url: str, method: str = "GET", body: Any = None, token: str = "") -> t
 
 
 def learner_ec2(base_url: str, clouds_yaml: Path) -> dict[str, str]:
-    """``{"access", "secret", "endpoint"}`` of the learner's EC2 credential on this sandbox."""
+    """``{"access", "secret", "endpoint"}`` of the learner's EC2 credential on this sandbox and its S3 endpoint."""
     import yaml
 
     auth = yaml.safe_load(Path(clouds_yaml).read_text(encoding="utf-8"))["clouds"]["sandbox"]["auth"]
@@ -46,7 +47,17 @@ def learner_ec2(base_url: str, clouds_yaml: Path) -> dict[str, str]:
     else:
         created, _ = _call(f"{identity}/users/{user}/credentials/OS-EC2", "POST", {"tenant_id": project}, token)
         cred = created["credential"]
-    return {"access": cred["access"], "secret": cred["secret"], "endpoint": f"{base_url}{PREFIX}"}
+    return {"access": cred["access"], "secret": cred["secret"], "endpoint": _endpoint(answer["token"], base_url)}
+
+
+def _endpoint(token: dict[str, Any], base_url: str) -> str:
+    """The S3 endpoint the token's catalog lists (the root of S3's own port), as a client finds it."""
+    for service in token.get("catalog") or []:
+        if service.get("type") == "s3":
+            for ep in service.get("endpoints") or []:
+                if ep.get("interface") == "public" and ep.get("url"):
+                    return str(ep["url"]).rstrip("/")
+    return f"{base_url}{PREFIX}"  # a sandbox from before S3 had a port of its own
 
 
 def env_exports(base_url: str, clouds_yaml: Path) -> list[str]:

@@ -11,13 +11,14 @@ import secrets
 import shutil
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from werkzeug.wrappers import Response
 
 from ...api import Ctx
 from ...store import now
 from .chunked import body
-from .common import element, error, iso, multipart_etag, parse_xml, read_object, sub, xml
+from .common import element, endpoint, error, iso, multipart_etag, parse_xml, read_object, sub, vhost_bucket, xml
 from .objects import DEFAULT_TYPE, copy_source, request_meta
 from .storage import bucket, check_key, write_object
 
@@ -200,7 +201,8 @@ def complete(ctx: Ctx, name: str, key: str) -> Response:
     write_object(ctx, name, key, data, o)
     _forget(ctx, upload_id)
     out = element("CompleteMultipartUploadResult")
-    sub(out, "Location", f"{ctx.base}/s3/{name}/{key}")
+    where = quote(key) if vhost_bucket(ctx) is not None else f"{quote(name)}/{quote(key)}"
+    sub(out, "Location", f"{endpoint(ctx)}/{where}")
     for tag, text in (("Bucket", name), ("Key", key), ("ETag", f'"{etag}"')):
         sub(out, tag, text)
     return xml(out)

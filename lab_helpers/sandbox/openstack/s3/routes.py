@@ -1,6 +1,7 @@
-"""S3 as the sandbox mounts it: under ``/s3``, AWS Signature Version 4 against Keystone's EC2
-credentials, S3's XML errors, RadosGW-shaped request ids. Object data and parts stream without a
-limit; other bodies (the XML of CompleteMultipartUpload, DeleteObjects) get a generous one."""
+"""S3 as the sandbox mounts it: at the root of its own port and under ``/s3`` of the main one, AWS
+Signature Version 4 against Keystone's EC2 credentials, S3's XML errors, RadosGW-shaped request ids.
+Object data and parts stream without a limit; other bodies (the XML of CompleteMultipartUpload,
+DeleteObjects) get a generous one."""
 
 from __future__ import annotations
 
