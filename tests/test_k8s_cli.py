@@ -117,7 +117,9 @@ def shell(tmp_path_factory, k8s_tools) -> dict[str, str]:  # noqa: F811
             sandbox.stop()
 
 
-def lab(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+def lab(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    if args[:2] == ("cluster", "create"):
+        args = (*args, "--timeout", "60")  # a Node never Ready fails the test in a minute, saying which
     return subprocess.run([*lab_command(), *args], env=env, capture_output=True, text=True, timeout=timeout)
 
 
