@@ -1,14 +1,327 @@
 """The kubelet of every node: pods' containers run as local processes; logs, probes, restarts,
-volumes; node readiness from the node's VM; the registry's images; Service addresses."""
+volumes; node readiness from the node's VM; the registry's images; Service addresses.
+
+One :class:`Kubelet` per sandbox service follows the object journal (pods, nodes, Services,
+endpoints, ConfigMaps, Secrets) and gives each pod bound to one of its nodes a worker thread
+(``pods.py``). Its state lives under ``<sandbox>/kubelet/``: the image layers it wrote and one
+folder per pod (volumes, ``/etc/hosts``, each container's log and shim state). When the service
+stops, every container is stopped with it; when the service was killed instead, the next kubelet
+kills what the last one left running and starts those containers again (restart count + 1).
+
+Modules: ``pods`` (a pod's life), ``process`` and ``shim`` (containers as processes, isolation),
+``registry`` (images), ``environment``, ``volumes``, ``probes``, ``logs`` (``kubectl logs``),
+``nodes`` (node status), ``network`` (addresses, names, endpoints) and ``proxy`` (Service
+listeners).
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
+from ....config import pod_start_seconds
+from ...errors import ApiError
 from ..objects import Objects
+from . import network, nodes, process, registry
+from .network import NODES, PODS
+from .pods import PodWorker, run_in
+from .proxy import ServiceProxy
+
+log = logging.getLogger("lab_helpers.sandbox.kubelet")
+
+WATCHED = ("Pod", "Node", "Service", "Endpoints", "EndpointSlice", "ConfigMap", "Secret")
+SHUTDOWN_GRACE_S = 2.0  # how long containers get to exit when the sandbox stops, before SIGKILL
+
+
+class Kubelet:
+    def __init__(self, objects: Objects, state_dir: Path, urls: Mapping[str, str], stopping: threading.Event) -> None:
+        self.objects = objects
+        self.state_dir = Path(state_dir)
+        self.root = self.state_dir / "kubelet"
+        self.pods_dir = self.root / "pods"
+        self.pods_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o755)
+        os.chmod(self.pods_dir, 0o755)
+        self.watch_file = self.state_dir / "cloud.sqlite"
+        self.urls = dict(urls)
+        self.stopping = stopping
+        self.start_s = pod_start_seconds()
+        self.isolation = process.Isolation("none", "not probed yet")
+        self.workers: dict[str, PodWorker] = {}
+        self.finished: set[str] = set()
+        self.lock = threading.RLock()
+        self.machines: dict[str, str] = {}
+        self.images: dict[str, dict[str, int]] = {}
+        self.ips: dict[str, str] = {}
+        self.layers: dict[str, Path] = {}
+        self.proxy = ServiceProxy(objects, self.urls.get("kubernetes", ""))
+        self._names: list[tuple[str, str, str]] | None = None
+
+    # -- what pod workers ask --------------------------------------------------------------
+    def machine(self, node: str) -> str:
+        with self.lock:
+            return self.machines.get(node, "down")
+
+    def node_ip(self, node: str) -> str:
+        return network.node_ip(network.node_index(self.objects, node))
+
+    def allocatable(self, node: str) -> dict[str, Any]:
+        obj = self.objects.get(NODES, "", node) or {}
+        return dict((obj.get("status") or {}).get("allocatable") or {})
+
+    def allocate_ip(self, node: str, uid: str) -> str:
+        with self.lock:
+            if uid in self.ips:
+                return self.ips[uid]
+            obj = self.objects.get(NODES, "", node) or {}
+            cidr = obj.get("spec", {}).get("podCIDR") or network.pod_cidr(network.node_index(self.objects, node))
+            taken = network.used_pod_ips(self.objects) | set(self.ips.values())
+            ip = network.pick_pod_ip(cidr, taken)
+            self.ips[uid] = ip
+            return ip
+
+    def release_ip(self, uid: str) -> None:
+        with self.lock:
+            self.ips.pop(uid, None)
+
+    def has_image(self, node: str, ref: str) -> bool:
+        with self.lock:
+            return ref in self.images.get(node, {})
+
+    def add_image(self, node: str, ref: str, image: registry.Image) -> None:
+        with self.lock:
+            self.images.setdefault(node, {})[ref] = image.size
+
+    def node_images(self, node: str) -> list[dict[str, Any]]:
+        with self.lock:
+            held = dict(self.images.get(node, {}))
+        out = []
+        for ref, size in sorted(held.items()):
+            parsed = registry.parse(ref)
+            out.append({"names": [registry.image_id(parsed), ref], "sizeBytes": size})
+        return out
+
+    def layer(self, image: registry.Image) -> Path:
+        """The image's files, written once per kubelet run."""
+        with self.lock:
+            if image.name not in self.layers:
+                self.layers[image.name] = registry.materialize(
+                    image, self.root / "images", process.python(), inside=self.isolation.own_root
+                )
+            return self.layers[image.name]
+
+    def python_prefix(self) -> str:
+        return os.path.realpath(sys.base_prefix)
+
+    def ca_bytes(self) -> bytes:
+        try:
+            return (self.state_dir / "pki" / "ca.crt").read_bytes()
+        except OSError:
+            return b""
+
+    def simulated_note(self) -> str:
+        return self.isolation.describe()
+
+    def service_names(self) -> list[tuple[str, str, str]]:
+        with self.lock:
+            if self._names is None:
+                self._names = network.service_names(self.objects)
+            return list(self._names)
+
+    def exec_in(self, proc: process.Process, argv: list[str], timeout: float) -> tuple[int, bytes]:
+        """Run ``argv`` inside the running container of ``proc`` (its namespaces, user, environment)."""
+        import json
+
+        try:
+            spec = json.loads((proc.folder / f"{proc.instance}.spec.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 1, b"the container's spec is gone"
+        if not self.isolation.own_root:
+            return run_in(argv, spec["env"], spec.get("cwd") or "/", timeout)
+        spec = dict(spec, argv=argv, join=proc.pid)
+        path = proc.folder / f"exec-{threading.get_ident()}.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(spec, fh)
+        try:
+            done = subprocess.run(
+                [process.python(), "-I", "-S", str(process.SHIM), "--exec", str(path)],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        finally:
+            path.unlink(missing_ok=True)
+        return done.returncode, done.stdout + done.stderr
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            self.isolation = process.isolation()
+            log.info("kubelet: containers isolated as %r %s", self.isolation.mode, self.isolation.why)
+            left = process.stop_leftovers(self.pods_dir)
+            if left:
+                log.info("kubelet: stopped %d containers a killed service left running", len(left))
+            self._recover_images()
+            rv = self.objects.current_rv()
+            self._resync()
+            last_beat = last_machines = time.monotonic()
+            while not self.stopping.is_set():
+                if self.objects.wait(rv, 1.0):
+                    try:
+                        changes = self.objects.changes_since(rv)
+                    except ApiError:  # the journal moved on (410): look at everything again
+                        rv = self.objects.current_rv()
+                        self._resync()
+                        continue
+                    kinds: set[str] = set()
+                    for new_rv, _kind, obj in changes:
+                        rv = max(rv, new_rv)
+                        kind = obj.get("kind", "")
+                        if kind in WATCHED:
+                            kinds.add(kind)
+                            self._dispatch(kind, obj)
+                    self._after(kinds)
+                now = time.monotonic()
+                if now - last_machines > 2.0:
+                    last_machines = now
+                    self._sync_nodes(force=False)
+                if now - last_beat > nodes.HEARTBEAT_S:
+                    last_beat = now
+                    self._sync_nodes(force=True)
+        except Exception:  # noqa: BLE001
+            log.exception("kubelet loop")
+        finally:
+            self._shutdown()
+
+    def _recover_images(self) -> None:
+        found, _ = self.objects.list(NODES)
+        with self.lock:
+            for node in found:
+                held = self.images.setdefault(node["metadata"]["name"], {})
+                for entry in (node.get("status") or {}).get("images") or []:
+                    names = [n for n in entry.get("names") or [] if "@" not in n]
+                    for name in names:
+                        held[name] = int(entry.get("sizeBytes") or 0)
+
+    def _resync(self) -> None:
+        self._sync_nodes(force=True)
+        self.proxy.sync()
+        pods, _ = self.objects.list(PODS)
+        for pod in pods:
+            self._pod(pod)
+
+    def _dispatch(self, kind: str, obj: dict[str, Any]) -> None:
+        if kind == "Pod":
+            latest = self.objects.get(PODS, obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
+            uid = obj["metadata"].get("uid", "")
+            worker = self.workers.get(uid)
+            if worker is not None:
+                worker.notify()
+            if latest is not None:
+                self._pod(latest)
+        elif kind in ("ConfigMap", "Secret"):
+            ns = obj["metadata"].get("namespace", "")
+            for worker in list(self.workers.values()):
+                if worker.namespace == ns:
+                    worker.notify()
+        elif kind == "Node":
+            self._sync_node(obj["metadata"]["name"], force=False)
+            pods, _ = self.objects.list(PODS)
+            for pod in pods:
+                if pod.get("spec", {}).get("nodeName") == obj["metadata"]["name"]:
+                    self._pod(pod)
+
+    def _after(self, kinds: set[str]) -> None:
+        if kinds & {"Service", "Endpoints", "EndpointSlice", "Node"}:
+            self.proxy.sync()
+        if kinds & {"Service", "Endpoints", "EndpointSlice"}:
+            with self.lock:
+                self._names = None
+            names = self.service_names()
+            for worker in list(self.workers.values()):
+                worker.refresh_names(names)
+
+    def _pod(self, pod: dict[str, Any]) -> None:
+        meta, spec = pod["metadata"], pod.get("spec", {})
+        uid, node = meta.get("uid", ""), spec.get("nodeName")
+        with self.lock:
+            worker = self.workers.get(uid)
+            if worker is not None:
+                if worker.done.is_set():
+                    self.workers.pop(uid)
+                    self.finished.add(uid)
+                return
+            if not node or uid in self.finished or self.stopping.is_set():
+                return
+            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+                self.finished.add(uid)
+                return
+            if self.objects.get(NODES, "", node) is None:
+                return
+            if node not in self.machines:
+                self._sync_node(node, force=False)
+            worker = PodWorker(self, pod)
+            if worker.pod_ip:
+                self.ips[uid] = worker.pod_ip
+            self.workers[uid] = worker
+        worker.start()
+
+    def _sync_nodes(self, force: bool) -> None:
+        found, _ = self.objects.list(NODES)
+        names = {n["metadata"]["name"] for n in found}
+        for name in names:
+            self._sync_node(name, force)
+        with self.lock:
+            for gone in [n for n in self.machines if n not in names]:
+                self.machines.pop(gone)
+        with self.lock:
+            for uid, worker in list(self.workers.items()):
+                if worker.done.is_set():
+                    self.workers.pop(uid)
+                    self.finished.add(uid)
+                elif self.machines.get(worker.node) != "up":
+                    worker.notify()
+
+    def _sync_node(self, name: str, force: bool) -> None:
+        try:
+            state = nodes.sync(self.objects, name, self.node_images(name), self.simulated_note(), force)
+        except ApiError:
+            return
+        with self.lock:
+            before = self.machines.get(name)
+            self.machines[name] = state
+        if before is not None and before != state:
+            for worker in list(self.workers.values()):
+                if worker.node == name:
+                    worker.notify()
+
+    def _shutdown(self) -> None:
+        """Stop every container (SIGTERM, then SIGKILL after a moment) and every Service listener."""
+        self.proxy.close()
+        running: list[process.Process] = []
+        for worker in list(self.workers.values()):
+            running += worker.stop_processes()
+        deadline = time.monotonic() + SHUTDOWN_GRACE_S
+        for proc in running:
+            if not proc.wait(max(0.0, deadline - time.monotonic())):
+                proc.kill()
+        for proc in running:
+            proc.wait(2.0)
 
 
 def start(objects: Objects, state_dir: Path, urls: Mapping[str, str], stopping: threading.Event) -> None:
-    """Start the kubelet's threads; they stop (and stop their pods' processes) when ``stopping`` is set."""
+    """Start the kubelet's threads; they stop (and stop their pods' processes) when ``stopping`` is set.
+
+    The main thread is not a daemon: the service process waits for it to have stopped the
+    containers before it exits."""
+    kubelet = Kubelet(objects, state_dir, urls, stopping)
+    threading.Thread(target=kubelet.run, name="kubelet", daemon=False).start()

@@ -1,0 +1,61 @@
+"""Starts one of the registry's Python stand-ins inside a sandbox container:
+``python -I -S boot.py PROGRAM [ARGS...]``.
+
+Pods share the machine's network, each with its own loopback address, so a program that listens
+on every address (``0.0.0.0``, as a server in a container usually does) is given its pod's
+address instead: the address its hostname resolves to in the pod's ``/etc/hosts``, or
+``LAB_POD_IP`` where the container has no files of its own. Where the container runs in the
+host's filesystem, ``LAB_PATH_MAP`` (JSON pairs of container path, host path) says where the
+container's paths are; :func:`host_path` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import socket
+import sys
+from typing import Any
+
+_MAP = sorted(json.loads(os.environ.get("LAB_PATH_MAP") or "[]"), key=lambda p: -len(p[0]))
+
+
+def host_path(path: str) -> str:
+    """Where a path of the container is on this machine."""
+    for inside, outside in _MAP:
+        if path == inside or path.startswith(inside.rstrip("/") + "/"):
+            return outside + path[len(inside.rstrip("/")) :]
+    return path
+
+
+def pod_ip() -> str:
+    ip = os.environ.get("LAB_POD_IP", "")
+    if ip:
+        return ip
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
+
+
+_bind = socket.socket.bind
+
+
+def _pod_bind(self: socket.socket, address: Any) -> None:
+    if self.family == socket.AF_INET and isinstance(address, tuple) and address[0] in ("", "0.0.0.0"):
+        address = (pod_ip(), *address[1:])
+    return _bind(self, address)
+
+
+def main() -> None:
+    setattr(socket.socket, "bind", _pod_bind)  # noqa: B010 - the class attribute, for every socket made later
+    sys.modules["sandbox_boot"] = sys.modules[__name__]
+    program = sys.argv[1]
+    sys.argv = sys.argv[1:]
+    sys.path.insert(0, os.path.dirname(program))
+    runpy.run_path(program, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,989 @@
+"""One pod's life on its node, as the kubelet's pod worker drives it, on a thread of its own.
+
+``Pending`` with every container waiting in ``ContainerCreating`` for the configured start delay
+(``LAB_POD_START_S``: the sandbox and the image pull), volumes set up (a missing ConfigMap is a
+``FailedMount`` event and a wait), the pod's address; then each image "pulled" from the registry
+(``Pulling``/``Pulled``, or ``ErrImagePull`` then ``ImagePullBackOff``), the init containers in
+order, then every container started as a process (``Created``/``Started``). Exits are real exit
+codes; ``restartPolicy`` decides what happens next, with the kubelet's back-off: the first restart
+at once, then 10 s, doubling to 5 minutes (``CrashLoopBackOff``), reset after 10 minutes without a
+crash. Probes gate ``ready`` and restart a container that fails liveness. Deletion sends the
+image's stop signal (SIGTERM, nginx's SIGQUIT), waits for the grace period, kills what is left,
+posts the final status and removes the pod (grace 0).
+
+The status is written only when it changed, as a whole (``status`` of the pod), in one store
+transaction, so the API's writers and this thread never overwrite each other's fields.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import re
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ...errors import ApiError
+from .. import events
+from ..objects import Objects, rfc3339
+from . import environment, network, registry, volumes
+from .network import PODS
+from .probes import Prober
+from .process import NOBODY, SIMULATED_KEY, Isolation, Process
+
+log = logging.getLogger("lab_helpers.sandbox.kubelet")
+
+BACKOFF_START_S = 10.0
+BACKOFF_MAX_S = 300.0
+DEFAULT_CAPS = (
+    "chown",
+    "dac_override",
+    "fsetid",
+    "fowner",
+    "mknod",
+    "net_raw",
+    "setgid",
+    "setuid",
+    "setfcap",
+    "setpcap",
+    "net_bind_service",
+    "sys_chroot",
+    "kill",
+    "audit_write",
+)
+SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGQUIT": signal.SIGQUIT, "SIGINT": signal.SIGINT, "SIGKILL": signal.SIGKILL}
+SYSTEM_TOPS = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/", "/opt/")
+
+
+def container_id(uid: str, name: str, instance: int) -> str:
+    import hashlib
+
+    return "sandbox://" + hashlib.sha256(f"{uid}/{name}/{instance}".encode()).hexdigest()
+
+
+def _stamp(t: float | None) -> str | None:
+    return rfc3339(t) if t else None
+
+
+@dataclass
+class Container:
+    """What the worker knows of one container of the pod."""
+
+    spec: dict[str, Any]
+    init: bool
+    instance: int = 0
+    process: Process | None = None
+    image_ref: registry.Reference | None = None
+    image: registry.Image | None = None
+    pulled_image: str = ""  # the image (as written in the spec) last pulled for this container
+    running_since: float | None = None
+    terminated: dict[str, Any] | None = None
+    last_terminated: dict[str, Any] | None = None
+    waiting: tuple[str, str] = ("ContainerCreating", "")
+    backoff: float | None = None
+    backoff_updated: float = 0.0
+    backoff_reported: float = 0.0
+    image_backoff: float | None = None
+    image_backoff_until: float = 0.0
+    image_error: str = ""
+    prober: Prober | None = None
+    kill_reason: str = ""
+    ever_started: bool = False
+    notes: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.get("name", ""))
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and not self.process.exited.is_set()
+
+    @property
+    def succeeded(self) -> bool:
+        return self.terminated is not None and self.terminated.get("exitCode") == 0
+
+
+class Host(Protocol):
+    """What a pod worker asks of its kubelet (``kubelet.Kubelet``)."""
+
+    objects: Objects
+    pods_dir: Path
+    watch_file: Path
+    start_s: float
+    isolation: Isolation
+    stopping: threading.Event
+
+    def machine(self, node: str) -> str: ...
+    def node_ip(self, node: str) -> str: ...
+    def allocatable(self, node: str) -> dict[str, Any]: ...
+    def allocate_ip(self, node: str, uid: str) -> str: ...
+    def release_ip(self, uid: str) -> None: ...
+    def has_image(self, node: str, ref: str) -> bool: ...
+    def add_image(self, node: str, ref: str, image: registry.Image) -> None: ...
+    def layer(self, image: registry.Image) -> Path: ...
+    def python_prefix(self) -> str: ...
+    def ca_bytes(self) -> bytes: ...
+    def simulated_note(self) -> str: ...
+    def service_names(self) -> list[tuple[str, str, str]]: ...
+    def exec_in(self, proc: Process, argv: list[str], timeout: float) -> tuple[int, bytes]: ...
+
+
+class PodWorker:
+    def __init__(self, kubelet: Host, pod: dict[str, Any]) -> None:
+        self.kubelet = kubelet
+        self.objects = kubelet.objects
+        meta = pod["metadata"]
+        self.uid, self.namespace, self.name = meta["uid"], meta.get("namespace", "default"), meta["name"]
+        self.node = pod["spec"]["nodeName"]
+        self.pod = pod
+        self.wake = threading.Event()
+        self.done = threading.Event()
+        self.dir = kubelet.pods_dir / self.uid
+        spec = pod.get("spec", {})
+        self.inits = [Container(c, True) for c in spec.get("initContainers") or []]
+        self.mains = [Container(c, False) for c in spec.get("containers") or []]
+        self.created_at: float | None = None
+        self.sandbox_ready = False
+        self.pod_ip = ""
+        self.folders: dict[str, Path] | None = None
+        self.last_status: dict[str, Any] | None = None
+        self.start_time: str | None = None
+        self.mount_reported = 0.0
+        self.machine_down = False
+        self.deleting = False
+        self._recover(pod)
+        self.thread = threading.Thread(target=self._run, name=f"pod-{self.namespace}/{self.name}", daemon=True)
+
+    # -- recovery after the service restarted ----------------------------------------------
+    def _recover(self, pod: dict[str, Any]) -> None:
+        """Pick up a pod this kubelet ran before the service stopped: its address, its containers'
+        restart counts and last exits; their processes are gone, so they start again (count + 1)."""
+        st = pod.get("status") or {}
+        if not st.get("podIP") or not st.get("startTime"):
+            return
+        self.created_at = 0.0
+        self.sandbox_ready = True
+        self.pod_ip = st["podIP"]
+        self.start_time = st["startTime"]
+        by_name = {
+            cs.get("name"): cs for cs in (st.get("containerStatuses") or []) + (st.get("initContainerStatuses") or [])
+        }
+        resumed = False
+        for c in self.inits + self.mains:
+            cs = by_name.get(c.name)
+            if not cs:
+                continue
+            state = cs.get("state") or {}
+            c.instance = int(cs.get("restartCount") or 0)
+            c.last_terminated = (cs.get("lastState") or {}).get("terminated")
+            c.ever_started = bool(state.get("running") or state.get("terminated") or c.last_terminated)
+            if cs.get("imageID"):
+                c.pulled_image = c.spec.get("image", "")
+            if state.get("terminated"):
+                c.terminated = dict(state["terminated"])
+            elif state.get("waiting") and c.last_terminated:
+                c.terminated, c.last_terminated = dict(c.last_terminated), None
+            elif state.get("running"):
+                shim = Process(self.dir / "containers" / c.name, c.instance).state()
+                c.terminated = {
+                    "exitCode": int(shim.get("exitCode", 137)),
+                    "reason": "Error" if int(shim.get("exitCode", 137)) else "Completed",
+                    "startedAt": state["running"].get("startedAt"),
+                    "finishedAt": _stamp(shim.get("finishedAt") or time.time()),
+                    "containerID": cs.get("containerID", ""),
+                }
+                resumed = True
+        if resumed:
+            self.note_event("SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+
+    # -- the loop --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.thread.start()
+
+    def notify(self) -> None:
+        self.wake.set()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                self.wake.clear()
+                pod = self.objects.get(PODS, self.namespace, self.name)
+                if pod is None or pod["metadata"].get("uid") != self.uid:
+                    self._kill_all(0)
+                    self._cleanup()
+                    return
+                self.pod = pod
+                if self.kubelet.stopping.is_set():
+                    return  # the kubelet stops every process itself, all at once
+                if pod["metadata"].get("deletionTimestamp"):
+                    self._terminate(pod)
+                    return
+                machine = self.kubelet.machine(self.node)
+                if machine != "up":
+                    if not self.machine_down:
+                        self.machine_down = True
+                        self._kill_all(0)  # the node's machine is down: so are its processes
+                    self.wake.wait(2.0)
+                    continue
+                if self.machine_down:
+                    self.machine_down = False
+                    self._restart_after_outage()
+                delay = self._step(pod)
+                if delay is None:
+                    return
+                self.wake.wait(max(0.02, min(delay, 30.0)))
+        except Exception:  # noqa: BLE001 - a pod's failure must not take the kubelet down
+            log.exception("pod worker %s/%s", self.namespace, self.name)
+        finally:
+            self.done.set()
+
+    def _restart_after_outage(self) -> None:
+        for c in self.inits + self.mains:
+            if c.process is not None:
+                self._collect(c)
+
+    # -- one pass ------------------------------------------------------------------------------
+    def _step(self, pod: dict[str, Any]) -> float | None:
+        now = time.time()
+        if self.created_at is None:
+            self.created_at = now
+            self.start_time = rfc3339(now)
+            self._annotate(pod)
+            self._write(pod)
+        if not self._volumes(pod):
+            self._write(pod)
+            return 2.0
+        ready_at = (self.created_at or 0) + self.kubelet.start_s
+        if not self.sandbox_ready:
+            if now < ready_at:
+                self._write(pod)
+                return ready_at - now
+            self.pod_ip = self.kubelet.allocate_ip(self.node, self.uid)
+            self.sandbox_ready = True
+        self._write_names(pod)
+        waits = [30.0]
+        for c in self.inits:
+            if c.succeeded:
+                continue
+            waits.append(self._advance(pod, c))
+            if self._init_failed(pod):
+                break
+            self._write(pod)
+            if c.succeeded:
+                return 0.0  # the next init container starts at once
+            return min(waits)
+        if not self._init_failed(pod):
+            for c in self.mains:
+                waits.append(self._advance(pod, c))
+        status = self._write(pod)
+        if status.get("phase") in ("Succeeded", "Failed"):
+            for c in self.inits + self.mains:
+                if c.prober:
+                    c.prober.close()
+            return None
+        return min(waits)
+
+    def _init_failed(self, pod: dict[str, Any]) -> bool:
+        policy = pod.get("spec", {}).get("restartPolicy", "Always")
+        return policy == "Never" and any(c.terminated and not c.succeeded and not c.running for c in self.inits)
+
+    # -- volumes, names ------------------------------------------------------------------------
+    def _volumes(self, pod: dict[str, Any]) -> bool:
+        try:
+            self.folders = volumes.prepare(
+                self.objects, pod, self.dir, self.kubelet.ca_bytes(), self.kubelet.allocatable(self.node), None
+            )
+        except volumes.MountError as exc:
+            now = time.time()
+            if now - self.mount_reported > 10:
+                self.mount_reported = now
+                self.note_event("FailedMount", str(exc), "Warning")
+            return False
+        return True
+
+    def _write_names(self, pod: dict[str, Any]) -> None:
+        etc = self.dir / "etc"
+        etc.mkdir(parents=True, exist_ok=True)
+        view = dict(pod, status=dict(pod.get("status") or {}, podIP=self.pod_ip))
+        write_in_place(etc / "hosts", network.hosts_file(view, self.kubelet.service_names()))
+        hostname = pod.get("spec", {}).get("hostname") or self.name
+        write_in_place(etc / "hostname", hostname + "\n")
+        write_in_place(etc / "resolv.conf", network.resolv_conf(self.namespace))
+
+    def refresh_names(self, names: list[tuple[str, str, str]]) -> None:
+        """Rewrite /etc/hosts in place (a bind mount keeps showing the same file) after Services changed."""
+        hosts = self.dir / "etc" / "hosts"
+        if self.sandbox_ready and hosts.exists():
+            view = dict(self.pod, status=dict(self.pod.get("status") or {}, podIP=self.pod_ip))
+            write_in_place(hosts, network.hosts_file(view, names))
+
+    def _annotate(self, pod: dict[str, Any]) -> None:
+        note = self.kubelet.simulated_note()
+        if (pod["metadata"].get("annotations") or {}).get(SIMULATED_KEY) == note:
+            return
+        with self.objects.store.tx():
+            current = self.objects.get(PODS, self.namespace, self.name)
+            if current is None or current["metadata"].get("uid") != self.uid:
+                return
+            current["metadata"].setdefault("annotations", {})[SIMULATED_KEY] = note
+            self.objects.update(PODS, current, check_rv=False)
+
+    # -- one container -------------------------------------------------------------------------
+    def _advance(self, pod: dict[str, Any], c: Container) -> float:
+        """Move one container along; returns the seconds until it next needs attention."""
+        now = time.time()
+        if c.running:
+            changed = c.pulled_image and c.spec.get("image") != self._spec_of(pod, c).get("image")
+            if changed and c.kill_reason != "definition changed":
+                self.note_event("Killing", f"Container {c.name} definition changed, will be restarted", ref=c)
+                c.kill_reason = "definition changed"
+                threading.Thread(
+                    target=self._stop_container, args=(c, self._grace(pod), c.kill_reason), daemon=True
+                ).start()
+            return 30.0
+        if c.process is not None:
+            self._collect(c)
+        c.spec = self._spec_of(pod, c) or c.spec
+        if c.terminated is not None and c.kill_reason != "definition changed":
+            if not self._should_restart(pod, c):
+                return 60.0
+            wait = self._backoff(pod, c, now)
+            if wait > 0:
+                return wait
+        if not self._pull(pod, c):
+            return max(0.05, c.image_backoff_until - time.time()) if c.image_backoff_until else 5.0
+        return self._start(pod, c)
+
+    def _spec_of(self, pod: dict[str, Any], c: Container) -> dict[str, Any]:
+        key = "initContainers" if c.init else "containers"
+        return next((s for s in pod.get("spec", {}).get(key) or [] if s.get("name") == c.name), c.spec)
+
+    def _should_restart(self, pod: dict[str, Any], c: Container) -> bool:
+        policy = pod.get("spec", {}).get("restartPolicy", "Always")
+        code = (c.terminated or {}).get("exitCode", 0)
+        if c.init:
+            return policy != "Never" and code != 0
+        if policy == "Always":
+            return True
+        if policy == "OnFailure":
+            return code != 0
+        return False
+
+    def _backoff(self, pod: dict[str, Any], c: Container, now: float) -> float:
+        """The kubelet's crash back-off: 0 to restart now, else the seconds left (waiting CrashLoopBackOff)."""
+        finished = (c.terminated or {}).get("_finished", now)
+        if c.backoff is None or finished - c.backoff_updated > 2 * BACKOFF_MAX_S:
+            c.backoff = BACKOFF_START_S
+            c.backoff_updated = now
+            return 0.0
+        until = finished + c.backoff
+        if now < until:
+            message = (
+                f"back-off {registry.go_duration(c.backoff)} restarting failed container={c.name} "
+                f"pod={self.name}_{self.namespace}({self.uid})"
+            )
+            c.waiting = ("CrashLoopBackOff", message)
+            if c.backoff_reported < finished:
+                c.backoff_reported = now
+                self.note_event(
+                    "BackOff",
+                    f"Back-off restarting failed container {c.name} in pod {self.name}_{self.namespace}({self.uid})",
+                    "Warning",
+                    ref=c,
+                )
+            return until - now
+        c.backoff = min(2 * c.backoff, BACKOFF_MAX_S)
+        c.backoff_updated = now
+        return 0.0
+
+    def _pull(self, pod: dict[str, Any], c: Container) -> bool:
+        image = str(c.spec.get("image", ""))
+        if c.pulled_image == image and c.image is not None:
+            return True
+        try:
+            ref = registry.parse(image)
+        except registry.InvalidImageName as exc:
+            message = f'Failed to apply default image tag "{image}": {exc}'
+            if c.waiting[0] != "InvalidImageName":
+                self.note_event("InspectFailed", message, "Warning", ref=c)
+                self.note_event("Failed", "Error: InvalidImageName", "Warning", ref=c)
+            c.waiting = ("InvalidImageName", message)
+            return False
+        now = time.time()
+        policy = c.spec.get("imagePullPolicy") or (
+            "Always" if ref.tag == "latest" and not ref.digest else "IfNotPresent"
+        )
+        present = self.kubelet.has_image(self.node, str(ref))
+        found = registry.lookup(ref)
+        if policy == "Never" or (policy == "IfNotPresent" and present):
+            if not present or found is None:
+                message = f'Container image "{image}" is not present with pull policy of Never'
+                if c.waiting[0] != "ErrImageNeverPull":
+                    self.note_event("ErrImageNeverPull", message, "Warning", ref=c)
+                    self.note_event("Failed", "Error: ErrImageNeverPull", "Warning", ref=c)
+                c.waiting = ("ErrImageNeverPull", message)
+                return False
+            self.note_event("Pulled", f'Container image "{image}" already present on machine', ref=c)
+        else:
+            if c.image_backoff is not None and now < c.image_backoff_until:
+                c.waiting = ("ImagePullBackOff", f'Back-off pulling image "{image}": ErrImagePull: {c.image_error}')
+                if c.notes.get("image-backoff", 0) < c.image_backoff_until - c.image_backoff:
+                    c.notes["image-backoff"] = now
+                    self.note_event("BackOff", f'Back-off pulling image "{image}"', ref=c)
+                    self.note_event("Failed", "Error: ImagePullBackOff", "Warning", ref=c)
+                return False
+            self.note_event("Pulling", f'Pulling image "{image}"', ref=c)
+            if found is None:
+                c.image_error = registry.pull_error(ref)
+                self.note_event("Failed", f'Failed to pull image "{image}": {c.image_error}', "Warning", ref=c)
+                self.note_event("Failed", "Error: ErrImagePull", "Warning", ref=c)
+                c.image_backoff = (
+                    BACKOFF_START_S if c.image_backoff is None else min(2 * c.image_backoff, BACKOFF_MAX_S)
+                )
+                c.image_backoff_until = now + c.image_backoff
+                c.waiting = ("ErrImagePull", c.image_error)
+                return False
+            took = registry.go_duration(max(0.0, now - (self.created_at or now)) if not c.ever_started else 0.0)
+            self.note_event(
+                "Pulled",
+                f'Successfully pulled image "{image}" in {took} ({took} including waiting). Image size: {found.size} bytes.',
+                ref=c,
+            )
+            self.kubelet.add_image(self.node, str(ref), found)
+        c.image_ref, c.image, c.pulled_image = ref, found, image
+        c.image_backoff, c.image_error = None, ""
+        return True
+
+    # -- starting ------------------------------------------------------------------------------
+    def _identity(self, pod: dict[str, Any], c: Container) -> tuple[int | None, int | None, list[int], list[str]]:
+        """(uid, gid, groups, capabilities) the container's process runs with."""
+        iso = self.kubelet.isolation
+        if os.geteuid() != 0 or iso.mode == "userns":
+            return None, None, [], []
+        pod_sc = pod.get("spec", {}).get("securityContext") or {}
+        sc = c.spec.get("securityContext") or {}
+        uid = sc.get("runAsUser", pod_sc.get("runAsUser"))
+        uid = NOBODY if uid is None else int(uid)
+        gid = sc.get("runAsGroup", pod_sc.get("runAsGroup"))
+        gid = (NOBODY if uid == NOBODY else 0) if gid is None else int(gid)
+        groups = [int(g) for g in pod_sc.get("supplementalGroups") or []]
+        if pod_sc.get("fsGroup") is not None:
+            groups.append(int(pod_sc["fsGroup"]))
+        caps = list(DEFAULT_CAPS) if uid == 0 else ["net_bind_service"]
+        added = [str(x).lower().removeprefix("cap_") for x in ((sc.get("capabilities") or {}).get("add") or [])]
+        dropped = [str(x).lower().removeprefix("cap_") for x in ((sc.get("capabilities") or {}).get("drop") or [])]
+        if uid == 0:
+            caps = [x for x in caps if x not in dropped and "all" not in dropped] + [
+                x for x in added if x in DEFAULT_CAPS
+            ]
+        return uid, gid, groups, caps
+
+    def _argv(self, c: Container, env: dict[str, str]) -> list[str]:
+        image = c.image
+        command = c.spec.get("command")
+        args = c.spec.get("args")
+        if command:
+            argv = list(command) + list(args or [])
+        else:
+            argv = list(image.entrypoint if image else ()) + (
+                list(args) if args is not None else list(image.cmd if image else ())
+            )
+        return [environment.expand(str(a), env) for a in argv]
+
+    def _low_port(self, c: Container) -> int | None:
+        """A port below what a normal user may open that this container will listen on, if any."""
+        if os.geteuid() == 0 or not os.path.exists("/proc/sys/net/ipv4/ip_unprivileged_port_start"):
+            return None
+        try:
+            floor = int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text())
+        except (OSError, ValueError):
+            return None
+        ports = [int(p.get("containerPort", 0)) for p in c.spec.get("ports") or []]
+        if not c.spec.get("command") and c.image is not None:
+            ports += list(c.image.ports)
+        low = [p for p in ports if 0 < p < floor]
+        return min(low) if low else None
+
+    def _start(self, pod: dict[str, Any], c: Container) -> float:
+        iso = self.kubelet.isolation
+        try:
+            env, warnings = environment.build(
+                self.objects,
+                dict(pod, status=dict(pod.get("status") or {}, podIP=self.pod_ip)),
+                c.spec,
+                c.image.env if c.image else (),
+                self.kubelet.allocatable(self.node),
+            )
+        except environment.ConfigError as exc:
+            if c.waiting != ("CreateContainerConfigError", str(exc)):
+                self.note_event("Failed", f"Error: {exc}", "Warning", ref=c)
+            c.waiting = ("CreateContainerConfigError", str(exc))
+            return 5.0
+        for warning in warnings:
+            self.note_event("InvalidEnvironmentVariableNames", warning, "Warning", ref=c)
+        low = self._low_port(c)
+        if low is not None:
+            message = (
+                f"the sandbox runs as a normal user and cannot let this container listen on port {low}; "
+                f"run once: sudo sysctl -w net.ipv4.ip_unprivileged_port_start={low}"
+            )
+            if c.waiting != ("CreateContainerError", message):
+                self.note_event("Failed", f"Error: {message}", "Warning", ref=c)
+            c.waiting = ("CreateContainerError", message)
+            return 10.0
+        env.setdefault("HOSTNAME", pod.get("spec", {}).get("hostname") or self.name)
+        uid, gid, groups, caps = self._identity(pod, c)
+        env.setdefault("HOME", "/root" if uid in (0, None) else "/")
+        binds = volumes.mounts(c.spec, self.folders or {}, read_only=self._read_only_volumes(pod))
+        etc = self.dir / "etc"
+        binds += [
+            {"source": str(etc / "hosts"), "target": "/etc/hosts"},
+            {"source": str(etc / "hostname"), "target": "/etc/hostname"},
+            {"source": str(etc / "resolv.conf"), "target": "/etc/resolv.conf"},
+        ]
+        layers = []
+        if c.image is not None and c.image.files:
+            layers.append(str(self.kubelet.layer(c.image)))
+        if c.image is not None and c.image.needs_python and iso.own_root:
+            prefix = self.kubelet.python_prefix()
+            if prefix and not any((prefix + "/").startswith(top) for top in SYSTEM_TOPS):
+                binds.append({"source": prefix, "target": prefix, "readOnly": True})
+        argv = self._argv(c, env)
+        cwd = c.spec.get("workingDir") or (c.image.working_dir if c.image else "/") or "/"
+        if not iso.own_root:
+            mapping = [(b["target"], b["source"]) for b in binds]
+            if c.image is not None and c.image.files:
+                mapping.append(("/", str(self.kubelet.layer(c.image))))
+            rootfs = self.dir / "rootfs"
+            rootfs.mkdir(parents=True, exist_ok=True)
+            argv = [map_paths(a, mapping) for a in argv]
+            mapped = map_paths(cwd, mapping)
+            cwd = mapped if mapped != cwd else str(rootfs / cwd.lstrip("/"))
+            Path(cwd).mkdir(parents=True, exist_ok=True)
+            env["LAB_PATH_MAP"] = json.dumps(mapping)
+            env["LAB_POD_IP"] = self.pod_ip
+        c.last_terminated = c.terminated if c.terminated is not None else c.last_terminated
+        if c.ever_started and c.terminated is not None:
+            c.instance += 1
+        c.terminated = None
+        cid = container_id(self.uid, c.name, c.instance)
+        spec = {
+            "argv": argv,
+            "env": env,
+            "cwd": cwd,
+            "isolation": iso.mode,
+            "hostname": (pod.get("spec", {}).get("hostname") or self.name)[:63],
+            "uid": uid,
+            "gid": gid,
+            "groups": groups,
+            "caps": caps,
+            "root": {"base": str(self.dir / "containers" / c.name / "root"), "layers": layers, "binds": binds},
+            "watch": str(self.kubelet.watch_file),
+            "containerID": cid,
+        }
+        self.note_event("Created", f"Created container: {c.name}", ref=c)
+        proc = Process(self.dir / "containers" / c.name, c.instance)
+        if not argv:
+            c.terminated = self._start_error(cid, "no command specified")
+            c.ever_started = True
+            return 0.05
+        proc.start(spec, self.wake)
+        state = proc.state()
+        c.ever_started = True
+        if state.get("reason") == "StartError" or not state:
+            why = state.get("message") or "the container's process did not start"
+            c.terminated = self._start_error(cid, why)
+            self.note_event("Failed", f"Error: {c.terminated['message']}", "Warning", ref=c)
+            proc.wait(5)
+            return 0.05
+        c.process = proc
+        c.running_since = float(state.get("startedAt") or time.time())
+        c.kill_reason = ""
+        self.note_event("Started", f"Started container {c.name}", ref=c)
+        c.prober = Prober(
+            pod,
+            c.spec,
+            self.pod_ip,
+            functools.partial(self._exec, c),
+            self.notify,
+            functools.partial(self._probe_failed, c),
+            functools.partial(self._probe_kill, c),
+        )
+        return 30.0
+
+    def _read_only_volumes(self, pod: dict[str, Any]) -> set[str]:
+        return {
+            v.get("name", "")
+            for v in pod.get("spec", {}).get("volumes") or []
+            if any(k in v for k in ("configMap", "secret", "downwardAPI", "projected"))
+        }
+
+    def _start_error(self, cid: str, why: str) -> dict[str, Any]:
+        now = time.time()
+        return {
+            "exitCode": 128,
+            "reason": "StartError",
+            "message": (
+                "failed to create containerd task: failed to create shim task: OCI runtime create failed: "
+                f"runc create failed: unable to start container process: {why}: unknown"
+            ),
+            "startedAt": "1970-01-01T00:00:00Z",
+            "finishedAt": rfc3339(now),
+            "containerID": cid,
+            "_finished": now,
+        }
+
+    def _collect(self, c: Container) -> None:
+        """The exit of ``c``'s process, as its terminated state."""
+        proc = c.process
+        if proc is None:
+            return
+        if not proc.exited.is_set():
+            proc.kill()
+            proc.wait(5)
+        state = proc.state()
+        code = int(state.get("exitCode", 137))
+        finished = float(state.get("finishedAt") or time.time())
+        c.terminated = {
+            "exitCode": code,
+            "reason": "Completed" if code == 0 else "Error",
+            "startedAt": _stamp(state.get("startedAt") or c.running_since),
+            "finishedAt": rfc3339(finished),
+            "containerID": container_id(self.uid, c.name, c.instance),
+            "_finished": finished,
+        }
+        c.process = None
+        c.running_since = None
+        if c.prober is not None:
+            c.prober.close()
+            c.prober = None
+
+    # -- probes, exec ----------------------------------------------------------------------------
+    def _exec(self, c: Container, argv: list[str], timeout: float) -> tuple[int, bytes]:
+        proc = c.process
+        if proc is None or proc.pid is None:
+            return 1, b"container is not running"
+        return self.kubelet.exec_in(proc, argv, timeout)
+
+    def _probe_failed(self, c: Container, kind: str, message: str) -> None:
+        label = {"liveness": "Liveness", "readiness": "Readiness", "startup": "Startup"}[kind]
+        self.note_event("Unhealthy", f"{label} probe failed: {message}", "Warning", ref=c)
+
+    def _probe_kill(self, c: Container, kind: str, message: str) -> None:
+        self.note_event("Killing", f"Container {c.name} failed {kind} probe, will be restarted", ref=c)
+        c.kill_reason = kind
+        spec_grace = (c.spec.get(f"{kind}Probe") or {}).get("terminationGracePeriodSeconds")
+        grace = int(spec_grace) if spec_grace is not None else self._grace(self.pod)
+        threading.Thread(target=self._stop_container, args=(c, grace, kind), daemon=True).start()
+
+    def _grace(self, pod: dict[str, Any]) -> int:
+        return int(pod.get("spec", {}).get("terminationGracePeriodSeconds", 30))
+
+    def _stop_container(self, c: Container, grace: float, why: str) -> None:
+        proc = c.process
+        if proc is None:
+            return
+        sig = SIGNALS.get((c.image.stop_signal if c.image else "SIGTERM") or "SIGTERM", signal.SIGTERM)
+        proc.signal(sig, whole_group=not self.kubelet.isolation.own_root)
+        if not proc.wait(max(0.0, grace)):
+            proc.kill()
+            proc.wait(5)
+        self.notify()
+
+    # -- deletion ----------------------------------------------------------------------------
+    def _terminate(self, pod: dict[str, Any]) -> None:
+        grace = float(pod["metadata"].get("deletionGracePeriodSeconds", self._grace(pod)))
+        containers = [c for c in self.inits + self.mains if c.running]
+        for c in containers:
+            self.note_event("Killing", f"Stopping container {c.name}", ref=c)
+            if c.prober is not None:
+                c.prober.close()
+        self._kill_all(grace, containers)
+        self.deleting = True
+        for c in self.inits + self.mains:
+            if c.process is not None:
+                self._collect(c)
+        final = self._status(pod, deleting=True)
+        self._post(final)
+        try:
+            self.objects.delete(PODS, self.namespace, self.name, grace_seconds=0, preconditions={"uid": self.uid})
+        except ApiError:
+            pass  # already gone: a terminal status removes a pod being deleted
+        self._cleanup()
+
+    def _kill_all(self, grace: float, containers: list[Container] | None = None) -> None:
+        """Stop containers: the stop signal, ``grace`` seconds, then SIGKILL to what is left."""
+        containers = [c for c in (containers or self.inits + self.mains) if c.running]
+        for c in containers:
+            if c.prober is not None:
+                c.prober.close()
+            if grace > 0 and c.process is not None:
+                sig = SIGNALS.get((c.image.stop_signal if c.image else "SIGTERM") or "SIGTERM", signal.SIGTERM)
+                c.process.signal(sig, whole_group=not self.kubelet.isolation.own_root)
+        deadline = time.monotonic() + grace
+        for c in containers:
+            if c.process is not None:
+                left = deadline - time.monotonic()
+                gone = self.objects.get(PODS, self.namespace, self.name) is None
+                if left <= 0 or gone or not c.process.wait(left):
+                    c.process.kill()
+                    c.process.wait(5)
+
+    def _cleanup(self) -> None:
+        self.kubelet.release_ip(self.uid)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def stop_processes(self) -> list[Process]:
+        """For the service's shutdown: the running processes, signalled with SIGTERM; the caller kills what is left."""
+        out = []
+        for c in self.inits + self.mains:
+            if c.prober is not None:
+                c.prober.close()
+            if c.running and c.process is not None:
+                c.process.signal(signal.SIGTERM, whole_group=True)
+                out.append(c.process)
+        return out
+
+    # -- status ------------------------------------------------------------------------------------
+    def _container_status(self, c: Container) -> dict[str, Any]:
+        image = str(c.spec.get("image", ""))
+        ready = started = False
+        last = c.last_terminated
+        if c.running:
+            prober = c.prober
+            started = prober.started if prober else True
+            ready = bool(started and (prober.ready if prober else True))
+            state: dict[str, Any] = {"running": {"startedAt": _stamp(c.running_since)}}
+        elif c.terminated is not None and not self._restarting(c):
+            state = {"terminated": _public(c.terminated)}
+            ready = c.init and c.succeeded
+        else:
+            reason, message = c.waiting
+            if c.terminated is not None:
+                last = c.terminated
+                if c.terminated.get("reason") == "StartError" and reason not in ("CrashLoopBackOff",):
+                    reason, message = "RunContainerError", str(c.terminated.get("message", ""))
+            state = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
+        pulled = c.image_ref is not None and c.pulled_image == image
+        out: dict[str, Any] = {
+            "name": c.name,
+            "state": state,
+            "lastState": {"terminated": _public(last)} if last else {},
+            "ready": ready,
+            "restartCount": c.instance,
+            "image": str(c.image_ref) if pulled else image,
+            "imageID": registry.image_id(c.image_ref) if pulled and c.image_ref else "",
+            "started": started,
+        }
+        if c.running:
+            out["containerID"] = container_id(self.uid, c.name, c.instance)
+        elif "terminated" in state:
+            out["containerID"] = state["terminated"].get("containerID", "")
+        return out
+
+    def _restarting(self, c: Container) -> bool:
+        return c.terminated is not None and not self.deleting and self._should_restart(self.pod, c)
+
+    def _phase(self, pod: dict[str, Any], deleting: bool) -> str:
+        policy = pod.get("spec", {}).get("restartPolicy", "Always")
+        if self._init_failed(pod):
+            return "Failed"
+        if not all(c.succeeded for c in self.inits):
+            return "Pending"
+        running = waiting = stopped = succeeded = 0
+        for c in self.mains:
+            if c.running:
+                running += 1
+            elif c.terminated is not None:
+                stopped += 1
+                succeeded += 1 if c.succeeded else 0
+            elif c.last_terminated is not None:
+                stopped += 1
+            else:
+                waiting += 1
+        if waiting:
+            return "Pending"
+        if running:
+            return "Running"
+        if deleting:
+            return "Succeeded" if stopped == succeeded else "Failed"
+        if stopped:
+            if policy == "Always":
+                return "Running"
+            if stopped == succeeded:
+                return "Succeeded"
+            if policy == "Never":
+                return "Failed"
+            return "Running"
+        return "Pending"
+
+    def _status(self, pod: dict[str, Any], deleting: bool = False) -> dict[str, Any]:
+        phase = self._phase(pod, deleting)
+        inits = [self._container_status(c) for c in self.inits]
+        mains = [self._container_status(c) for c in self.mains]
+        initialized = all(c.succeeded for c in self.inits)
+        ready_all = bool(mains) and all(cs["ready"] for cs in mains) and phase == "Running"
+        old = pod.get("status") or {}
+        old_conditions = {c.get("type"): c for c in old.get("conditions") or []}
+        now = rfc3339()
+
+        def cond(kind: str, ok: bool, reason: str = "", message: str = "") -> dict[str, Any]:
+            prev = old_conditions.get(kind)
+            value = "True" if ok else "False"
+            out: dict[str, Any] = {"type": kind, "status": value, "lastProbeTime": None}
+            out["lastTransitionTime"] = (
+                prev.get("lastTransitionTime", now) if prev and prev.get("status") == value else now
+            )
+            if reason:
+                out["reason"] = reason
+            if message:
+                out["message"] = message
+            return out
+
+        terminal = phase in ("Succeeded", "Failed")
+        unready = [cs["name"] for cs in mains if not cs["ready"]]
+        incomplete = [c.name for c in self.inits if not c.succeeded]
+        conditions = [
+            cond("PodReadyToStartContainers", self.sandbox_ready and not terminal),
+            cond(
+                "Initialized",
+                initialized,
+                "" if initialized else "ContainersNotInitialized",
+                "" if initialized else f"containers with incomplete status: [{' '.join(incomplete)}]",
+            ),
+            cond(
+                "Ready",
+                ready_all,
+                "" if ready_all else ("PodCompleted" if terminal else "ContainersNotReady"),
+                "" if ready_all or terminal else f"containers with unready status: [{' '.join(unready)}]",
+            ),
+            cond(
+                "ContainersReady",
+                ready_all,
+                "" if ready_all else ("PodCompleted" if terminal else "ContainersNotReady"),
+                "" if ready_all or terminal else f"containers with unready status: [{' '.join(unready)}]",
+            ),
+        ]
+        if "PodScheduled" in old_conditions:
+            conditions.append(old_conditions["PodScheduled"])
+        else:
+            conditions.append(cond("PodScheduled", True))
+        host_ip = self.kubelet.node_ip(self.node)
+        status: dict[str, Any] = {
+            "phase": phase,
+            "conditions": conditions,
+            "hostIP": host_ip,
+            "hostIPs": [{"ip": host_ip}],
+            "startTime": self.start_time,
+            "containerStatuses": mains,
+            "qosClass": old.get("qosClass") or qos_class(pod),
+        }
+        if self.pod_ip:
+            status["podIP"] = self.pod_ip
+            status["podIPs"] = [{"ip": self.pod_ip}]
+        if inits:
+            status["initContainerStatuses"] = inits
+        return status
+
+    def _write(self, pod: dict[str, Any]) -> dict[str, Any]:
+        status = self._status(pod)
+        self._post(status)
+        return status
+
+    def _post(self, status: dict[str, Any]) -> None:
+        comparable = _without_times(status)
+        if self.last_status is not None and comparable == self.last_status:
+            return
+        with self.objects.store.tx():
+            current = self.objects.get(PODS, self.namespace, self.name)
+            if current is None or current["metadata"].get("uid") != self.uid:
+                return
+            merged = dict(current.get("status") or {})
+            for key in ("podIP", "podIPs", "initContainerStatuses"):
+                if key not in status:
+                    merged.pop(key, None)
+            merged.update(status)
+            if merged == current.get("status"):
+                self.last_status = comparable
+                return
+            current["status"] = merged
+            self.objects.update(PODS, current, check_rv=False)
+        self.last_status = comparable
+
+    def note_event(self, reason: str, message: str, type: str = "Normal", ref: Container | None = None) -> None:
+        try:
+            events.record(self.objects, self.pod, reason, message, type=type, component="kubelet", host=self.node)
+        except ApiError:
+            pass
+
+
+def _public(terminated: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in terminated.items() if not k.startswith("_")}
+
+
+def _without_times(status: dict[str, Any]) -> Any:
+    out = dict(status)
+    out["conditions"] = [
+        {k: v for k, v in c.items() if k != "lastTransitionTime"} for c in status.get("conditions", [])
+    ]
+    return out
+
+
+def qos_class(pod: dict[str, Any]) -> str:
+    containers = (pod.get("spec", {}).get("containers") or []) + (pod.get("spec", {}).get("initContainers") or [])
+    any_set = False
+    guaranteed = True
+    for c in containers:
+        res = c.get("resources") or {}
+        requests, limits = res.get("requests") or {}, res.get("limits") or {}
+        if requests or limits:
+            any_set = True
+        for kind in ("cpu", "memory"):
+            if kind not in limits or str(requests.get(kind, limits.get(kind))) != str(limits.get(kind)):
+                guaranteed = False
+    if not any_set:
+        return "BestEffort"
+    return "Guaranteed" if guaranteed else "Burstable"
+
+
+def write_in_place(path: Path, text: str) -> None:
+    """Replace a file's content without replacing the file (a bind mount of it keeps showing it)."""
+    data = text.encode()
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o644)
+
+
+def map_paths(text: str, mapping: list[tuple[str, str]]) -> str:
+    """``text`` with each container path of ``mapping`` (longest first) replaced by its host path,
+    where it stands as a path (``cat /etc/config/k`` becomes ``cat <volume folder>/k``)."""
+    for inside, outside in sorted(mapping, key=lambda m: -len(m[0])):
+        if inside == "/":
+            continue
+        pattern = re.compile(r"(?<![\w./-])" + re.escape(inside.rstrip("/")) + r"(?=/|$|[\s'\";:)])")
+        text = pattern.sub(outside.replace("\\", "\\\\"), text)
+    return text
+
+
+def run_in(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[int, bytes]:
+    """Run a command in the host's filesystem (exec probes where containers have no namespaces)."""
+    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, timeout=timeout, check=False)
+    return done.returncode, done.stdout + done.stderr
