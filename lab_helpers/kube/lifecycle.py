@@ -66,6 +66,7 @@ class Cluster(TextReport):
     rows: list[NodeRow] = field(default_factory=list)
     kubeconfig: Path | None = None
     created_now: bool = False
+    existed: bool = False  # a create found it already there
     ready_s: float | None = None
 
     @property
@@ -85,7 +86,9 @@ class Cluster(TextReport):
         if self.created_now and self.ready_s is not None:
             head = f"cluster {self.name}: created, {ready}/{len(self.rows)} nodes Ready after {self.ready_s:.1f} s"
         else:
-            head = f"cluster {self.name}: {'already exists, ' if not self.created_now else ''}{ready}/{len(self.rows)} nodes Ready"
+            head = (
+                f"cluster {self.name}: {'already exists, ' if self.existed else ''}{ready}/{len(self.rows)} nodes Ready"
+            )
         out = [f"{head} (lab {self.lab}, learner {self.learner}, marked to expire {self.expires})"]
         width = max([len(r.name) for r in self.rows] + [4])
         out.append(f"  {'NODE':<{width}}  {'ROLE':<13} {'FLAVOR':<10} {'VM':<8} {'NODE STATUS':<14} SU/h")
@@ -237,9 +240,7 @@ def create_cluster(
         existing = load(name)
         if existing is not None:
             if _servers_of(conn, name, existing.learner):
-                state = _state(conn, api, existing)
-                state.kubeconfig = kubeconfig()
-                return state
+                return _resume(conn, api, existing, timeout_s, show)
             forget(name)  # its VMs are gone (a sandbox reset): start over
             delete_nodes(api, name)
         return _create(
@@ -336,6 +337,39 @@ def _create(
     use_context(LEARNER_CONTEXT)
     state = _state(conn, api, record)
     state.created_now, state.ready_s, state.kubeconfig = True, time.monotonic() - start, kubeconfig()
+    return state
+
+
+def _resume(conn: Connection, api: Any, record: ClusterRecord, timeout_s: float, show: Show | None) -> Cluster:
+    """An existing cluster as it is; a Node missing for an ACTIVE VM (a create that stopped half-way) is
+    registered now and waited for."""
+    vms = {s.id: s for s in _servers_of(conn, record.name, record.learner)}
+    registered = node_states(api, record.name)
+    added = []
+    marks = Marks(record.lab, record.learner, record.expires)
+    for m in record.members:
+        server = vms.get(m.server_id)
+        if m.name in registered or server is None or server.status != "ACTIVE":
+            continue
+        flavor = FlavorShape.of(conn.compute.find_flavor(m.flavor, ignore_missing=False))
+        manifest = node_manifest(
+            name=m.name,
+            server_id=server.id,
+            flavor=flavor,
+            role=m.role,
+            cluster=record.name,
+            marks=marks,
+            address=_address(server),
+        )
+        register_node(api, manifest)
+        added.append(m.name)
+    if added:
+        if show:
+            show(f"cluster {record.name}: {len(added)} missing nodes registered; waiting for them to be Ready")
+        wait_ready(api, record.name, added, timeout_s=timeout_s, show=show)
+    use_context(LEARNER_CONTEXT)
+    state = _state(conn, api, record)
+    state.kubeconfig, state.existed = kubeconfig(), True
     return state
 
 
