@@ -1,5 +1,6 @@
 """The controllers and the scheduler: Deployment -> ReplicaSet -> Pods, Jobs, endpoints, garbage
-collection, namespaces, Events. Each is a thread of the sandbox service."""
+collection, namespaces, service accounts, node taints, Events. Each is a thread of the sandbox
+service sharing one cache of the cluster (``loop.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,33 @@ import threading
 from pathlib import Path
 
 from ..objects import Objects
+from .deployment import DeploymentController
+from .endpoints import EndpointsController
+from .garbage import GarbageCollector
+from .job import JobController
+from .loop import Manager, Settings
+from .namespace import NamespaceController
+from .nodes import NodeLifecycle, PodGC
+from .replicaset import ReplicaSetController
+from .scheduler import Scheduler
+from .serviceaccounts import ServiceAccountController
+
+KINDS = (
+    Scheduler,
+    ReplicaSetController,
+    DeploymentController,
+    JobController,
+    EndpointsController,
+    GarbageCollector,
+    NamespaceController,
+    ServiceAccountController,
+    NodeLifecycle,
+    PodGC,
+)
 
 
-def start(objects: Objects, state_dir: Path, stopping: threading.Event) -> None:
+def start(objects: Objects, state_dir: Path, stopping: threading.Event, settings: Settings | None = None) -> Manager:
     """Start every controller thread; they stop when ``stopping`` is set."""
+    manager = Manager(objects, state_dir, stopping, KINDS, settings)
+    manager.start()
+    return manager
