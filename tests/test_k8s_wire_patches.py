@@ -236,6 +236,8 @@ def test_a_json_patch_that_does_not_apply_is_422(ops):
         patch(JSON, ops)
     code, body = status_of(excinfo)
     assert code == 422 and body["kind"] == "Status" and len(body["message"]) < 400
+    assert body["message"].startswith("the server rejected our request due to an error in our request: ")
+    assert "<class" not in body["message"]
 
 
 def test_bodies_that_do_not_parse_are_400_and_unknown_types_415():

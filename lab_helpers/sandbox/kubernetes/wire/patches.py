@@ -19,6 +19,7 @@ JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
 STRATEGIC = "application/strategic-merge-patch+json"
 APPLY_YAML = "application/apply-patch+yaml"
+PREFIX = "the server rejected our request due to an error in our request"
 ACCEPTED = (JSON_PATCH, MERGE_PATCH, APPLY_YAML, "application/apply-patch+cbor", STRATEGIC)
 
 
@@ -77,10 +78,13 @@ def apply_patch(content_type: str, live: dict[str, Any], body: bytes) -> dict[st
             raise status_error(400, "json: cannot unmarshal object into Go value of type jsonpatch.Patch", "BadRequest")
         try:
             out = jsonpatch.JsonPatch(patch).apply(base)
+        except jsonpatch.JsonPatchTestFailed:
+            failed = next((op.get("path") for op in patch if isinstance(op, dict) and op.get("op") == "test"), "")
+            raise _invalid(f"{PREFIX}: testing value {failed} failed: test failed") from None
         except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-            raise _invalid(f"the server rejected our request due to an error in our request: {_short(exc)}") from None
+            raise _invalid(f"{PREFIX}: {_short(exc)}") from None
         except (KeyError, TypeError, IndexError, ValueError, AttributeError) as exc:
-            raise _invalid(f"the server rejected our request due to an error in our request: {_short(exc)}") from None
+            raise _invalid(f"{PREFIX}: {_short(exc)}") from None
     elif not isinstance(patch, dict):
         raise status_error(
             400,
