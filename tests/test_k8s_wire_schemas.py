@@ -282,3 +282,19 @@ def test_validation_does_not_change_the_object():
 )
 def test_merge_keys_come_from_the_schemas(api_version, kind, path, expected):
     assert schemas.merge_key(api_version, kind, path) == expected
+
+
+def test_unknown_fields_are_dropped_as_the_api_server_stores_them():
+    obj = deployment()
+    obj["spec"]["foo"] = 1
+    obj["spec"]["template"]["spec"]["containers"][0]["bar"] = {"x": 1}
+    clean = schemas.drop_unknown(obj)
+    assert "foo" not in clean["spec"] and "bar" not in clean["spec"]["template"]["spec"]["containers"][0]
+    assert (
+        clean["spec"]["template"]["spec"]["containers"][0]["resources"]
+        == obj["spec"]["template"]["spec"]["containers"][0]["resources"]
+    )
+    assert schemas.validate(clean, unknown="Strict") == ([], [])
+    assert "foo" in obj["spec"], "the argument is not changed"
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"x": 1}}
+    assert schemas.drop_unknown(widget) == widget

@@ -11,9 +11,9 @@ from typing import Any
 
 from . import openapi, semantics
 from .definitions import Node, node_for
-from .validation import Cause, Walker, unknown_cause
+from .validation import Cause, Walker, unknown_cause, without_unknown
 
-__all__ = ["merge_key", "node_for", "openapi_v3_document", "openapi_v3_index", "validate"]
+__all__ = ["drop_unknown", "merge_key", "node_for", "openapi_v3_document", "openapi_v3_index", "validate"]
 
 UNKNOWN_MODES = ("Strict", "Warn", "Ignore")
 
@@ -50,6 +50,14 @@ def validate(obj: dict[str, Any], *, unknown: str = "Strict") -> tuple[list[Caus
     elif unknown == "Warn":
         warnings = [f'unknown field "{p}"' for p in walker.unknown]
     return causes, warnings
+
+
+def drop_unknown(obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as the API server stores it after ``fieldValidation=Warn|Ignore``: the fields the
+    kind's schema does not have are gone (a kind without a schema is returned as it is)."""
+    node = node_for(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    out = without_unknown(obj, node)
+    return out if isinstance(out, dict) else obj
 
 
 def node_at(api_version: str, kind: str, path: tuple[str, ...]) -> Node | None:

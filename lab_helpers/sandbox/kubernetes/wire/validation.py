@@ -133,3 +133,17 @@ class Walker:
         elif t == "boolean":
             if not isinstance(value, bool):
                 self.causes.append(type_cause(path, value, "boolean"))
+
+
+def without_unknown(value: Any, node: Node | None) -> Any:
+    """``value`` without the fields its schema does not have (what the API server stores under
+    ``fieldValidation=Warn`` or ``Ignore``: unknown fields are dropped, not kept). Shares unchanged parts."""
+    if node is None or value is None:
+        return value
+    if node.shape == "struct" and isinstance(value, dict):
+        return {k: without_unknown(v, node.fields[k]) for k, v in value.items() if k in node.fields}
+    if node.shape == "map" and isinstance(value, dict) and node.elem is not None and node.elem.shape != "any":
+        return {k: without_unknown(v, node.elem) for k, v in value.items()}
+    if node.shape == "list" and isinstance(value, list) and node.elem is not None and node.elem.shape != "any":
+        return [without_unknown(v, node.elem) for v in value]
+    return value
