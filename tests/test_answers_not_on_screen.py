@@ -87,10 +87,6 @@ ALLOWED: dict[tuple[str, str, str], str] = {
         "anywhere",
     ): "one of the two words the question offers; the answer is which artifact gets it",
     ("01.bound", "compute", "anywhere"): "one of the two words the question offers ('memory' or 'compute')",
-    ("01.measured-bandwidth", "*", "below"): "the rates after the exercise: the table that follows it shows the "
-    "kernels this run timed as bandwidths (the single pass's from the very time the exercise gives, so the learner's "
-    "answer worked out, shown once Run All has run it), and the suite and the Explore cell time the triad again; "
-    "the exercise is the arithmetic from n and the time printed in its own cell, which the judge redoes",
     ("01.triad-intensity", "*", "below"): "the roofline after the exercise places the triad at its intensity (in "
     "its hover text): the picture that explains the answer, drawn after it",
     ("02.partition", "gpuA40x4", "listed"): "one row of the partition table the learner chooses from",
