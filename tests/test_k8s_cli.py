@@ -257,3 +257,14 @@ def test_bad_cluster_options_are_one_line_and_create_nothing(shell, args, says):
     done = lab(shell, "cluster", "create", *args)
     assert done.returncode == 2 and says in done.stderr and "Traceback" not in done.stderr
     assert not [s for s in cloud_servers() if s.metadata.get("course-cluster")]
+
+
+def test_a_create_the_quota_stops_half_way_is_deleted_by_name(shell):
+    done = lab(shell, "cluster", "create", "--workers", "12", "--worker-flavor", "m3.large")  # 2 + 12 x 16 > 150 cores
+    assert done.returncode == 2 and "Quota exceeded for cores" in done.stderr
+    assert "lab cluster delete --name k8s" in done.stderr
+    made = [s for s in cloud_servers() if s.metadata.get("course-cluster") == "k8s"]
+    assert 1 <= len(made) < 13
+    deleted = lab(shell, "cluster", "delete", "--name", "k8s")
+    assert deleted.returncode == 0 and f"{len(made)} VMs" in deleted.stdout
+    assert not [s for s in cloud_servers() if s.metadata.get("course-cluster")]

@@ -24,7 +24,6 @@ from ..errors import LabError, ResourceStateError, UsageError
 from ..marks import KEY_CLUSTER, KEY_CLUSTER_ROLE, KEY_LEARNER, TIME_FORMAT, Marks, parse, slug
 from ..resources.cost import flavors, su_per_hour
 from ..resources.inventory import server_rate
-from ..resources.servers import wait_for_active
 from ..textreport import TextReport
 from .client import LEARNER_CONTEXT, api_client, kubeconfig, use_context
 from .nodes import READY, delete_nodes, node_states, register_node, wait_ready
@@ -41,6 +40,7 @@ DEFAULT_LAB = "05"  # the first lab on the cluster; a notebook passes its own
 CONTROL_FLAVOR, WORKER_FLAVOR, WORKERS, GPU_FLAVOR = "m3.small", "m3.medium", 2, "g3.small"
 IMAGE, NETWORK = "Featured-Ubuntu22", "auto_allocated_network"
 READY_TIMEOUT_S = 300.0
+BOOT_TIMEOUT_S = 900.0  # as wait_for_active: a GPU VM on a busy cloud takes long
 NAME_MAX = 20  # the cluster's name goes into every VM's and Node's name
 Show = Callable[[str], None]
 
@@ -181,6 +181,41 @@ def _state(conn: Connection, api: Any, record: ClusterRecord) -> Cluster:
     return Cluster(record.name, record.lab, record.learner, record.expires, rows)
 
 
+def _wait_active(conn: Connection, servers: list[Any], cluster: str, show: Show | None) -> list[Any]:
+    """Wait for every VM to be ACTIVE (they boot side by side); one line for all of them."""
+    start = time.monotonic()
+    backend = Sandbox()
+    pending = {s.id: s for s in servers}
+    done: dict[str, Any] = {}
+    while pending:
+        for sid in list(pending):
+            server = conn.compute.get_server(sid)
+            if server.status == "ACTIVE":
+                done[sid] = server
+                del pending[sid]
+            elif server.status == "ERROR":
+                fault = (
+                    server.fault.get("message", "no reason given") if isinstance(server.fault, dict) else server.fault
+                )
+                raise ResourceStateError(
+                    f"cluster {cluster}: VM {server.name} went to ERROR: {fault}",
+                    hint=f"`lab cluster delete --name {cluster}` removes the cluster; fewer or smaller workers "
+                    "fit a smaller quota.",
+                )
+            elif time.monotonic() - start > BOOT_TIMEOUT_S:
+                raise ResourceStateError(
+                    f"cluster {cluster}: VM {server.name} is still {server.status} after {BOOT_TIMEOUT_S:.0f} s.",
+                    hint="Run `lab cluster create` again to keep waiting, or `lab cluster delete` to give up.",
+                )
+        if pending:
+            time.sleep(max(0.1, backend.min_poll_s))
+    if show:
+        show(
+            f"cluster {cluster}: {len(servers)} VMs ACTIVE after {time.monotonic() - start:.1f} s ({backend.usual_boot()})"
+        )
+    return [done[s.id] for s in servers]
+
+
 def _live_others(conn: Connection, api: Any, name: str) -> list[ClusterRecord]:
     """Recorded clusters other than ``name`` that still have a VM or a Node (stale records are dropped)."""
     out = []
@@ -317,8 +352,7 @@ def _create(
         servers.append(server)
         if show:
             show(f"{vm}: {flavor} VM requested ({role})")
-    backend = Sandbox()
-    servers = [wait_for_active(conn, s, backend=backend) for s in servers]
+    servers = _wait_active(conn, servers, name, show)
     for (role, flavor, _), member, server in zip(plan, record.members, servers, strict=True):
         manifest = node_manifest(
             name=member.name,
