@@ -262,3 +262,23 @@ def test_random_configurations_answer_a_status_or_an_object():
             else:
                 json.dumps(out)
                 record_update(base, out, manager="other")
+
+
+def test_applying_to_the_status_subresource():
+    live = apply(None, config())
+    status = {**config(replicas=99), "status": {"replicas": 3, "readyReplicas": 2}}
+    out = server_side_apply(live, body(status), manager="controller", force=False, subresource="status")
+    assert out["status"] == {"replicas": 3, "readyReplicas": 2}
+    assert out["spec"]["replicas"] == 3, "the spec is not applied through /status"
+    entry = next(e for e in out["metadata"]["managedFields"] if e["manager"] == "controller")
+    assert entry["operation"] == "Apply" and entry["subresource"] == "status" and set(entry["fieldsV1"]) == {"f:status"}
+    four = body({**config(), "status": {"replicas": 4}})
+    with pytest.raises(ApiError) as excinfo:
+        server_side_apply(out, four, manager="other", force=False, subresource="status")
+    assert conflict(excinfo)["details"]["causes"][0] == {
+        "reason": "FieldManagerConflict",
+        "message": 'conflict with "controller" using apps/v1',
+        "field": ".status.replicas",
+    }
+    again = server_side_apply(out, four, manager="other", force=True, subresource="status")
+    assert again["status"]["replicas"] == 4 and again["status"]["readyReplicas"] == 2

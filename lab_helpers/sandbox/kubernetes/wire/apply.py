@@ -192,33 +192,43 @@ def _conflict_error(conflicts: dict[Entry, set[Path]]) -> Exception:
     return status_error(409, message, "Conflict", {"causes": causes})
 
 
-def server_side_apply(live: dict[str, Any] | None, body: bytes, *, manager: str, force: bool) -> dict[str, Any]:
+def server_side_apply(
+    live: dict[str, Any] | None, body: bytes, *, manager: str, force: bool, subresource: str = ""
+) -> dict[str, Any]:
     """The object after ``manager`` applies ``body`` (create when ``live`` is None), with its
     ``managedFields``. Raises the API server's errors: 400 for a body that is no object or no
-    manager, 409 Conflict (causes ``FieldManagerConflict``) for fields others own, unless ``force``."""
+    manager, 409 Conflict (causes ``FieldManagerConflict``) for fields others own, unless ``force``.
+    On the main resource the status is not applied; on ``subresource="status"`` only the status is."""
     if not manager:
         raise status_error(400, "PATCH, fieldManager is required for apply requests", "BadRequest")
     config = _drop_nulls(parse_body(body))
     if isinstance(config.get("metadata"), dict):
         config["metadata"].pop("managedFields", None)
-    if _has_status(config):
+    if subresource == "status":
+        config = {k: v for k, v in config.items() if k in ("apiVersion", "kind", "metadata", "status")}
+    elif _has_status(config):
         config.pop("status", None)
     api_version = str(config["apiVersion"])
     node = node_for(api_version, str(config["kind"]))
-    applied = fieldsets.field_set(owned_view(config), node)
-    key = (manager, "Apply", "")
+    applied = fieldsets.field_set(owned_view(config, subresource), node)
+    key = (manager, "Apply", subresource)
     if live is None:
         out = copy.deepcopy(config)
-        _store(out, [Entry(manager, "Apply", api_version, now(), "", applied)])
+        _store(out, [Entry(manager, "Apply", api_version, now(), subresource, applied)])
         return out
     entries = entries_of(live)
     base = copy.deepcopy(live)
     base.get("metadata", {}).pop("managedFields", None)
-    merged = merge(base, config, node)
-    changed = fieldsets.compare(owned_view(base), owned_view(merged), node).changed
+    if subresource == "status":
+        merged = dict(base)
+        if "status" in config:
+            merged["status"] = merge(base.get("status"), config["status"], node.child("status") if node else None)
+    else:
+        merged = merge(base, config, node)
+    changed = fieldsets.compare(owned_view(base, subresource), owned_view(merged, subresource), node).changed
     conflicts: dict[Entry, set[Path]] = {}
     for entry in entries:
-        if entry.key == key or entry.subresource:
+        if entry.key == key or entry.subresource != subresource:
             continue
         clash = entry.fields & changed
         if clash:
@@ -239,7 +249,7 @@ def server_side_apply(live: dict[str, Any] | None, body: bytes, *, manager: str,
         if not any(p[: len(path)] == path for p in kept):
             fieldsets.remove(merged, path, node)
     if mine is None:
-        mine = Entry(manager, "Apply", api_version, now(), "", applied)
+        mine = Entry(manager, "Apply", api_version, now(), subresource, applied)
         entries.append(mine)
     else:
         mine.fields, mine.time, mine.api_version = applied, now(), api_version
