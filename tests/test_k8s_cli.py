@@ -225,7 +225,8 @@ def test_the_backend_hands_out_the_kubeconfig_only_while_a_cluster_exists(shell)
 
 
 def test_a_gpu_node_group_and_cleanup_removing_the_cluster(shell):
-    done = lab(shell, "cluster", "create", "--workers", "1", "--gpu-flavor", "g3.small")
+    expiring = {**shell, "LAB_EXPIRY_H": "0"}  # marked to expire at once: a workshop host's `cleanup --expired`
+    done = lab(expiring, "cluster", "create", "--workers", "1", "--gpu-flavor", "g3.small")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "3/3 nodes Ready" in done.stdout and "18 SU per hour" in done.stdout  # 2 + 8 + g3.small's 4 x 2
     gpu = kubectl_json(shell, "get", "node", f"{PREFIX}gpu-worker-1")
@@ -236,7 +237,7 @@ def test_a_gpu_node_group_and_cleanup_removing_the_cluster(shell):
 
     dry = lab(shell, "cleanup", "--dry-run")
     assert dry.returncode == 0 and "would remove: cluster         k8s  (lab 05, 3 VMs)" in dry.stdout
-    clean = lab(shell, "cleanup")
+    clean = lab(shell, "cleanup", "--expired")
     assert clean.returncode == 0, clean.stdout + clean.stderr
     assert "removed: cluster         k8s" in clean.stdout and "18 SU/hour stopped" in clean.stdout
     assert not [s for s in cloud_servers() if s.metadata.get("course-cluster")]

@@ -66,7 +66,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         (
             "env",
             _env,
-            'Print the shell lines for the `openstack` CLI, boto3 and the AWS CLI: eval "$(lab sandbox env)".',
+            "Print the shell lines for the `openstack` CLI, boto3, the AWS CLI, kubectl and helm (the course's "
+            'first on PATH): eval "$(lab sandbox env)".',
         ),
     ):
         p = sub.add_parser(name, help=text, description=text)
