@@ -269,3 +269,13 @@ def test_a_create_the_quota_stops_half_way_is_deleted_by_name(shell):
     deleted = lab(shell, "cluster", "delete", "--name", "k8s")
     assert deleted.returncode == 0 and f"{len(made)} VMs" in deleted.stdout
     assert not [s for s in cloud_servers() if s.metadata.get("course-cluster")]
+
+
+def test_on_the_live_backend_the_cluster_is_the_learners_own(shell):
+    done = lab({**shell, "LAB_BACKEND": "live"}, "cluster", "create")
+    assert (
+        done.returncode == 2
+        and "the cluster is your own" in done.stderr
+        and "openstack coe cluster create" in done.stderr
+    )
+    assert not [s for s in cloud_servers() if s.metadata.get("course-cluster")]

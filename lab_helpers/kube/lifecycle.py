@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..backends import Sandbox
-from ..errors import LabError, ResourceStateError, UsageError
+from ..backends import Backend, Sandbox, resolve
+from ..errors import LabError, MissingPiece, ResourceStateError, UsageError
 from ..marks import KEY_CLUSTER, KEY_CLUSTER_ROLE, KEY_LEARNER, TIME_FORMAT, Marks, parse, slug
 from ..resources.cost import flavors, su_per_hour
 from ..resources.inventory import server_rate
@@ -245,13 +245,22 @@ def create_cluster(
     image: str = IMAGE,
     timeout_s: float = READY_TIMEOUT_S,
     show: Show | None = print,
+    backend: Backend | str | None = None,
 ) -> Cluster:
     """Create the sandbox's Kubernetes cluster (safe to call again: an existing one is returned as it is).
 
     One ``control_flavor`` control-plane VM, ``workers`` worker VMs of ``worker_flavor`` and
     ``gpu_workers`` of ``gpu_flavor`` (a g3 flavor), each marked for ``lab`` and ``learner``; returns
     once every Node is Ready, with the learner's context current in the sandbox's kubeconfig.
+    ``backend`` (default: ``LAB_BACKEND``, else the sandbox) must be the sandbox: a live cluster is made
+    on the real cloud.
     """
+    if not resolve(backend).starts_own_cloud:
+        raise MissingPiece(
+            "`lab cluster create` makes the sandbox's cluster; on the live backend the cluster is your own.",
+            hint="On Jetstream2, create one with Magnum (openstack coe cluster create) or Kubespray, set KUBECONFIG "
+            "to its kubeconfig, and run `lab doctor`.",
+        )
     _check_name(name)
     for flavor, what in ((control_flavor, "control-plane"), (worker_flavor, "worker"), (gpu_flavor, "GPU")):
         _check_flavor(flavor, what)
