@@ -275,6 +275,22 @@ class Objects:
         rows = self.store.execute(sql + " ORDER BY rv LIMIT 2000", tuple(args)).fetchall()
         return [(int(r[0]), r[1], json.loads(r[2])) for r in rows]
 
+    def state_before(self, res: Resource, namespace: str, name: str, rv: int) -> Obj | None:
+        """The object as it was just before resourceVersion ``rv`` (None: it did not exist, or the journal no
+        longer reaches back that far). A watch that starts at a resourceVersion asks this to tell whether an
+        object matched its selector then."""
+        ns = namespace if res.namespaced else ""
+        pattern = f'%"name":{json.dumps(name)}%'
+        rows = self.store.execute(
+            "SELECT type, data FROM k8s_journal WHERE res = ? AND ns = ? AND rv < ? AND data LIKE ? ORDER BY rv DESC",
+            (res.key, ns, rv, pattern),
+        )
+        for kind, data in rows:
+            obj = json.loads(data)
+            if obj.get("metadata", {}).get("name") == name:
+                return None if kind == "DELETED" else obj
+        return None
+
     def wait(self, rv: int, timeout: float) -> bool:
         """Block until a write after ``rv`` (True) or the timeout (False)."""
         deadline = time.monotonic() + timeout

@@ -25,7 +25,7 @@ from ..resources import Resource, by_plural
 LEARNER = "learner"
 ADMIN = "sandbox-admin"
 USERS = (LEARNER, ADMIN)
-OWNER_ANNOTATION = "visualizing-compute/namespace-owner"
+OWNER_ANNOTATION = "sandbox.visualizing-compute/namespace-owner"
 READ_VERBS = ("get", "list", "watch")
 SHARED_NAMESPACES = ("default",)  # the learner writes here too, as in a fresh cluster's kubeconfig context
 NAMESPACES = by_plural("namespaces")

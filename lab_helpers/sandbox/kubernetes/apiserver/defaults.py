@@ -23,6 +23,7 @@ Obj = dict[str, Any]
 SERVICE_RANGE = ipaddress.ip_network("127.96.0.0/16")
 KUBERNETES_SERVICE_IP = "127.96.0.1"  # the ``kubernetes`` Service's address, as 10.96.0.1 in a real cluster
 NODE_PORTS = range(30000, 32768)
+SIMULATED_KEY = "sandbox.visualizing-compute/simulated"  # what is simulated, shown by kubectl describe
 SERVICES = by_plural("services")
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 
@@ -208,6 +209,13 @@ def _service(obj: Obj, objects: Objects, old: Obj | None) -> None:
     elif spec["clusterIP"] != "None" and spec["clusterIP"] != old_spec.get("clusterIP"):
         _check_cluster_ip(obj, objects, spec["clusterIP"])
     spec["clusterIPs"] = [spec["clusterIP"]]
+    if spec["clusterIP"] != "None":
+        annotations = obj["metadata"].setdefault("annotations", {})
+        if isinstance(annotations, dict):
+            annotations[SIMULATED_KEY] = (
+                f"ClusterIP {spec['clusterIP']} is a loopback address of this machine, where the sandbox listens for "
+                "the Service itself (a real cluster's come from 10.96.0.0/12, routed by kube-proxy)"
+            )
     if kind in ("NodePort", "LoadBalancer"):
         spec.setdefault("externalTrafficPolicy", "Cluster")
         old_ports = {(p.get("port"), p.get("protocol")): p.get("nodePort") for p in old_spec.get("ports") or []}

@@ -7,6 +7,7 @@ silently. A wrong type is an error whatever the mode, as decoding into Go struct
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from werkzeug.wrappers import Request
@@ -26,13 +27,32 @@ def mode(request: Request) -> str:
     return raw
 
 
+_STEP = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
+
+
+def prune(obj: dict[str, Any], path: str) -> None:
+    """Drop the field at a validation path (``spec.template.spec.containers[0].foo``, ``data[key]``)."""
+    steps = [m.group(1) if m.group(1) is not None else m.group(2) for m in _STEP.finditer(path)]
+    cur: Any = obj
+    for step in steps[:-1]:
+        if isinstance(cur, list) and step.isdigit() and int(step) < len(cur):
+            cur = cur[int(step)]
+        elif isinstance(cur, dict) and step in cur:
+            cur = cur[step]
+        else:
+            return
+    if isinstance(cur, dict) and steps:
+        cur.pop(steps[-1], None)
+
+
 def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
     """Validate ``obj`` as ``res``'s kind; returns the warnings (``Warn``). Unknown fields under ``Strict`` are
-    the API server's 400 (``strict decoding error: unknown field "spec.foo"``), every other failure its 422."""
+    the API server's 400 (``strict decoding error: unknown field "spec.foo"``), every other failure its 422.
+    Under ``Warn`` and ``Ignore`` unknown fields are dropped from ``obj``, as decoding drops them."""
     from ..wire import schemas, validation
 
     typed = {**obj, "apiVersion": res.api_version, "kind": res.kind}
-    causes, warnings = schemas.validate(typed, unknown=unknown)
+    causes, warnings = schemas.validate(typed, unknown="Strict" if unknown == "Strict" else "Warn")
     unknown_fields = [c for c in causes if validation.is_unknown_field(c)]
     name = (obj.get("metadata") or {}).get("name", "") if isinstance(obj.get("metadata"), dict) else ""
     if unknown_fields:
@@ -43,4 +63,7 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
         raise status.status_error(400, message, "BadRequest")
     if causes:
         raise status.invalid(res.kind, res.group, name, causes)
-    return list(warnings)
+    for text in warnings:
+        if text.startswith('unknown field "') and text.endswith('"'):
+            prune(obj, text[len('unknown field "') : -1])
+    return list(warnings) if unknown == "Warn" else []

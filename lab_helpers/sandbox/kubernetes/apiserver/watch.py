@@ -93,15 +93,15 @@ def stream(objects: Objects, req: WatchRequest, stop: threading.Event | None = N
         return out
 
     yield b""
-    matching: set[str] = set()
+    matching: dict[str, bool] = {}  # whether each object this watch knows of matched its selectors
     rv_text = req.resource_version
     initial = req.send_initial if req.send_initial is not None else rv_text in ("", "0")
     if initial:
         items, list_rv = objects.list(req.res, req.namespace or None)
         cur = int(list_rv)
         for obj in items:
-            if req.match(obj):
-                matching.add(_key(obj))
+            matching[_key(obj)] = req.match(obj)
+            if matching[_key(obj)]:
                 yield _line("ADDED", show(obj))
         if req.send_initial:
             yield _line("BOOKMARK", _bookmark(req.res, cur, initial_end=True))
@@ -111,8 +111,6 @@ def stream(objects: Objects, req: WatchRequest, stop: threading.Event | None = N
         except ValueError:
             yield _line("ERROR", status.status_body(400, f"invalid resource version: {rv_text}", "BadRequest"))
             return
-        items, _ = objects.list(req.res, req.namespace or None)
-        matching = {_key(o) for o in items if req.match(o)}
     last_mark = time.monotonic()
     while not stop.is_set():
         left = deadline - time.monotonic()
@@ -127,7 +125,7 @@ def stream(objects: Objects, req: WatchRequest, stop: threading.Event | None = N
             return
         for rv, kind, obj in changes:
             cur = rv
-            event = _event_for(kind, obj, req.match, matching)
+            event = _event_for(objects, req, rv, kind, obj, matching)
             if event:
                 yield _line(event, show(obj))
         if len(changes) >= 2000:
@@ -139,14 +137,21 @@ def stream(objects: Objects, req: WatchRequest, stop: threading.Event | None = N
         objects.wait(cur, min(POLL_S, max(deadline - time.monotonic(), 0.0)))
 
 
-def _event_for(kind: str, obj: Obj, match: Callable[[Obj], bool], matching: set[str]) -> str:
-    """The event this watch sees for a journal entry ("" for none), given which objects it has seen match."""
+def _event_for(objects: Objects, req: WatchRequest, rv: int, kind: str, obj: Obj, matching: dict[str, bool]) -> str:
+    """The event this watch sees for a journal entry ("" for none): an object that starts matching the
+    selectors is ADDED, one that stops matching is DELETED, as the API server's watch cache reports them."""
     key = _key(obj)
-    if kind != "DELETED" and match(obj):
-        event = "MODIFIED" if key in matching and kind != "ADDED" else "ADDED"
-        matching.add(key)
-        return event
-    if key in matching or (kind == "DELETED" and match(obj)):
-        matching.discard(key)
-        return "DELETED"
-    return ""
+    if key not in matching and kind == "ADDED":
+        matching[key] = False
+    elif key not in matching:
+        meta = obj.get("metadata", {})
+        before = objects.state_before(req.res, meta.get("namespace", ""), meta.get("name", ""), rv)
+        matching[key] = before is not None and req.match(before)
+    was = matching[key]
+    now = kind != "DELETED" and req.match(obj)
+    matching[key] = now
+    if kind == "DELETED":
+        return "DELETED" if was or req.match(obj) else ""
+    if now:
+        return "MODIFIED" if was and kind != "ADDED" else "ADDED"
+    return "DELETED" if was else ""
