@@ -116,7 +116,7 @@ def find(conn, *, learner: str | None, lab: str | None = None, expired_only: boo
             )
 
     def servers():
-        clusters: dict[str, Found] = {}
+        clusters = {}  # cluster name -> its entry
         for server in conn.compute.servers(details=True):
             metadata = dict(getattr(server, "metadata", None) or {})
             marks = parse(metadata)
