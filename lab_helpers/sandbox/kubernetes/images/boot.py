@@ -3,7 +3,7 @@
 
 Pods share the machine's network, each with its own loopback address, so a program that listens
 on every address (``0.0.0.0``, as a server in a container usually does) is given its pod's
-address instead: the address its hostname resolves to in the pod's ``/etc/hosts``, or
+address instead: the address of its hostname in the pod's ``/etc/hosts``, or
 ``LAB_POD_IP`` where the container has no files of its own. Where the container runs in the
 host's filesystem, ``LAB_PATH_MAP`` (JSON pairs of container path, host path) says where the
 container's paths are; :func:`host_path` reads it.
@@ -33,10 +33,16 @@ def pod_ip() -> str:
     ip = os.environ.get("LAB_POD_IP", "")
     if ip:
         return ip
+    name = socket.gethostname()
     try:
-        return socket.gethostbyname(socket.gethostname())
+        with open("/etc/hosts", encoding="utf-8") as fh:
+            for line in fh:
+                fields = line.split("#", 1)[0].split()
+                if len(fields) > 1 and name in fields[1:] and "." in fields[0]:
+                    return fields[0]
     except OSError:
-        return "127.0.0.1"
+        pass
+    return "127.0.0.1"
 
 
 _bind = socket.socket.bind

@@ -150,7 +150,7 @@ def hosts_file(pod: dict[str, Any], names: list[tuple[str, str, str]]) -> str:
         lines.append(f"{alias.get('ip', '')}\t{' '.join(alias.get('hostnames') or [])}\n")
     lines.append("# Services of the sandbox cluster (a real cluster's DNS answers these names)\n")
     for addr, name, svc_ns in names:
-        short = f"{name} " if svc_ns == ns else ""
+        short = f"{name} " if svc_ns == ns and name != hostname else ""  # the pod's own name stays its own
         lines.append(f"{addr}\t{short}{name}.{svc_ns} {name}.{svc_ns}.svc {name}.{svc_ns}.svc.cluster.local\n")
     return "".join(lines)
 

@@ -1,6 +1,10 @@
 """Node status, as each node's kubelet posts it: conditions (Ready follows the node's VM), addresses,
 ``nodeInfo``, capacity where nobody has set it, the images it has pulled, and a heartbeat.
 
+The node's first InternalIP is a loopback address of its own (``network.node_ip``), so a
+NodePort answers on it; an address the cluster's maker gave (the VM's fixed IP) follows it.
+``nodeInfo`` fields the maker set are kept; the kubelet fills in the rest.
+
 A node is a sandbox VM when its ``spec.providerID`` is ``openstack:///<server id>``: it is Ready
 while that server is ACTIVE; when the server stops or is deleted its kubelet "stops posting", so
 the conditions become Unknown (``NodeStatusUnknown``) and its pods' processes stop (the machine is
@@ -144,12 +148,13 @@ def desired_status(
     _, server = server_of(objects, node)
     out = dict(old)
     out["conditions"] = conditions
-    out["addresses"] = [
-        {"type": "InternalIP", "address": network.node_ip(index)},
-        {"type": "Hostname", "address": name},
-    ]
+    mine = {"type": "InternalIP", "address": network.node_ip(index)}
+    others = [a for a in old.get("addresses") or [] if a != mine and a.get("type") != "Hostname"]
+    out["addresses"] = [mine, *others, {"type": "Hostname", "address": name}]
     out["daemonEndpoints"] = {"kubeletEndpoint": {"Port": KUBELET_PORT}}
-    out["nodeInfo"] = node_info(name, node["metadata"].get("uid", ""))
+    info = node_info(name, node["metadata"].get("uid", ""))
+    info.update({k: v for k, v in (old.get("nodeInfo") or {}).items() if v})  # what the cluster's maker said stays
+    out["nodeInfo"] = info
     capacity = out.get("capacity") or default_capacity(server)
     out["capacity"] = capacity
     out.setdefault("allocatable", dict(capacity))

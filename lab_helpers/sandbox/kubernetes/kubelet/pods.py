@@ -43,6 +43,7 @@ log = logging.getLogger("lab_helpers.sandbox.kubelet")
 
 BACKOFF_START_S = 10.0
 BACKOFF_MAX_S = 300.0
+ERR_IMAGE_PULL_SHOWN_S = 1.0  # how long a failed pull shows ErrImagePull before ImagePullBackOff
 DEFAULT_CAPS = (
     "chown",
     "dac_override",
@@ -94,6 +95,7 @@ class Container:
     image_backoff: float | None = None
     image_backoff_until: float = 0.0
     image_error: str = ""
+    image_failed_at: float = 0.0
     prober: Prober | None = None
     kill_reason: str = ""
     ever_started: bool = False
@@ -327,7 +329,7 @@ class PodWorker:
             write_in_place(hosts, network.hosts_file(view, names))
 
     def _annotate(self, pod: dict[str, Any]) -> None:
-        note = self.kubelet.simulated_note()
+        note = self.kubelet.isolation.summary()
         if (pod["metadata"].get("annotations") or {}).get(SIMULATED_KEY) == note:
             return
         with self.objects.store.tx():
@@ -360,7 +362,11 @@ class PodWorker:
             if wait > 0:
                 return wait
         if not self._pull(pod, c):
-            return max(0.05, c.image_backoff_until - time.time()) if c.image_backoff_until else 5.0
+            if not c.image_backoff_until:
+                return 5.0
+            shown = c.image_failed_at + ERR_IMAGE_PULL_SHOWN_S
+            until = shown if time.time() < shown else c.image_backoff_until
+            return max(0.05, until - time.time())
         return self._start(pod, c)
 
     def _spec_of(self, pod: dict[str, Any], c: Container) -> dict[str, Any]:
@@ -435,6 +441,8 @@ class PodWorker:
             self.note_event("Pulled", f'Container image "{image}" already present on machine', ref=c)
         else:
             if c.image_backoff is not None and now < c.image_backoff_until:
+                if now < c.image_failed_at + ERR_IMAGE_PULL_SHOWN_S:
+                    return False  # ErrImagePull stays a moment, as until the kubelet's next sync
                 c.waiting = ("ImagePullBackOff", f'Back-off pulling image "{image}": ErrImagePull: {c.image_error}')
                 if c.notes.get("image-backoff", 0) < c.image_backoff_until - c.image_backoff:
                     c.notes["image-backoff"] = now
@@ -450,6 +458,7 @@ class PodWorker:
                     BACKOFF_START_S if c.image_backoff is None else min(2 * c.image_backoff, BACKOFF_MAX_S)
                 )
                 c.image_backoff_until = now + c.image_backoff
+                c.image_failed_at = now
                 c.waiting = ("ErrImagePull", c.image_error)
                 return False
             took = registry.go_duration(max(0.0, now - (self.created_at or now)) if not c.ever_started else 0.0)

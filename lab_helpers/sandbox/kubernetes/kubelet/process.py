@@ -40,6 +40,14 @@ class Isolation:
     def own_root(self) -> bool:
         return self.mode in ("root", "userns")
 
+    def summary(self) -> str:
+        """The pod annotation: short enough for ``kubectl describe`` to show whole (140 characters)."""
+        if self.mode == "root":
+            return "processes with own pid, mount and hostname namespaces; loopback pod IP; no image layers; limits not enforced"
+        if self.mode == "userns":
+            return "processes in a user namespace (own pid, mount, hostname); loopback pod IP; no image layers; limits not enforced"
+        return "plain processes in the host's files (mount paths mapped); loopback pod IP; no image layers; limits not enforced"
+
     def describe(self) -> str:
         """What is real and what is simulated, for the pod annotation and ``kubectl describe``."""
         common = (

@@ -168,11 +168,13 @@ def build_root(spec: dict[str, Any]) -> str:
             lowers.append(host)
         if lowers:
             overlay(lowers, f"{root}/{top}", scratch, top)
+    for layer in layers:  # files at the top of an image (nginx's /docker-entrypoint.sh)
+        for n in sorted(os.listdir(layer)):
+            if os.path.isfile(f"{layer}/{n}") and not os.path.lexists(f"{root}/{n}"):
+                bind(f"{layer}/{n}", f"{root}/{n}", read_only=True)
     for name, mode in (("tmp", "1777"), ("run", "755")):
         makedirs(f"{root}/{name}")
         mount("tmpfs", f"{root}/{name}", "tmpfs", MS_NOSUID | MS_NODEV, f"mode={mode},size=256m")
-    for name in ("root", "home", "srv", "mnt"):
-        makedirs(f"{root}/{name}", 0o700 if name == "root" else 0o755)
     dev = f"{root}/dev"
     makedirs(dev)
     mount("tmpfs", dev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k")
@@ -198,6 +200,9 @@ def build_root(spec: dict[str, Any]) -> str:
     for b in spec["root"].get("binds", []):
         target = root + "/" + b["target"].lstrip("/")
         bind(b["source"], target, read_only=bool(b.get("readOnly")))
+    for name in ("root", "home", "srv", "mnt"):  # after the binds: one may have made /root already (0755)
+        if not os.path.isdir(f"{root}/{name}"):
+            makedirs(f"{root}/{name}", 0o700 if name == "root" else 0o755)
     return root
 
 
@@ -266,8 +271,22 @@ def map_user(uid: int, gid: int) -> None:
 
 
 # -- the child: becomes the container's process --------------------------------------------
+def default_signals() -> None:
+    """Every signal back to its default and none blocked: ignored ones would be inherited through exec
+    (a shell cannot even trap a signal it started with ignored)."""
+    for sig in range(1, signal.NSIG):
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, signal.SIG_DFL)
+        except (OSError, ValueError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def child(spec: dict[str, Any], out_w: int, err_w: int, report_w: int) -> None:
     try:
+        default_signals()
         os.setsid()
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -446,6 +465,7 @@ def join(spec: dict[str, Any]) -> int:
     child_pid = os.fork()
     if child_pid == 0:
         try:
+            default_signals()
             os.chdir("/")
             become(spec)
             os.chdir(spec.get("cwd") or "/")
