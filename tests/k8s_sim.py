@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lab_helpers.sandbox.kubernetes import controllers
+from lab_helpers.sandbox.kubernetes.apiserver import defaults
 from lab_helpers.sandbox.kubernetes.controllers.common import clone, deleting, name_of, namespace_of, terminal
 from lab_helpers.sandbox.kubernetes.controllers.loop import Change, Controller, Key, Manager, Settings
 from lab_helpers.sandbox.kubernetes.objects import Objects, rfc3339
@@ -122,7 +123,9 @@ def deployment(name: str, replicas: int = 3, image: str = "nginx:1.27", **spec: 
             "selector": {"matchLabels": {"app": name}},
             "template": {
                 "metadata": {"labels": {"app": name}, **({"annotations": notes} if notes else {})},
-                "spec": {"containers": [{"name": "main", "image": image, "ports": [{"containerPort": 80, "name": "http"}]}]},
+                "spec": {
+                    "containers": [{"name": "main", "image": image, "ports": [{"containerPort": 80, "name": "http"}]}]
+                },
             },
             **spec,
         },
@@ -145,8 +148,7 @@ class Cluster:
         self.manager.start()
 
     def stop(self) -> None:
-        self.stopping.set()
-        self.manager.join()
+        self.manager.stop()
 
     def controller(self, name: str) -> Controller:
         return next(c for c in self.manager.controllers if c.name == name)
@@ -155,6 +157,8 @@ class Cluster:
         self.manager.settle(timeout)
 
     def create(self, res, obj: Obj) -> Obj:
+        """Create as a client's POST does: the API server's defaults first."""
+        defaults.apply(res, obj, self.objects)
         return self.objects.create(res, obj)
 
     def get(self, res, name: str, ns: str = "default") -> Obj | None:

@@ -1,6 +1,5 @@
 """What several controllers read the same way: a pod's state (active, ready, available), owner
-references, conditions, times, generated names, and a pod made from a template with the fields the
-API server and its admission plugins would have filled in."""
+references, conditions, times, generated names, and a pod made from a template."""
 
 from __future__ import annotations
 
@@ -162,71 +161,6 @@ def restarts(pod: Obj) -> int:
     return sum(int(s.get("restartCount") or 0) for s in statuses)
 
 
-def _image_pull_policy(image: str) -> str:
-    tail = image.rsplit("/", 1)[-1]
-    if "@" in tail:
-        return "IfNotPresent"
-    tag = tail.split(":", 1)[1] if ":" in tail else ""
-    return "Always" if tag in ("", "latest") else "IfNotPresent"
-
-
-def _default_container(c: Obj) -> None:
-    c.setdefault("imagePullPolicy", _image_pull_policy(str(c.get("image", ""))))
-    c.setdefault("resources", {})
-    c.setdefault("terminationMessagePath", "/dev/termination-log")
-    c.setdefault("terminationMessagePolicy", "File")
-    res = c["resources"]
-    if isinstance(res, dict) and res.get("limits"):  # a limit alone is also the request, as the API server defaults
-        requests = res.setdefault("requests", {})
-        for key, value in res["limits"].items():
-            requests.setdefault(key, value)
-    for port in c.get("ports") or []:
-        port.setdefault("protocol", "TCP")
-
-
-def qos_class(spec: Obj) -> str:
-    """Guaranteed, Burstable or BestEffort, from the containers' cpu and memory requests and limits."""
-    containers = list(spec.get("containers") or []) + list(spec.get("initContainers") or [])
-    any_set, guaranteed = False, True
-    for c in containers:
-        res = c.get("resources") or {}
-        requests, limits = res.get("requests") or {}, res.get("limits") or {}
-        for key in ("cpu", "memory"):
-            if key in requests or key in limits:
-                any_set = True
-            if key not in limits or requests.get(key, limits.get(key)) != limits.get(key):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
-def default_pod(pod: Obj) -> Obj:
-    """Fill what the API server's defaulting and admission (service account, default tolerations,
-    priority) give every new pod, keeping anything already set."""
-    spec = pod.setdefault("spec", {})
-    for c in list(spec.get("containers") or []) + list(spec.get("initContainers") or []):
-        _default_container(c)
-    spec.setdefault("restartPolicy", "Always")
-    spec.setdefault("terminationGracePeriodSeconds", 30)
-    spec.setdefault("dnsPolicy", "ClusterFirst")
-    spec.setdefault("securityContext", {})
-    spec.setdefault("schedulerName", "default-scheduler")
-    spec.setdefault("enableServiceLinks", True)
-    spec.setdefault("serviceAccountName", spec.get("serviceAccount") or "default")
-    spec.setdefault("serviceAccount", spec["serviceAccountName"])
-    spec.setdefault("priority", 0)
-    spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
-    tolerations = spec.setdefault("tolerations", [])
-    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
-        if not any(t.get("key") == key and t.get("effect") in ("NoExecute", None, "") for t in tolerations):
-            tolerations.append({"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300})
-    status = pod.setdefault("status", {})
-    status.setdefault("phase", "Pending")
-    status.setdefault("qosClass", qos_class(spec))
-    return pod
-
-
 def pod_from_template(
     template: Obj,
     owner: Obj,
@@ -253,8 +187,7 @@ def pod_from_template(
     all_finalizers = list(tmeta.get("finalizers") or []) + list(finalizers or [])
     if all_finalizers:
         pod_meta["finalizers"] = all_finalizers
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": copy.deepcopy(template.get("spec") or {})}
-    return default_pod(pod)
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": copy.deepcopy(template.get("spec") or {})}
 
 
 def now_stamp() -> str:

@@ -138,7 +138,7 @@ class _Pass:
         rs["spec"]["replicas"] = count
         rollout.set_new_rs_annotations(d, rs, new_revision, exists=False)
         try:
-            saved = self.objects.create(RS, rs)
+            saved = self.ctl.create(RS, rs)
         except ApiError as err:
             if api_code(err) != 409:
                 raise

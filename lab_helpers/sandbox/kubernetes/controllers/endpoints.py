@@ -187,7 +187,7 @@ class EndpointsController(Controller):
             if subsets:
                 body["subsets"] = subsets
             try:
-                self.objects.create(ENDPOINTS, body)
+                self.create(ENDPOINTS, body)
             except ApiError as err:
                 if api_code(err) != 409:
                     raise
@@ -251,7 +251,7 @@ class EndpointsController(Controller):
                 "labels": labels,
                 "ownerReferences": [owner_ref(svc, SERVICES)],
             }
-            self.objects.create(SLICES, {"metadata": meta, **body})
+            self.create(SLICES, {"metadata": meta, **body})
         for s in unused:
             self._delete(SLICES, ns, name_of(s))
 

@@ -134,6 +134,8 @@ class JobController(Controller):
             return
         changed = clone(pod)
         changed["metadata"]["finalizers"] = [f for f in changed["metadata"]["finalizers"] if f != TRACKING]
+        if not changed["metadata"]["finalizers"]:
+            del changed["metadata"]["finalizers"]
         try:
             self.objects.update(PODS, changed)
         except ApiError as err:
@@ -266,8 +268,9 @@ class _JobPass:
         suspended = bool(self.spec.get("suspend"))
         if not suspended and not self.status.get("startTime"):
             self.status["startTime"] = now_stamp()
-        self.count_finished()
-        live = self.refresh()
+        self.refresh()
+        self.count_finished()  # counted and judged on one snapshot: a pod that ends meanwhile waits for the next pass
+        live = [p for p in self.pods if active(p)]
         failed = int(self.status.get("failed") or 0)
         if (self.spec.get("template") or {}).get("spec", {}).get("restartPolicy") == "OnFailure":
             failed += sum(restarts(p) for p in live)
@@ -419,7 +422,7 @@ class _JobPass:
                 template, job, JOBS, prefix, labels=labels, annotations=notes, finalizers=[TRACKING]
             )
             try:
-                self.objects.create(PODS, pod)
+                self.ctl.create(PODS, pod)
             except ApiError as err:
                 if api_code(err) == 409:
                     continue

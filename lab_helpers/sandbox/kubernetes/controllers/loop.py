@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ApiError
+from ..apiserver import defaults
 from ..objects import Objects
 from ..resources import RESOURCES, Resource, by_plural, resource_of_kind
 
@@ -228,6 +229,7 @@ class WorkQueue:
         self._again: set[Key] = set()
         self._later: list[tuple[float, int, Key]] = []
         self._seq = itertools.count()
+        self._woken = False
 
     def add(self, key: Key) -> None:
         with self._cond:
@@ -270,7 +272,8 @@ class WorkQueue:
                     self._working.add(key)
                     return key
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self._woken:
+                    self._woken = False
                     return None
                 self._cond.wait(min(left, due) if due is not None else left)
 
@@ -283,6 +286,12 @@ class WorkQueue:
                     self._queued.add(key)
                     self._ready.append(key)
                     self._cond.notify()
+
+    def wake(self) -> None:
+        """Wake a waiting ``get`` (to see that the service is stopping)."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify_all()
 
     def idle(self) -> bool:
         """Nothing ready and nothing being worked (delayed keys do not count)."""
@@ -343,6 +352,12 @@ class Controller:
     def reconcile(self, key: Key) -> float | None:
         """Work one key; a number of seconds asks to be called again then."""
         return None
+
+    def create(self, res: Resource, obj: Obj) -> Obj:
+        """Create as a client's POST would: the API server's defaults filled in first (a pod's service
+        account, tolerations, QoS class...)."""
+        defaults.apply(res, obj, self.objects)
+        return self.objects.create(res, obj)
 
     def namespace_closing(self, namespace: str) -> bool:
         """Whether the namespace is being deleted (the API server refuses new objects in it)."""
@@ -409,7 +424,7 @@ class Manager:
         ctx = self.ctx
         while not ctx.stopping.is_set():
             try:
-                if ctx.objects.wait(ctx.cache.rv, 1.0):
+                if ctx.objects.wait(ctx.cache.rv, 0.25) and not ctx.stopping.is_set():
                     ctx.cache.sync()
             except Exception:
                 log.exception("controllers: reading the journal failed; trying again in 1 s")
@@ -447,6 +462,12 @@ class Manager:
             time.sleep(0.01)
         raise TimeoutError("the controllers did not settle")
 
-    def join(self, timeout: float = 5.0) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop every thread now (``stopping`` alone stops them within a second)."""
+        self.ctx.stopping.set()
+        with self.ctx.objects.changed:
+            self.ctx.objects.changed.notify_all()
+        for ctl in self.controllers:
+            ctl.queue.wake()
         for thread in self.threads:
             thread.join(timeout)

@@ -162,7 +162,7 @@ class ReplicaSetController(Controller):
         for _ in range(3):  # a generated name may be taken
             pod = pod_from_template(template, rs, RS, f"{name_of(rs)}-")
             try:
-                self.objects.create(PODS, pod)
+                self.create(PODS, pod)
             except ApiError as err:
                 if api_code(err) == 409:
                     continue

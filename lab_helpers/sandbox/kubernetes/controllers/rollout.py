@@ -10,6 +10,7 @@ import json
 import math
 from typing import Any
 
+from ..apiserver import defaults
 from .common import created, deleting, name_of, now_stamp, parse_time
 
 Obj = dict[str, Any]
@@ -84,8 +85,15 @@ def without_hash(template: Obj) -> Obj:
     return out
 
 
+def _defaulted(template: Obj) -> Obj:
+    out = without_hash(template)
+    defaults.pod_spec(out.setdefault("spec", {}))
+    return out
+
+
 def equal_ignore_hash(a: Obj, b: Obj) -> bool:
-    return bool(_plain(without_hash(a)) == _plain(without_hash(b)))
+    """Whether two pod templates are the same but for the hash label (and for defaults one of them lacks)."""
+    return bool(_plain(_defaulted(a)) == _plain(_defaulted(b)))
 
 
 # -- maxSurge and maxUnavailable ----------------------------------------------------------------

@@ -176,9 +176,9 @@ class Scheduler(Controller):
         return True
 
     def _unschedulable_now(self, key: Key, pod: Obj, message: str) -> float:
-        self._set_scheduled(pod, "False", "Unschedulable", message)
-        record(self.objects, pod, "FailedScheduling", message, type="Warning", component=NAME)
-        with self._lock:
+        with self._lock:  # first, so the pod's own status write below is not taken for a reason to retry
             attempts = self._unschedulable.get(key, (0, 0.0))[0] + 1
             self._unschedulable[key] = (attempts, time.monotonic())
+        self._set_scheduled(pod, "False", "Unschedulable", message)
+        record(self.objects, pod, "FailedScheduling", message, type="Warning", component=NAME)
         return self.ctx.settings.unschedulable_retry_s

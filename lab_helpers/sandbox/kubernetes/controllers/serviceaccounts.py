@@ -44,7 +44,7 @@ class ServiceAccountController(Controller):
 
     def _create(self, res: Resource, obj: Obj) -> None:
         try:
-            self.objects.create(res, obj)
+            self.create(res, obj)
         except ApiError as err:
             if api_code(err) != 409:
                 raise
