@@ -129,7 +129,14 @@ def test_kubectl_run_prints_hello_in_logs(kl):
 
 
 def test_exit_code_of_a_failing_container(kl):
-    apply(kl, pod("fails", '  - {name: c, image: "busybox:1.36", command: ["sh", "-c", "echo oops >&2; exit 3"]}', restart="Never"))
+    apply(
+        kl,
+        pod(
+            "fails",
+            '  - {name: c, image: "busybox:1.36", command: ["sh", "-c", "echo oops >&2; exit 3"]}',
+            restart="Never",
+        ),
+    )
     wait_for("fails Failed", lambda: phase(kl, "fails") == "Failed")
     term = container_status(kl, "fails")["state"]["terminated"]
     assert (term["exitCode"], term["reason"]) == (3, "Error")
@@ -140,9 +147,9 @@ def test_crash_loop_back_off_and_previous_logs(kl):
     apply(kl, pod("crash", '  - {name: c, image: busybox, command: ["sh", "-c", "echo run $(date +%s%N); exit 1"]}'))
     status = wait_for(
         "crash in CrashLoopBackOff",
-        lambda: (lambda cs: cs if (cs.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff" else None)(
-            container_status(kl, "crash")
-        ),
+        lambda: (
+            lambda cs: cs if (cs.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff" else None
+        )(container_status(kl, "crash")),
     )
     assert status["restartCount"] == 1  # the first restart is immediate, the next one waits 10 s
     assert status["state"]["waiting"]["message"].startswith("back-off 10s restarting failed container=c pod=crash_kl(")
@@ -154,7 +161,9 @@ def test_crash_loop_back_off_and_previous_logs(kl):
     previous = kl.kubectl("logs", "-n", NS, "crash", "--previous").stdout
     assert current.startswith("run ")
     assert previous == current  # while it waits, both name the instance that ended last, as the kubelet does
-    assert any(e.startswith("BackOff: Back-off restarting failed container c in pod crash_kl(") for e in events_of(kl, "crash"))
+    assert any(
+        e.startswith("BackOff: Back-off restarting failed container c in pod crash_kl(") for e in events_of(kl, "crash")
+    )
     kl.kubectl("delete", "pod", "-n", NS, "crash", "--wait=false")
 
 
@@ -168,8 +177,10 @@ def test_image_pull_back_off_says_what_the_registry_holds(kl):
     apply(kl, pod("nosuch", "  - {name: c, image: ghcr.io/example/nosuch:v1}"))
     reason = wait_for(
         "ImagePullBackOff",
-        lambda: (container_status(kl, "nosuch").get("state", {}).get("waiting") or {}).get("reason") == "ImagePullBackOff"
-        and container_status(kl, "nosuch")["state"]["waiting"],
+        lambda: (
+            (container_status(kl, "nosuch").get("state", {}).get("waiting") or {}).get("reason") == "ImagePullBackOff"
+            and container_status(kl, "nosuch")["state"]["waiting"]
+        ),
     )
     assert "busybox, nginx" in reason["message"]
     assert any(
@@ -177,7 +188,7 @@ def test_image_pull_back_off_says_what_the_registry_holds(kl):
         for e in events_of(kl, "nosuch")
     )
     done = kl.kubectl("logs", "-n", NS, "nosuch", check=False)
-    assert 'is waiting to start: trying and failing to pull image' in done.stderr
+    assert "is waiting to start: trying and failing to pull image" in done.stderr
     kl.kubectl("delete", "pod", "-n", NS, "nosuch", "--wait=false")
 
 
@@ -199,12 +210,13 @@ stringData: {password: not-a-real-password}
             "envs",
             """  - name: c
     image: busybox
-    command: ["sh", "-c", "echo G=$GREETING; echo P=$PASSWORD; echo N=$(MY_NAME); echo IP=$MY_IP; cat /etc/settings/app.conf; echo S=$SETTINGS_FROM"]
+    command: ["sh", "-c", "echo G=$GREETING; echo P=$PASSWORD; echo N=$(MY_NAME); echo IP=$MY_IP; $(SHOW)"]
     env:
     - {name: GREETING, valueFrom: {configMapKeyRef: {name: settings, key: greeting}}}
     - {name: PASSWORD, valueFrom: {secretKeyRef: {name: creds, key: password}}}
     - {name: MY_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
     - {name: MY_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: SHOW, value: "cat /etc/settings/app.conf; echo S=$SETTINGS_greeting"}
     envFrom: [{configMapRef: {name: settings}, prefix: SETTINGS_}]
     volumeMounts: [{name: settings, mountPath: /etc/settings}]""",
             "  volumes: [{name: settings, configMap: {name: settings}}]",
@@ -219,7 +231,7 @@ stringData: {password: not-a-real-password}
         "N=envs",
         f"IP={ip}",
         "mode=fast",
-        "S=",
+        "S=hello-from-a-configmap",
     ]
 
 
@@ -237,9 +249,11 @@ def test_missing_configmap_waits_with_the_kubelets_words(kl):
     )
     waiting = wait_for(
         "CreateContainerConfigError",
-        lambda: (container_status(kl, "noconfig").get("state", {}).get("waiting") or {}).get("reason")
-        == "CreateContainerConfigError"
-        and container_status(kl, "noconfig")["state"]["waiting"],
+        lambda: (
+            (container_status(kl, "noconfig").get("state", {}).get("waiting") or {}).get("reason")
+            == "CreateContainerConfigError"
+            and container_status(kl, "noconfig")["state"]["waiting"]
+        ),
     )
     assert waiting["message"] == 'configmap "absent" not found'
     kl.kubectl("create", "configmap", "-n", NS, "absent", "--from-literal=k=now-here")
@@ -268,7 +282,9 @@ def test_nginx_behind_a_service_by_address_and_by_name(kl):
     apply(kl, pod("web", NGINX) + SERVICE)
     wait_for(
         "web Ready",
-        lambda: any(c["type"] == "Ready" and c["status"] == "True" for c in pod_json(kl, "web")["status"].get("conditions", [])),
+        lambda: any(
+            c["type"] == "Ready" and c["status"] == "True" for c in pod_json(kl, "web")["status"].get("conditions", [])
+        ),
     )
     ip = json.loads(kl.kubectl("get", "svc", "-n", NS, "web", "-o", "json").stdout)["spec"]["clusterIP"]
     assert ip.startswith("127.")
@@ -359,8 +375,10 @@ def _touch_inside(kube, name: str, path: str) -> None:
 
 def test_grace_period_on_delete(kl):
     loop = '["sh", "-c", "while true; do sleep 0.2; done"]'
-    trap = "[\"sh\", \"-c\", \"trap 'echo got TERM; exit 0' TERM; while true; do sleep 0.2; done\"]"
-    apply(kl, pod("stubborn", f"  - {{name: c, image: busybox, command: {loop}}}", "  terminationGracePeriodSeconds: 2"))
+    trap = '["sh", "-c", "trap \'echo got TERM; exit 0\' TERM; while true; do sleep 0.2; done"]'
+    apply(
+        kl, pod("stubborn", f"  - {{name: c, image: busybox, command: {loop}}}", "  terminationGracePeriodSeconds: 2")
+    )
     apply(kl, pod("polite", f"  - {{name: c, image: busybox, command: {trap}}}", "  terminationGracePeriodSeconds: 20"))
     wait_for("both Running", lambda: phase(kl, "stubborn") == "Running" and phase(kl, "polite") == "Running")
     started = time.monotonic()
@@ -416,10 +434,13 @@ def test_init_container_runs_first(kl):
         kl,
         pod(
             "inits",
-            '  - {name: c, image: busybox, command: ["sh", "-c", "cat /work/from-init"], volumeMounts: [{name: w, mountPath: /work}]}',
+            "  - {name: c, image: busybox, command: [cat, /work/from-init], volumeMounts: [{name: w, mountPath: /work}]}",
             """  volumes: [{name: w, emptyDir: {}}]
   initContainers:
-  - {name: prepare, image: busybox, command: ["sh", "-c", "echo prepared > /work/from-init"], volumeMounts: [{name: w, mountPath: /work}]}""",
+  - name: prepare
+    image: busybox
+    command: ["sh", "-c", "echo prepared > /work/from-init"]
+    volumeMounts: [{name: w, mountPath: /work}]""",
             restart="Never",
         ),
     )

@@ -16,6 +16,7 @@ listeners).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -31,7 +32,7 @@ from ...errors import ApiError
 from ..objects import Objects
 from . import network, nodes, process, registry
 from .network import NODES, PODS
-from .pods import PodWorker, run_in
+from .pods import PodWorker, map_paths, run_in
 from .proxy import ServiceProxy
 
 log = logging.getLogger("lab_helpers.sandbox.kubelet")
@@ -112,8 +113,9 @@ class Kubelet:
         """The image's files, written once per kubelet run."""
         with self.lock:
             if image.name not in self.layers:
+                own = self.isolation.own_root
                 self.layers[image.name] = registry.materialize(
-                    image, self.root / "images", process.python(), inside=self.isolation.own_root
+                    image, self.root / "images", process.image_python(own), inside=own
                 )
             return self.layers[image.name]
 
@@ -137,14 +139,14 @@ class Kubelet:
 
     def exec_in(self, proc: process.Process, argv: list[str], timeout: float) -> tuple[int, bytes]:
         """Run ``argv`` inside the running container of ``proc`` (its namespaces, user, environment)."""
-        import json
-
         try:
             spec = json.loads((proc.folder / f"{proc.instance}.spec.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return 1, b"the container's spec is gone"
         if not self.isolation.own_root:
-            return run_in(argv, spec["env"], spec.get("cwd") or "/", timeout)
+            mapping = [tuple(m) for m in json.loads(spec["env"].get("LAB_PATH_MAP") or "[]")]
+            argv = [map_paths(a, mapping) for a in argv]
+            return run_in(argv, spec["env"], spec.get("cwd") or "/", timeout, spec.get("uid"), spec.get("gid"))
         spec = dict(spec, argv=argv, join=proc.pid)
         path = proc.folder / f"exec-{threading.get_ident()}.json"
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -167,6 +169,8 @@ class Kubelet:
         try:
             self.isolation = process.isolation()
             log.info("kubelet: containers isolated as %r %s", self.isolation.mode, self.isolation.why)
+            if not self.isolation.own_root and os.geteuid() == 0:
+                process.open_path(self.pods_dir)
             left = process.stop_leftovers(self.pods_dir)
             if left:
                 log.info("kubelet: stopped %d containers a killed service left running", len(left))

@@ -87,10 +87,10 @@ def choose(pod: dict[str, Any], container: str, previous: bool) -> str:
         if not last_term.get("containerID"):
             raise status.bad_request(f'previous terminated container "{container}" in pod "{pod_name}" not found')
         return str(last_term["containerID"])
-    if state.get("running"):
+    if "running" in state:
         return str(cs.get("containerID", ""))
-    if state.get("terminated"):
-        term = state["terminated"]
+    if "terminated" in state:
+        term = state["terminated"] or {}
         if term.get("containerID"):
             return str(term["containerID"])
         if last_term.get("containerID"):

@@ -509,18 +509,13 @@ class PodWorker:
         return [environment.expand(str(a), env) for a in argv]
 
     def _low_port(self, c: Container) -> int | None:
-        """A port below what a normal user may open that this container will listen on, if any."""
-        if os.geteuid() == 0 or not os.path.exists("/proc/sys/net/ipv4/ip_unprivileged_port_start"):
+        if os.geteuid() == 0:
             return None
         try:
             floor = int(Path("/proc/sys/net/ipv4/ip_unprivileged_port_start").read_text())
         except (OSError, ValueError):
-            return None
-        ports = [int(p.get("containerPort", 0)) for p in c.spec.get("ports") or []]
-        if not c.spec.get("command") and c.image is not None:
-            ports += list(c.image.ports)
-        low = [p for p in ports if 0 < p < floor]
-        return min(low) if low else None
+            return None  # not Linux: a normal user may open any port (macOS since 10.14)
+        return low_port(c.spec, c.image, floor)
 
     def _start(self, pod: dict[str, Any], c: Container) -> float:
         iso = self.kubelet.isolation
@@ -575,6 +570,14 @@ class PodWorker:
             rootfs = self.dir / "rootfs"
             rootfs.mkdir(parents=True, exist_ok=True)
             argv = [map_paths(a, mapping) for a in argv]
+            if c.image is not None and c.image.files:
+                layer = self.kubelet.layer(c.image)
+                argv = [
+                    str(layer / a.lstrip("/")) if a.startswith("/") and (layer / a.lstrip("/")).exists() else a
+                    for a in argv
+                ]
+                path = env.get("PATH", "")
+                env["PATH"] = ":".join([str(layer / p.lstrip("/")) for p in path.split(":") if p] + [path])
             mapped = map_paths(cwd, mapping)
             cwd = mapped if mapped != cwd else str(rootfs / cwd.lstrip("/"))
             Path(cwd).mkdir(parents=True, exist_ok=True)
@@ -935,6 +938,16 @@ class PodWorker:
             pass
 
 
+def low_port(container: dict[str, Any], image: registry.Image | None, floor: int) -> int | None:
+    """The lowest port under ``floor`` (what a normal user may open) that the container will listen on:
+    its declared ports, and the image's own when it runs the image's command."""
+    ports = [int(p.get("containerPort", 0)) for p in container.get("ports") or []]
+    if not container.get("command") and image is not None:
+        ports += list(image.ports)
+    low = [p for p in ports if 0 < p < floor]
+    return min(low) if low else None
+
+
 def _public(terminated: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in terminated.items() if not k.startswith("_")}
 
@@ -992,7 +1005,22 @@ def map_paths(text: str, mapping: list[tuple[str, str]]) -> str:
     return text
 
 
-def run_in(argv: list[str], env: dict[str, str], cwd: str, timeout: float) -> tuple[int, bytes]:
-    """Run a command in the host's filesystem (exec probes where containers have no namespaces)."""
-    done = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, timeout=timeout, check=False)
+def run_in(
+    argv: list[str], env: dict[str, str], cwd: str, timeout: float, uid: int | None = None, gid: int | None = None
+) -> tuple[int, bytes]:
+    """Run a command in the host's filesystem as the container's user (exec where containers have no namespaces)."""
+    try:
+        done = subprocess.run(
+            argv,
+            env=env,
+            cwd=cwd,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            user=uid,
+            group=gid,
+            extra_groups=[] if uid is not None else None,
+        )
+    except FileNotFoundError:
+        return 127, f'exec: "{argv[0]}": executable file not found in $PATH'.encode()
     return done.returncode, done.stdout + done.stderr

@@ -76,8 +76,33 @@ class Isolation:
 
 
 def python() -> str:
-    """The interpreter that runs shims and the registry's Python stand-ins."""
+    """The interpreter that runs shims (and the registry's Python stand-ins, in their own root)."""
     return os.path.realpath(sys.executable)
+
+
+def others_can_run(path: str) -> bool:
+    """Whether a user other than the owner may execute ``path`` (every folder above it searchable)."""
+    try:
+        if not os.stat(path).st_mode & 0o001:
+            return False
+        return all(os.stat(p).st_mode & 0o001 for p in Path(path).parents)
+    except OSError:
+        return False
+
+
+def image_python(own_root: bool) -> str:
+    """The interpreter for the registry's Python stand-ins: this one, which a container with its own root
+    sees at its own path; without one, a root service's containers run as uid 65534 and need one that
+    user may run (this one when it can, else the system's ``python3``)."""
+    mine = python()
+    if own_root or os.geteuid() != 0 or others_can_run(mine):
+        return mine
+    import shutil
+
+    for candidate in ("/usr/bin/python3", "/usr/local/bin/python3", shutil.which("python3") or ""):
+        if candidate and others_can_run(os.path.realpath(candidate)):
+            return os.path.realpath(candidate)
+    return mine
 
 
 @lru_cache(maxsize=1)
@@ -96,8 +121,17 @@ def isolation() -> Isolation:
     return Isolation(answer.get("isolation", "none"), answer.get("why", ""))
 
 
-def container_dir(pods_dir: Path, uid: str, name: str) -> Path:
-    return pods_dir / uid / "containers" / name
+def open_path(folder: Path) -> None:
+    """Let other users pass through every folder above ``folder`` (search permission only): without
+    their own root, containers of a root service run as uid 65534 in folders under the state
+    directory, which may sit in a private one (a test's temporary folder)."""
+    for parent in [folder, *folder.parents]:
+        try:
+            mode = parent.stat().st_mode
+            if not mode & 0o001:
+                os.chmod(parent, (mode & 0o7777) | 0o001)
+        except OSError:
+            return
 
 
 class Process:
@@ -183,6 +217,26 @@ class Process:
         return self.exited.wait(timeout)
 
 
+def _started_at(pid: int) -> float | None:
+    """When process ``pid`` started (Linux), to tell a pid of ours from a reused one."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[19])
+        boot = next(
+            float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
+        )
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _ours(pid: int, started: float | None) -> bool:
+    """Whether ``pid`` is alive and is the process a shim recorded (not another one with its number)."""
+    if not _alive(pid):
+        return False
+    when = _started_at(pid)
+    return when is None or started is None or abs(when - started) < 5.0
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -209,16 +263,17 @@ def stop_leftovers(pods_dir: Path) -> list[tuple[str, str, int]]:
             continue
         if not state.get("running"):
             continue
+        started = state.get("startedAt")
         for key in ("pid", "shim"):
             pid = state.get(key)
-            if pid and _alive(int(pid)):
+            if pid and _ours(int(pid), float(started) if started else None):
                 try:
                     os.killpg(int(pid), signal.SIGKILL)
                 except OSError:
                     pass
         shim = state.get("shim")
         deadline = time.monotonic() + 5
-        while shim and _alive(int(shim)) and time.monotonic() < deadline:
+        while shim and _ours(int(shim), float(started) if started else None) and time.monotonic() < deadline:
             time.sleep(0.02)
         state.update(running=False, exitCode=137, signal="signal 9", finishedAt=time.time(), reason="Error")
         state_path.write_text(json.dumps(state), encoding="utf-8")

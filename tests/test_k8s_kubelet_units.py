@@ -1,0 +1,231 @@
+"""The sandbox kubelet's pieces on their own, without a running sandbox: image references, Go-style
+durations, ``$(VAR)`` expansion, Service variables and names, the atomic writer of ConfigMap
+volumes, path mapping, node readiness from the VM, and the shim's log format."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from lab_helpers.sandbox.kubernetes.kubelet import environment, network, nodes, pods, registry, volumes
+from lab_helpers.sandbox.kubernetes.kubelet.logs import choose
+from lab_helpers.sandbox.kubernetes.objects import Objects
+from lab_helpers.sandbox.kubernetes.resources import by_plural
+from lab_helpers.sandbox.store import Store
+
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("ref", "normalised"),
+    [
+        ("nginx", "docker.io/library/nginx:latest"),
+        ("nginx:1.27", "docker.io/library/nginx:1.27"),
+        ("docker.io/library/nginx:1.27", "docker.io/library/nginx:1.27"),
+        ("library/busybox", "docker.io/library/busybox:latest"),
+        (f"nginx@{DIGEST}", f"docker.io/library/nginx@{DIGEST}"),
+        (f"nginx:1.27@{DIGEST}", f"docker.io/library/nginx:1.27@{DIGEST}"),
+        ("localhost:5000/team/app:v2", "localhost:5000/team/app:v2"),
+        ("ghcr.io/example/api", "ghcr.io/example/api:latest"),
+        ("registry.k8s.io/busybox", "registry.k8s.io/busybox:latest"),
+    ],
+)
+def test_image_references_parse_as_the_runtime_does(ref, normalised):
+    assert str(registry.parse(ref)) == normalised
+
+
+@pytest.mark.parametrize("ref", ["", "Nginx", "nginx:", "a b", "nginx@sha256:xyz", "-nginx", "nginx//x"])
+def test_invalid_image_references(ref):
+    with pytest.raises(registry.InvalidImageName, match="invalid reference format"):
+        registry.parse(ref)
+
+
+def test_the_registry_holds_busybox_and_nginx_at_any_tag():
+    assert registry.lookup(registry.parse("busybox:1.36")).name == "busybox"
+    assert registry.lookup(registry.parse("docker.io/library/nginx:1.27-alpine")).name == "nginx"
+    assert registry.lookup(registry.parse(f"nginx@{DIGEST}")).name == "nginx"
+    missing = registry.parse("ghcr.io/example/nosuch:v1")
+    assert registry.lookup(missing) is None
+    message = registry.pull_error(missing)
+    assert message.startswith('failed to pull and unpack image "ghcr.io/example/nosuch:v1"')
+    assert "busybox, nginx" in message
+    nginx = registry.lookup(registry.parse("nginx"))
+    assert nginx.entrypoint == ("/docker-entrypoint.sh",) and nginx.ports == (80,) and nginx.needs_python
+    pinned = registry.image_id(registry.parse(f"nginx@{DIGEST}"))
+    assert pinned == f"docker.io/library/nginx@{DIGEST}"
+    assert registry.image_id(registry.parse("nginx:1")) != registry.image_id(registry.parse("nginx:2"))
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (0, "0s"),
+        (0.2, "200ms"),
+        (1.2345, "1.234s"),
+        (10, "10s"),
+        (20, "20s"),
+        (80, "1m20s"),
+        (160, "2m40s"),
+        (300, "5m0s"),
+    ],
+)
+def test_durations_print_as_go_prints_them(seconds, text):
+    assert registry.go_duration(seconds) == text
+
+
+def test_variable_references_expand_as_the_kubelet_expands_them():
+    env = {"A": "1", "NAME": "web"}
+    assert environment.expand("$(A)-$$(A)-$(B)-$(NAME)", env) == "1-$(A)-$(B)-web"
+    assert environment.expand("cost $5 and $(", env) == "cost $5 and $("
+
+
+def test_quantities_and_resource_fields():
+    assert environment.quantity("250m") == 0.25
+    assert environment.quantity("1Gi") == 2**30
+    pod = {"spec": {"containers": [{"name": "c", "resources": {"limits": {"cpu": "1500m", "memory": "64Mi"}}}]}}
+    assert environment.resource_value(pod, {"resource": "limits.cpu", "containerName": "c"}, {}) == "2"
+    assert environment.resource_value(pod, {"resource": "limits.memory", "divisor": "1Mi"}, {}) == "64"
+    assert environment.resource_value(pod, {"resource": "requests.cpu", "divisor": "1m"}, {}) == "1500"
+
+
+@pytest.fixture
+def objects(tmp_path) -> Objects:
+    return Objects(Store(tmp_path / "store"))
+
+
+def _service(name: str, ns: str, ip: str, ports: list[dict]) -> dict:
+    return {"metadata": {"name": name, "namespace": ns}, "spec": {"clusterIP": ip, "ports": ports}}
+
+
+def test_service_variables_and_names(objects):
+    svcs = by_plural("services")
+    objects.create(svcs, _service("web-api", "team", "127.96.0.7", [{"name": "http", "port": 80, "protocol": "TCP"}]))
+    objects.create(svcs, _service("db", "other", "127.96.0.8", [{"port": 5432}]))
+    objects.create(svcs, _service("kubernetes", "default", "127.96.0.1", [{"name": "https", "port": 443}]))
+    env = environment.service_variables(objects, "team")
+    assert env["WEB_API_SERVICE_HOST"] == "127.96.0.7"
+    assert env["WEB_API_SERVICE_PORT"] == "80"
+    assert env["WEB_API_SERVICE_PORT_HTTP"] == "80"
+    assert env["WEB_API_PORT_80_TCP"] == "tcp://127.96.0.7:80"
+    assert env["KUBERNETES_SERVICE_HOST"] == "127.96.0.1"
+    assert "DB_SERVICE_HOST" not in env  # another namespace's Service
+    pod = {"metadata": {"name": "client", "namespace": "team"}, "spec": {}, "status": {"podIP": "127.244.3.9"}}
+    hosts = network.hosts_file(pod, network.service_names(objects)).splitlines()
+    assert "127.244.3.9\tclient" in hosts
+    assert any(line.startswith("127.96.0.7\tweb-api web-api.team web-api.team.svc") for line in hosts)
+    assert any(line.startswith("127.96.0.8\tdb.other db.other.svc db.other.svc.cluster.local") for line in hosts)
+    same_name = {"metadata": {"name": "web-api", "namespace": "team"}, "spec": {}, "status": {"podIP": "127.244.3.2"}}
+    hosts = network.hosts_file(same_name, network.service_names(objects)).splitlines()
+    assert any(line.startswith("127.96.0.7\tweb-api.team ") for line in hosts)  # the pod's own name stays its own
+
+
+def test_endpoints_from_ready_pods_when_no_endpoints_object(objects):
+    svcs, pods_res = by_plural("services"), by_plural("pods")
+    objects.create(svcs, {**_service("web", "ns", "127.96.0.9", [{"port": 80, "targetPort": "http"}])})
+    svc = objects.get(svcs, "ns", "web")
+    svc["spec"]["selector"] = {"app": "web"}
+    objects.update(svcs, svc)
+    for name, ip, ready in (("a", "127.244.1.2", "True"), ("b", "127.244.1.3", "False")):
+        objects.create(
+            pods_res,
+            {
+                "metadata": {"name": name, "namespace": "ns", "labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+                "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": ready}]},
+            },
+        )
+    port = svc["spec"]["ports"][0]
+    assert network.ready_endpoints(objects, "ns", "web", port) == [("127.244.1.2", 8080)]
+    assert network.service_target(objects, "ns", "web", "80") == ("127.244.1.2", 8080)
+
+
+def test_configmap_volume_is_written_atomically(tmp_path):
+    folder = tmp_path / "vol"
+    assert volumes.write_atomic(folder, {"a": (b"1", None), "conf/b.yaml": (b"x: 1", 0o600)}, 0o644)
+    assert (folder / "a").read_text() == "1" and os.readlink(folder / "a") == "..data/a"
+    assert (folder / "conf" / "b.yaml").stat().st_mode & 0o777 == 0o600
+    assert (folder / "a").stat().st_mode & 0o777 == 0o644
+    first = os.readlink(folder / "..data")
+    assert not volumes.write_atomic(folder, {"a": (b"1", None), "conf/b.yaml": (b"x: 1", 0o600)}, 0o644)
+    time.sleep(0.01)
+    assert volumes.write_atomic(folder, {"a": (b"2", None)}, 0o644)
+    assert os.readlink(folder / "..data") != first and not (folder / first).exists()
+    assert (folder / "a").read_text() == "2" and not (folder / "conf").exists()
+
+
+def test_paths_are_mapped_only_where_they_stand_as_paths():
+    mapping = [("/etc/config", "/state/vol/cfg"), ("/data", "/state/vol/data")]
+    assert pods.map_paths("cat /etc/config/app.conf", mapping) == "cat /state/vol/cfg/app.conf"
+    assert pods.map_paths("ls /data; echo /database", mapping) == "ls /state/vol/data; echo /database"
+    assert pods.map_paths("x=/etc/configs", mapping) == "x=/etc/configs"
+
+
+def test_low_ports_are_found_in_the_spec_and_the_image():
+    nginx = registry.lookup(registry.parse("nginx"))
+    assert pods.low_port({"name": "c"}, nginx, 1024) == 80
+    assert pods.low_port({"name": "c", "command": ["my-server"]}, nginx, 1024) is None
+    assert pods.low_port({"name": "c", "ports": [{"containerPort": 8080}]}, None, 1024) is None
+    assert pods.low_port({"name": "c", "ports": [{"containerPort": 443}]}, None, 80) is None
+
+
+def test_node_readiness_follows_its_vm(objects):
+    nodes_res = by_plural("nodes")
+    now = time.time()
+    objects.store.put(
+        "server",
+        "vm-1",
+        {"events": [[now - 60, "BUILD"], [now - 50, "ACTIVE"]], "flavor": {"vcpus": 8, "ram": 30720, "disk": 60}},
+    )
+    objects.create(nodes_res, {"metadata": {"name": "n1"}, "spec": {"providerID": "openstack:///vm-1"}})
+    assert nodes.sync(objects, "n1", [], "note", force_beat=True) == "up"
+    node = objects.get(nodes_res, "", "n1")
+    ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("True", "KubeletReady")
+    assert node["status"]["capacity"]["cpu"] == "8" and node["status"]["capacity"]["memory"] == f"{30720 * 1024}Ki"
+    server = objects.store.get("server", "vm-1")
+    server["events"].append([now - 1, "SHUTOFF"])
+    objects.store.put("server", "vm-1", server)
+    assert nodes.sync(objects, "n1", [], "note", force_beat=False) == "down"
+    node = objects.get(nodes_res, "", "n1")
+    ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("Unknown", "NodeStatusUnknown")
+    objects.store.delete("server", "vm-1")
+    assert nodes.sync(objects, "n1", [], "note", force_beat=False) == "down"
+
+
+def test_which_log_kubectl_logs_reads():
+    running = {
+        "name": "c",
+        "state": {"running": {}},
+        "containerID": "sandbox://b",
+        "lastState": {"terminated": {"containerID": "sandbox://a"}},
+    }
+    pod = {"metadata": {"name": "p"}, "status": {"containerStatuses": [running]}}
+    assert choose(pod, "c", previous=False) == "sandbox://b"
+    assert choose(pod, "c", previous=True) == "sandbox://a"
+    waiting = {"name": "c", "state": {"waiting": {"reason": "ContainerCreating"}}, "lastState": {}}
+    pod = {"metadata": {"name": "p"}, "status": {"containerStatuses": [waiting]}}
+    with pytest.raises(Exception) as err:
+        choose(pod, "c", previous=False)
+    body = json.loads(err.value.response.get_data())
+    assert (body["code"], body["message"]) == (400, 'container "c" in pod "p" is waiting to start: ContainerCreating')
+
+
+def test_the_shim_logs_in_the_cri_format(tmp_path):
+    from lab_helpers.sandbox.kubernetes.kubelet.shim import LINE_MAX, Log
+
+    path = tmp_path / "0.log"
+    log = Log(str(path))
+    log.feed("stdout", b"one\ntw")
+    log.feed("stderr", b"err\n")
+    log.feed("stdout", b"o\n" + b"x" * (LINE_MAX + 5))
+    log.close()
+    lines = Path(path).read_bytes().splitlines()
+    fields = [line.split(b" ", 3)[1:] for line in lines]
+    assert fields[:3] == [[b"stdout", b"F", b"one"], [b"stderr", b"F", b"err"], [b"stdout", b"F", b"two"]]
+    assert fields[3][:2] == [b"stdout", b"P"] and fields[4] == [b"stdout", b"F", b"xxxxx"]
+    assert lines[0].split(b" ")[0].endswith(b"Z")
