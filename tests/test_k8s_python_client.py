@@ -102,6 +102,11 @@ class Py:
         self.admin_apps = client.AppsV1Api(admin)
         self.call = Calls()
 
+    def log(self, pod: str, **kw: Any) -> str:
+        """A pod's log as text. Client 36 returns the repr of the bytes from ``read_namespaced_pod_log``
+        ("b'...'", kubernetes-client/python issue 2596), so the body is read and decoded here."""
+        return self.core.read_namespaced_pod_log(pod, NS, _preload_content=False, **kw).data.decode()
+
     def until(self, what: str, probe: Callable[[], Any], timeout: float = 60) -> Any:
         """Poll ``probe`` until it returns something truthy."""
         deadline = time.monotonic() + timeout
@@ -350,9 +355,7 @@ def test_typed_deployment_scale_and_cascade(py):
             "list pods on a node", py.core.list_namespaced_pod, NS, field_selector=f"spec.nodeName={pod.spec.node_name}"
         ).items
         assert pod.metadata.name in [p.metadata.name for p in by_node]
-        log = py.until(
-            "pod log", lambda: py.core.read_namespaced_pod_log(pod.metadata.name, NS, container="main"), timeout=20
-        )
+        log = py.until("pod log", lambda: py.log(pod.metadata.name, container="main"), timeout=20)
         assert log == "up\n"
         events = py.until(
             "the pod's events",
@@ -409,8 +412,8 @@ def test_typed_job_and_logs(py):
         assert done.status.completion_time and done.status.start_time
         pods = c("pods of the job", py.core.list_namespaced_pod, NS, label_selector="job-name=count").items
         assert len(pods) == 2 and {p.status.phase for p in pods} == {"Succeeded"}
-        assert c("read log", py.core.read_namespaced_pod_log, pods[0].metadata.name, NS) == "1\n2\n3\n"
-        assert c("read log tail", py.core.read_namespaced_pod_log, pods[0].metadata.name, NS, tail_lines=1) == "3\n"
+        assert c("read log", py.log, pods[0].metadata.name) == "1\n2\n3\n"
+        assert c("read log tail", py.log, pods[0].metadata.name, tail_lines=1) == "3\n"
 
         bad = client.V1Job(
             metadata=client.V1ObjectMeta(name="fails"),
@@ -524,6 +527,21 @@ def test_dynamic_client(py):
 def test_namespace_deletion_empties_it(py):
     c = py.call
     with c.section("typed: namespace deletion empties it first"):
+        slow = {
+            "metadata": {"name": "slow-stop"},
+            "spec": {
+                "terminationGracePeriodSeconds": 10,
+                "containers": [
+                    {
+                        "name": "main",
+                        "image": "busybox",
+                        "command": ["sh", "-c", "trap 'sleep 1; exit 0' TERM; while true; do sleep 0.1; done"],
+                    }
+                ],
+            },
+        }
+        c("create a pod that takes 1 s to stop", py.core.create_namespaced_pod, DYN_NS, slow)
+        py.until("it runs", lambda: py.core.read_namespaced_pod("slow-stop", DYN_NS).status.phase == "Running")
         c("delete namespace", py.core.delete_namespace, DYN_NS)
         ns = c("read namespace", py.core.read_namespace, DYN_NS)
         assert ns.status.phase == "Terminating" and ns.metadata.deletion_timestamp
