@@ -30,6 +30,9 @@ OTHER_PROGRAMS = {
     "PYTHONPATH": "extended for a child process",
     "JUPYTER_CONFIG_PATH": "Jupyter's search path, extended with the course's settings",
     "JUPYTER_PORT": "Jupyter's own default port, honoured by `lab start`",
+    "LAB_POD_IP": "a sandbox container's own address, set by the sandbox kubelet for the registry's programs",
+    "LAB_PATH_MAP": "a sandbox container's mount paths on the host, set by the sandbox kubelet for them",
+    "NGINX_VERSION": "the nginx image's own variable, read by the registry's nginx stand-in",
 }
 # Modules still reading a setting themselves, each with what is left to do.
 

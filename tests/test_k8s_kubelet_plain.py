@@ -1,5 +1,5 @@
-"""The sandbox kubelet where containers get no namespaces (``LAB_POD_ISOLATION=none``, as on a
-machine that allows none): plain processes in the host's files, as the pod's unprivileged user
+"""The sandbox kubelet where containers get no namespaces (forced by the file ``kubelet/isolation``,
+as on a machine that allows none): plain processes in the host's files, as the pod's unprivileged user
 when the service is root, with mount paths mapped to the volumes' folders; the nginx stand-in
 serves a ConfigMap mounted over its document root, through its Service."""
 
@@ -19,14 +19,6 @@ NS = "plain"
 NODE = "plain-node"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def no_namespaces():
-    """Set before the module's sandbox starts (autouse fixtures come first)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LAB_POD_ISOLATION", "none")
-        yield
-
-
 def wait_for(what, check, timeout: float = 20.0):
     deadline = time.monotonic() + timeout
     last = None
@@ -41,6 +33,12 @@ def wait_for(what, check, timeout: float = 20.0):
 @pytest.fixture(scope="module")
 def pk(kube):
     from kubernetes import client
+
+    from lab_helpers import sandbox as sb
+
+    (kube.state / "sandbox" / "kubelet" / "isolation").write_text("none\n")
+    sb.stop()  # the kubelet decides its isolation when it starts
+    sb.start()
 
     client.CoreV1Api(kube.api_client("sandbox-admin")).create_node(
         {"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}}

@@ -167,7 +167,7 @@ class Kubelet:
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:
         try:
-            self.isolation = process.isolation()
+            self.isolation = process.isolation(self.root)
             log.info("kubelet: containers isolated as %r %s", self.isolation.mode, self.isolation.why)
             if not self.isolation.own_root and os.geteuid() == 0:
                 process.open_path(self.pods_dir)
