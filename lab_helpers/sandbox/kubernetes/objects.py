@@ -237,7 +237,7 @@ class Objects:
                 if not finalizers:
                     meta.pop("finalizers", None)
                 if res.kind == "Namespace":
-                    obj.setdefault("status", {})["phase"] = "Terminating"
+                    obj["status"] = {**(obj.get("status") or {}), "phase": "Terminating"}
                 self._save(res, obj, "MODIFIED")
                 gone = False
             else:

@@ -56,9 +56,13 @@ def dry_run(values: list[str]) -> bool:
     return bool(values)
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"invalid character '{name[0]}' looking for beginning of value")
+
+
 def _parse_json(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise status.bad_request(f"couldn't get version/kind; json parse error: {_first_line(exc)}") from None
 

@@ -30,6 +30,16 @@ def mode(request: Request) -> str:
 _STEP = re.compile(r"\.?([^.\[\]]+)|\[([^\]]*)\]")
 
 
+def drop_nulls(value: Any) -> Any:
+    """A body as decoding into the API's types leaves it: a null field is an unset one, a null list item an
+    empty object (which validation then finds wanting)."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [{} if v is None else drop_nulls(v) for v in value]
+    return value
+
+
 def prune(obj: dict[str, Any], path: str) -> None:
     """Drop the field at a validation path (``spec.template.spec.containers[0].foo``, ``data[key]``)."""
     steps = [m.group(1) if m.group(1) is not None else m.group(2) for m in _STEP.finditer(path)]
@@ -51,6 +61,9 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
     Under ``Warn`` and ``Ignore`` unknown fields are dropped from ``obj``, as decoding drops them."""
     from ..wire import schemas, validation
 
+    cleaned = drop_nulls(obj)
+    obj.clear()
+    obj.update(cleaned)
     typed = {**obj, "apiVersion": res.api_version, "kind": res.kind}
     causes, warnings = schemas.validate(typed, unknown="Strict" if unknown == "Strict" else "Warn")
     unknown_fields = [c for c in causes if validation.is_unknown_field(c)]
