@@ -317,6 +317,35 @@ def test_nginx_behind_a_service_by_address_and_by_name(kl):
     assert '"GET / HTTP/1.1" 200' in access and "kube-probe/1.35" in access
 
 
+def test_node_port_and_names_that_follow_services(kl):
+    kl.kubectl("expose", "pod", "web", "-n", NS, "--name=web-np", "--type=NodePort", "--port=8088", "--target-port=80")
+    svc = json.loads(kl.kubectl("get", "svc", "-n", NS, "web-np", "-o", "json").stdout)
+    node_port = svc["spec"]["ports"][0]["nodePort"]
+    assert 30000 <= node_port <= 32767
+    node = json.loads(kl.kubectl("get", "node", NODE, "-o", "json").stdout)
+    node_ip = next(a["address"] for a in node["status"]["addresses"] if a["type"] == "InternalIP")
+    for host in ("127.0.0.1", node_ip, svc["spec"]["clusterIP"]):
+        port = 8088 if host == svc["spec"]["clusterIP"] else node_port
+        page = wait_for(f"the page on {host}:{port}", lambda host=host, port=port: _get(f"http://{host}:{port}/"))
+        assert "Welcome to nginx!" in page
+    hosts = wait_for(
+        "the running pod's /etc/hosts naming the new Service",
+        lambda: "web-np" in (text := _read_inside(kl, "web", "nginx", "/etc/hosts")) and text,
+    )
+    assert f"{svc['spec']['clusterIP']}\tweb-np web-np.kl web-np.kl.svc web-np.kl.svc.cluster.local" in hosts
+    kl.kubectl("delete", "svc", "-n", NS, "web-np")
+    wait_for("the NodePort closed", lambda: not _get(f"http://127.0.0.1:{node_port}/"))
+
+
+def _read_inside(kube, name: str, container: str, path: str) -> str:
+    """A file as the container's own root shows it."""
+    uid = pod_json(kube, name)["metadata"]["uid"]
+    folder = kube.state / "sandbox" / "kubelet" / "pods" / uid / "containers" / container
+    state = json.loads(max(folder.glob("[0-9]*.json"), key=lambda p: p.stat().st_mtime).read_text())
+    with open(f"/proc/{state['pid']}/root{path}") as fh:
+        return fh.read()
+
+
 def test_readiness_gates_the_service(kl):
     apply(
         kl,
@@ -448,6 +477,42 @@ def test_init_container_runs_first(kl):
     assert kl.kubectl("logs", "-n", NS, "inits", "-c", "c").stdout == "prepared\n"
     init = pod_json(kl, "inits")["status"]["initContainerStatuses"][0]
     assert init["state"]["terminated"]["reason"] == "Completed"
+
+
+def test_a_node_whose_vm_stops_goes_unknown_and_its_processes_stop(kl):
+    from kubernetes import client
+
+    from lab_helpers.sandbox.store import Store
+
+    store = Store(kl.state / "sandbox")  # the VM, as Nova keeps it (its status read from timed events)
+    flavor = {"vcpus": 2, "ram": 4096, "disk": 20}
+    store.put("server", "vm-kl", {"id": "vm-kl", "events": [[time.time() - 5, "ACTIVE"]], "flavor": flavor})
+    admin = client.CoreV1Api(kl.api_client("sandbox-admin"))
+    admin.create_node(
+        {
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": "kl-vm"},
+            "spec": {"providerID": "openstack:///vm-kl"},
+        }
+    )
+
+    def ready() -> str:
+        conditions = admin.read_node("kl-vm").status.conditions or []
+        return next((c.status for c in conditions if c.type == "Ready"), "")
+
+    wait_for("the VM's node Ready", lambda: ready() == "True")
+    apply(kl, pod("onvm", '  - {name: c, image: busybox, command: ["sleep", "600"]}').replace(NODE, "kl-vm"))
+    wait_for("onvm Running", lambda: phase(kl, "onvm") == "Running")
+    uid = pod_json(kl, "onvm")["metadata"]["uid"]
+    state = json.loads((kl.state / "sandbox" / "kubelet" / "pods" / uid / "containers" / "c" / "0.json").read_text())
+    assert _alive(state["pid"])
+    server = store.get("server", "vm-kl")
+    server["events"].append([time.time(), "SHUTOFF"])
+    store.put("server", "vm-kl", server)
+    wait_for("the node Unknown", lambda: ready() == "Unknown", timeout=10)
+    wait_for("its container stopped with the machine", lambda: not _alive(state["pid"]), timeout=10)
+    kl.kubectl("delete", "pod", "-n", NS, "onvm", "--force", "--grace-period=0", check=False)
 
 
 def test_processes_stop_with_the_service_and_restart_after_kill_9(kl):

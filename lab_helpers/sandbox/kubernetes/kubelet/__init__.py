@@ -129,7 +129,7 @@ class Kubelet:
             return b""
 
     def simulated_note(self) -> str:
-        return self.isolation.describe()
+        return self.isolation.summary()
 
     def service_names(self) -> list[tuple[str, str, str]]:
         with self.lock:

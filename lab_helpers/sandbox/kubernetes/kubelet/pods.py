@@ -733,22 +733,39 @@ class PodWorker:
         self._cleanup()
 
     def _kill_all(self, grace: float, containers: list[Container] | None = None) -> None:
-        """Stop containers: the stop signal, ``grace`` seconds, then SIGKILL to what is left."""
+        """Stop containers: the stop signal, ``grace`` seconds, then SIGKILL to what is left (at once when
+        the pod is removed meanwhile, as ``kubectl delete --force`` does). The stop signal is sent again
+        after one and two seconds: a program still starting (no handler yet, as pid 1) would miss it."""
         containers = [c for c in (containers or self.inits + self.mains) if c.running]
+        group = not self.kubelet.isolation.own_root
+
+        def stop_signal(c: Container) -> int:
+            return SIGNALS.get((c.image.stop_signal if c.image else "SIGTERM") or "SIGTERM", signal.SIGTERM)
+
         for c in containers:
             if c.prober is not None:
                 c.prober.close()
             if grace > 0 and c.process is not None:
-                sig = SIGNALS.get((c.image.stop_signal if c.image else "SIGTERM") or "SIGTERM", signal.SIGTERM)
-                c.process.signal(sig, whole_group=not self.kubelet.isolation.own_root)
-        deadline = time.monotonic() + grace
+                c.process.signal(stop_signal(c), whole_group=group)
+        started = time.monotonic()
+        resent = 0
+        while grace > 0:
+            left = [c for c in containers if c.process is not None and not c.process.exited.is_set()]
+            elapsed = time.monotonic() - started
+            if not left or elapsed >= grace or self.objects.get(PODS, self.namespace, self.name) is None:
+                break
+            if resent < 2 and elapsed >= resent + 1:
+                resent += 1
+                for c in left:
+                    if c.process is not None:
+                        c.process.signal(stop_signal(c), whole_group=group)
+            first = left[0].process
+            if first is not None:
+                first.wait(min(0.2, grace - elapsed))
         for c in containers:
-            if c.process is not None:
-                left = deadline - time.monotonic()
-                gone = self.objects.get(PODS, self.namespace, self.name) is None
-                if left <= 0 or gone or not c.process.wait(left):
-                    c.process.kill()
-                    c.process.wait(5)
+            if c.process is not None and not c.process.exited.is_set():
+                c.process.kill()
+                c.process.wait(5)
 
     def _cleanup(self) -> None:
         self.kubelet.release_ip(self.uid)
