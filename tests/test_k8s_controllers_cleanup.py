@@ -268,6 +268,36 @@ def test_pods_of_a_deleted_node_are_collected_and_replaced_elsewhere(cluster):
     assert len(pods) == 4 and {p["spec"]["nodeName"] for p in pods} == {"w2"}
 
 
+def test_pods_on_an_unreachable_node_are_evicted_when_their_toleration_runs_out(cluster):
+    c = cluster
+    d = deployment("web", 4)
+    d["spec"]["template"]["spec"]["tolerations"] = [
+        {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 1}
+    ]
+    c.create(DEPLOYMENTS, d)
+    c.settle()
+    on_w1 = [p["metadata"]["name"] for p in c.pods(app="web") if p["spec"]["nodeName"] == "w1"]
+    assert on_w1
+
+    def unreachable(n):
+        n["status"]["conditions"] = [{"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown"}]
+
+    c.patch(NODES, "w1", unreachable, ns="")
+    c.wait_for(
+        lambda: (
+            {(t["key"], t["effect"]) for t in c.get(NODES, "w1", "")["spec"].get("taints") or []}
+            == {("node.kubernetes.io/unreachable", "NoSchedule"), ("node.kubernetes.io/unreachable", "NoExecute")}
+        ),
+        message="the unreachable taints",
+    )
+    assert all(c.get(PODS, n) is not None for n in on_w1)  # tolerated for a second
+    c.wait_for(lambda: all(c.get(PODS, n) is None for n in on_w1), timeout=8, message="evicted after 1 s")
+    c.settle()
+    assert {p["spec"]["nodeName"] for p in c.pods(app="web")} == {"w2"} and len(c.pods(app="web")) == 4
+    evicted = c.messages("TaintManagerEviction")
+    assert sorted(evicted) == sorted(f"Marking for deletion Pod default/{n}" for n in on_w1)
+
+
 # -- failure and rest ------------------------------------------------------------------------------------
 
 

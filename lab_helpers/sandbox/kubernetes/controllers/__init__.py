@@ -1,5 +1,5 @@
 """The controllers and the scheduler: Deployment -> ReplicaSet -> Pods, Jobs, endpoints, garbage
-collection, namespaces, service accounts, node taints, Events. Each is a thread of the sandbox
+collection, namespaces, service accounts, node taints and evictions, Events. Each is a thread of the sandbox
 service sharing one cache of the cluster (``loop.py``)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .garbage import GarbageCollector
 from .job import JobController
 from .loop import Manager, Settings
 from .namespace import NamespaceController
-from .nodes import NodeLifecycle, PodGC
+from .nodes import NodeLifecycle, PodGC, TaintEviction
 from .replicaset import ReplicaSetController
 from .scheduler import Scheduler
 from .serviceaccounts import ServiceAccountController
@@ -29,6 +29,7 @@ KINDS = (
     NamespaceController,
     ServiceAccountController,
     NodeLifecycle,
+    TaintEviction,
     PodGC,
 )
 

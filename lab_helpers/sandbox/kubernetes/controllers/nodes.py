@@ -1,8 +1,13 @@
-"""The node lifecycle controller's taints and the pod garbage collector.
+"""The node lifecycle controller's taints, taint-based eviction, and the pod garbage collector.
 
-- A node that is not Ready carries ``node.kubernetes.io/not-ready:NoSchedule`` (``unreachable``
-  when its Ready condition is Unknown), a cordoned one ``node.kubernetes.io/unschedulable:NoSchedule``;
-  they come off when the node recovers or is uncordoned.
+- A node that is not Ready carries ``node.kubernetes.io/not-ready`` (``unreachable`` when its Ready
+  condition is Unknown) as NoSchedule and NoExecute taints, a cordoned one
+  ``node.kubernetes.io/unschedulable:NoSchedule``; they come off when the node recovers or is
+  uncordoned. A node that has not reported yet only gets the NoSchedule one.
+- Pods on a node with a NoExecute taint they do not tolerate are evicted (deleted, ``DisruptionTarget``
+  set, a ``TaintManagerEviction`` event) at once, or when the ``tolerationSeconds`` of their toleration
+  run out: every pod tolerates not-ready and unreachable for 300 s by default, so a failed node's pods
+  are replaced elsewhere five minutes later, as in a real cluster.
 - A pod bound to a node that no longer exists is marked Failed (``DisruptionTarget``,
   ``DeletionByPodGC``) and removed after the real quarantine (40 s); a pod being deleted that was never
   scheduled is marked Failed and removed at once.
@@ -14,8 +19,21 @@ import time
 from collections.abc import Iterable
 
 from ...errors import ApiError
+from ..events import record
 from ..resources import by_plural
-from .common import Obj, clone, condition, deleting, name_of, namespace_of, now_stamp, put_condition, terminal
+from .common import (
+    Obj,
+    clone,
+    condition,
+    deleting,
+    name_of,
+    namespace_of,
+    now_stamp,
+    parse_time,
+    put_condition,
+    terminal,
+)
+from .fit import tolerates
 from .loop import Change, Context, Controller, Key, api_code
 
 NODES = by_plural("nodes")
@@ -26,16 +44,23 @@ UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
 MANAGED = (NOT_READY, UNREACHABLE, UNSCHEDULABLE)
 
 
-def wanted_taints(node: Obj) -> set[str]:
+def wanted_taints(node: Obj) -> set[tuple[str, str]]:
+    """The (key, effect) pairs the node lifecycle controller keeps on this node."""
     ready = condition(node, "Ready")
     out = set()
-    if ready is None or ready.get("status") == "False":
-        out.add(NOT_READY)
+    if ready is None:
+        out.add((NOT_READY, "NoSchedule"))
+    elif ready.get("status") == "False":
+        out |= {(NOT_READY, "NoSchedule"), (NOT_READY, "NoExecute")}
     elif ready.get("status") != "True":
-        out.add(UNREACHABLE)
+        out |= {(UNREACHABLE, "NoSchedule"), (UNREACHABLE, "NoExecute")}
     if (node.get("spec") or {}).get("unschedulable"):
-        out.add(UNSCHEDULABLE)
+        out.add((UNSCHEDULABLE, "NoSchedule"))
     return out
+
+
+def _managed(taint: Obj) -> bool:
+    return taint.get("key") in MANAGED and taint.get("effect") in ("NoSchedule", "NoExecute")
 
 
 class NodeLifecycle(Controller):
@@ -54,17 +79,100 @@ class NodeLifecycle(Controller):
             return None
         taints = list((node.get("spec") or {}).get("taints") or [])
         want = wanted_taints(node)
-        have = {t.get("key") for t in taints if t.get("key") in MANAGED and t.get("effect") == "NoSchedule"}
+        have = {(t.get("key"), t.get("effect")) for t in taints if _managed(t)}
         if want == have:
             return None
-        kept = [t for t in taints if not (t.get("key") in MANAGED and t.get("effect") == "NoSchedule")]
-        kept += [{"key": k, "effect": "NoSchedule", "timeAdded": now_stamp()} for k in sorted(want)]
+        kept = [t for t in taints if not _managed(t) or (t.get("key"), t.get("effect")) in want]
+        kept += [{"key": k, "effect": e, "timeAdded": now_stamp()} for k, e in sorted(want - have)]
         changed = clone(node)
         changed.setdefault("spec", {})["taints"] = kept
         if not kept:
             del changed["spec"]["taints"]
         self.objects.update(NODES, changed)
         return None
+
+
+class TaintEviction(Controller):
+    name = "taint-eviction-controller"
+
+    def observe(self, change: Change) -> None:
+        if change.res is NODES and change.type != "DELETED":
+            old = ((change.old or {}).get("spec") or {}).get("taints")
+            if old != (change.obj.get("spec") or {}).get("taints"):
+                for pod in self.cache.list(PODS):
+                    if (pod.get("spec") or {}).get("nodeName") == name_of(change.obj):
+                        self.queue.add((namespace_of(pod), name_of(pod)))
+        elif change.res is PODS and change.type != "DELETED" and (change.obj.get("spec") or {}).get("nodeName"):
+            self.queue.add((namespace_of(change.obj), name_of(change.obj)))
+
+    def keys(self) -> Iterable[Key]:
+        tainted = {
+            name_of(n)
+            for n in self.cache.list(NODES)
+            if any(t.get("effect") == "NoExecute" for t in (n.get("spec") or {}).get("taints") or [])
+        }
+        return [
+            (namespace_of(p), name_of(p))
+            for p in self.cache.list(PODS)
+            if (p.get("spec") or {}).get("nodeName") in tainted
+        ]
+
+    def reconcile(self, key: Key) -> float | None:
+        ns, name = key
+        pod = self.cache.get(PODS, ns, name)
+        if pod is None or deleting(pod) or terminal(pod):
+            return None
+        node = self.cache.get(NODES, "", str((pod.get("spec") or {}).get("nodeName") or ""))
+        if node is None:
+            return None
+        tolerations = list((pod.get("spec") or {}).get("tolerations") or [])
+        due: float | None = None
+        for taint in (node.get("spec") or {}).get("taints") or []:
+            if taint.get("effect") != "NoExecute":
+                continue
+            matching = [t for t in tolerations if tolerates(t, taint)]
+            if not matching:
+                due = 0.0
+                break
+            limits = [float(t["tolerationSeconds"]) for t in matching if t.get("tolerationSeconds") is not None]
+            if len(limits) == len(matching):  # every matching toleration runs out
+                since = parse_time(taint.get("timeAdded")) or self.ctx.now()
+                at = since + max(0.0, min(limits))
+                due = at if due is None else min(due, at)
+        if due is None:
+            return None
+        if due > self.ctx.now():
+            return due - self.ctx.now() + 0.05
+        self._evict(pod)
+        return None
+
+    def _evict(self, pod: Obj) -> None:
+        changed = clone(pod)
+        put_condition(
+            changed.setdefault("status", {}),
+            {
+                "type": "DisruptionTarget",
+                "status": "True",
+                "lastProbeTime": None,
+                "lastTransitionTime": now_stamp(),
+                "reason": "DeletionByTaintManager",
+                "message": "Taint manager: deleting due to NoExecute taint",
+            },
+        )
+        saved = self.objects.update(PODS, changed)
+        try:
+            self.objects.delete(PODS, namespace_of(pod), name_of(pod))
+        except ApiError as err:
+            if api_code(err) != 404:
+                raise
+            return
+        record(
+            self.objects,
+            saved,
+            "TaintManagerEviction",
+            f"Marking for deletion Pod {namespace_of(pod)}/{name_of(pod)}",
+            component=self.name,
+        )
 
 
 class PodGC(Controller):
