@@ -55,6 +55,69 @@ def prune(obj: dict[str, Any], path: str) -> None:
         cur.pop(steps[-1], None)
 
 
+_GO_SCALARS = {("integer", "int32"): "int32", ("integer", "int64"): "int64", ("integer", ""): "int",
+               ("number", "double"): "float64", ("number", ""): "float64", ("boolean", ""): "bool"}  # fmt: skip
+
+
+def _go_type(node: Any) -> str:
+    """A schema node as Go names its type in a decoding error (``int32``, ``v1.PodSpec``, ``[]v1.Container``)."""
+    if node is None:
+        return "interface {}"
+    if node.shape == "scalar":
+        return _GO_SCALARS.get((node.type, node.format), node.type if node.type != "boolean" else "bool")
+    if node.shape == "list":
+        return "[]" + _go_type(node.elem)
+    if node.shape == "map":
+        return "map[string]" + _go_type(node.elem)
+    if node.shape == "quantity":
+        return "resource.Quantity"
+    if node.shape == "int-or-string":
+        return "intstr.IntOrString"
+    if node.name:
+        parts = node.name.split(".")
+        return f"{parts[-2]}.{parts[-1]}"
+    return "map[string]interface {}"
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number" if isinstance(value, int) or value.is_integer() else f"number {value}"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+
+
+def go_decode_error(res: Resource, obj: dict[str, Any], path: str) -> str | None:
+    """What Go's decoder says of a value of the wrong type at ``path``: ``json: cannot unmarshal string into Go
+    struct field DeploymentSpec.spec.replicas of type int32`` (None where the path leads nowhere known)."""
+    from ..wire.definitions import node_for
+
+    node = node_for(res.api_version, res.kind)
+    struct, names, value = "", [], obj
+    for m in _STEP.finditer(path):
+        name, key = m.group(1), m.group(2)
+        if node is None:
+            return None
+        if name is not None and node.shape == "struct":
+            struct = node.name.rsplit(".", 1)[-1]
+            names.append(name)
+            node = node.fields.get(name)
+            value = value.get(name) if isinstance(value, dict) else None
+        elif key is not None and node.shape in ("list", "map"):
+            node = node.elem
+            if isinstance(value, list) and key.isdigit() and int(key) < len(value):
+                value = value[int(key)]
+            elif isinstance(value, dict):
+                value = value.get(key)
+            else:
+                return None
+        else:
+            return None
+    if node is None or not struct:
+        return None
+    return f"json: cannot unmarshal {_json_kind(value)} into Go struct field {struct}.{'.'.join(names)} of type {_go_type(node)}"
+
+
 def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
     """Validate ``obj`` as ``res``'s kind; returns the warnings (``Warn``). Unknown fields under ``Strict`` are
     the API server's 400 (``strict decoding error: unknown field "spec.foo"``), every other failure its 422.
@@ -74,6 +137,13 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
             f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: strict decoding error: {listed}'
         )
         raise status.status_error(400, message, "BadRequest")
+    for cause in causes:
+        decoding = cause.get("reason") == "FieldValueTypeInvalid" and go_decode_error(
+            res, typed, cause.get("field", "")
+        )
+        if decoding:  # the Go structs of a built-in kind fail to decode before any validation runs
+            message = f'{res.kind} in version "{res.version}" cannot be handled as a {res.kind}: {decoding}'
+            raise status.status_error(400, message, "BadRequest")
     if causes:
         raise status.invalid(res.kind, res.group, name, causes)
     for text in warnings:
