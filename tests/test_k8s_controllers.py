@@ -340,6 +340,22 @@ def test_recreate_stops_every_old_pod_before_the_new_replicaset(cluster):
     assert len(c.pods(app="web")) == 3
 
 
+def test_a_rollout_that_makes_no_progress_times_out(cluster):
+    c = cluster
+    c.create(NODES, node("w1"))
+    c.create(DEPLOYMENTS, deployment("web", 1, progressDeadlineSeconds=1))
+    c.settle()
+    c.patch(DEPLOYMENTS, "web", set_image("nginx:broken", **{"sim/ready": "false"}))
+
+    def timed_out():
+        cond = conditions(c.get(DEPLOYMENTS, "web")).get("Progressing", {})
+        return cond if cond.get("reason") == "ProgressDeadlineExceeded" else None
+
+    cond = c.wait_for(timed_out, timeout=6, message="Progressing False, ProgressDeadlineExceeded")
+    new = rs_of(c)[-1]["metadata"]["name"]
+    assert (cond["status"], cond["message"]) == ("False", f'ReplicaSet "{new}" has timed out progressing.')
+
+
 def test_a_rollback_makes_the_old_replicaset_current_with_the_next_revision(cluster):
     """What ``kubectl rollout undo`` does: the old ReplicaSet's template (without its hash label) patched in."""
     c = cluster

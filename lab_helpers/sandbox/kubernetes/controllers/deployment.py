@@ -97,7 +97,7 @@ class _Pass:
             if needs:
                 self.save_d(d)
             return
-        if create:
+        if create and not self.ctl.namespace_closing(namespace_of(self.d)):
             self._create_new(max_old + 1)
 
     @staticmethod

@@ -118,6 +118,8 @@ class EndpointsController(Controller):
             for s in slices:
                 self._delete(SLICES, ns, name_of(s))
             return None
+        if self.namespace_closing(ns):
+            return None
         groups = self._groups(svc)
         self._write_endpoints(svc, groups)
         self._write_slices(svc, groups, slices)

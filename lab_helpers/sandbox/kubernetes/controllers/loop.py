@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import ApiError
+from .. import status
 from ..apiserver import defaults
 from ..objects import Objects
 from ..resources import RESOURCES, Resource, by_plural, resource_of_kind
@@ -311,7 +312,7 @@ class Settings:
     job_backoff_s: float = 10.0  # the Job controller's first delay before replacing a failed pod
     job_backoff_max_s: float = 360.0
     resync_s: float = 30.0  # how often each controller looks at all its objects again
-    unschedulable_retry_s: float = 60.0  # an unschedulable pod is tried again at least this often
+    unschedulable_retry_s: float = 300.0  # an unschedulable pod is tried again at least this often
     podgc_quarantine_s: float = 40.0  # how long pods stay bound to a node that has gone
 
 
@@ -356,6 +357,14 @@ class Controller:
     def create(self, res: Resource, obj: Obj) -> Obj:
         """Create as a client's POST would: the API server's defaults filled in first (a pod's service
         account, tolerations, QoS class...)."""
+        namespace = str(obj.get("metadata", {}).get("namespace", ""))
+        if res.namespaced and self.namespace_closing(namespace):
+            raise status.status_error(
+                403,
+                f'{res.group_resource} "{obj.get("metadata", {}).get("name", "")}" is forbidden: unable to create new '
+                f"content in namespace {namespace} because it is being terminated",
+                "Forbidden",
+            )
         defaults.apply(res, obj, self.objects)
         return self.objects.create(res, obj)
 

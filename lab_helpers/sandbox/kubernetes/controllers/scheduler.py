@@ -2,7 +2,7 @@
 node that fits it, or leaves it Pending with ``PodScheduled=False`` (Unschedulable) and a
 ``FailedScheduling`` event that says why, node by node. An unschedulable pod is tried again when a
 node changes in a way that could matter or a bound pod goes, with the real back-off (1 s doubling
-to 10 s), and at least once a minute."""
+to 10 s), and at least every five minutes."""
 
 from __future__ import annotations
 
