@@ -133,13 +133,13 @@ def test_exit_code_of_a_failing_container(kl):
         kl,
         pod(
             "fails",
-            '  - {name: c, image: "busybox:1.36", command: ["sh", "-c", "echo oops >&2; exit 3"]}',
+            '  - {name: c, image: "busybox:1.36", command: ["sh", "-c", "echo oops >&2; echo full > /dev/termination-log; exit 3"]}',
             restart="Never",
         ),
     )
     wait_for("fails Failed", lambda: phase(kl, "fails") == "Failed")
     term = container_status(kl, "fails")["state"]["terminated"]
-    assert (term["exitCode"], term["reason"]) == (3, "Error")
+    assert (term["exitCode"], term["reason"], term.get("message")) == (3, "Error", "full\n")
     assert kl.kubectl("logs", "-n", NS, "fails").stdout == "oops\n"
 
 

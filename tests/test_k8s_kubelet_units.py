@@ -159,9 +159,9 @@ def test_configmap_volume_is_written_atomically(tmp_path):
 
 def test_paths_are_mapped_only_where_they_stand_as_paths():
     mapping = [("/etc/config", "/state/vol/cfg"), ("/data", "/state/vol/data")]
-    assert pods.map_paths("cat /etc/config/app.conf", mapping) == "cat /state/vol/cfg/app.conf"
-    assert pods.map_paths("ls /data; echo /database", mapping) == "ls /state/vol/data; echo /database"
-    assert pods.map_paths("x=/etc/configs", mapping) == "x=/etc/configs"
+    assert volumes.map_paths("cat /etc/config/app.conf", mapping) == "cat /state/vol/cfg/app.conf"
+    assert volumes.map_paths("ls /data; echo /database", mapping) == "ls /state/vol/data; echo /database"
+    assert volumes.map_paths("x=/etc/configs", mapping) == "x=/etc/configs"
 
 
 def test_low_ports_are_found_in_the_spec_and_the_image():

@@ -16,10 +16,8 @@ listeners).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -30,9 +28,9 @@ from typing import Any
 from ....config import pod_start_seconds
 from ...errors import ApiError
 from ..objects import Objects
-from . import network, nodes, process, registry
+from . import execs, network, nodes, process, registry
 from .network import NODES, PODS
-from .pods import PodWorker, map_paths, run_in
+from .pods import PodWorker
 from .proxy import ServiceProxy
 
 log = logging.getLogger("lab_helpers.sandbox.kubelet")
@@ -138,31 +136,9 @@ class Kubelet:
             return list(self._names)
 
     def exec_in(self, proc: process.Process, argv: list[str], timeout: float) -> tuple[int, bytes]:
-        """Run ``argv`` inside the running container of ``proc`` (its namespaces, user, environment)."""
-        try:
-            spec = json.loads((proc.folder / f"{proc.instance}.spec.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return 1, b"the container's spec is gone"
-        if not self.isolation.own_root:
-            mapping = [tuple(m) for m in json.loads(spec["env"].get("LAB_PATH_MAP") or "[]")]
-            argv = [map_paths(a, mapping) for a in argv]
-            return run_in(argv, spec["env"], spec.get("cwd") or "/", timeout, spec.get("uid"), spec.get("gid"))
-        spec = dict(spec, argv=argv, join=proc.pid)
-        path = proc.folder / f"exec-{threading.get_ident()}.json"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(spec, fh)
-        try:
-            done = subprocess.run(
-                [process.python(), "-I", "-S", str(process.SHIM), "--exec", str(path)],
-                stdin=subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        finally:
-            path.unlink(missing_ok=True)
-        return done.returncode, done.stdout + done.stderr
+        """Run ``argv`` inside the running container of ``proc`` (exec probes): exit code and output."""
+        done = execs.in_process(proc, argv, timeout)
+        return done.code, done.stdout + done.stderr
 
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> None:

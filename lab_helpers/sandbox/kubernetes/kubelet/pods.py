@@ -21,10 +21,8 @@ import functools
 import json
 import logging
 import os
-import re
 import shutil
 import signal
-import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -35,6 +33,7 @@ from ...errors import ApiError
 from .. import events
 from ..objects import Objects, rfc3339
 from . import environment, network, registry, volumes
+from .logs import recent
 from .network import PODS
 from .probes import Prober
 from .process import NOBODY, SIMULATED_KEY, Isolation, Process
@@ -561,6 +560,14 @@ class PodWorker:
             prefix = self.kubelet.python_prefix()
             if prefix and not any((prefix + "/").startswith(top) for top in SYSTEM_TOPS):
                 binds.append({"source": prefix, "target": prefix, "readOnly": True})
+        instance = c.instance + (1 if c.ever_started and c.terminated is not None else 0)
+        if iso.own_root:
+            message_file = self.dir / "containers" / c.name / f"{instance}.termination-log"
+            message_file.parent.mkdir(parents=True, exist_ok=True)
+            message_file.write_bytes(b"")
+            os.chmod(message_file, 0o666)
+            target = c.spec.get("terminationMessagePath") or "/dev/termination-log"
+            binds.append({"source": str(message_file), "target": target})
         argv = self._argv(c, env)
         cwd = c.spec.get("workingDir") or (c.image.working_dir if c.image else "/") or "/"
         if not iso.own_root:
@@ -569,7 +576,7 @@ class PodWorker:
                 mapping.append(("/", str(self.kubelet.layer(c.image))))
             rootfs = self.dir / "rootfs"
             rootfs.mkdir(parents=True, exist_ok=True)
-            argv = [map_paths(a, mapping) for a in argv]
+            argv = [volumes.map_paths(a, mapping) for a in argv]
             if c.image is not None and c.image.files:
                 layer = self.kubelet.layer(c.image)
                 argv = [
@@ -578,14 +585,13 @@ class PodWorker:
                 ]
                 path = env.get("PATH", "")
                 env["PATH"] = ":".join([str(layer / p.lstrip("/")) for p in path.split(":") if p] + [path])
-            mapped = map_paths(cwd, mapping)
+            mapped = volumes.map_paths(cwd, mapping)
             cwd = mapped if mapped != cwd else str(rootfs / cwd.lstrip("/"))
             Path(cwd).mkdir(parents=True, exist_ok=True)
             env["LAB_PATH_MAP"] = json.dumps(mapping)
             env["LAB_POD_IP"] = self.pod_ip
         c.last_terminated = c.terminated if c.terminated is not None else c.last_terminated
-        if c.ever_started and c.terminated is not None:
-            c.instance += 1
+        c.instance = instance
         c.terminated = None
         cid = container_id(self.uid, c.name, c.instance)
         spec = {
@@ -673,11 +679,28 @@ class PodWorker:
             "containerID": container_id(self.uid, c.name, c.instance),
             "_finished": finished,
         }
+        message = self._termination_message(c, proc, code)
+        if message:
+            c.terminated["message"] = message
         c.process = None
         c.running_since = None
         if c.prober is not None:
             c.prober.close()
             c.prober = None
+
+    def _termination_message(self, c: Container, proc: Process, code: int) -> str:
+        """What the container wrote to its ``terminationMessagePath`` (4096 bytes at most), or with
+        ``FallbackToLogsOnError`` and a failure, the end of its log (80 lines, 2048 bytes)."""
+        try:
+            written = (proc.folder / f"{proc.instance}.termination-log").read_bytes()[:4096]
+        except OSError:
+            written = b""
+        if written.strip():
+            return written.decode("utf-8", "replace")
+        if code != 0 and c.spec.get("terminationMessagePolicy") == "FallbackToLogsOnError":
+            text = "\n".join(recent(proc.log_path, 80))
+            return text[-2048:]
+        return ""
 
     # -- probes, exec ----------------------------------------------------------------------------
     def _exec(self, c: Container, argv: list[str], timeout: float) -> tuple[int, bytes]:
@@ -1009,35 +1032,3 @@ def write_in_place(path: Path, text: str) -> None:
     finally:
         os.close(fd)
     os.chmod(path, 0o644)
-
-
-def map_paths(text: str, mapping: list[tuple[str, str]]) -> str:
-    """``text`` with each container path of ``mapping`` (longest first) replaced by its host path,
-    where it stands as a path (``cat /etc/config/k`` becomes ``cat <volume folder>/k``)."""
-    for inside, outside in sorted(mapping, key=lambda m: -len(m[0])):
-        if inside == "/":
-            continue
-        pattern = re.compile(r"(?<![\w./-])" + re.escape(inside.rstrip("/")) + r"(?=/|$|[\s'\";:)])")
-        text = pattern.sub(outside.replace("\\", "\\\\"), text)
-    return text
-
-
-def run_in(
-    argv: list[str], env: dict[str, str], cwd: str, timeout: float, uid: int | None = None, gid: int | None = None
-) -> tuple[int, bytes]:
-    """Run a command in the host's filesystem as the container's user (exec where containers have no namespaces)."""
-    try:
-        done = subprocess.run(
-            argv,
-            env=env,
-            cwd=cwd,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-            user=uid,
-            group=gid,
-            extra_groups=[] if uid is not None else None,
-        )
-    except FileNotFoundError:
-        return 127, f'exec: "{argv[0]}": executable file not found in $PATH'.encode()
-    return done.returncode, done.stdout + done.stderr

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -198,3 +199,14 @@ def mounts(container: dict[str, Any], folders: dict[str, Path], read_only: set[s
         ro = bool(m.get("readOnly")) or m.get("name", "") in read_only
         out.append({"source": str(source), "target": m.get("mountPath", ""), "readOnly": ro})
     return out
+
+
+def map_paths(text: str, mapping: list[tuple[str, str]]) -> str:
+    """``text`` with each container path of ``mapping`` (longest first) replaced by its host path,
+    where it stands as a path (``cat /etc/config/k`` becomes ``cat <volume folder>/k``)."""
+    for inside, outside in sorted(mapping, key=lambda m: -len(m[0])):
+        if inside == "/":
+            continue
+        pattern = re.compile(r"(?<![\w./-])" + re.escape(inside.rstrip("/")) + r"(?=/|$|[\s'\";:)])")
+        text = pattern.sub(outside.replace("\\", "\\\\"), text)
+    return text
