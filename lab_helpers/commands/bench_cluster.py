@@ -28,7 +28,12 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p = sub.add_parser("cluster", help=text, description=text)
     p.add_argument("--json", action="store_true", help="print JSON only")
-    p.add_argument("-n", type=int, default=20, help="repetitions per call (default 20; fewer for the slow ones)")
+    p.add_argument(
+        "-n",
+        type=int,
+        default=20,
+        help="repetitions per call (default 20; apply-to-Ready n/2 of them, at most 5; helm install n/5, at most 3)",
+    )
     p.add_argument(
         "--objects",
         type=int,
