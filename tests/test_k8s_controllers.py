@@ -626,3 +626,34 @@ def test_the_template_hash_is_stable_and_in_the_safe_alphabet():
     first = template_hash(template)
     assert first == template_hash(template) and re.fullmatch(r"[4-9bcdf]+", first)
     assert template_hash(template, 1) != first
+
+
+@pytest.mark.slow
+def test_a_thousand_pods_roll_out_and_then_the_controllers_rest(cluster):
+    c = cluster
+    for n in range(4):
+        big = node(f"w{n}", cpu="64", memory="256Gi")
+        big["status"]["allocatable"]["pods"] = "500"
+        c.create(NODES, big)
+    began = time.monotonic()
+    c.create(DEPLOYMENTS, deployment("web", 1000))
+    c.settle(120)
+    assert c.get(DEPLOYMENTS, "web")["status"]["availableReplicas"] == 1000
+    c.patch(DEPLOYMENTS, "web", set_image("nginx:1.28"))
+    c.settle(120)
+    assert c.get(DEPLOYMENTS, "web")["status"]["updatedReplicas"] == 1000
+    took = time.monotonic() - began
+    per_node = {}
+    for p in c.pods(app="web"):
+        per_node[p["spec"]["nodeName"]] = per_node.get(p["spec"]["nodeName"], 0) + 1
+    counts = sorted(per_node.values())
+    assert (
+        len(counts) == 4 and sum(counts) == 1000 and counts[-1] - counts[0] <= 20
+    )  # spread (old pods skew it a little)
+    assert took < 90
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    time.sleep(1.0)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    assert (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) < 0.1
