@@ -657,3 +657,39 @@ def test_a_thousand_pods_roll_out_and_then_the_controllers_rest(cluster):
     time.sleep(1.0)
     after = resource.getrusage(resource.RUSAGE_SELF)
     assert (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime) < 0.1
+
+
+def test_quantities_as_the_scheduler_adds_them():
+    from lab_helpers.sandbox.kubernetes.controllers.quantity import amount, parse
+
+    assert [amount("cpu", q) for q in ("250m", "0.5", "2", 1, "1500m", "0.0001")] == [250, 500, 2000, 1000, 1500, 1]
+    assert amount("memory", "1Gi") == 2**30 and amount("memory", "1G") == 10**9 and amount("memory", "1e3") == 1000
+    assert amount("nvidia.com/gpu", "1") == 1 and amount("cpu", "lots") == 0
+    with pytest.raises(ValueError):
+        parse("12Qi")
+
+
+def test_label_and_node_selectors():
+    from lab_helpers.sandbox.kubernetes.controllers import selectors
+
+    labels = {"app": "web", "tier": "front", "gen": "3"}
+    assert selectors.label_selector({}, labels) and not selectors.label_selector(None, labels)
+    assert selectors.label_selector(
+        {
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["front", "edge"]},
+                {"key": "legacy", "operator": "DoesNotExist"},
+                {"key": "gen", "operator": "NotIn", "values": ["1"]},
+            ],
+        },
+        labels,
+    )
+    assert not selectors.label_selector({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, {})
+    node = {"metadata": {"name": "n1", "labels": labels}}
+    term = {"matchExpressions": [{"key": "gen", "operator": "Gt", "values": ["2"]}]}
+    assert selectors.node_selector({"nodeSelectorTerms": [term]}, node)
+    assert not selectors.node_selector({"nodeSelectorTerms": [{}]}, node)  # an empty term matches nothing
+    by_name = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}
+    assert selectors.node_selector({"nodeSelectorTerms": [by_name]}, node)
+    assert not selectors.map_selector({}, labels) and selectors.map_selector({"app": "web"}, labels)

@@ -39,10 +39,6 @@ def clone(obj: Obj) -> Obj:
     return copy.deepcopy(obj)
 
 
-def meta(obj: Obj) -> Obj:
-    return obj.setdefault("metadata", {})
-
-
 def name_of(obj: Obj) -> str:
     return str(obj.get("metadata", {}).get("name", ""))
 

@@ -49,13 +49,3 @@ def amount(resource: str, value: Any) -> int:
         return 0
     scaled = number * 1000 if resource == "cpu" else number
     return max(0, math.ceil(scaled - 1e-9))
-
-
-def show(resource: str, value: int) -> str:
-    """A quantity back as text (``250m``, ``2``, ``512Mi``), for messages."""
-    if resource == "cpu":
-        return f"{value // 1000}" if value % 1000 == 0 else f"{value}m"
-    for suffix, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
-        if value and value % size == 0:
-            return f"{value // size}{suffix}"
-    return str(value)
