@@ -43,8 +43,9 @@ class GarbageCollector(Controller):
             for ref in obj.get("metadata", {}).get("ownerReferences") or []:  # an owner may be waiting for it
                 self._queue_uid(str(ref.get("uid", "")))
             return
-        if obj.get("metadata", {}).get("ownerReferences"):
-            self.queue.add(key)
+        refs = obj.get("metadata", {}).get("ownerReferences")
+        if refs and (change.old is None or change.old.get("metadata", {}).get("ownerReferences") != refs):
+            self.queue.add(key)  # new references to check (an owner's deletion is seen on its own)
         if deleting(obj) and {FOREGROUND, ORPHAN} & set(finalizers(obj)):
             self.queue.add(key)
         if change.old is not None and deleting(obj) and not deleting(change.old):
