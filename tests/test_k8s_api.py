@@ -159,7 +159,7 @@ def test_get_outputs(k):
     k("create", "service", "clusterip", "web", "-n", NS, "--tcp=80:8080")
     rows = k.lines("get", "svc", "web", "-n", NS, "-o", "wide")
     assert rows[0] == ["NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORT(S)", "AGE", "SELECTOR"]
-    assert rows[1][1] == "ClusterIP" and rows[1][2].startswith("127.96.") and rows[1][3:5] == ["<none>", "80/TCP"]
+    assert rows[1][1] == "ClusterIP" and rows[1][2].startswith("127.") and rows[1][3:5] == ["<none>", "80/TCP"]
     listed = json.loads(k("get", "cm", "-n", NS, "-o", "json"))
     assert listed["kind"] == "List" and {i["metadata"]["name"] for i in listed["items"]} >= {"settings", "ssa"}
 

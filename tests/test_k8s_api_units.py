@@ -4,6 +4,7 @@ and stop."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 import time
@@ -131,11 +132,15 @@ def test_pull_policy_and_cluster_ips(tmp_path):
     assert defaults.pull_policy("registry:5000/app:1.2") == "IfNotPresent"
     assert defaults.pull_policy("app@sha256:abc") == "IfNotPresent"
     objects = Objects(Store(tmp_path))
+    block = defaults.service_range(objects)
+    assert block.prefixlen == 20 and block.subnet_of(ipaddress.ip_network("127.96.0.0/12"))
+    assert defaults.service_range(objects) == block  # drawn once, kept
+    assert defaults.kubernetes_service_ip(objects) == str(block[1])
     first = defaults.allocate_cluster_ip(objects)
-    assert first == "127.96.0.2"  # .1 is the kubernetes Service's
+    assert first == str(block[2])
     svc = {"metadata": {"name": "s", "namespace": "default"}, "spec": {"clusterIP": first, "ports": [{"port": 80}]}}
     objects.create(by_plural("services"), svc)
-    assert defaults.allocate_cluster_ip(objects) == "127.96.0.3"
+    assert defaults.allocate_cluster_ip(objects) == str(block[3])
 
 
 @pytest.fixture()

@@ -3,8 +3,11 @@ a pod's restart and DNS policy, grace period and container pull policy; a Deploy
 revision history and progress deadline; a Job's selector and labels; a Service's type, affinity,
 target ports, node ports and cluster IP.
 
-ClusterIPs are loopback addresses in this sandbox (``127.96.0.0/16``, not ``10.96.0.0/12``): each
-Service really listens on its own address, and nothing invented may be a routable address.
+ClusterIPs are loopback addresses in this sandbox, not ``10.96.0.0/12``: each Service really listens
+on its own address, and nothing invented may be a routable address. Each sandbox draws its own
+``/20`` of ``127.96.0.0/12`` once (kept in the store), so two sandboxes on one machine (a learner's
+and a test's) do not take each other's addresses; the first address is the ``kubernetes``
+Service's, as 10.96.0.1 is in a real cluster.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import random
 from typing import Any
 
 from .. import status
@@ -20,8 +24,9 @@ from ..resources import Resource, by_plural
 
 Obj = dict[str, Any]
 
-SERVICE_RANGE = ipaddress.ip_network("127.96.0.0/16")
-KUBERNETES_SERVICE_IP = "127.96.0.1"  # the ``kubernetes`` Service's address, as 10.96.0.1 in a real cluster
+SERVICE_BLOCK = ipaddress.ip_network("127.96.0.0/12")
+RANGE_PREFIX = 20
+RANGE_KEY = "k8s_service_range"
 NODE_PORTS = range(30000, 32768)
 SIMULATED_KEY = "sandbox.visualizing-compute/simulated"  # what is simulated, shown by kubectl describe
 SERVICES = by_plural("services")
@@ -236,8 +241,9 @@ def _check_cluster_ip(obj: Obj, objects: Objects, ip: str) -> None:
     except ValueError:
         address = None
     why = ""
-    if address is None or address not in SERVICE_RANGE:
-        why = f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {SERVICE_RANGE}"
+    valid = service_range(objects)
+    if address is None or address not in valid:
+        why = f"the provided IP ({ip}) is not in the valid range. The range of valid IPs is {valid}"
     elif ip in _cluster_ips_in_use(objects):
         why = "provided IP is already allocated"
     if why:
@@ -247,6 +253,25 @@ def _check_cluster_ip(obj: Obj, objects: Objects, ip: str) -> None:
             "field": "spec.clusterIPs",
         }
         raise status.invalid("Service", "", name, [cause])
+
+
+def service_range(objects: Objects) -> ipaddress.IPv4Network:
+    """This sandbox's Service addresses: a ``/20`` of ``127.96.0.0/12`` drawn once and kept."""
+    store = objects.store
+    kept = store.meta(RANGE_KEY)
+    if not kept:
+        with store.tx():
+            kept = store.meta(RANGE_KEY)
+            if not kept:
+                blocks = list(SERVICE_BLOCK.subnets(new_prefix=RANGE_PREFIX))
+                kept = str(random.choice(blocks))
+                store.set_meta(RANGE_KEY, kept)
+    return ipaddress.IPv4Network(kept)
+
+
+def kubernetes_service_ip(objects: Objects) -> str:
+    """The ``kubernetes`` Service's address: the first of the range, as 10.96.0.1 is in a real cluster."""
+    return str(service_range(objects).network_address + 1)
 
 
 def _cluster_ips_in_use(objects: Objects) -> set[str]:
@@ -267,11 +292,11 @@ def _free_port(taken: set[int]) -> int:
 
 
 def allocate_cluster_ip(objects: Objects) -> str:
-    """A free address in the sandbox's Service range, 127.96.0.0/16 (loopback: each Service listens on its own).
+    """A free address in this sandbox's Service range (loopback: each Service listens on its own).
 
-    ``127.96.0.1`` is kept for the ``kubernetes`` Service; the others are handed out in order."""
-    used = _cluster_ips_in_use(objects) | {KUBERNETES_SERVICE_IP}
-    for host in SERVICE_RANGE.hosts():
+    The first is kept for the ``kubernetes`` Service; the others are handed out in order."""
+    used = _cluster_ips_in_use(objects) | {kubernetes_service_ip(objects)}
+    for host in service_range(objects).hosts():
         ip = str(host)
         if ip.endswith(".0") or ip.endswith(".255"):
             continue

@@ -12,7 +12,7 @@ from ...pki import ensure_pki
 from ...store import Store
 from ..objects import Objects, objects_for
 from ..resources import by_plural
-from .defaults import KUBERNETES_SERVICE_IP
+from .defaults import kubernetes_service_ip
 
 NAMESPACES = by_plural("namespaces")
 SERVICE_ACCOUNTS = by_plural("serviceaccounts")
@@ -64,6 +64,7 @@ def prepare(store: Store) -> None:
             _create_missing(objects, "namespaces", "", ns)
         namespace_created(objects, name, store.root)
     if objects.get(SERVICES, "default", "kubernetes") is None:
+        ip = kubernetes_service_ip(objects)
         svc = {
             "metadata": {
                 "name": "kubernetes",
@@ -72,8 +73,8 @@ def prepare(store: Store) -> None:
             },
             "spec": {
                 "type": "ClusterIP",
-                "clusterIP": KUBERNETES_SERVICE_IP,
-                "clusterIPs": [KUBERNETES_SERVICE_IP],
+                "clusterIP": ip,
+                "clusterIPs": [ip],
                 "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}],
                 "sessionAffinity": "None",
                 "internalTrafficPolicy": "Cluster",
