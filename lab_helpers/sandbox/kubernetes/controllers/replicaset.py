@@ -99,6 +99,7 @@ class ReplicaSetController(Controller):
         if not deleting(rs):
             self._manage(rs, live)
             self.cache.sync()
+            rs = self.cache.get(RS, ns, name) or rs  # a Deployment may have rescaled it meanwhile
             owned = self._claim(rs)
             live = [p for p in owned if active(p)]
         return self._update_status(rs, owned, live)
