@@ -434,6 +434,10 @@ def test_logs_follow_ends_with_the_container(kl):
     assert done.stdout.splitlines() == ["line 1", "line 2", "line 3"]
     tail = kl.kubectl("logs", "-n", NS, "counter", "--tail=1").stdout
     assert tail == "line 3\n"
+    folder = kl.state / "sandbox" / "kubelet" / "pods" / pod_json(kl, "counter")["metadata"]["uid"]
+    assert folder.is_dir()
+    kl.kubectl("delete", "pod", "-n", NS, "counter")
+    wait_for("a finished pod's folder removed with it", lambda: not folder.exists())
 
 
 def test_liveness_failure_restarts_the_container(kl):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -151,6 +152,7 @@ class Kubelet:
             if left:
                 log.info("kubelet: stopped %d containers a killed service left running", len(left))
             self._recover_images()
+            self._collect_folders()
             rv = self.objects.current_rv()
             self._resync()
             last_beat = last_machines = time.monotonic()
@@ -208,6 +210,8 @@ class Kubelet:
                 worker.notify()
             if latest is not None:
                 self._pod(latest)
+            elif worker is None or worker.done.is_set():
+                self._forget(uid)  # a pod removed after its worker ended (a finished one): its folder goes
         elif kind in ("ConfigMap", "Secret"):
             ns = obj["metadata"].get("namespace", "")
             for worker in list(self.workers.values()):
@@ -236,10 +240,16 @@ class Kubelet:
         with self.lock:
             worker = self.workers.get(uid)
             if worker is not None:
-                if worker.done.is_set():
-                    self.workers.pop(uid)
+                if not worker.done.is_set():
+                    return
+                self.workers.pop(uid)
+                self.ips.pop(uid, None)
+                if not worker.crashed:
                     self.finished.add(uid)
-                return
+                    return
+                if time.monotonic() - worker.ended < 5.0:
+                    self.workers[uid] = worker  # a worker that failed is tried again, not at once
+                    return
             if not node or uid in self.finished or self.stopping.is_set():
                 return
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
@@ -255,6 +265,21 @@ class Kubelet:
             self.workers[uid] = worker
         worker.start()
 
+    def _forget(self, uid: str) -> None:
+        with self.lock:
+            self.workers.pop(uid, None)
+            self.finished.discard(uid)
+            self.ips.pop(uid, None)
+        shutil.rmtree(self.pods_dir / uid, ignore_errors=True)
+
+    def _collect_folders(self) -> None:
+        """Remove the folders of pods that no longer exist (removed while the service was down)."""
+        pods, _ = self.objects.list(PODS)
+        alive = {p["metadata"].get("uid") for p in pods}
+        for folder in self.pods_dir.iterdir() if self.pods_dir.is_dir() else []:
+            if folder.name not in alive:
+                shutil.rmtree(folder, ignore_errors=True)
+
     def _sync_nodes(self, force: bool) -> None:
         found, _ = self.objects.list(NODES)
         names = {n["metadata"]["name"] for n in found}
@@ -263,13 +288,21 @@ class Kubelet:
         with self.lock:
             for gone in [n for n in self.machines if n not in names]:
                 self.machines.pop(gone)
+        retry = []
         with self.lock:
             for uid, worker in list(self.workers.items()):
-                if worker.done.is_set():
+                if worker.done.is_set() and not worker.crashed:
                     self.workers.pop(uid)
                     self.finished.add(uid)
+                    self.ips.pop(uid, None)
+                elif worker.done.is_set() and time.monotonic() - worker.ended > 5.0:
+                    retry.append(worker)
                 elif self.machines.get(worker.node) != "up":
                     worker.notify()
+        for worker in retry:
+            pod = self.objects.get(PODS, worker.namespace, worker.name)
+            if pod is not None:
+                self._pod(pod)
 
     def _sync_node(self, name: str, force: bool) -> None:
         try:

@@ -105,8 +105,13 @@ def pick_pod_ip(cidr: str, taken: set[str]) -> str:
 
 
 def used_pod_ips(objects: Objects) -> set[str]:
+    """The addresses of pods that still hold one (a finished pod's address is free again)."""
     pods, _ = objects.list(PODS)
-    return {p.get("status", {}).get("podIP", "") for p in pods} - {""}
+    return {
+        p.get("status", {}).get("podIP", "")
+        for p in pods
+        if p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+    } - {""}
 
 
 # -- names ---------------------------------------------------------------------------------

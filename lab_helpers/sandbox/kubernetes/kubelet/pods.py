@@ -161,6 +161,8 @@ class PodWorker:
         self.mount_reported = 0.0
         self.machine_down = False
         self.deleting = False
+        self.crashed = False
+        self.ended = 0.0
         self._recover(pod)
         self.thread = threading.Thread(target=self._run, name=f"pod-{self.namespace}/{self.name}", daemon=True)
 
@@ -244,7 +246,9 @@ class PodWorker:
                 self.wake.wait(max(0.02, min(delay, 30.0)))
         except Exception:  # noqa: BLE001 - a pod's failure must not take the kubelet down
             log.exception("pod worker %s/%s", self.namespace, self.name)
+            self.crashed = True
         finally:
+            self.ended = time.monotonic()
             self.done.set()
 
     def _restart_after_outage(self) -> None:
