@@ -318,6 +318,8 @@ def test_nginx_behind_a_service_by_address_and_by_name(kl):
 
 
 def test_node_port_and_names_that_follow_services(kl):
+    apply(kl, pod("web", NGINX) + SERVICE)  # as the test before left them
+    wait_for("web Running", lambda: phase(kl, "web") == "Running")
     kl.kubectl("expose", "pod", "web", "-n", NS, "--name=web-np", "--type=NodePort", "--port=8088", "--target-port=80")
     svc = json.loads(kl.kubectl("get", "svc", "-n", NS, "web-np", "-o", "json").stdout)
     node_port = svc["spec"]["ports"][0]["nodePort"]
