@@ -89,74 +89,31 @@ def kube(tmp_path_factory, k8s_tools) -> Kube:
 
 # -- a cluster to schedule pods on ---------------------------------------------------------------
 
-FALLBACK_NODES = ("tx-node-1", "tx-node-2", "tx-node-3")
-
-
-def _has_cluster_command() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("lab_helpers.commands.cluster") is not None
-
-
-def _register_nodes(kube: Kube) -> list[str]:
-    """Three Node objects with capacity and a Ready condition, registered by the admin (the kubelet
-    keeps a node without ``providerID`` Ready)."""
-    from kubernetes import client
-
-    api = client.CoreV1Api(kube.api_client("sandbox-admin"))
-    capacity = {"cpu": "4", "memory": "16Gi", "pods": "110", "ephemeral-storage": "60Gi"}
-    for name in FALLBACK_NODES:
-        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
-        status = {
-            "capacity": capacity,
-            "allocatable": capacity,
-            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "ready"}],
-        }
-        body = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "status": status}
-        api.create_node(body)
-        if not (api.read_node(name).status.allocatable or {}).get("cpu"):  # status dropped on create: set it
-            api.patch_node_status(name, {"status": status})
-    return list(FALLBACK_NODES)
-
 
 @pytest.fixture(scope="module")
 def cluster(kube) -> list[str]:
-    """A cluster of three nodes, every one Ready: ``lab cluster create`` where that command exists (one
-    control-plane VM, two workers), else three Node objects registered by the admin. Returns the
-    node names."""
+    """The default cluster, made as a learner makes it (``lab cluster create``: one control-plane VM,
+    two workers), every node Ready. Returns the node names."""
     import sys
-    import time
 
     from kubernetes import client
 
-    if _has_cluster_command():
-        done = subprocess.run(
-            [sys.executable, "-m", "lab_helpers", "cluster", "create"],
-            env=kube.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if done.returncode != 0:
-            raise AssertionError(f"lab cluster create exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
-    else:
-        _register_nodes(kube)
-    api = client.CoreV1Api(kube.api_client("sandbox-admin"))
-    deadline = time.monotonic() + 120
-    while True:
-        nodes = api.list_node().items
-        ready = [
-            n.metadata.name
-            for n in nodes
-            if any(c.type == "Ready" and c.status == "True" for c in (n.status.conditions or []))
-        ]
-        if len(ready) >= 3 and len(ready) == len(nodes):
-            return sorted(ready)
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"nodes not Ready after 120 s: {[(n.metadata.name, n.status.conditions) for n in nodes]}"
-            )
-        time.sleep(0.2)
+    done = subprocess.run(
+        [sys.executable, "-m", "lab_helpers", "cluster", "create"],
+        env=kube.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"lab cluster create exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    nodes = client.CoreV1Api(kube.api_client("sandbox-admin")).list_node().items
+    ready = [
+        n.metadata.name for n in nodes if any(c.type == "Ready" and c.status == "True" for c in n.status.conditions)
+    ]
+    # the command returns once every node is Ready
+    assert len(nodes) == 3 and len(ready) == 3, [(n.metadata.name, n.status.conditions) for n in nodes]
+    return sorted(ready)
 
 
 # -- transcripts: commands, exit codes and the output lines that stay the same run to run ---------

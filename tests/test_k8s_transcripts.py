@@ -14,10 +14,6 @@ SECTIONS = load_transcript("kubectl.txt")
 
 # Sections that fail because a piece of the cluster is missing or wrong, each with what is wrong.
 XFAIL: dict[str, str] = {
-    "field-types": "wire validation answers a wrong type in a built-in kind with the custom-resource 422 "
-    "(spec.replicas in body must be of type integer); the API server fails decoding with a 400 BadRequest: "
-    "Deployment in version v1 cannot be handled as a Deployment: json: cannot unmarshal string into Go struct "
-    "field DeploymentSpec.spec.replicas of type int32",
     "server-side-apply": "wire server-side apply names an Apply manager in a conflict as 'kubectl using v1'; "
     "the API server adds 'using <apiVersion>' only for Update managers "
     "(Apply failed with 1 conflict: conflict with kubectl: .data.mode, the name quoted)",
