@@ -229,3 +229,21 @@ def test_the_shim_logs_in_the_cri_format(tmp_path):
     assert fields[:3] == [[b"stdout", b"F", b"one"], [b"stderr", b"F", b"err"], [b"stdout", b"F", b"two"]]
     assert fields[3][:2] == [b"stdout", b"P"] and fields[4] == [b"stdout", b"F", b"xxxxx"]
     assert lines[0].split(b" ")[0].endswith(b"Z")
+
+
+def test_image_layers_hold_the_images_files_and_busybox_applets(tmp_path):
+    fake = tmp_path / "busybox"
+    fake.write_text("#!/bin/sh\nif [ \"$1\" = --list ]; then printf 'wget\\nnc\\nnslookup\\n'; fi\n")
+    fake.chmod(0o755)
+    busybox = registry.lookup(registry.parse("busybox"))
+    layer = registry.materialize(busybox, tmp_path / "images", "/usr/bin/python3", inside=True, busybox=str(fake))
+    applets = layer / busybox.applets.lstrip("/")
+    assert sorted(os.listdir(applets)) == ["nc", "nslookup", "wget"]
+    assert os.readlink(applets / "wget") == str(fake)
+    assert any(e.endswith(":" + busybox.applets) for e in busybox.env)  # after the host's own tools
+    nginx = registry.lookup(registry.parse("nginx"))
+    layer = registry.materialize(nginx, tmp_path / "images", "/usr/bin/python3", inside=True)
+    launcher = (layer / "usr/sbin/nginx").read_text()
+    assert launcher.startswith("#!/bin/sh\nexec '/usr/bin/python3' -I -S '/usr/lib/sandbox-images/boot.py'")
+    assert "Welcome to nginx!" in (layer / "usr/share/nginx/html/index.html").read_text()
+    assert os.access(layer / "docker-entrypoint.sh", os.X_OK)

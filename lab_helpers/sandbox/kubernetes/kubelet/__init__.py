@@ -113,8 +113,13 @@ class Kubelet:
         with self.lock:
             if image.name not in self.layers:
                 own = self.isolation.own_root
+                busybox = shutil.which("busybox")
                 self.layers[image.name] = registry.materialize(
-                    image, self.root / "images", process.image_python(own), inside=own
+                    image,
+                    self.root / "images",
+                    process.image_python(own),
+                    inside=own,
+                    busybox=os.path.realpath(busybox) if busybox else None,
                 )
             return self.layers[image.name]
 

@@ -558,7 +558,7 @@ class PodWorker:
             {"source": str(etc / "resolv.conf"), "target": "/etc/resolv.conf"},
         ]
         layers = []
-        if c.image is not None and c.image.files:
+        if c.image is not None and c.image.has_layer:
             layers.append(str(self.kubelet.layer(c.image)))
         if c.image is not None and c.image.needs_python and iso.own_root:
             prefix = self.kubelet.python_prefix()
@@ -576,12 +576,12 @@ class PodWorker:
         cwd = c.spec.get("workingDir") or (c.image.working_dir if c.image else "/") or "/"
         if not iso.own_root:
             mapping = [(b["target"], b["source"]) for b in binds]
-            if c.image is not None and c.image.files:
+            if c.image is not None and c.image.has_layer:
                 mapping.append(("/", str(self.kubelet.layer(c.image))))
             rootfs = self.dir / "rootfs"
             rootfs.mkdir(parents=True, exist_ok=True)
             argv = [volumes.map_paths(a, mapping) for a in argv]
-            if c.image is not None and c.image.files:
+            if c.image is not None and c.image.has_layer:
                 layer = self.kubelet.layer(c.image)
                 argv = [
                     str(layer / a.lstrip("/")) if a.startswith("/") and (layer / a.lstrip("/")).exists() else a

@@ -15,7 +15,6 @@ import hashlib
 import os
 import re
 import shutil
-import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -105,11 +104,16 @@ class Image:
     stop_signal: str = "SIGTERM"
     size: int = 0
     files: dict[str, dict[str, str]] = field(default_factory=dict)
+    applets: str = ""  # a folder of links to the host's busybox applets (after the host's tools on PATH)
     note: str = ""
 
     @property
     def needs_python(self) -> bool:
         return any("program" in f for f in self.files.values())
+
+    @property
+    def has_layer(self) -> bool:
+        return bool(self.files or self.applets)
 
 
 @lru_cache(maxsize=1)
@@ -129,6 +133,7 @@ def images() -> dict[str, Image]:
             stop_signal=d.get("stop_signal", "SIGTERM"),
             size=int(d.get("size", 0)),
             files=dict(d.get("files", {})),
+            applets=d.get("applets", ""),
             note=d.get("note", ""),
         )
     return out
@@ -184,7 +189,18 @@ def go_duration(seconds: float) -> str:
     return f"{secs}s"
 
 
-def materialize(image: Image, dest: Path, python: str, inside: bool) -> Path:
+def busybox_applets(busybox: str) -> list[str]:
+    """The applets a busybox binary provides (``busybox --list``); [] when it cannot say."""
+    import subprocess
+
+    try:
+        done = subprocess.run([busybox, "--list"], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [a for a in done.stdout.split() if re.match(r"^[\w.\[-]+$", a)]
+
+
+def materialize(image: Image, dest: Path, python: str, inside: bool, busybox: str | None = None) -> Path:
     """Write the image's files into ``dest`` (its layer, made once per kubelet run) and return it.
 
     ``inside``: the layer is mounted as the container's root (paths are the image's own);
@@ -217,11 +233,12 @@ def materialize(image: Image, dest: Path, python: str, inside: bool) -> Path:
             shutil.copyfile(IMAGES_DIR / what["file"], target)
             mode = 0o644
         os.chmod(target, mode)
+    if image.applets and busybox:
+        folder = layer / image.applets.lstrip("/")
+        folder.mkdir(parents=True, exist_ok=True)
+        for applet in busybox_applets(busybox):
+            os.symlink(busybox, folder / applet)
     for root, dirs, _ in os.walk(layer):
         for d in dirs:
             os.chmod(os.path.join(root, d), 0o755)
     return layer
-
-
-def is_executable(path: Path) -> bool:
-    return path.is_file() and bool(path.stat().st_mode & stat.S_IXUSR)
