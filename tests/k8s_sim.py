@@ -79,7 +79,15 @@ class FakeKubelet(Controller):
                 conds.append({"type": kind, "status": value, "lastProbeTime": None, "lastTransitionTime": rfc3339()})
             st["conditions"] = conds
             st["containerStatuses"] = [
-                {"name": c["name"], "ready": ready == "True", "restartCount": 0, "image": c.get("image", "")}
+                {
+                    "name": c["name"],
+                    "ready": ready == "True",
+                    "restartCount": 0,
+                    "image": c.get("image", ""),
+                    "imageID": "",
+                    "started": True,
+                    "state": {"running": {"startedAt": rfc3339()}},
+                }
                 for c in changed["spec"].get("containers") or []
             ]
             self.objects.update(PODS, changed)

@@ -298,6 +298,51 @@ def test_pods_on_an_unreachable_node_are_evicted_when_their_toleration_runs_out(
     assert sorted(evicted) == sorted(f"Marking for deletion Pod default/{n}" for n in on_w1)
 
 
+def test_every_object_the_controllers_write_validates_against_the_bundled_schemas(tmp_path):
+    import kubernetes_validate
+
+    from lab_helpers.sandbox.kubernetes.resources import MINOR, RESOURCES
+
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "ca.crt").write_text("-----BEGIN CERTIFICATE-----\nsandbox\n-----END CERTIFICATE-----\n")
+    c = Cluster(tmp_path)
+    try:
+        c.create(
+            NODES, node("gpu", gpus=1, taints=[{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}])
+        )
+        down = node("down")
+        down["status"]["conditions"][0]["status"] = "Unknown"
+        c.create(NODES, down)
+        c.create(DEPLOYMENTS, deployment("web", 3, pod_annotations={"sim/ready": "false"}))
+        c.create(SERVICES, service("web", {"app": "web"}))
+        run = {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]}
+        for name, code, extra in (
+            ("ok", "0", {"completionMode": "Indexed", "completions": 2}),
+            ("bad", "1", {"backoffLimit": 0}),
+        ):
+            body = {"template": {"metadata": {"annotations": {"sim/exit": code}}, "spec": run}, **extra}
+            c.create(JOBS, {"metadata": {"name": name, "namespace": "default"}, "spec": body})
+        gpu_pod = {"name": "c", "image": "busybox", "resources": {"limits": {"nvidia.com/gpu": "2"}}}
+        c.create(PODS, {"metadata": {"name": "big", "namespace": "default"}, "spec": {"containers": [gpu_pod]}})
+        c.create(NAMESPACES, {"metadata": {"name": "t"}})
+        c.create(CONFIGMAPS, {"metadata": {"name": "hold", "namespace": "t", "finalizers": ["example.com/x"]}})
+        c.settle()
+        c.objects.delete(NAMESPACES, "", "t")
+        c.patch(DEPLOYMENTS, "web", lambda d: d["spec"]["template"]["spec"]["containers"][0].update(image="nginx:2"))
+        c.settle()
+        checked, problems = 0, []
+        for res in RESOURCES:
+            for obj in c.objects.list(res)[0]:
+                checked += 1
+                try:
+                    kubernetes_validate.validate(obj, f"1.{MINOR}.0", strict=True)
+                except Exception as err:  # the library raises its own error types
+                    problems.append(f"{res.kind} {obj['metadata']['name']}: {str(err).splitlines()[0]}")
+        assert checked >= 30 and problems == []
+    finally:
+        c.stop()
+
+
 # -- failure and rest ------------------------------------------------------------------------------------
 
 
