@@ -247,3 +247,54 @@ def test_image_layers_hold_the_images_files_and_busybox_applets(tmp_path):
     assert launcher.startswith("#!/bin/sh\nexec '/usr/bin/python3' -I -S '/usr/lib/sandbox-images/boot.py'")
     assert "Welcome to nginx!" in (layer / "usr/share/nginx/html/index.html").read_text()
     assert os.access(layer / "docker-entrypoint.sh", os.X_OK)
+
+
+def test_the_shim_in_a_user_namespace_as_a_normal_user():
+    """What a learner's laptop gets where unprivileged user namespaces are allowed: the same own root."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from lab_helpers.sandbox.kubernetes.kubelet.process import SHIM
+
+    python = "/usr/bin/python3"
+    if os.geteuid() != 0 or not os.path.exists(python):
+        pytest.skip("needs root (to become a normal user) and a system python3")
+    work = Path(tempfile.mkdtemp(prefix="kl-userns-", dir="/tmp"))
+    try:
+        os.chmod(work, 0o777)
+        shim = work / "shim.py"
+        shutil.copyfile(SHIM, shim)
+        (work / "vol").mkdir()
+        (work / "vol" / "k").write_text("from a volume\n")
+        spec = {
+            "argv": ["sh", "-c", "id -u; hostname; cat /etc/config/k; echo $$; exit 7"],
+            "env": {"PATH": "/usr/bin:/bin"},
+            "isolation": "userns",
+            "hostname": "laptop-pod",
+            "uid": None,
+            "root": {
+                "base": str(work / "root"),
+                "layers": [],
+                "binds": [{"source": str(work / "vol"), "target": "/etc/config", "readOnly": True}],
+            },
+            "log": str(work / "0.log"),
+            "state": str(work / "0.json"),
+        }
+        (work / "spec.json").write_text(json.dumps(spec))
+        for path in work.rglob("*"):
+            os.chmod(path, 0o777 if path.is_dir() else 0o666)
+        probe = subprocess.run(
+            [python, "-I", "-S", str(shim), "--probe"], capture_output=True, text=True, user=65534, cwd="/", timeout=30
+        )
+        if json.loads(probe.stdout or "{}").get("isolation") != "userns":
+            pytest.skip(f"no unprivileged user namespaces here: {probe.stdout or probe.stderr}")
+        subprocess.run(
+            [python, "-I", "-S", str(shim), str(work / "spec.json")], user=65534, cwd="/", timeout=30, check=True
+        )
+        state = json.loads((work / "0.json").read_text())
+        texts = [line.split(" ", 3)[3] for line in (work / "0.log").read_text().splitlines()]
+        assert state["exitCode"] == 7
+        assert texts == ["0", "laptop-pod", "from a volume", "1"]  # root inside, its own hostname and pid 1
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
