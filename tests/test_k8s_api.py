@@ -287,3 +287,19 @@ def test_delete_and_namespace_deletion(k):
     assert k("delete", "ns", "tx-doomed", timeout=90) == 'namespace "tx-doomed" deleted'
     assert k("get", "ns", "tx-doomed", rc=1) == 'Error from server (NotFound): namespaces "tx-doomed" not found'
     assert k("get", "cm", "-n", "tx-doomed", "-o", "name") == ""
+
+
+def test_auth_can_i_and_whoami(k):
+    assert k("auth", "can-i", "create", "pods", "-n", "default") == "yes"
+    assert k("auth", "can-i", "create", "pods", "-n", "kube-system", rc=1) == "no"
+    assert k("auth", "can-i", "list", "secrets", "-n", "kube-system", rc=1) == "no"
+    # (kubectl warns that nodes are not namespaced: the context names a namespace)
+    assert k("auth", "can-i", "list", "nodes").splitlines()[0] == "yes"
+    assert k("auth", "can-i", "delete", "nodes", rc=1).splitlines()[0] == "no"
+    assert k("--context", "sandbox-admin", "auth", "can-i", "delete", "nodes").splitlines()[0] == "yes"
+    rows = k.lines("auth", "whoami")
+    assert rows[:2] == [["ATTRIBUTE", "VALUE"], ["Username", "learner"]]
+    listed = k.lines("auth", "can-i", "--list", "-n", "kube-system")
+    namespaces = next(r for r in listed if r[0] == "namespaces")
+    assert "create]" in namespaces[-1] and "secrets" not in [r[0] for r in listed]
+    assert ["*.*", "[]", "[]", "[*]"] in k.lines("auth", "can-i", "--list", "-n", "default")

@@ -84,7 +84,7 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apps", "v1", "ReplicaSet", "replicasets", True, ("rs",), ("status", "scale"), categories=("all",)),
     Resource("batch", "v1", "Job", "jobs", True, (), ("status",), categories=("all",)),
     Resource("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", True),
-    Resource("events.k8s.io", "v1", "Event", "events", True, ("ev",)),
+    Resource("events.k8s.io", "v1", "Event", "events", True),  # "ev" is the core group's, as kubectl resolves it
 )
 
 

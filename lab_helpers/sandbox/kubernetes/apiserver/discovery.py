@@ -27,6 +27,19 @@ _SUB: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "finalize": ("", "", "", ("update",)),
     "proxy": ("", "", "", ("create", "delete", "get", "patch", "update")),
 }
+# Groups served without stored objects: the reviews ``kubectl auth can-i`` and ``whoami`` create (``reviews``).
+REVIEWS: dict[tuple[str, str], list[Doc]] = {
+    ("authorization.k8s.io", "v1"): [
+        {"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview", "namespaced": False,
+         "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
+        {"name": "selfsubjectrulesreviews", "singularName": "selfsubjectrulesreview", "namespaced": False,
+         "kind": "SelfSubjectRulesReview", "verbs": ["create"]},
+    ],
+    ("authentication.k8s.io", "v1"): [
+        {"name": "selfsubjectreviews", "singularName": "selfsubjectreview", "namespaced": False,
+         "kind": "SelfSubjectReview", "verbs": ["create"]},
+    ],
+}  # fmt: skip
 _PROXY_KIND = {"services": "ServiceProxyOptions", "nodes": "NodeProxyOptions", "pods": "PodProxyOptions"}
 
 
@@ -66,12 +79,13 @@ def _group(name: str, versions: list[str]) -> Doc:
 def group_list() -> Doc:
     """``/apis``: every named group."""
     named = [_group(g, vs) for g, vs in groups().items() if g]
+    named += [_group(g, [v]) for g, v in REVIEWS]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": named}
 
 
 def group(name: str) -> Doc | None:
     """``/apis/{group}``."""
-    versions = groups().get(name)
+    versions = groups().get(name) or [v for g, v in REVIEWS if g == name]
     if not name or not versions:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
@@ -112,6 +126,9 @@ def _sub_entry(res: Resource, sub: str) -> Doc:
 def resource_list(group: str, version: str) -> Doc | None:
     """``/api/v1`` or ``/apis/{group}/{version}``: the APIResourceList, or None when not served."""
     mine = [r for r in RESOURCES if (r.group, r.version) == (group, version)]
+    if (group, version) in REVIEWS:
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}",
+                "resources": REVIEWS[(group, version)]}  # fmt: skip
     if not mine:
         return None
     listed: list[Doc] = []
