@@ -298,3 +298,18 @@ def test_the_shim_in_a_user_namespace_as_a_normal_user():
         assert texts == ["0", "laptop-pod", "from a volume", "1"]  # root inside, its own hostname and pid 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_node_lease_renewed_where_the_api_serves_leases(objects, monkeypatch):
+    from lab_helpers.sandbox.kubernetes.resources import Resource
+
+    leases = Resource("coordination.k8s.io", "v1", "Lease", "leases", True)
+    monkeypatch.setattr(nodes, "resource_for", lambda g, v, p: leases if p == "leases" else None)
+    objects.create(by_plural("nodes"), {"metadata": {"name": "n1"}})
+    nodes.renew_lease(objects, "n1")
+    first = objects.get(leases, "kube-node-lease", "n1")
+    assert first["spec"]["holderIdentity"] == "n1" and first["spec"]["leaseDurationSeconds"] == 40
+    assert first["metadata"]["ownerReferences"][0]["kind"] == "Node"
+    time.sleep(0.01)
+    nodes.renew_lease(objects, "n1")
+    assert objects.get(leases, "kube-node-lease", "n1")["spec"]["renewTime"] > first["spec"]["renewTime"]

@@ -314,6 +314,11 @@ class Kubelet:
             state = nodes.sync(self.objects, name, self.node_images(name), self.simulated_note(), force)
         except ApiError:
             return
+        if force and state == "up":
+            try:
+                nodes.renew_lease(self.objects, name)
+            except ApiError:
+                pass
         with self.lock:
             before = self.machines.get(name)
             self.machines[name] = state

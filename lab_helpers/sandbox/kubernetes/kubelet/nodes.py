@@ -20,7 +20,7 @@ from typing import Any
 
 from ...events import status_at
 from ..objects import Objects, rfc3339
-from ..resources import GIT_VERSION
+from ..resources import GIT_VERSION, resource_for
 from . import network
 from .network import NODES
 from .process import SIMULATED_KEY
@@ -191,3 +191,37 @@ def sync(objects: Objects, name: str, images: list[dict[str, Any]], simulated: s
             node["status"] = new
             objects.update(NODES, node, check_rv=False)
         return machine_state(objects, node)[0]
+
+
+LEASE_DURATION_S = 40
+
+
+def renew_lease(objects: Objects, name: str) -> None:
+    """The node's heartbeat Lease in ``kube-node-lease`` (``kubectl describe node`` shows it), renewed
+    as the kubelet renews it; nothing where the API serves no Lease kind."""
+    leases = resource_for("coordination.k8s.io", "v1", "leases")
+    if leases is None:
+        return
+    now = time.time()
+    micro = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int((now % 1) * 1e6):06d}Z"
+    with objects.store.tx():
+        node = objects.get(NODES, "", name)
+        if node is None:
+            return
+        lease = objects.get(leases, "kube-node-lease", name)
+        if lease is None:
+            owner = {"apiVersion": "v1", "kind": "Node", "name": name, "uid": node["metadata"].get("uid", "")}
+            objects.create(
+                leases,
+                {
+                    "metadata": {"name": name, "namespace": "kube-node-lease", "ownerReferences": [owner]},
+                    "spec": {
+                        "holderIdentity": name,
+                        "leaseDurationSeconds": LEASE_DURATION_S,
+                        "renewTime": micro,
+                    },
+                },
+            )
+        else:
+            lease.setdefault("spec", {})["renewTime"] = micro
+            objects.update(leases, lease, check_rv=False)
