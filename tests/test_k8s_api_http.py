@@ -82,7 +82,9 @@ def test_discovery(api, kube):
     assert core["kind"] == "APIVersions" and core["versions"] == ["v1"] and core["serverAddressByClientCIDRs"]
     groups = api("GET", "/apis").json()
     assert groups["kind"] == "APIGroupList"
-    assert {g["name"] for g in groups["groups"]} == {"apps", "batch", "discovery.k8s.io", "events.k8s.io"}
+    assert {g["name"] for g in groups["groups"]} == {
+        "apps", "batch", "discovery.k8s.io", "events.k8s.io", "authorization.k8s.io", "authentication.k8s.io"
+    }  # fmt: skip
     assert api("GET", "/apis/apps").json()["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
     v1 = {r["name"]: r for r in api("GET", "/api/v1").json()["resources"]}
     assert v1["pods"]["shortNames"] == ["po"] and v1["pods"]["namespaced"] and v1["pods"]["singularName"] == "pod"
