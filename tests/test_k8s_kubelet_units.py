@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lab_helpers.sandbox.kubernetes.kubelet import environment, network, nodes, pods, registry, volumes
+from lab_helpers.sandbox.kubernetes.kubelet import environment, network, nodes, pod_status, registry, volumes
 from lab_helpers.sandbox.kubernetes.kubelet.logs import choose
 from lab_helpers.sandbox.kubernetes.objects import Objects
 from lab_helpers.sandbox.kubernetes.resources import by_plural
@@ -166,10 +166,10 @@ def test_paths_are_mapped_only_where_they_stand_as_paths():
 
 def test_low_ports_are_found_in_the_spec_and_the_image():
     nginx = registry.lookup(registry.parse("nginx"))
-    assert pods.low_port({"name": "c"}, nginx, 1024) == 80
-    assert pods.low_port({"name": "c", "command": ["my-server"]}, nginx, 1024) is None
-    assert pods.low_port({"name": "c", "ports": [{"containerPort": 8080}]}, None, 1024) is None
-    assert pods.low_port({"name": "c", "ports": [{"containerPort": 443}]}, None, 80) is None
+    assert pod_status.low_port({"name": "c"}, nginx, 1024) == 80
+    assert pod_status.low_port({"name": "c", "command": ["my-server"]}, nginx, 1024) is None
+    assert pod_status.low_port({"name": "c", "ports": [{"containerPort": 8080}]}, None, 1024) is None
+    assert pod_status.low_port({"name": "c", "ports": [{"containerPort": 443}]}, None, 80) is None
 
 
 def test_node_readiness_follows_its_vm(objects):
@@ -313,3 +313,35 @@ def test_node_lease_renewed_where_the_api_serves_leases(objects, monkeypatch):
     time.sleep(0.01)
     nodes.renew_lease(objects, "n1")
     assert objects.get(leases, "kube-node-lease", "n1")["spec"]["renewTime"] > first["spec"]["renewTime"]
+
+
+def _ended(code: int, init: bool = False, restarted: bool = False) -> pod_status.Container:
+    c = pod_status.Container({"name": "c", "image": "busybox"}, init)
+    c.terminated = {"exitCode": code, "reason": "Completed" if code == 0 else "Error"}
+    if restarted:
+        c.last_terminated, c.terminated = c.terminated, None
+        c.waiting = ("CrashLoopBackOff", "back-off 10s restarting failed container=c pod=p_ns(u)")
+    return c
+
+
+def test_the_pod_phase_follows_the_kubelets_rules():
+    phase = pod_status.phase
+    waiting = pod_status.Container({"name": "c"}, False)
+    assert phase("Always", [], [waiting], deleting=False) == "Pending"
+    assert phase("Always", [], [_ended(1, restarted=True)], deleting=False) == "Running"  # CrashLoopBackOff
+    assert phase("Never", [], [_ended(0)], deleting=False) == "Succeeded"
+    assert phase("Never", [], [_ended(0), _ended(2)], deleting=False) == "Failed"
+    assert phase("OnFailure", [], [_ended(2)], deleting=False) == "Running"
+    assert phase("Always", [], [_ended(143)], deleting=True) == "Failed"
+    assert phase("Never", [_ended(1, init=True)], [waiting], deleting=False) == "Failed"
+    assert phase("Always", [_ended(1, init=True)], [waiting], deleting=False) == "Pending"
+    status = pod_status.container_status(_ended(1, restarted=True), "u", restarting=True)
+    assert (
+        status["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+        and status["lastState"]["terminated"]["exitCode"] == 1
+    )
+    assert status["imageID"] == "" and status["ready"] is False and status["restartCount"] == 0
+    assert pod_status.qos_class({"spec": {"containers": [{"resources": {}}]}}) == "BestEffort"
+    limited = {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}
+    assert pod_status.qos_class({"spec": {"containers": [{"resources": limited}]}}) == "Guaranteed"
+    assert pod_status.qos_class({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}}) == "Burstable"

@@ -25,7 +25,6 @@ import shutil
 import signal
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +34,16 @@ from ..objects import Objects, rfc3339
 from . import environment, network, registry, volumes
 from .logs import recent
 from .network import PODS
+from .pod_status import (
+    Container,
+    container_id,
+    init_failed,
+    low_port,
+    pod_status,
+    should_restart,
+    stamp,
+    without_times,
+)
 from .probes import Prober
 from .process import NOBODY, SIMULATED_KEY, Isolation, Process
 
@@ -61,56 +70,6 @@ DEFAULT_CAPS = (
 )
 SIGNALS = {"SIGTERM": signal.SIGTERM, "SIGQUIT": signal.SIGQUIT, "SIGINT": signal.SIGINT, "SIGKILL": signal.SIGKILL}
 SYSTEM_TOPS = ("/usr/", "/bin/", "/sbin/", "/lib/", "/lib64/", "/etc/", "/opt/")
-
-
-def container_id(uid: str, name: str, instance: int) -> str:
-    import hashlib
-
-    return "sandbox://" + hashlib.sha256(f"{uid}/{name}/{instance}".encode()).hexdigest()
-
-
-def _stamp(t: float | None) -> str | None:
-    return rfc3339(t) if t else None
-
-
-@dataclass
-class Container:
-    """What the worker knows of one container of the pod."""
-
-    spec: dict[str, Any]
-    init: bool
-    instance: int = 0
-    process: Process | None = None
-    image_ref: registry.Reference | None = None
-    image: registry.Image | None = None
-    pulled_image: str = ""  # the image (as written in the spec) last pulled for this container
-    running_since: float | None = None
-    terminated: dict[str, Any] | None = None
-    last_terminated: dict[str, Any] | None = None
-    waiting: tuple[str, str] = ("ContainerCreating", "")
-    backoff: float | None = None
-    backoff_updated: float = 0.0
-    backoff_reported: float = 0.0
-    image_backoff: float | None = None
-    image_backoff_until: float = 0.0
-    image_error: str = ""
-    image_failed_at: float = 0.0
-    prober: Prober | None = None
-    kill_reason: str = ""
-    ever_started: bool = False
-    notes: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def name(self) -> str:
-        return str(self.spec.get("name", ""))
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and not self.process.exited.is_set()
-
-    @property
-    def succeeded(self) -> bool:
-        return self.terminated is not None and self.terminated.get("exitCode") == 0
 
 
 class Host(Protocol):
@@ -201,7 +160,7 @@ class PodWorker:
                     "exitCode": int(shim.get("exitCode", 137)),
                     "reason": "Error" if int(shim.get("exitCode", 137)) else "Completed",
                     "startedAt": state["running"].get("startedAt"),
-                    "finishedAt": _stamp(shim.get("finishedAt") or time.time()),
+                    "finishedAt": stamp(shim.get("finishedAt") or time.time()),
                     "containerID": cs.get("containerID", ""),
                 }
                 resumed = True
@@ -298,8 +257,7 @@ class PodWorker:
         return min(waits)
 
     def _init_failed(self, pod: dict[str, Any]) -> bool:
-        policy = pod.get("spec", {}).get("restartPolicy", "Always")
-        return policy == "Never" and any(c.terminated and not c.succeeded and not c.running for c in self.inits)
+        return init_failed(pod.get("spec", {}).get("restartPolicy", "Always"), self.inits)
 
     # -- volumes, names ------------------------------------------------------------------------
     def _volumes(self, pod: dict[str, Any]) -> bool:
@@ -377,15 +335,7 @@ class PodWorker:
         return next((s for s in pod.get("spec", {}).get(key) or [] if s.get("name") == c.name), c.spec)
 
     def _should_restart(self, pod: dict[str, Any], c: Container) -> bool:
-        policy = pod.get("spec", {}).get("restartPolicy", "Always")
-        code = (c.terminated or {}).get("exitCode", 0)
-        if c.init:
-            return policy != "Never" and code != 0
-        if policy == "Always":
-            return True
-        if policy == "OnFailure":
-            return code != 0
-        return False
+        return should_restart(pod.get("spec", {}).get("restartPolicy", "Always"), c)
 
     def _backoff(self, pod: dict[str, Any], c: Container, now: float) -> float:
         """The kubelet's crash back-off: 0 to restart now, else the seconds left (waiting CrashLoopBackOff)."""
@@ -678,7 +628,7 @@ class PodWorker:
         c.terminated = {
             "exitCode": code,
             "reason": "Completed" if code == 0 else "Error",
-            "startedAt": _stamp(state.get("startedAt") or c.running_since),
+            "startedAt": stamp(state.get("startedAt") or c.running_since),
             "finishedAt": rfc3339(finished),
             "containerID": container_id(self.uid, c.name, c.instance),
             "_finished": finished,
@@ -810,145 +760,18 @@ class PodWorker:
         return out
 
     # -- status ------------------------------------------------------------------------------------
-    def _container_status(self, c: Container) -> dict[str, Any]:
-        image = str(c.spec.get("image", ""))
-        ready = started = False
-        last = c.last_terminated
-        if c.running:
-            prober = c.prober
-            started = prober.started if prober else True
-            ready = bool(started and (prober.ready if prober else True))
-            state: dict[str, Any] = {"running": {"startedAt": _stamp(c.running_since)}}
-        elif c.terminated is not None and not self._restarting(c):
-            state = {"terminated": _public(c.terminated)}
-            ready = c.init and c.succeeded
-        else:
-            reason, message = c.waiting
-            if c.terminated is not None:
-                last = c.terminated
-                if c.terminated.get("reason") == "StartError" and reason not in ("CrashLoopBackOff",):
-                    reason, message = "RunContainerError", str(c.terminated.get("message", ""))
-            state = {"waiting": {"reason": reason, **({"message": message} if message else {})}}
-        pulled = c.image_ref is not None and c.pulled_image == image
-        out: dict[str, Any] = {
-            "name": c.name,
-            "state": state,
-            "lastState": {"terminated": _public(last)} if last else {},
-            "ready": ready,
-            "restartCount": c.instance,
-            "image": str(c.image_ref) if pulled else image,
-            "imageID": registry.image_id(c.image_ref) if pulled and c.image_ref else "",
-            "started": started,
-        }
-        if c.running:
-            out["containerID"] = container_id(self.uid, c.name, c.instance)
-        elif "terminated" in state:
-            out["containerID"] = state["terminated"].get("containerID", "")
-        return out
-
-    def _restarting(self, c: Container) -> bool:
-        return c.terminated is not None and not self.deleting and self._should_restart(self.pod, c)
-
-    def _phase(self, pod: dict[str, Any], deleting: bool) -> str:
-        policy = pod.get("spec", {}).get("restartPolicy", "Always")
-        if self._init_failed(pod):
-            return "Failed"
-        if not all(c.succeeded for c in self.inits):
-            return "Pending"
-        running = waiting = stopped = succeeded = 0
-        for c in self.mains:
-            if c.running:
-                running += 1
-            elif c.terminated is not None:
-                stopped += 1
-                succeeded += 1 if c.succeeded else 0
-            elif c.last_terminated is not None:
-                stopped += 1
-            else:
-                waiting += 1
-        if waiting:
-            return "Pending"
-        if running:
-            return "Running"
-        if deleting:
-            return "Succeeded" if stopped == succeeded else "Failed"
-        if stopped:
-            if policy == "Always":
-                return "Running"
-            if stopped == succeeded:
-                return "Succeeded"
-            if policy == "Never":
-                return "Failed"
-            return "Running"
-        return "Pending"
-
     def _status(self, pod: dict[str, Any], deleting: bool = False) -> dict[str, Any]:
-        phase = self._phase(pod, deleting)
-        inits = [self._container_status(c) for c in self.inits]
-        mains = [self._container_status(c) for c in self.mains]
-        initialized = all(c.succeeded for c in self.inits)
-        ready_all = bool(mains) and all(cs["ready"] for cs in mains) and phase == "Running"
-        old = pod.get("status") or {}
-        old_conditions = {c.get("type"): c for c in old.get("conditions") or []}
-        now = rfc3339()
-
-        def cond(kind: str, ok: bool, reason: str = "", message: str = "") -> dict[str, Any]:
-            prev = old_conditions.get(kind)
-            value = "True" if ok else "False"
-            out: dict[str, Any] = {"type": kind, "status": value, "lastProbeTime": None}
-            out["lastTransitionTime"] = (
-                prev.get("lastTransitionTime", now) if prev and prev.get("status") == value else now
-            )
-            if reason:
-                out["reason"] = reason
-            if message:
-                out["message"] = message
-            return out
-
-        terminal = phase in ("Succeeded", "Failed")
-        unready = [cs["name"] for cs in mains if not cs["ready"]]
-        incomplete = [c.name for c in self.inits if not c.succeeded]
-        conditions = [
-            cond("PodReadyToStartContainers", self.sandbox_ready and not terminal),
-            cond(
-                "Initialized",
-                initialized,
-                "" if initialized else "ContainersNotInitialized",
-                "" if initialized else f"containers with incomplete status: [{' '.join(incomplete)}]",
-            ),
-            cond(
-                "Ready",
-                ready_all,
-                "" if ready_all else ("PodCompleted" if terminal else "ContainersNotReady"),
-                "" if ready_all or terminal else f"containers with unready status: [{' '.join(unready)}]",
-            ),
-            cond(
-                "ContainersReady",
-                ready_all,
-                "" if ready_all else ("PodCompleted" if terminal else "ContainersNotReady"),
-                "" if ready_all or terminal else f"containers with unready status: [{' '.join(unready)}]",
-            ),
-        ]
-        if "PodScheduled" in old_conditions:
-            conditions.append(old_conditions["PodScheduled"])
-        else:
-            conditions.append(cond("PodScheduled", True))
-        host_ip = self.kubelet.node_ip(self.node)
-        status: dict[str, Any] = {
-            "phase": phase,
-            "conditions": conditions,
-            "hostIP": host_ip,
-            "hostIPs": [{"ip": host_ip}],
-            "startTime": self.start_time,
-            "containerStatuses": mains,
-            "qosClass": old.get("qosClass") or qos_class(pod),
-        }
-        if self.pod_ip:
-            status["podIP"] = self.pod_ip
-            status["podIPs"] = [{"ip": self.pod_ip}]
-        if inits:
-            status["initContainerStatuses"] = inits
-        return status
+        return pod_status(
+            pod,
+            self.inits,
+            self.mains,
+            uid=self.uid,
+            deleting=deleting,
+            sandbox_ready=self.sandbox_ready,
+            pod_ip=self.pod_ip,
+            host_ip=self.kubelet.node_ip(self.node),
+            start_time=self.start_time,
+        )
 
     def _write(self, pod: dict[str, Any]) -> dict[str, Any]:
         status = self._status(pod)
@@ -956,7 +779,7 @@ class PodWorker:
         return status
 
     def _post(self, status: dict[str, Any]) -> None:
-        comparable = _without_times(status)
+        comparable = without_times(status)
         if self.last_status is not None and comparable == self.last_status:
             return
         with self.objects.store.tx():
@@ -980,45 +803,6 @@ class PodWorker:
             events.record(self.objects, self.pod, reason, message, type=type, component="kubelet", host=self.node)
         except ApiError:
             pass
-
-
-def low_port(container: dict[str, Any], image: registry.Image | None, floor: int) -> int | None:
-    """The lowest port under ``floor`` (what a normal user may open) that the container will listen on:
-    its declared ports, and the image's own when it runs the image's command."""
-    ports = [int(p.get("containerPort", 0)) for p in container.get("ports") or []]
-    if not container.get("command") and image is not None:
-        ports += list(image.ports)
-    low = [p for p in ports if 0 < p < floor]
-    return min(low) if low else None
-
-
-def _public(terminated: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in terminated.items() if not k.startswith("_")}
-
-
-def _without_times(status: dict[str, Any]) -> Any:
-    out = dict(status)
-    out["conditions"] = [
-        {k: v for k, v in c.items() if k != "lastTransitionTime"} for c in status.get("conditions", [])
-    ]
-    return out
-
-
-def qos_class(pod: dict[str, Any]) -> str:
-    containers = (pod.get("spec", {}).get("containers") or []) + (pod.get("spec", {}).get("initContainers") or [])
-    any_set = False
-    guaranteed = True
-    for c in containers:
-        res = c.get("resources") or {}
-        requests, limits = res.get("requests") or {}, res.get("limits") or {}
-        if requests or limits:
-            any_set = True
-        for kind in ("cpu", "memory"):
-            if kind not in limits or str(requests.get(kind, limits.get(kind))) != str(limits.get(kind)):
-                guaranteed = False
-    if not any_set:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
 
 
 def write_in_place(path: Path, text: str) -> None:
