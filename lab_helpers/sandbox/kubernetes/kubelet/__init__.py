@@ -8,9 +8,10 @@ folder per pod (volumes, ``/etc/hosts``, each container's log and shim state). W
 stops, every container is stopped with it; when the service was killed instead, the next kubelet
 kills what the last one left running and starts those containers again (restart count + 1).
 
-Modules: ``pods`` (a pod's life), ``process`` and ``shim`` (containers as processes, isolation),
-``registry`` (images), ``environment``, ``volumes``, ``probes``, ``logs`` (``kubectl logs``),
-``nodes`` (node status), ``network`` (addresses, names, endpoints) and ``proxy`` (Service
+Modules: ``pods`` (a pod's life) and ``pod_status`` (the status it posts), ``process`` and
+``shim`` (containers as processes, isolation), ``registry`` (images), ``environment``,
+``volumes``, ``probes``, ``logs`` (``kubectl logs``), ``execs`` (``kubectl exec``), ``nodes``
+(node status, leases), ``network`` (addresses, names, endpoints) and ``proxy`` (Service
 listeners).
 """
 
