@@ -84,7 +84,9 @@ def _json_kind(value: Any) -> str:
         return "bool"
     if isinstance(value, (int, float)):
         return "number" if isinstance(value, int) or value.is_integer() else f"number {value}"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), "null")
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
 
 
 def go_decode_error(res: Resource, obj: dict[str, Any], path: str) -> str | None:
@@ -93,7 +95,8 @@ def go_decode_error(res: Resource, obj: dict[str, Any], path: str) -> str | None
     from ..wire.definitions import node_for
 
     node = node_for(res.api_version, res.kind)
-    struct, names, value = "", [], obj
+    struct, names = "", []
+    value: Any = obj
     for m in _STEP.finditer(path):
         name, key = m.group(1), m.group(2)
         if node is None:

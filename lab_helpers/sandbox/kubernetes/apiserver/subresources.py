@@ -97,10 +97,15 @@ def scale_of(obj: Obj) -> Obj:
 
 
 def _scale(ctx: Ctx, objects: Objects, t: Target) -> Response:
+    if ctx.request.method == "GET":
+        return reply(scale_of(objects.need(t.res, t.namespace, t.name)))
+    with objects.store.tx():  # read, scale and write as one step (controllers write the status meanwhile)
+        return _write_scale(ctx, objects, t)
+
+
+def _write_scale(ctx: Ctx, objects: Objects, t: Target) -> Response:
     method, res = ctx.request.method, t.res
     obj = objects.need(res, t.namespace, t.name)
-    if method == "GET":
-        return reply(scale_of(obj))
     current = scale_of(obj)
     if method == "PUT":
         body = bodies.decode(ctx.request)

@@ -10,10 +10,12 @@ when ``/status`` is), defaults (``defaults.apply``), validation (``validation.ch
 from __future__ import annotations
 
 import copy
+import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .. import status
 from ..objects import Objects
@@ -23,6 +25,7 @@ from .auth import OWNER_ANNOTATION
 from .bodies import DeleteOptions
 
 Obj = dict[str, Any]
+F = TypeVar("F", bound=Callable[..., Any])
 
 NAMESPACES = by_plural("namespaces")
 PROTECTED_NAMESPACES = ("default", "kube-system", "kube-public")
@@ -115,6 +118,19 @@ def _finish(res: Resource, obj: Obj, objects: Objects, old: Obj | None) -> None:
     validation.check(res, obj, old)
 
 
+def atomic(func: F) -> F:
+    """Run a write as one step of the store: what it read is still there when it writes, so a controller's
+    status update in between cannot make a client's patch fail with a 409 (the API server retries those)."""
+
+    @functools.wraps(func)
+    def run(objects: Objects, *args: Any, **kw: Any) -> Any:
+        with objects.store.tx():
+            return func(objects, *args, **kw)
+
+    return cast(F, run)
+
+
+@atomic
 def create(objects: Objects, res: Resource, namespace: str, body: Obj, caller: Caller, *, record: bool = True) -> Obj:
     """POST to a collection (or a server-side apply that creates): the stored object."""
     _check_type(res, body)
@@ -166,6 +182,7 @@ def _merge_update(res: Resource, old: Obj, new: Obj, sub: str) -> Obj:
     return new
 
 
+@atomic
 def update(
     objects: Objects, res: Resource, namespace: str, name: str, body: Obj, caller: Caller, *, sub: str = ""
 ) -> Obj:
@@ -203,6 +220,7 @@ def _store_update(objects: Objects, res: Resource, old: Obj, new: Obj, caller: C
     return objects.update(res, new, dry_run=caller.dry_run)
 
 
+@atomic
 def patch(
     objects: Objects,
     res: Resource,
