@@ -13,7 +13,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ class Store:
     @contextmanager
     def tx(self) -> Iterator[Store]:
         """One atomic read-modify-write step (re-entrant within a thread)."""
+        committed: list[Callable[[], None]] = []
         with self._lock:
             db = self._db()
             if self._local.depth == 0:
@@ -69,10 +70,22 @@ class Store:
                 self._local.depth -= 1
                 if self._local.depth == 0:
                     db.execute("ROLLBACK")
+                    self._local.after = []
                 raise
             self._local.depth -= 1
             if self._local.depth == 0:
                 db.execute("COMMIT")
+                committed, self._local.after = getattr(self._local, "after", []), []
+        for callback in committed:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this thread's transaction has committed (at once outside one): a writer
+        wakes those waiting for its change only when they can read it."""
+        if getattr(self._local, "depth", 0) == 0:
+            callback()
+        else:
+            self._local.after = [*getattr(self._local, "after", []), callback]
 
     # -- documents -----------------------------------------------------------------------
     def get(self, kind: str, id: str) -> dict[str, Any] | None:

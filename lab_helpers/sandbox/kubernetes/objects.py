@@ -95,6 +95,9 @@ class Objects:
             self.store.execute("DELETE FROM k8s_journal WHERE rv <= ?", (rv - JOURNAL_KEEP,))
 
     def _notify(self) -> None:
+        self.store.after_commit(self._wake)  # inside a caller's transaction, only once it commits
+
+    def _wake(self) -> None:
         with self.changed:
             self.changed.notify_all()
 
