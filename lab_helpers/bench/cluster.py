@@ -292,7 +292,7 @@ def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]
     tools = _tool_dir()
     if tools is None:
         raise MissingPiece(
-            "the cluster benchmark runs the real kubectl and helm, and neither the course's nor a pair on PATH was found.",
+            "the cluster benchmark runs the real kubectl and helm: neither the course's nor a pair on PATH was found.",
             hint="Run `lab tools install`, then `lab bench cluster` again.",
         )
     pod_start = pod_start_seconds()
