@@ -233,6 +233,12 @@ def test_defaults(api):
     assert (
         "not in the valid range" in status_of(api("POST", f"/api/v1/namespaces/{NS}/services", outside), 422)["message"]
     )
+    r = api("PATCH", f"/api/v1/namespaces/{NS}/services/s", {"spec": {"type": "ClusterIP"}},
+            ctype="application/merge-patch+json")  # fmt: skip
+    assert r.status_code == 200 and "nodePort" not in r.json()["spec"]["ports"][0], r.text  # dropped with the type
+    ns = api("GET", f"/api/v1/namespaces/{NS}").json()
+    put = api("PUT", f"/api/v1/namespaces/{NS}", {**ns, "spec": {}}).json()
+    assert put["spec"] == {"finalizers": ["kubernetes"]}  # changed only through /finalize
     secret = {"metadata": {"name": "sec"}, "stringData": {"pw": "hi"}}
     got = api("POST", f"/api/v1/namespaces/{NS}/secrets", secret).json()
     assert (

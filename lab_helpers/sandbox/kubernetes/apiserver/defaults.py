@@ -201,6 +201,8 @@ def _service(obj: Obj, objects: Objects, old: Obj | None) -> None:
             port.setdefault("protocol", "TCP")
             if "port" in port:
                 port.setdefault("targetPort", port["port"])
+    if kind not in ("NodePort", "LoadBalancer") and old_spec.get("type") in ("NodePort", "LoadBalancer"):
+        _drop_type_fields(spec, old_spec)
     if kind == "ExternalName":
         obj.setdefault("status", {}).setdefault("loadBalancer", {})
         return
@@ -232,6 +234,21 @@ def _service(obj: Obj, objects: Objects, old: Obj | None) -> None:
     if kind == "LoadBalancer":
         spec.setdefault("allocateLoadBalancerNodePorts", True)
     obj.setdefault("status", {}).setdefault("loadBalancer", {})
+
+
+def _drop_type_fields(spec: Obj, old_spec: Obj) -> None:
+    """A Service turned from NodePort (or LoadBalancer) into ClusterIP loses the node ports the server gave it,
+    as the API server drops them (a client re-applying its manifest never named them)."""
+    given = {(p.get("port"), p.get("protocol", "TCP")): p.get("nodePort") for p in old_spec.get("ports") or []}
+    for port in spec.get("ports") or []:
+        if isinstance(port, dict) and port.get("nodePort") == given.get(
+            (port.get("port"), port.get("protocol", "TCP"))
+        ):
+            port.pop("nodePort", None)
+    if spec.get("externalTrafficPolicy") == old_spec.get("externalTrafficPolicy"):
+        spec.pop("externalTrafficPolicy", None)
+    if spec.get("allocateLoadBalancerNodePorts") == old_spec.get("allocateLoadBalancerNodePorts"):
+        spec.pop("allocateLoadBalancerNodePorts", None)
 
 
 def _check_cluster_ip(obj: Obj, objects: Objects, ip: str) -> None:
@@ -307,9 +324,9 @@ def allocate_cluster_ip(objects: Objects) -> str:
     )
 
 
-def _namespace(obj: Obj) -> None:
+def _namespace(obj: Obj, creating: bool) -> None:
     spec = obj.setdefault("spec", {})
-    if isinstance(spec, dict) and "finalizers" not in spec:
+    if isinstance(spec, dict) and "finalizers" not in spec and creating:
         spec["finalizers"] = ["kubernetes"]
     obj.setdefault("status", {}).setdefault("phase", "Active")
     labels = obj["metadata"].setdefault("labels", {})
@@ -364,7 +381,7 @@ def apply(res: Resource, obj: Obj, objects: Objects, old: Obj | None = None) -> 
     elif kind == "Service":
         _service(obj, objects, old)
     elif kind == "Namespace":
-        _namespace(obj)
+        _namespace(obj, old is None)
     elif kind == "Secret":
         _secret(obj)
     elif kind in ("Endpoints", "EndpointSlice"):

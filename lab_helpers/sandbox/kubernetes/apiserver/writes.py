@@ -202,7 +202,11 @@ def update(
     return _store_update(objects, res, old, copy.deepcopy(body), caller, sub=sub)
 
 
-def _store_update(objects: Objects, res: Resource, old: Obj, new: Obj, caller: Caller, *, sub: str = "") -> Obj:
+def _store_update(
+    objects: Objects, res: Resource, old: Obj, new: Obj, caller: Caller, *, sub: str = "", record: bool = True
+) -> Obj:
+    """Write ``new`` over ``old``: the resourceVersion checked, what the write may not change kept, defaults and
+    validation, managedFields (server-side apply keeps its own, ``record=False``)."""
     want_rv = (new.get("metadata") or {}).get("resourceVersion")
     if want_rv and want_rv != old["metadata"].get("resourceVersion"):
         raise status.conflict(res.group_resource, old["metadata"]["name"])
@@ -212,11 +216,18 @@ def _store_update(objects: Objects, res: Resource, old: Obj, new: Obj, caller: C
         annotations = old["metadata"].get("annotations") or {}
         if OWNER_ANNOTATION in annotations:
             meta.setdefault("annotations", {})[OWNER_ANNOTATION] = annotations[OWNER_ANNOTATION]
+        if sub != "status":  # the namespace's finalizers change only through /finalize
+            spec = new.setdefault("spec", {})
+            if "finalizers" in (old.get("spec") or {}):
+                spec["finalizers"] = old["spec"]["finalizers"]
+            else:
+                spec.pop("finalizers", None)
     if sub != "status":
         _finish(res, new, objects, old)
     if "managedFields" not in meta and old["metadata"].get("managedFields"):
         meta["managedFields"] = old["metadata"]["managedFields"]
-    new = _record(old, new, caller, sub)
+    if record:
+        new = _record(old, new, caller, sub)
     return objects.update(res, new, dry_run=caller.dry_run)
 
 
@@ -260,15 +271,7 @@ def patch(
     _check_type(res, new)
     assert old is not None
     caller.warnings += schema.check(res, new, caller.validation)
-    if content_type == APPLY:
-        want_rv = meta.get("resourceVersion")
-        if want_rv and want_rv != old["metadata"]["resourceVersion"]:
-            raise status.conflict(res.group_resource, name)
-        merged = _merge_update(res, old, new, sub)
-        if sub != "status":
-            _finish(res, merged, objects, old)
-        return objects.update(res, merged, dry_run=caller.dry_run), False
-    return _store_update(objects, res, old, new, caller, sub=sub), False
+    return _store_update(objects, res, old, new, caller, sub=sub, record=content_type != APPLY), False
 
 
 def delete(
