@@ -128,6 +128,31 @@ def test_kubectl_run_prints_hello_in_logs(kl):
     assert stamped.endswith(" hello\n") and stamped.startswith("20")
 
 
+def test_the_image_user_owns_its_root_and_working_directory(kl):
+    manifest = pod(
+        "writer",
+        """  - name: c
+    image: busybox
+    command: ["sh", "-c", "echo saved > in-cwd && cat in-cwd && pwd && echo x > /at-root && cat /at-root"]
+  - name: d
+    image: busybox
+    workingDir: /app
+    command: ["sh", "-c", "echo here > f && cat f && pwd"]
+  - name: e
+    image: busybox
+    securityContext: {runAsUser: 1000}
+    command: ["sh", "-c", "id -u; touch /x 2>&1 || true"]""",
+        restart="Never",
+    )
+    apply(kl, manifest)
+    wait_for("writer done", lambda: phase(kl, "writer") in ("Succeeded", "Failed"))
+    assert kl.kubectl("logs", "-n", NS, "writer", "-c", "c").stdout.splitlines() == ["saved", "/", "x"]
+    assert kl.kubectl("logs", "-n", NS, "writer", "-c", "d").stdout.splitlines() == ["here", "/app"]
+    asked = kl.kubectl("logs", "-n", NS, "writer", "-c", "e").stdout.splitlines()
+    assert asked[0] == "1000" and "Permission denied" in asked[1]  # a user asked for is not root's stand-in
+    assert phase(kl, "writer") == "Succeeded"
+
+
 def test_exit_code_of_a_failing_container(kl):
     apply(
         kl,

@@ -449,6 +449,12 @@ class PodWorker:
             ]
         return uid, gid, groups, caps
 
+    def _stands_in_for_root(self, pod: dict[str, Any], c: Container) -> bool:
+        """Whether uid 65534 runs in place of the image's own user (root): no runAsUser was asked for.
+        Then the container's ``/`` and working directory are that user's, as they would be root's."""
+        pod_sc = pod.get("spec", {}).get("securityContext") or {}
+        return (c.spec.get("securityContext") or {}).get("runAsUser", pod_sc.get("runAsUser")) is None
+
     def _argv(self, c: Container, env: dict[str, str]) -> list[str]:
         image = c.image
         command = c.spec.get("command")
@@ -542,6 +548,8 @@ class PodWorker:
             mapped = volumes.map_paths(cwd, mapping)
             cwd = mapped if mapped != cwd else str(rootfs / cwd.lstrip("/"))
             Path(cwd).mkdir(parents=True, exist_ok=True)
+            if uid == NOBODY and self._stands_in_for_root(pod, c) and os.geteuid() == 0:
+                os.chown(cwd, uid, gid if gid is not None else uid)
             env["LAB_PATH_MAP"] = json.dumps(mapping)
             env["LAB_POD_IP"] = self.pod_ip
         c.last_terminated = c.terminated if c.terminated is not None else c.last_terminated
@@ -559,6 +567,7 @@ class PodWorker:
             "groups": groups,
             "caps": caps,
             "root": {"base": str(self.dir / "containers" / c.name / "root"), "layers": layers, "binds": binds},
+            "owner": [uid, gid] if uid == NOBODY and self._stands_in_for_root(pod, c) else None,
             "watch": str(self.kubelet.watch_file),
             "containerID": cid,
         }

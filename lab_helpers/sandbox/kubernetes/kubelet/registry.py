@@ -104,7 +104,7 @@ class Image:
     stop_signal: str = "SIGTERM"
     size: int = 0
     files: dict[str, dict[str, str]] = field(default_factory=dict)
-    applets: str = ""  # a folder of links to the host's busybox applets (after the host's tools on PATH)
+    applets: str = ""  # a folder of links to the host's busybox applets (first on the image's PATH)
     note: str = ""
 
     @property

@@ -16,7 +16,8 @@ Isolation (``spec["isolation"]``):
   files on top, its volumes bind-mounted at their mount paths, its own ``/etc/hosts``,
   ``/etc/hostname`` and ``/etc/resolv.conf``, a fresh ``/proc``, ``/tmp`` and minimal ``/dev``.
   It then runs as the pod's user (65534 unless the pod asks otherwise) with no capability but
-  ``CAP_NET_BIND_SERVICE`` (ambient) and ``no_new_privs``.
+  ``CAP_NET_BIND_SERVICE`` (ambient) and ``no_new_privs``; where 65534 stands in for the image's
+  root user (``spec["owner"]``), it owns ``/`` and the working directory, as root would.
 - ``userns`` (a normal user where the kernel allows unprivileged user namespaces): the same, in
   a user namespace that maps the user to root inside; the process runs as that mapped root.
 - ``none``: a plain process in its own session and process group, in the host's filesystem.
@@ -303,6 +304,10 @@ def child(spec: dict[str, Any], out_w: int, err_w: int, report_w: int) -> None:
         cwd = spec.get("cwd") or "/"
         if isolated:
             makedirs(cwd)
+            owner = spec.get("owner")
+            if owner and os.geteuid() == 0:  # the user standing in for the image's root owns / and its cwd
+                for path in {"/", cwd}:
+                    os.chown(path, int(owner[0]), int(owner[1]))
         become(spec)
         os.chdir(cwd)
         env = dict(spec["env"])
