@@ -345,3 +345,40 @@ def test_the_pod_phase_follows_the_kubelets_rules():
     limited = {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "1", "memory": "1Gi"}}
     assert pod_status.qos_class({"spec": {"containers": [{"resources": limited}]}}) == "Guaranteed"
     assert pod_status.qos_class({"spec": {"containers": [{"resources": {"requests": {"cpu": "1"}}}]}}) == "Burstable"
+
+
+def test_log_options_tail_limit_timestamps_since(tmp_path):
+    from lab_helpers.sandbox.kubernetes.kubelet import logs
+
+    folder = tmp_path / "kubelet" / "pods" / "u1" / "containers" / "c"
+    folder.mkdir(parents=True)
+    old = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 3600)) + ".000000001Z"
+    new = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + ".000000002Z"
+    (folder / "0.log").write_text(
+        f"{old} stdout F first\n{new} stdout P sec\n{new} stdout F ond\n{new} stderr F third\n", encoding="utf-8"
+    )
+    (folder / "0.json").write_text(json.dumps({"containerID": "sandbox://x", "running": False}))
+    pod = {
+        "metadata": {"name": "p", "namespace": "ns", "uid": "u1"},
+        "spec": {"containers": [{"name": "c"}]},
+        "status": {"containerStatuses": [{"name": "c", "state": {"terminated": {"containerID": "sandbox://x"}}}]},
+    }
+
+    def read(**kw) -> bytes:
+        options = dict(
+            follow=False, previous=False, timestamps=False, tail_lines=None, since_seconds=None, limit_bytes=None
+        )
+        options.update(kw)
+        return b"".join(logs.stream(None, tmp_path, pod, "", **options))
+
+    assert read() == b"first\nsecond\nthird\n"  # a partial line joined to the next one
+    assert read(tail_lines=2) == b"second\nthird\n"
+    assert read(tail_lines=0) == b""
+    assert read(limit_bytes=8) == b"first\nse"
+    assert read(since_seconds=60) == b"second\nthird\n"
+    assert read(timestamps=True).splitlines()[1] == new.encode() + b" second"
+    with pytest.raises(Exception) as err:
+        read(previous=True)
+    assert (
+        json.loads(err.value.response.get_data())["message"] == 'previous terminated container "c" in pod "p" not found'
+    )
