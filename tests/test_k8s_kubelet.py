@@ -546,6 +546,29 @@ def test_a_node_whose_vm_stops_goes_unknown_and_its_processes_stop(kl):
     kl.kubectl("delete", "pod", "-n", NS, "onvm", "--force", "--grace-period=0", check=False)
 
 
+def test_a_sidecar_runs_beside_the_container_and_stops_with_it(kl):
+    apply(
+        kl,
+        pod(
+            "withsidecar",
+            '  - {name: c, image: busybox, command: ["sh", "-c", "sleep 1; cat /shared/beat"], '
+            "volumeMounts: [{name: s, mountPath: /shared}]}",
+            """  volumes: [{name: s, emptyDir: {}}]
+  initContainers:
+  - name: beat
+    image: busybox
+    restartPolicy: Always
+    command: ["sh", "-c", "trap 'exit 0' TERM; while true; do echo alive > /shared/beat; sleep 0.2; done"]
+    volumeMounts: [{name: s, mountPath: /shared}]""",
+            restart="Never",
+        ),
+    )
+    wait_for("withsidecar Succeeded", lambda: phase(kl, "withsidecar") == "Succeeded")
+    assert kl.kubectl("logs", "-n", NS, "withsidecar", "-c", "c").stdout == "alive\n"
+    sidecar = pod_json(kl, "withsidecar")["status"]["initContainerStatuses"][0]
+    assert sidecar["name"] == "beat" and sidecar["state"]["terminated"]["exitCode"] == 0
+
+
 def test_processes_stop_with_the_service_and_restart_after_kill_9(kl):
     from lab_helpers import sandbox as sb
 

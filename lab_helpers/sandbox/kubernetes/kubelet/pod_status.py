@@ -62,10 +62,25 @@ class Container:
     def succeeded(self) -> bool:
         return self.terminated is not None and self.terminated.get("exitCode") == 0
 
+    @property
+    def sidecar(self) -> bool:
+        """An init container with ``restartPolicy: Always`` (a native sidecar): it keeps running beside
+        the containers once it has started."""
+        return self.init and self.spec.get("restartPolicy") == "Always"
+
+    @property
+    def done_initializing(self) -> bool:
+        """An init container the next one may follow: it completed, or (a sidecar) it runs and has started."""
+        if self.sidecar:
+            return self.ever_started and self.running and (self.prober.started if self.prober else True)
+        return self.succeeded
+
 
 def should_restart(policy: str, c: Container) -> bool:
     """Whether ``restartPolicy`` restarts ``c`` after its last exit (an init container only when it failed)."""
     code = (c.terminated or {}).get("exitCode", 0)
+    if c.sidecar:
+        return True
     if c.init:
         return policy != "Never" and code != 0
     if policy == "Always":
@@ -77,7 +92,9 @@ def should_restart(policy: str, c: Container) -> bool:
 
 def init_failed(policy: str, inits: list[Container]) -> bool:
     """An init container failed and will not run again: the pod has failed."""
-    return policy == "Never" and any(c.terminated and not c.succeeded and not c.running for c in inits)
+    return policy == "Never" and any(
+        c.terminated and not c.succeeded and not c.running and not c.sidecar for c in inits
+    )
 
 
 def container_status(c: Container, uid: str, restarting: bool) -> dict[str, Any]:
@@ -123,7 +140,7 @@ def phase(policy: str, inits: list[Container], mains: list[Container], deleting:
     ends Succeeded or Failed once its containers have stopped)."""
     if init_failed(policy, inits):
         return "Failed"
-    if not all(c.succeeded for c in inits):
+    if not all(c.succeeded or (c.sidecar and c.ever_started) for c in inits):
         return "Pending"
     running = waiting = stopped = succeeded = 0
     for c in mains:
@@ -174,8 +191,9 @@ def pod_status(
 
     init_statuses = [container_status(c, uid, restarting(c)) for c in inits]
     main_statuses = [container_status(c, uid, restarting(c)) for c in mains]
-    initialized = all(c.succeeded for c in inits)
-    ready_all = bool(main_statuses) and all(cs["ready"] for cs in main_statuses) and now_phase == "Running"
+    initialized = all(c.succeeded or (c.sidecar and c.ever_started) for c in inits)
+    sidecars = [cs for c, cs in zip(inits, init_statuses, strict=True) if c.sidecar]
+    ready_all = bool(main_statuses) and all(cs["ready"] for cs in main_statuses + sidecars) and now_phase == "Running"
     old = pod.get("status") or {}
     old_conditions = {c.get("type"): c for c in old.get("conditions") or []}
     now = rfc3339()
@@ -193,7 +211,7 @@ def pod_status(
 
     terminal = now_phase in ("Succeeded", "Failed")
     unready = [cs["name"] for cs in main_statuses if not cs["ready"]]
-    incomplete = [c.name for c in inits if not c.succeeded]
+    incomplete = [c.name for c in inits if not (c.succeeded or (c.sidecar and c.ever_started))]
     not_ready_reason = "" if ready_all else ("PodCompleted" if terminal else "ContainersNotReady")
     not_ready_message = "" if ready_all or terminal else f"containers with unready status: [{' '.join(unready)}]"
     conditions = [

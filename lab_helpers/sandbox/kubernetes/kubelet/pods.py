@@ -119,7 +119,6 @@ class PodWorker:
         self.start_time: str | None = None
         self.mount_reported = 0.0
         self.machine_down = False
-        self.deleting = False
         self.crashed = False
         self.ended = 0.0
         self._recover(pod)
@@ -236,19 +235,34 @@ class PodWorker:
         self._write_names(pod)
         waits = [30.0]
         for c in self.inits:
+            if c.sidecar and c.ever_started:
+                waits.append(self._advance(pod, c))  # a sidecar that ended starts again, as it must
+                if c.done_initializing:
+                    c.notes["up"] = time.time()
+                if "up" not in c.notes:  # the next ones wait for its first start (its startup probe)
+                    self._write(pod)
+                    return min(waits)
+                continue
             if c.succeeded:
                 continue
             waits.append(self._advance(pod, c))
             if self._init_failed(pod):
                 break
             self._write(pod)
-            if c.succeeded:
+            if c.done_initializing:
                 return 0.0  # the next init container starts at once
             return min(waits)
         if not self._init_failed(pod):
             for c in self.mains:
                 waits.append(self._advance(pod, c))
-        status = self._write(pod)
+        status = self._status(pod)
+        sidecars = [c for c in self.inits if c.sidecar and c.running]
+        if status.get("phase") in ("Succeeded", "Failed") and sidecars:
+            self._kill_all(self._grace(pod), sidecars)  # the containers are done: their sidecars stop, then the pod
+            for c in sidecars:
+                self._collect(c)
+            status = self._status(pod, deleting=True)
+        self._post(status)
         if status.get("phase") in ("Succeeded", "Failed"):
             for c in self.inits + self.mains:
                 if c.prober:
@@ -706,7 +720,6 @@ class PodWorker:
             if c.prober is not None:
                 c.prober.close()
         self._kill_all(grace, containers)
-        self.deleting = True
         for c in self.inits + self.mains:
             if c.process is not None:
                 self._collect(c)
