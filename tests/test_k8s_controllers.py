@@ -428,14 +428,20 @@ def test_scaling_mid_rollout_spreads_the_new_replicas_in_proportion(cluster):
 
 
 def test_min_ready_seconds_delays_availability(cluster):
+    """Ready, then available only once minReadySeconds have passed (judged by the clock, so a slow
+    machine that settles late cannot make the check pass or fail by chance)."""
     c = cluster
     c.create(NODES, node("w1"))
-    c.create(DEPLOYMENTS, deployment("web", 1, minReadySeconds=1))
+    c.create(DEPLOYMENTS, deployment("web", 1, minReadySeconds=4))
+    c.wait_for(lambda: c.get(DEPLOYMENTS, "web")["status"].get("readyReplicas") == 1, timeout=10)
+    ready_seen = time.monotonic()
     c.settle()
     d = c.get(DEPLOYMENTS, "web")
-    assert d["status"].get("readyReplicas") == 1 and not d["status"].get("availableReplicas")
-    assert conditions(d)["Available"]["status"] == "False"
-    c.wait_for(lambda: c.get(DEPLOYMENTS, "web")["status"].get("availableReplicas") == 1, timeout=5)
+    if time.monotonic() - ready_seen < 2.5:  # still well inside the window
+        assert not d["status"].get("availableReplicas")
+        assert conditions(d)["Available"]["status"] == "False"
+    c.wait_for(lambda: c.get(DEPLOYMENTS, "web")["status"].get("availableReplicas") == 1, timeout=10)
+    assert time.monotonic() - ready_seen >= 2.5, "available before minReadySeconds had passed"
     assert conditions(c.get(DEPLOYMENTS, "web"))["Available"]["status"] == "True"
 
 
