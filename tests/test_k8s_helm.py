@@ -12,11 +12,7 @@ pytestmark = pytest.mark.timeout(600)
 SECTIONS = load_transcript("helm.txt")
 
 # Sections that fail because a piece of the cluster is missing or wrong, each with what is wrong.
-XFAIL: dict[str, str] = {
-    "test": "kubelet: a pod's working directory is not writable by its process, so the chart's test pod "
-    "(busybox wget demo:80, which saves index.html in its working directory) exits 1 with "
-    "'Cannot write to index.html (Permission denied)'; in busybox the working directory is / and writable",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _params():
