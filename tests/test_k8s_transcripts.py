@@ -13,11 +13,7 @@ pytestmark = pytest.mark.timeout(600)
 SECTIONS = load_transcript("kubectl.txt")
 
 # Sections that fail because a piece of the cluster is missing or wrong, each with what is wrong.
-XFAIL: dict[str, str] = {
-    "server-side-apply": "wire server-side apply names an Apply manager in a conflict as 'kubectl using v1'; "
-    "the API server adds 'using <apiVersion>' only for Update managers "
-    "(Apply failed with 1 conflict: conflict with kubectl: .data.mode, the name quoted)",
-}
+XFAIL: dict[str, str] = {}
 
 
 def _params():

@@ -277,7 +277,7 @@ def test_applying_to_the_status_subresource():
         server_side_apply(out, four, manager="other", force=False, subresource="status")
     assert conflict(excinfo)["details"]["causes"][0] == {
         "reason": "FieldManagerConflict",
-        "message": 'conflict with "controller" using apps/v1',
+        "message": 'conflict with "controller"',  # an Apply manager: named without its apiVersion
         "field": ".status.replicas",
     }
     again = server_side_apply(out, four, manager="other", force=True, subresource="status")

@@ -169,11 +169,18 @@ def parse_body(body: bytes) -> dict[str, Any]:
     return obj
 
 
+def _who(entry: Entry) -> str:
+    """A manager as the API server names it in a conflict: an Update manager with its apiVersion."""
+    if entry.operation == "Update" and entry.api_version:
+        return f'"{entry.manager}" using {entry.api_version}'
+    return f'"{entry.manager}"'
+
+
 def _conflict_error(conflicts: dict[Entry, set[Path]]) -> Exception:
     causes = []
     lines = []
     for entry, paths in conflicts.items():
-        who = f'"{entry.manager}"' + (f" using {entry.api_version}" if entry.api_version else "")
+        who = _who(entry)
         for path in sorted(paths):
             field = fieldsets.path_string(path)
             causes.append({"reason": "FieldManagerConflict", "message": f"conflict with {who}", "field": field})
@@ -186,7 +193,7 @@ def _conflict_error(conflicts: dict[Entry, set[Path]]) -> Exception:
     else:
         detail = "conflicts with"
         for entry, paths in conflicts.items():
-            who = f'"{entry.manager}"' + (f" using {entry.api_version}" if entry.api_version else "")
+            who = _who(entry)
             detail += f"\n{who}:" + "".join(f"\n- {fieldsets.path_string(p)}" for p in sorted(paths))
     message = f"Apply failed with {count} conflict{'s' if count != 1 else ''}: {detail}"
     return status_error(409, message, "Conflict", {"causes": causes})
