@@ -317,7 +317,7 @@ def test_typed_watch(py):
         ]
         assert not thread.is_alive() and time.monotonic() - started < 6
         added = next(at for t, n, at in seen if t == "ADDED")
-        assert added - created_at < 2, f"ADDED seen {added - created_at:.2f} s after the create"
+        assert added - created_at < 5, f"ADDED seen {added - created_at:.2f} s after the create"  # not one timeout late
 
         # a watch that times out on the server ends by itself
         t = time.monotonic()
