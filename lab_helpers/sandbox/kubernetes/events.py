@@ -1,10 +1,16 @@
 """Events, as the controllers, the scheduler and the kubelet record them: one ``Event`` per
 (object, reason, message), its ``count`` and ``lastTimestamp`` bumped when it happens again,
-which is what ``kubectl describe`` and ``kubectl get events`` show."""
+which is what ``kubectl describe`` and ``kubectl get events`` show.
+
+An Event is named ``<object>.<hex nanoseconds>`` as the real recorder names it: timestamps have
+one-second resolution, so kubectl keeps same-second events in list order, which is name order,
+which is then the order they happened. The event a repeat bumps is found through an in-memory
+index (after a restart a repeat starts a new Event, as a restarted component's would)."""
 
 from __future__ import annotations
 
-import hashlib
+import threading
+import time
 from typing import Any
 
 from ..errors import ApiError
@@ -12,6 +18,9 @@ from .objects import Objects, rfc3339
 from .resources import by_plural
 
 EVENTS = by_plural("events")
+_SEEN: dict[tuple[str, str, str, str], str] = {}  # (namespace, uid, reason, message) -> Event name
+_SEEN_LOCK = threading.Lock()
+_SEEN_MAX = 20_000
 
 
 def record(
@@ -27,8 +36,12 @@ def record(
     """Record that ``reason`` happened to ``involved`` (any object); returns the Event."""
     meta = involved.get("metadata", {})
     namespace = meta.get("namespace") or "default"
-    digest = hashlib.sha1(f"{meta.get('uid')}|{reason}|{message}".encode()).hexdigest()[:10]
-    name = f"{meta.get('name', 'unknown')}.{digest}"
+    key = (namespace, str(meta.get("uid")), reason, message)
+    with _SEEN_LOCK:
+        name = _SEEN.get(key) or f"{meta.get('name', 'unknown')}.{time.time_ns():x}"
+        if len(_SEEN) >= _SEEN_MAX:
+            _SEEN.clear()
+        _SEEN[key] = name
     now = rfc3339()
     with objects.store.tx():
         old = objects.get(EVENTS, namespace, name)
