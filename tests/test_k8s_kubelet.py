@@ -17,6 +17,8 @@ import urllib.request
 import pytest
 from k8s_fixtures import k8s_tools, kube  # noqa: F401
 
+from lab_helpers.sandbox.kubernetes.kubelet import probes
+
 pytestmark = pytest.mark.timeout(180)
 
 NS = "kl"
@@ -397,7 +399,7 @@ spec:
     )
     wait_for("gated Running", lambda: phase(kl, "gated") == "Running")
     ip = json.loads(kl.kubectl("get", "svc", "-n", NS, "gated", "-o", "json").stdout)["spec"]["clusterIP"]
-    time.sleep(1.5)  # a few probes fail
+    time.sleep(probes.WARMUP_S + 1.5)  # a few probes fail once the start-up grace is over
     cs = container_status(kl, "gated")
     assert cs["ready"] is False and cs["started"] is True
     with pytest.raises(OSError):
