@@ -56,18 +56,22 @@ def admin_conn(sandbox):
 
 @pytest.fixture(scope="module")
 def cli_env(sandbox):
-    """The environment `eval "$(lab sandbox env)"` gives a terminal."""
+    """The environment `eval "$(lab sandbox env)"` gives a terminal (bash evaluates it, so
+    ``PATH=<tools>:"$PATH"`` expands as it does for a learner)."""
+    import shlex
+
+    lab = " ".join(shlex.quote(part) for part in [sys.executable, "-m", "lab_helpers", "sandbox", "env"])
     out = subprocess.run(
-        [sys.executable, "-m", "lab_helpers", "sandbox", "env"],
+        ["bash", "-c", f'eval "$({lab})" && env -0'],
         capture_output=True,
-        text=True,
         check=True,
         env=dict(os.environ),
     )
-    env = dict(os.environ)
-    for line in out.stdout.splitlines():
-        key, _, value = line.removeprefix("export ").partition("=")
-        env[key] = value.strip("'\"")
+    env = {}
+    for entry in out.stdout.split(b"\0"):
+        key, sep, value = entry.decode().partition("=")
+        if sep:
+            env[key] = value
     return env
 
 

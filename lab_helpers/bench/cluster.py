@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MissingPiece, ServiceError
+from ..kube.client import LEARNER_CONTEXT
+from ..sandbox.service import SUBDIR
 
 KUBECTL_GET_GOAL_MS = 150.0
 READY_MARGIN_S = 1.0
@@ -88,7 +90,7 @@ class _Clients:
 
     def __init__(self, tmp: Path, tools: Path) -> None:
         self.tmp = tmp
-        self.kubeconfig = tmp / "sandbox" / "kubeconfig"
+        self.kubeconfig = tmp / SUBDIR / "kubeconfig"  # the sandbox folder of that state directory
         self.env = dict(os.environ)
         self.env.update(
             {
@@ -126,7 +128,7 @@ class _Clients:
     def api(self) -> Any:
         from kubernetes import config
 
-        return config.new_client_from_config(config_file=str(self.kubeconfig), context="sandbox")
+        return config.new_client_from_config(config_file=str(self.kubeconfig), context=LEARNER_CONTEXT)
 
 
 def _fill(core: Any, namespace: str, count: int) -> None:
@@ -297,7 +299,7 @@ def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]
         )
     pod_start = pod_start_seconds()
     tmp = Path(tempfile.mkdtemp(prefix="lab-bench-cluster-"))
-    root = tmp / "sandbox"
+    root = tmp / SUBDIR
     clients = _Clients(tmp, tools)
     rows: list[BenchRow] = []
     try:

@@ -55,8 +55,11 @@ class ServiceStatus:
         return f"sandbox cloud: running on {self.base_url} (pid {self.pid}, servers boot in {self.boot_s:g} s)"
 
 
+SUBDIR = "sandbox"  # the sandbox's folder in a state directory
+
+
 def sandbox_dir() -> Path:
-    path = state_dir() / "sandbox"
+    path = state_dir() / SUBDIR
     path.mkdir(parents=True, exist_ok=True)
     return path
 
