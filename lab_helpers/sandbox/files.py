@@ -7,7 +7,9 @@ temporary state directory takes them along.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 
@@ -40,3 +42,17 @@ def blob_path(state_dir: Path, container: str, name: str) -> Path:
     """Where an object's bytes live (hashed names: any object name is a safe file name)."""
     sub = hashlib.sha1(container.encode()).hexdigest()[:16]
     return Path(state_dir) / "objects" / sub / hashlib.sha1(name.encode()).hexdigest()
+
+
+def write_private_yaml(path: Path, doc: Any) -> Path:
+    """Write a client configuration that holds credentials (clouds.yaml, kubeconfig): mode 0600 from
+    the first byte, replaced in one step so a reader never sees half of it."""
+    import yaml
+
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(doc, fh, sort_keys=False)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path

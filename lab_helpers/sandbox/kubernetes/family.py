@@ -5,13 +5,13 @@ when the port is known."""
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..api import Family, Listener
+from ..files import write_private_yaml
 from ..pki import ensure_pki
 from ..store import Store
 from . import runtime
@@ -75,13 +75,7 @@ def write_kubeconfig(store: Store, state_dir: Path, urls: Mapping[str, str]) -> 
         ],
         "current-context": current if current in contexts else CLUSTER_NAME,
     }
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(doc, fh, sort_keys=False)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    return write_private_yaml(path, doc)
 
 
 KUBERNETES = Family(

@@ -3,11 +3,11 @@ seeded, and the clouds.yaml it writes for clients once its port is known."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 from ..api import Family, Listener, Service
+from ..files import write_private_yaml
 from ..store import Store
 from .cinder.routes import SERVICE as CINDER
 from .common import NOVA, request_ids
@@ -39,7 +39,6 @@ def prepare(store: Store) -> None:
 
 def write_clouds_yaml(store: Store, state_dir: Path, urls: Mapping[str, str]) -> Path:
     """The sandbox's clouds.yaml (mode 0600): `sandbox` for the learner, `sandbox-admin` for admin views."""
-    import yaml
 
     auth_url = f"{urls['main']}/identity/v3"
     common = {"region_name": "IU", "interface": "public", "identity_api_version": 3}
@@ -68,14 +67,7 @@ def write_clouds_yaml(store: Store, state_dir: Path, urls: Mapping[str, str]) ->
             },
         }
     }
-    path = Path(state_dir) / "clouds.yaml"
-    tmp = Path(state_dir) / "clouds.yaml.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(doc, fh, sort_keys=False)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-    return path
+    return write_private_yaml(Path(state_dir) / "clouds.yaml", doc)
 
 
 OPENSTACK = Family(
