@@ -5,6 +5,7 @@ node's ROLES). Columns of priority 1 are the ones ``-o wide`` adds."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -515,11 +516,19 @@ _DESCRIPTIONS = {
 }
 
 
+@functools.cache
+def printers() -> dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]]:
+    """Part 1's printers and those of each area's module in ``printers/``."""
+    from .printers import access, network, storage, workloads
+
+    return {**PRINTERS, **access.PRINTERS, **network.PRINTERS, **storage.PRINTERS, **workloads.PRINTERS}
+
+
 def _definitions(res: Resource) -> list[dict[str, Any]]:
     if res.kind == "Event":
         columns = _EVENT_COLUMNS
-    elif res.kind in PRINTERS:
-        columns = [("Name", "string", 0, "name"), *PRINTERS[res.kind][0]]
+    elif res.kind in printers():
+        columns = [("Name", "string", 0, "name"), *printers()[res.kind][0]]
     else:
         columns = [("Name", "string", 0, "name"), ("Created At", "date", 0, "")]
     return [
@@ -532,8 +541,8 @@ def cells(res: Resource, obj: Obj) -> list[Any]:
     if res.kind == "Event":
         return _event(obj)
     name = obj.get("metadata", {}).get("name", "")
-    if res.kind in PRINTERS:
-        return [name, *PRINTERS[res.kind][1](obj)]
+    if res.kind in printers():
+        return [name, *printers()[res.kind][1](obj)]
     return [name, obj.get("metadata", {}).get("creationTimestamp", "")]
 
 

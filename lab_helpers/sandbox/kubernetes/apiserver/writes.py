@@ -3,7 +3,8 @@
 Each write goes through the same steps: the body's kind and namespace checked against the URL,
 the schemas (``schema.check``), the namespace existing and not terminating, server-set metadata
 dropped, the status kept as it was when the main resource is written (and only the status taken
-when ``/status`` is), defaults (``defaults.apply``), validation (``validation.check``),
+when ``/status`` is), defaults (``defaults.apply``), admission (``admission.mutate``), validation (``validation.check``),
+admission's checks (``admission.validate``),
 ``managedFields`` (``wire.apply.record_update``), then :class:`Objects`.
 """
 
@@ -20,7 +21,7 @@ from typing import Any, TypeVar, cast
 from .. import status
 from ..objects import Objects
 from ..resources import Resource, by_plural
-from . import defaults, schema, seed, validation
+from . import admission, defaults, schema, seed, validation
 from .auth import OWNER_ANNOTATION
 from .bodies import DeleteOptions
 
@@ -113,9 +114,12 @@ def _record(old: Obj | None, new: Obj, caller: Caller, sub: str = "") -> Obj:
     return apply.record_update(old, new, manager=caller.manager, operation="Update", subresource=sub)
 
 
-def _finish(res: Resource, obj: Obj, objects: Objects, old: Obj | None) -> None:
+def _finish(res: Resource, obj: Obj, objects: Objects, old: Obj | None, caller: Caller) -> None:
     defaults.apply(res, obj, objects, old)
+    req = admission.Request(objects, res, obj, old, caller.user, caller.dry_run)
+    admission.mutate(req)
     validation.check(res, obj, old)
+    admission.validate(req)
 
 
 def atomic(func: F) -> F:
@@ -153,7 +157,7 @@ def create(objects: Objects, res: Resource, namespace: str, body: Obj, caller: C
         raise status.invalid(
             res.kind, res.group, "", [validation.required("metadata.name", "name or generateName is required")]
         )
-    _finish(res, obj, objects, None)
+    _finish(res, obj, objects, None, caller)
     if record:
         obj = _record(None, obj, caller)
     stored = objects.create(res, obj, dry_run=caller.dry_run, uid=uid)
@@ -223,7 +227,7 @@ def _store_update(
             else:
                 spec.pop("finalizers", None)
     if sub != "status":
-        _finish(res, new, objects, old)
+        _finish(res, new, objects, old, caller)
     if "managedFields" not in meta and old["metadata"].get("managedFields"):
         meta["managedFields"] = old["metadata"]["managedFields"]
     if record:

@@ -8,16 +8,25 @@ import threading
 from pathlib import Path
 
 from ..objects import Objects
+from .autoscaler import HorizontalPodAutoscalerController
+from .crds import CustomResourceDefinitionController
+from .cronjob import CronJobController
+from .daemonset import DaemonSetController
 from .deployment import DeploymentController
+from .disruption import DisruptionController
 from .endpoints import EndpointsController
 from .garbage import GarbageCollector
+from .ingress import IngressController
 from .job import JobController
 from .loop import Manager, Settings
 from .namespace import NamespaceController
 from .nodes import NodeLifecycle, PodGC, TaintEviction
+from .quota import ResourceQuotaController
 from .replicaset import ReplicaSetController
 from .scheduler import Scheduler
 from .serviceaccounts import ServiceAccountController
+from .statefulset import StatefulSetController
+from .volumes import PersistentVolumeController
 
 KINDS = (
     Scheduler,
@@ -31,6 +40,15 @@ KINDS = (
     NodeLifecycle,
     TaintEviction,
     PodGC,
+    DaemonSetController,
+    StatefulSetController,
+    CronJobController,
+    HorizontalPodAutoscalerController,
+    ResourceQuotaController,
+    DisruptionController,
+    PersistentVolumeController,
+    IngressController,
+    CustomResourceDefinitionController,
 )
 
 

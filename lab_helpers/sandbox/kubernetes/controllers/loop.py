@@ -25,7 +25,7 @@ from typing import Any
 
 from ...errors import ApiError
 from .. import status
-from ..apiserver import defaults
+from ..apiserver import admission, defaults
 from ..objects import Objects
 from ..resources import RESOURCES, Resource, by_plural, resource_of_kind
 
@@ -366,6 +366,9 @@ class Controller:
                 "Forbidden",
             )
         defaults.apply(res, obj, self.objects)
+        req = admission.Request(self.objects, res, obj, None, f"system:serviceaccount:kube-system:{self.name}")
+        admission.mutate(req)
+        admission.validate(req)
         return self.objects.create(res, obj)
 
     def namespace_closing(self, namespace: str) -> bool:

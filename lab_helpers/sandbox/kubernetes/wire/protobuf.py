@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..status import status_error
+from . import protobuf_fields_access, protobuf_fields_network, protobuf_fields_storage, protobuf_fields_workloads
 from .protobuf_fields import TABLE
 
 MAGIC = b"k8s\x00"
@@ -40,11 +41,17 @@ class Field:
     keep: bool = False
 
 
+def _tables() -> list[str]:
+    """Part 1's table and each area's (``protobuf_fields_<area>.py``)."""
+    return [TABLE, protobuf_fields_access.TABLE, protobuf_fields_network.TABLE, protobuf_fields_storage.TABLE,
+            protobuf_fields_workloads.TABLE]  # fmt: skip
+
+
 @functools.cache
 def messages() -> dict[str, dict[int, Field]]:
     out: dict[str, dict[int, Field]] = {}
     current: dict[int, Field] = {}
-    for line in TABLE.splitlines():
+    for line in "\n".join(_tables()).splitlines():
         line = line.strip()
         if not line:
             continue
@@ -294,6 +301,8 @@ def decode(body: bytes) -> dict[str, Any]:
 ROOT_KINDS = (
     "ConfigMap", "DeleteOptions", "Deployment", "Endpoints", "Event", "Job", "Namespace", "Node", "Pod",
     "ReplicaSet", "Secret", "Service", "ServiceAccount",
+    *protobuf_fields_access.ROOT_KINDS, *protobuf_fields_network.ROOT_KINDS, *protobuf_fields_storage.ROOT_KINDS,
+    *protobuf_fields_workloads.ROOT_KINDS,
 )  # fmt: skip
 
 

@@ -1,0 +1,48 @@
+"""Admission: what the API server does to a write after its defaults and before it is stored, as its
+admission plugins do. Mutating plugins run before validation (``mutate``: LimitRanger's default
+requests, the default StorageClass of a claim), validating ones after it (``validate``: ResourceQuota,
+a claim's expansion). Controllers' creates go through the same plugins, so a ReplicaSet's pods meet
+the quota as a client's do.
+
+Each plugin is a module of this package with ``mutate`` and ``validate`` functions of the shape
+below; a plugin refuses by raising the API server's error (``status.forbidden_because`` ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...objects import Objects
+from ...resources import Resource
+from . import quota, storage
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One write as the plugins see it: ``old`` is None on create; ``dry_run`` writes must not charge."""
+
+    objects: Objects
+    res: Resource
+    obj: Obj
+    old: Obj | None
+    user: str
+    dry_run: bool = False
+    sub: str = ""
+
+
+PLUGINS = (storage, quota)
+
+
+def mutate(req: Request) -> None:
+    """Let each plugin change ``req.obj`` in place (before validation)."""
+    for plugin in PLUGINS:
+        plugin.mutate(req)
+
+
+def validate(req: Request) -> None:
+    """Let each plugin refuse the write (after validation)."""
+    for plugin in PLUGINS:
+        plugin.validate(req)

@@ -1,0 +1,11 @@
+"""``kubectl get`` columns: workloads kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Obj = dict[str, Any]
+Column = tuple[str, str, int, str]  # name, type, priority, format
+
+PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {}

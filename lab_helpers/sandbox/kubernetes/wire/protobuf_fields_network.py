@@ -1,0 +1,7 @@
+"""Protobuf field numbers of the network kinds that typed clients send (``kubectl create ...``), in the
+format of ``protobuf_fields.TABLE``; ``ROOT_KINDS`` are the kinds a body may carry."""
+
+TABLE = """
+"""
+
+ROOT_KINDS: tuple[str, ...] = ()
