@@ -7,6 +7,26 @@ create quota``; LimitRange).
 """
 
 TABLE = """
+[PodDisruptionBudget]
+1 metadata ObjectMeta
+2 spec PodDisruptionBudgetSpec
+3 status PodDisruptionBudgetStatus
+[PodDisruptionBudgetSpec]
+1 minAvailable IntOrString keep
+2 selector LabelSelector keep
+3 maxUnavailable IntOrString keep
+4 unhealthyPodEvictionPolicy string keep
+[PodDisruptionBudgetStatus]
+1 observedGeneration int64
+2 disruptedPods map:string:Time
+3 disruptionsAllowed int32 keep
+4 currentHealthy int32 keep
+5 desiredHealthy int32 keep
+6 expectedPods int32 keep
+7 conditions Condition []
+[Eviction]
+1 metadata ObjectMeta
+2 deleteOptions DeleteOptions keep
 [CronJob]
 1 metadata ObjectMeta
 2 spec CronJobSpec
@@ -105,4 +125,11 @@ TABLE = """
 6 maxLimitRequestRatio map:string:Quantity
 """
 
-ROOT_KINDS: tuple[str, ...] = ("CronJob", "HorizontalPodAutoscaler", "ResourceQuota", "LimitRange")
+ROOT_KINDS: tuple[str, ...] = (
+    "CronJob",
+    "HorizontalPodAutoscaler",
+    "ResourceQuota",
+    "LimitRange",
+    "PodDisruptionBudget",
+    "Eviction",
+)
