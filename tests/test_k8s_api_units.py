@@ -121,7 +121,7 @@ def test_paths():
     assert (t.name, t.sub, t.rest) == ("web:80", "proxy", "a/b")
     assert paths.parse("", "v1", ["watch", "namespaces", "w", "pods"]).watch
     assert paths.parse("apps", "v1", ["deployments"]).collection
-    for bad in (["pods", "x"], ["namespaces", "w", "pods", "x", "exec"], ["nothings"], ["pods", "x", "log", "y"]):
+    for bad in (["pods", "x"], ["namespaces", "w", "pods", "x", "nosuch"], ["nothings"], ["pods", "x", "log", "y"]):
         with pytest.raises(ApiError):
             paths.parse("", "v1", bad)
 

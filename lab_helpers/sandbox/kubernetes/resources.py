@@ -64,7 +64,15 @@ RESOURCES: tuple[Resource, ...] = (
         ("create", "delete", "get", "list", "patch", "update", "watch"),
     ),
     Resource(*_CORE, "Node", "nodes", False, ("no",), ("status", "proxy")),
-    Resource(*_CORE, "Pod", "pods", True, ("po",), ("status", "log", "binding", "eviction"), categories=("all",)),
+    Resource(
+        *_CORE,
+        "Pod",
+        "pods",
+        True,
+        ("po",),
+        ("status", "log", "binding", "eviction", "exec", "attach", "portforward", "proxy"),
+        categories=("all",),
+    ),
     Resource(
         *_CORE,
         "Service",

@@ -26,6 +26,9 @@ _SUB: dict[str, tuple[str, str, str, tuple[str, ...]]] = {
     "eviction": ("Eviction", "policy", "v1", ("create",)),
     "finalize": ("", "", "", ("update",)),
     "proxy": ("", "", "", ("create", "delete", "get", "patch", "update")),
+    "exec": ("PodExecOptions", "", "", ("create", "get")),
+    "attach": ("PodAttachOptions", "", "", ("create", "get")),
+    "portforward": ("PodPortForwardOptions", "", "", ("create", "get")),
 }
 # Groups served without stored objects: the reviews ``kubectl auth can-i`` and ``whoami`` create (``reviews``).
 REVIEWS: dict[tuple[str, str], list[Doc]] = {
