@@ -12,6 +12,7 @@ from ...pki import ensure_pki
 from ...store import Store
 from ..objects import Objects, objects_for
 from ..resources import by_plural
+from ..storage_classes import seed_default_class
 from .defaults import kubernetes_service_ip
 
 NAMESPACES = by_plural("namespaces")
@@ -84,3 +85,4 @@ def prepare(store: Store) -> None:
             "status": {"loadBalancer": {}},
         }
         _create_missing(objects, "services", "default", svc)
+    seed_default_class(objects)
