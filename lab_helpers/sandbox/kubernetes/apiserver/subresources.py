@@ -237,12 +237,13 @@ def _binding(ctx: Ctx, objects: Objects, t: Target) -> Response:
 
 
 def _eviction(ctx: Ctx, objects: Objects, t: Target) -> Response:
+    """policy/v1 Eviction: the pod goes only while its PodDisruptionBudget allows (see ``eviction``)."""
+    from . import eviction
+
     body = bodies.decode(ctx.request) if ctx.request.get_data(cache=True).strip() else {}
-    options = body.get("deleteOptions") or {}
-    grace = options.get("gracePeriodSeconds") if isinstance(options, dict) else None
-    opts = bodies.DeleteOptions(grace_seconds=grace if isinstance(grace, int) else None)
-    writes.delete(objects, t.res, t.namespace, t.name, opts, caller(ctx))
-    return reply(status.status_body(201, "", "") | {"status": "Success"}, 201)
+    if not isinstance(body, dict):
+        raise status.bad_request("the body is not an Eviction")
+    return reply(eviction.evict(objects, t.res, t.namespace, t.name, body, caller(ctx)), 201)
 
 
 def _finalize(ctx: Ctx, objects: Objects, t: Target) -> Response:
