@@ -15,7 +15,7 @@ from typing import Any
 
 from ...objects import Objects
 from ...resources import Resource
-from . import quota, storage
+from . import default_tolerations, quota, storage
 
 Obj = dict[str, Any]
 
@@ -33,7 +33,7 @@ class Request:
     sub: str = ""
 
 
-PLUGINS = (storage, quota)
+PLUGINS = (default_tolerations, storage, quota)
 
 
 def mutate(req: Request) -> None:
