@@ -7,6 +7,7 @@ API, which the learner reaches with the kubeconfig that ``lab sandbox env`` expo
 """
 
 from .client import ADMIN_CONTEXT, LEARNER_CONTEXT, api_client, kubeconfig, use_context
+from .failures import delete_node_server, set_toleration_seconds, start_node, stop_node
 from .lifecycle import DEFAULT_NAME, Cluster, ClusterDeleted, create_cluster, delete_cluster, list_clusters
 from .nodes import node_states
 from .records import ClusterRecord
@@ -23,9 +24,13 @@ __all__ = [
     "api_client",
     "create_cluster",
     "delete_cluster",
+    "delete_node_server",
     "kubeconfig",
     "list_clusters",
     "node_manifest",
     "node_states",
+    "set_toleration_seconds",
+    "start_node",
+    "stop_node",
     "use_context",
 ]

@@ -246,6 +246,7 @@ def create_cluster(
     timeout_s: float = READY_TIMEOUT_S,
     show: Show | None = print,
     backend: Backend | str | None = None,
+    toleration_s: int | None = None,
 ) -> Cluster:
     """Create the sandbox's Kubernetes cluster (safe to call again: an existing one is returned as it is).
 
@@ -253,7 +254,9 @@ def create_cluster(
     ``gpu_workers`` of ``gpu_flavor`` (a g3 flavor), each marked for ``lab`` and ``learner``; returns
     once every Node is Ready, with the learner's context current in the sandbox's kubeconfig.
     ``backend`` (default: ``LAB_BACKEND``, else the sandbox) must be the sandbox: a live cluster is made
-    on the real cloud.
+    on the real cloud. ``toleration_s`` sets the API server's default not-ready/unreachable toleration
+    (the real default, 300 s, when None): how long new pods stay on a failed node before they are
+    evicted and replaced (see ``failures.set_toleration_seconds``).
     """
     if not resolve(backend).starts_own_cloud:
         raise MissingPiece(
@@ -284,9 +287,17 @@ def create_cluster(
         existing = load(name)
         if existing is not None:
             if _servers_of(conn, name, existing.learner):
+                if toleration_s is not None:
+                    from .failures import set_toleration_seconds
+
+                    set_toleration_seconds(toleration_s, api=api)
                 return _resume(conn, api, existing, timeout_s, show)
             forget(name)  # its VMs are gone (a sandbox reset): start over
             delete_nodes(api, name)
+        if toleration_s is not None:
+            from .failures import set_toleration_seconds
+
+            set_toleration_seconds(toleration_s, api=api)
         return _create(
             conn,
             api,
