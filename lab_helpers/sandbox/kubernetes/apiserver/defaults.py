@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import ipaddress
 import random
 from typing import Any
@@ -188,6 +189,54 @@ def _job(obj: Obj) -> None:
                     "job-name": name,
                 }
             )
+    obj.setdefault("status", {})
+
+
+def _cronjob(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("concurrencyPolicy", "Allow")
+    spec.setdefault("suspend", False)
+    spec.setdefault("successfulJobsHistoryLimit", 3)
+    spec.setdefault("failedJobsHistoryLimit", 1)
+    template = spec.setdefault("jobTemplate", {})
+    if isinstance(template, dict):
+        job_spec = template.setdefault("spec", {})
+        if isinstance(job_spec, dict):
+            pod = job_spec.setdefault("template", {})
+            if isinstance(pod, dict):
+                pod_spec(pod.setdefault("spec", {}))
+    obj.setdefault("status", {})
+
+
+HPA_SCALE_UP = {
+    "stabilizationWindowSeconds": 0,
+    "selectPolicy": "Max",
+    "policies": [
+        {"type": "Pods", "value": 4, "periodSeconds": 15},
+        {"type": "Percent", "value": 100, "periodSeconds": 15},
+    ],
+}
+HPA_SCALE_DOWN = {"selectPolicy": "Max", "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}
+
+
+def _hpa(obj: Obj) -> None:
+    """autoscaling/v2 defaults: one replica at least, CPU at 80% of requests, and each half of a given
+    ``behavior`` filled with the default rules."""
+    spec = obj.setdefault("spec", {})
+    spec.setdefault("minReplicas", 1)
+    if not spec.get("metrics"):
+        spec["metrics"] = [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+            }
+        ]
+    behavior = spec.get("behavior")
+    if isinstance(behavior, dict):
+        for side, rules in (("scaleUp", HPA_SCALE_UP), ("scaleDown", HPA_SCALE_DOWN)):
+            given = behavior.get(side)
+            given = given if isinstance(given, dict) else {}
+            behavior[side] = {**copy.deepcopy(rules), **{k: v for k, v in given.items() if v is not None}}
     obj.setdefault("status", {})
 
 
@@ -380,9 +429,17 @@ def apply(res: Resource, obj: Obj, objects: Objects, old: Obj | None = None) -> 
         _job(obj)
     elif kind == "Service":
         _service(obj, objects, old)
+    elif kind == "CronJob":
+        _cronjob(obj)
+    elif kind == "HorizontalPodAutoscaler":
+        _hpa(obj)
     elif kind == "Namespace":
         _namespace(obj, old is None)
     elif kind == "Secret":
         _secret(obj)
     elif kind in ("Endpoints", "EndpointSlice"):
         _endpoint_ports(obj)
+    elif kind in ("Ingress", "NetworkPolicy"):
+        from . import network_defaults
+
+        network_defaults.ingress(obj, objects, old) if kind == "Ingress" else network_defaults.network_policy(obj)

@@ -294,7 +294,62 @@ def _config_keys(obj: dict[str, Any]) -> list[Cause]:
     return causes
 
 
+def _cronjob(obj: dict[str, Any]) -> list[Cause]:
+    from ..controllers.cron_schedule import ScheduleError, expression, zone
+
+    spec = _dict(obj.get("spec"))
+    causes: list[Cause] = []
+    schedule = spec.get("schedule")
+    if not schedule:
+        causes.append(_required("spec.schedule"))
+    elif isinstance(schedule, str):
+        try:
+            expression(schedule)
+        except ScheduleError as err:
+            causes.append(_invalid("spec.schedule", schedule, str(err)))
+    tz = spec.get("timeZone")
+    if isinstance(tz, str):
+        try:
+            zone(tz)
+            if not tz:
+                raise ScheduleError(f"unknown time zone {tz}")
+        except ScheduleError as err:
+            causes.append(_invalid("spec.timeZone", tz, str(err)))
+    policy = spec.get("concurrencyPolicy")
+    if policy is not None and policy not in ("Allow", "Forbid", "Replace"):
+        causes.append(_unsupported("spec.concurrencyPolicy", policy, ("Allow", "Forbid", "Replace")))
+    for field in ("startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"):
+        value = spec.get(field)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            causes.append(_invalid(f"spec.{field}", value, "must be greater than or equal to 0"))
+    template = _dict(_dict(_dict(spec.get("jobTemplate")).get("spec")).get("template"))
+    if "spec" in template:
+        template_spec = _dict(template.get("spec"))
+        causes += pod_spec(template_spec, "spec.jobTemplate.spec.template.spec", ("OnFailure", "Never"))
+    return causes
+
+
+def _hpa(obj: dict[str, Any]) -> list[Cause]:
+    spec = _dict(obj.get("spec"))
+    causes: list[Cause] = []
+    low, high = spec.get("minReplicas"), spec.get("maxReplicas")
+    if isinstance(low, int) and low < 1:
+        causes.append(_invalid("spec.minReplicas", low, "must be greater than or equal to 1"))
+    if isinstance(high, int) and high < 1:
+        causes.append(_invalid("spec.maxReplicas", high, "must be greater than 0"))
+    elif isinstance(low, int) and isinstance(high, int) and high < low:
+        causes.append(_invalid("spec.maxReplicas", high, "must be greater than or equal to `minReplicas`"))
+    ref = _dict(spec.get("scaleTargetRef"))
+    if not ref.get("kind"):
+        causes.append(_required("spec.scaleTargetRef.kind"))
+    if not ref.get("name"):
+        causes.append(_required("spec.scaleTargetRef.name"))
+    return causes
+
+
 RULES: dict[str, Callable[[dict[str, Any]], list[Cause]]] = {
+    "CronJob": _cronjob,
+    "HorizontalPodAutoscaler": _hpa,
     "Pod": lambda obj: pod_spec(obj.get("spec"), "spec"),
     "Deployment": lambda obj: _workload(obj, ("Always",)),
     "ReplicaSet": lambda obj: _workload(obj, ("Always",)),
