@@ -14,6 +14,7 @@ from ..objects import Objects, objects_for
 from ..resources import by_plural
 from ..storage_classes import seed_default_class
 from .defaults import kubernetes_service_ip
+from .network_defaults import seed_ingress_class
 
 NAMESPACES = by_plural("namespaces")
 SERVICE_ACCOUNTS = by_plural("serviceaccounts")
@@ -86,3 +87,4 @@ def prepare(store: Store) -> None:
         }
         _create_missing(objects, "services", "default", svc)
     seed_default_class(objects)
+    seed_ingress_class(objects, store)
