@@ -3,8 +3,7 @@ controller works it out.
 
 - ``minAvailable: N``: N pods must stay healthy; the pods expected are the pods selected.
 - ``minAvailable: P%`` and ``maxUnavailable`` (N or P%): the pods expected are the scale of the pods'
-  controllers (a Deployment's replicas for its ReplicaSets' pods, a ReplicaSet's, a StatefulSet's,
-  a ReplicationController's); percentages round up. A selected pod without such a controller makes
+  controllers (a Deployment's replicas for its ReplicaSets' pods, a ReplicaSet's, a StatefulSet's); percentages round up. A selected pod without such a controller makes
   the budget fail safe: no disruptions allowed, ``DisruptionAllowed=False`` ``SyncFailed``.
 - Healthy: Ready, not being deleted, and not just evicted (``disruptedPods`` holds the pods the
   eviction API let go; an entry leaves when its pod is gone or being deleted, or after two minutes).
@@ -39,7 +38,6 @@ PODS = by_plural("pods")
 RS = by_plural("replicasets", "apps")
 DEPLOYMENTS = by_plural("deployments", "apps")
 STATEFULSETS = by_plural("statefulsets", "apps")
-RCS = by_plural("replicationcontrollers")
 DELETION_TIMEOUT_S = 120.0  # how long an evicted pod may take to start deleting before it counts again
 NAME = "disruption-controller"
 
@@ -89,7 +87,7 @@ class DisruptionController(Controller):
                 sel = (pdb.get("spec") or {}).get("selector")
                 if any(selectors.label_selector(sel, lab) for lab in labels):
                     self.queue.add((ns, name_of(pdb)))
-        elif change.res in (RS, DEPLOYMENTS, STATEFULSETS, RCS):
+        elif change.res in (RS, DEPLOYMENTS, STATEFULSETS):
             old_spec = ((change.old or {}).get("spec") or {}).get("replicas")
             if change.type != "MODIFIED" or old_spec != (change.obj.get("spec") or {}).get("replicas"):
                 ns = namespace_of(change.obj)
@@ -173,7 +171,7 @@ class DisruptionController(Controller):
 
     def _controller_scale(self, ns: str, ref: Obj) -> tuple[str, int] | None:
         kind, name, uid = ref.get("kind"), str(ref.get("name") or ""), ref.get("uid")
-        res = {"ReplicaSet": RS, "StatefulSet": STATEFULSETS, "ReplicationController": RCS}.get(str(kind))
+        res = {"ReplicaSet": RS, "StatefulSet": STATEFULSETS}.get(str(kind))
         if res is None:
             return None
         owner = self.cache.get(res, ns, name)
