@@ -369,3 +369,8 @@ def check(obj: dict[str, Any]) -> list[Cause]:
     if rule is not None:
         causes += rule(obj)
     return causes
+
+
+from .semantics_network import RULES as NETWORK_RULES  # noqa: E402 - it reads this module's helpers
+
+RULES.update(NETWORK_RULES)
