@@ -14,6 +14,11 @@ namespace's store passes over):
 - apply-to-Ready of a 3-replica Deployment (``kubectl apply``, then until ``readyReplicas`` is 3;
   the goal: within the configured pod start delay plus 1 s);
 - ``helm install --wait`` of the chart ``helm create`` writes.
+
+The largest count is measured a second time with the controllers at work: the namespace holds that
+many objects of the kinds they act on (Deployments with running pods, Services with their
+endpoints, Secrets, ConfigMaps), and a Deployment is scaled between 0 and 5 replicas every second
+throughout.
 """
 
 from __future__ import annotations
@@ -228,15 +233,95 @@ def _helm_installs(clients: _Clients, chart: Path, namespace: str, n: int) -> li
     return samples
 
 
-def _namespace_rows(clients: _Clients, chart: Path, count: int, n: int, pod_start: float) -> list[BenchRow]:
+def _fill_busy(core: Any, apps: Any, namespace: str, count: int) -> None:
+    """``count`` objects of the kinds controllers act on: one Deployment per 50 (each with its ReplicaSet
+    and a pod that runs), one Service per 20 (each with its Endpoints and EndpointSlice), and Secrets and
+    ConfigMaps for the rest."""
+    deployments, services = max(1, count // 50), max(1, count // 20)
+    plan = ["deployment"] * deployments + ["service"] * services
+    plan += ["secret" if k % 2 else "configmap" for k in range(max(0, count - 3 * len(plan)))]
+
+    def make(item: tuple[int, str]) -> None:
+        i, kind = item
+        name = f"busy-{i:04d}"
+        if kind == "deployment":
+            body = yaml_doc(DEPLOYMENT.format(name=name))
+            body["spec"]["replicas"] = 1
+            apps.create_namespaced_deployment(namespace, body)
+        elif kind == "service":
+            spec = {"selector": {"app": f"busy-{i - deployments:04d}"}, "ports": [{"port": 80}]}
+            core.create_namespaced_service(namespace, {"metadata": {"name": name}, "spec": spec})
+        elif kind == "secret":
+            core.create_namespaced_secret(namespace, {"metadata": {"name": name}, "stringData": {"i": str(i)}})
+        else:
+            core.create_namespaced_config_map(namespace, {"metadata": {"name": name}, "data": {"i": str(i)}})
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(make, enumerate(plan)))
+
+
+def yaml_doc(text: str) -> dict[str, Any]:
+    import yaml
+
+    doc = yaml.safe_load(text)
+    assert isinstance(doc, dict)
+    return doc
+
+
+class _Churn:
+    """A Deployment scaled between 0 and 5 replicas every second while the figures are measured, so the
+    scheduler, the ReplicaSet, endpoints and garbage-collection controllers are at work throughout."""
+
+    def __init__(self, apps: Any, namespace: str) -> None:
+        self.apps, self.namespace = apps, namespace
+        self.stopping = threading.Event()
+        self.scales = 0
+        body = yaml_doc(DEPLOYMENT.format(name="churn"))
+        body["spec"]["replicas"] = 0
+        apps.create_namespaced_deployment(namespace, body)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        replicas = 5
+        while not self.stopping.wait(1.0):
+            self.apps.patch_namespaced_deployment_scale("churn", self.namespace, {"spec": {"replicas": replicas}})
+            self.scales += 1
+            replicas = 0 if replicas else 5
+
+    def __enter__(self) -> _Churn:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self.thread.join(10)
+
+
+def _namespace_rows(
+    clients: _Clients, chart: Path, count: int, n: int, pod_start: float, busy: bool = False
+) -> list[BenchRow]:
     from kubernetes import client
 
     api = clients.api()
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
-    ns = f"bench-{count}"
+    ns = f"bench-busy-{count}" if busy else f"bench-{count}"
     clients.kubectl("create", "namespace", ns)
-    _fill(core, ns, count)
-    where = f" ({count} objects)"
+    if busy:
+        _fill_busy(core, apps, ns, count)
+        with _Churn(apps, ns):
+            rows = _figures(
+                clients, chart, core, apps, ns, count, n, pod_start, f" ({count} objects, controllers busy)"
+            )
+    else:
+        _fill(core, ns, count)
+        rows = _figures(clients, chart, core, apps, ns, count, n, pod_start, f" ({count} objects)")
+    api.close()
+    return rows
+
+
+def _figures(
+    clients: _Clients, chart: Path, core: Any, apps: Any, ns: str, count: int, n: int, pod_start: float, where: str
+) -> list[BenchRow]:
     get_pods = _row("kubectl get pods" + where, _timed(n, lambda: clients.kubectl("get", "pods", "-n", ns)))
     rows = [
         replace(
@@ -247,13 +332,13 @@ def _namespace_rows(clients: _Clients, chart: Path, count: int, n: int, pod_star
         _row(
             "kubectl get configmaps" + where,
             _timed(n, lambda: clients.kubectl("get", "configmaps", "-n", ns)),
-            f"lists all {count}; kubectl's start-up included",
+            "every ConfigMap of the namespace; kubectl's start-up included",
         ),
         _row("Python client: list pods" + where, _timed(n, lambda: core.list_namespaced_pod(ns))),
         _row(
             "Python client: list configmaps" + where,
             _timed(n, lambda: core.list_namespaced_config_map(ns)),
-            f"all {count}, as typed models",
+            "every ConfigMap of the namespace, as typed models",
         ),
         _row(
             "watch: create -> ADDED seen" + where,
@@ -279,9 +364,7 @@ def _namespace_rows(clients: _Clients, chart: Path, count: int, n: int, pod_star
             "nginx behind a readiness probe",
         )
     )
-    rows = [replace(r, objects=count) for r in rows]
-    api.close()
-    return rows
+    return [replace(r, objects=count) for r in rows]
 
 
 def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]:
@@ -313,8 +396,11 @@ def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]
         clients.kubectl("get", "nodes")
         rows.append(_row("first kubectl get nodes", [time.perf_counter() - t], "discovery cache cold"))
         clients.helm("create", "demo")
-        for count in objects:
+        counts = list(objects)
+        for count in counts:
             rows.extend(_namespace_rows(clients, tmp / "demo", count, n, pod_start))
+        if counts:
+            rows.extend(_namespace_rows(clients, tmp / "demo", max(counts), n, pod_start, busy=True))
     finally:
         stop(root=root)
         shutil.rmtree(tmp, ignore_errors=True)
