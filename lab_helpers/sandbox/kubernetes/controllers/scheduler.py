@@ -13,12 +13,14 @@ from collections.abc import Iterable
 
 from ..events import record
 from ..resources import by_plural
+from . import volume_binding
 from .common import Obj, clone, deleting, name_of, namespace_of, now_stamp, put_condition, terminal
 from .fit import Usage, Verdict, filter_node, fit_error, score_node
 from .loop import Change, Context, Controller, Key
 
 PODS = by_plural("pods")
 NODES = by_plural("nodes")
+PVCS = by_plural("persistentvolumeclaims")
 NAME = "default-scheduler"
 BACKOFF_START, BACKOFF_MAX = 1.0, 10.0
 _RANDOM = random.Random()
@@ -93,6 +95,12 @@ class Scheduler(Controller):
         elif change.res is NODES:
             if change.type == "DELETED" or _node_facts(change.old) != _node_facts(change.obj):
                 self._retry_unschedulable()
+        elif change.res is PVCS and change.type != "DELETED":
+            ns = namespace_of(change.obj)  # a claim made or bound: the pods waiting in its namespace try again
+            with self._lock:
+                waiting = [key for key in self._unschedulable if key[0] == ns]
+            for key in waiting:
+                self.queue.add(key)
 
     def _retry_unschedulable(self) -> None:
         now = time.monotonic()
@@ -122,6 +130,11 @@ class Scheduler(Controller):
             )
             return None
         nodes = sorted(self.cache.list(NODES), key=name_of)
+        why, delayed, selected = volume_binding.check(self.cache, pod)
+        if why is not None:
+            return self._unschedulable_now(key, pod, volume_binding.prefilter_message(why, len(nodes)))
+        if selected is not None and delayed:  # a claim waits for its volume on the node chosen before (PreBind)
+            return 0.1
         verdicts: dict[str, Verdict] = {}
         feasible: list[tuple[float, str]] = []
         for node in nodes:
@@ -135,6 +148,11 @@ class Scheduler(Controller):
             return self._unschedulable_now(key, pod, fit_error(pod, verdicts))
         best = max(score for score, _ in feasible)
         chosen = _RANDOM.choice([n for score, n in feasible if score >= best - 1e-9])
+        if selected is not None and any(n == selected for _, n in feasible):
+            chosen = selected  # where its claims' volumes were made
+        if delayed:
+            self._select_node(delayed, chosen)
+            return 0.1
         self._bind(pod, chosen)
         with self._lock:
             self._unschedulable.pop(key, None)
@@ -158,6 +176,13 @@ class Scheduler(Controller):
             f"Successfully assigned {namespace_of(pod)}/{name_of(pod)} to {node}",
             component=NAME,
         )
+
+    def _select_node(self, claims: list[Obj], node: str) -> None:
+        """Give each WaitForFirstConsumer claim the chosen node; the pod is bound once they are."""
+        for claim in claims:
+            changed = clone(claim)
+            changed["metadata"].setdefault("annotations", {})[volume_binding.SELECTED_NODE] = node
+            self.objects.update(PVCS, changed)
 
     def _set_scheduled(self, pod: Obj, status: str, reason: str, message: str) -> bool:
         changed = clone(pod)

@@ -9,6 +9,12 @@ folder is bind-mounted at its ``mountPath`` (``subPath`` too); otherwise the kub
 containers the mapping from mount paths to folders (``LAB_PATH_MAP``) and rewrites the paths in
 their command line, which is said in the pod's ``sandbox.visualizing-compute/simulated``
 annotation.
+
+A ``persistentVolumeClaim`` volume is the folder kept with the claim's Cinder volume
+(``cloud_volumes.data_dir``): the kubelet mounts it once the attach-detach controller has attached
+the volume to this node's VM, so what a pod writes there outlives the pod and follows the volume to
+another node. Simulated: a real node formats and mounts the block device; the folder stands for
+that file system (the PersistentVolume's ``sandbox.visualizing-compute/simulated`` annotation says so).
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 from ..objects import Objects
 from .environment import CONFIGMAPS, SECRETS, ConfigError, field_value, resource_value
 
-SUPPORTED = ("emptyDir", "configMap", "secret", "downwardAPI", "projected")
+SUPPORTED = ("emptyDir", "configMap", "secret", "downwardAPI", "projected", "persistentVolumeClaim")
 SERVICE_ACCOUNT_TOKEN = "sandbox: this cluster issues no service-account tokens to pods\n"
 
 
@@ -167,6 +173,9 @@ def prepare(
                 f'MountVolume.SetUp failed for volume "{name}" : the sandbox cluster does not provide {other} volumes '
                 f"(it has {', '.join(SUPPORTED)})"
             )
+        if kind == "persistentVolumeClaim":
+            out[name] = claim_folder(objects, pod, name, volume[kind] or {})
+            continue
         if kind == "emptyDir":
             if not folder.exists():
                 folder.mkdir(parents=True)
@@ -210,3 +219,42 @@ def map_paths(text: str, mapping: list[tuple[str, str]]) -> str:
         pattern = re.compile(r"(?<![\w./-])" + re.escape(inside.rstrip("/")) + r"(?=/|$|[\s'\";:)])")
         text = pattern.sub(outside.replace("\\", "\\\\"), text)
     return text
+
+
+def claim_folder(objects: Objects, pod: dict[str, Any], volume: str, source: dict[str, Any], wait_s: float = 1.0) -> Path:
+    """The folder of a claim's volume, once the claim is bound and its volume attached to the pod's
+    node; :class:`MountError` (the kubelet's FailedMount words) until then. Waits ``wait_s`` for an
+    attachment in progress, so a pod whose volume attaches at once starts without a warning."""
+    from ..cloud_volumes import data_dir
+    from ..controllers.volumes import ATTACHMENTS, PVCS, PVS, attachment_name
+
+    namespace = pod["metadata"].get("namespace", "default")
+    claim_name = str(source.get("claimName", ""))
+    node = str(pod.get("spec", {}).get("nodeName", ""))
+    waiting = f"Unable to attach or mount volumes: unmounted volumes=[{volume}], unattached volumes=[{volume}]: "
+    deadline = time.monotonic() + wait_s
+    while True:
+        claim = objects.get(PVCS, namespace, claim_name)
+        if claim is None:
+            raise MountError(waiting + f'error processing PVC {namespace}/{claim_name}: persistentvolumeclaim "{claim_name}" not found')
+        pv_name = (claim.get("spec") or {}).get("volumeName") or ""
+        pv = objects.get(PVS, "", pv_name) if pv_name else None
+        if pv is None or (claim.get("status") or {}).get("phase") != "Bound":
+            raise MountError(waiting + f"error processing PVC {namespace}/{claim_name}: PVC is not bound")
+        handle = str(((pv.get("spec") or {}).get("csi") or {}).get("volumeHandle") or "")
+        if not handle:
+            raise MountError(
+                f'MountVolume.SetUp failed for volume "{pv_name}" : the sandbox cluster mounts only '
+                "cinder.csi.openstack.org volumes"
+            )
+        va = objects.get(ATTACHMENTS, "", attachment_name(handle, node))
+        if va is not None and (va.get("status") or {}).get("attached"):
+            break
+        if time.monotonic() >= deadline:
+            raise MountError(waiting + "timed out waiting for the condition")
+        time.sleep(0.05)
+    folder = data_dir(objects.store.root, handle)
+    if not folder.exists():
+        folder.mkdir(parents=True)
+        os.chmod(folder, 0o777)
+    return folder
