@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 # The Kubernetes release the sandbox reports: it matches the kubectl the course installs and the
 # bundled schemas (kubectl picks its behaviour from the server's /version).
@@ -133,34 +134,50 @@ RESOURCES: tuple[Resource, ...] = (
 )
 
 
-def groups() -> dict[str, list[str]]:
-    """Each API group (core is "") with its versions, preferred first."""
+def _custom(objects: Any = None) -> tuple[Resource, ...]:
+    """The custom resources the stored CRDs serve (``crds``): of ``objects``' store, or the store in use."""
+    from .crds import served
+
+    return served(objects)
+
+
+def groups(objects: Any = None) -> dict[str, list[str]]:
+    """Each API group (core is "") with its versions, preferred first; custom resources' groups after."""
     out: dict[str, list[str]] = {}
-    for r in RESOURCES:
+    for r in (*RESOURCES, *_custom(objects)):
         out.setdefault(r.group, [])
         if r.version not in out[r.group]:
             out[r.group].append(r.version)
     return out
 
 
-def resource_for(group: str, version: str, plural: str) -> Resource | None:
+def resource_for(group: str, version: str, plural: str, objects: Any = None) -> Resource | None:
     for r in RESOURCES:
+        if (r.group, r.version, r.plural) == (group, version, plural):
+            return r
+    for r in _custom(objects):
         if (r.group, r.version, r.plural) == (group, version, plural):
             return r
     return None
 
 
-def resource_of_kind(api_version: str, kind: str) -> Resource | None:
+def resource_of_kind(api_version: str, kind: str, objects: Any = None) -> Resource | None:
     """The resource an object's ``apiVersion``/``kind`` belongs to (for ownerReferences and bodies)."""
     for r in RESOURCES:
+        if r.api_version == api_version and r.kind == kind:
+            return r
+    for r in _custom(objects):
         if r.api_version == api_version and r.kind == kind:
             return r
     return None
 
 
-def by_plural(plural: str, group: str = "") -> Resource:
+def by_plural(plural: str, group: str = "", objects: Any = None) -> Resource:
     """A resource the caller knows exists (controllers: ``by_plural("pods")``)."""
     for r in RESOURCES:
+        if r.plural == plural and r.group == group:
+            return r
+    for r in _custom(objects):
         if r.plural == plural and r.group == group:
             return r
     raise KeyError(f"{plural}.{group}")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .. import status
+from .. import crds, status
+from ..objects import Objects
 from ..resources import RESOURCES, Resource
 
 
@@ -35,17 +36,20 @@ def _resources(group: str, version: str) -> dict[str, Resource]:
 _BY_GV: dict[tuple[str, str], dict[str, Resource]] = {}
 
 
-def served(group: str, version: str) -> dict[str, Resource]:
-    """The resources of one group version by plural (empty when the group version is not served)."""
+def served(group: str, version: str, objects: Objects | None = None) -> dict[str, Resource]:
+    """The resources of one group version by plural (empty when the group version is not served): the
+    built-in ones, else the custom resources the stored CRDs serve."""
     key = (group, version)
     if key not in _BY_GV:
         _BY_GV[key] = _resources(group, version)
-    return _BY_GV[key]
+    if _BY_GV[key] or objects is None:
+        return _BY_GV[key]
+    return {r.plural: r for r in crds.served(objects) if (r.group, r.version) == (group, version)}
 
 
-def parse(group: str, version: str, parts: list[str]) -> Target:
+def parse(group: str, version: str, parts: list[str], objects: Objects | None = None) -> Target:
     """The target of ``parts`` (the path after the group version), or the API server's 404."""
-    table = served(group, version)
+    table = served(group, version, objects)
     if not table or not parts:
         raise status.server_not_found()
     watch = parts[0] == "watch"

@@ -16,7 +16,7 @@ from ...api import Ctx, Routes, reply
 from ...errors import ApiError
 from .. import status
 from ..objects import Objects, objects_for
-from . import accept, bodies, discovery, selectors, subresources, tables, watch, writes
+from . import accept, bodies, custom, discovery, selectors, subresources, tables, watch, writes
 from .auth import authorize
 from .common import answer, caller
 from .paths import Target, parse
@@ -33,7 +33,7 @@ def api_root(ctx: Ctx) -> Response:
 
 @routes("/apis", "GET")
 def apis_root(ctx: Ctx) -> Response:
-    return reply(discovery.group_list())
+    return reply(discovery.group_list(objects_for(ctx.store)))
 
 
 @routes("/api/<path:rest>", *METHODS)
@@ -54,7 +54,7 @@ def named(ctx: Ctx, rest: str) -> Response:
     if not parts:
         raise status.server_not_found()
     if len(parts) == 1:
-        doc = discovery.group(parts[0])
+        doc = discovery.group(parts[0], objects_for(ctx.store))
         if doc is None:
             raise status.server_not_found()
         _only_get(ctx)
@@ -68,15 +68,19 @@ def _only_get(ctx: Ctx) -> None:
 
 
 def _group_version(ctx: Ctx, group: str, version: str, parts: list[str]) -> Response:
+    objects = objects_for(ctx.store)
     if not parts:
-        doc = discovery.resource_list(group, version)
+        doc = discovery.resource_list(group, version, objects)
         if doc is None:
             raise status.server_not_found()
         _only_get(ctx)
         return reply(doc)
-    target = parse(group, version, parts)
-    objects = objects_for(ctx.store)
+    target = parse(group, version, parts, objects)
     if target.sub:
+        if target.sub == "scale" and isinstance(target.res, custom.crds.CustomResource):
+            return custom.scale(ctx, objects, target)
+        if ctx.request.method == "PATCH":
+            custom.check_patch_type(target.res, ctx.request.mimetype)
         return subresources.handle(ctx, objects, target)
     if target.collection:
         return _collection(ctx, objects, target)
@@ -97,6 +101,7 @@ def _collection(ctx: Ctx, objects: Objects, t: Target) -> Response:
         raise status.method_not_allowed()
     if method == "POST" and "create" in res.verbs:
         authorize(objects, ctx.user, "create", res, t.namespace)
+        custom.check_create(res)
         who = caller(ctx)
         obj = writes.create(objects, res, t.namespace, bodies.decode(ctx.request), who)
         return answer(ctx, res, obj, 201, who.warnings)
@@ -195,7 +200,8 @@ def _watch(ctx: Ctx, objects: Objects, t: Target) -> Response:
                 }
             ],
         )
-    return Response(watch.stream(objects, req), mimetype="application/json", direct_passthrough=True)
+    until = custom.UntilGone(watch.stopping(), objects, t.res)
+    return Response(watch.stream(objects, req, until), mimetype="application/json", direct_passthrough=True)
 
 
 def _delete_collection(ctx: Ctx, objects: Objects, t: Target) -> Response:
@@ -209,6 +215,7 @@ def _delete_collection(ctx: Ctx, objects: Objects, t: Target) -> Response:
         if meta.get("deletionTimestamp"):
             continue
         try:
+            custom.before_delete(objects, t.res, meta["name"], who.dry_run or opts.dry_run)
             now, _ = writes.delete(objects, t.res, meta.get("namespace", ""), meta["name"], opts, who)
         except ApiError as exc:
             if exc.response.status_code == 404:
@@ -243,6 +250,7 @@ def _item(ctx: Ctx, objects: Objects, t: Target) -> Response:
         return answer(ctx, res, obj, 200 if existed else 201, who.warnings)
     if method == "PATCH":
         authorize(objects, ctx.user, "patch", res, t.namespace, t.name)
+        custom.check_patch_type(res, ctx.request.mimetype)
         who = caller(ctx)
         obj, created = writes.patch(
             objects,
@@ -258,7 +266,9 @@ def _item(ctx: Ctx, objects: Objects, t: Target) -> Response:
     if method == "DELETE":
         authorize(objects, ctx.user, "delete", res, t.namespace, t.name)
         who = caller(ctx)
-        obj, gone = writes.delete(objects, res, t.namespace, t.name, bodies.delete_options(ctx.request), who)
+        opts = bodies.delete_options(ctx.request)
+        custom.before_delete(objects, res, t.name, who.dry_run or opts.dry_run)
+        obj, gone = writes.delete(objects, res, t.namespace, t.name, opts, who)
         if gone and res.kind != "Pod":
             return reply(writes.deleted_status(res, obj))
         return answer(ctx, res, obj)

@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.wrappers import Request
 
 from .. import status
+from ..crds import is_custom
 from ..resources import Resource
 
 MODES = ("Strict", "Warn", "Ignore")
@@ -127,6 +128,10 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
     Under ``Warn`` and ``Ignore`` unknown fields are dropped from ``obj``, as decoding drops them."""
     from ..wire import schemas, validation
 
+    if is_custom(res):  # a custom resource: its CRD's schema (``custom``)
+        from .custom import check_body
+
+        return check_body(res, obj, unknown)
     cleaned = drop_nulls(obj)
     obj.clear()
     obj.update(cleaned)
@@ -149,6 +154,10 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
             raise status.status_error(400, message, "BadRequest")
     if causes:
         raise status.invalid(res.kind, res.group, name, causes)
+    if res.kind == "CustomResourceDefinition":
+        from .custom import check_definition
+
+        check_definition(res, obj)
     for text in warnings:
         if text.startswith('unknown field "') and text.endswith('"'):
             prune(obj, text[len('unknown field "') : -1])

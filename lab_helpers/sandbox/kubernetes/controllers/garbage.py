@@ -19,11 +19,10 @@ from collections.abc import Iterable
 from ...errors import ApiError
 from ..resources import Resource, resource_of_kind
 from .common import Obj, clone, deleting, name_of, namespace_of, uid_of
-from .loop import CACHED, Change, Controller, Key, api_code
+from .loop import UNCACHED, Change, Controller, Key, api_code
 
 FOREGROUND = "foregroundDeletion"
 ORPHAN = "orphan"
-_BY_KEY = {r.key: r for r in CACHED}
 
 
 def finalizers(obj: Obj) -> list[str]:
@@ -61,7 +60,9 @@ class GarbageCollector(Controller):
 
     def keys(self) -> Iterable[Key]:
         out: list[Key] = []
-        for res in CACHED:
+        for res in self.cache.kinds():  # custom resources too
+            if res.key in UNCACHED:
+                continue
             for obj in self.cache.list(res):
                 meta = obj.get("metadata", {})
                 if meta.get("ownerReferences") or (deleting(obj) and {FOREGROUND, ORPHAN} & set(finalizers(obj))):
@@ -70,7 +71,9 @@ class GarbageCollector(Controller):
 
     def reconcile(self, key: Key) -> float | None:
         res_key, ns, name = key
-        res = _BY_KEY[res_key]
+        res = self.cache.resource(res_key)
+        if res is None:
+            return None
         obj = self.cache.get(res, ns, name)
         if obj is None:
             return None
@@ -87,7 +90,7 @@ class GarbageCollector(Controller):
     # -- owners -------------------------------------------------------------------------------
     def _owner(self, dependent_res: Resource, dependent: Obj, ref: Obj) -> tuple[bool, Obj | None]:
         """(whether the kind is known, the owner if it still exists with that uid), read from the store."""
-        owner_res = resource_of_kind(str(ref.get("apiVersion", "")), str(ref.get("kind", "")))
+        owner_res = resource_of_kind(str(ref.get("apiVersion", "")), str(ref.get("kind", "")), self.objects)
         if owner_res is None:
             return False, None
         if owner_res.namespaced and not dependent_res.namespaced:

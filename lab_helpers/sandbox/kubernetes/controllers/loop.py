@@ -54,8 +54,20 @@ def api_code(err: ApiError) -> int:
     return int(getattr(err.response, "status_code", 500))
 
 
+def custom_kinds(objects: Objects) -> list[Resource]:
+    """The custom resources served now, one per stored kind (their CRD's storage version)."""
+    from ..crds import served
+
+    out: dict[str, Resource] = {}
+    for res in served(objects):
+        if res.key not in out or (res.custom is not None and res.custom.storage):
+            out[res.key] = res
+    return list(out.values())
+
+
 class Cache:
-    """Every object but Events, as of journal entry ``rv``, indexed by namespace, uid and owner."""
+    """Every object but Events, as of journal entry ``rv``, indexed by namespace, uid and owner. Custom
+    resources are followed too, from the moment their CRD is Established (``kinds``)."""
 
     def __init__(self, objects: Objects) -> None:
         self.objects = objects
@@ -64,7 +76,8 @@ class Cache:
         self._items: dict[str, dict[str, dict[str, Obj]]] = {r.key: {} for r in CACHED}
         self._uids: dict[str, tuple[Resource, str, str]] = {}
         self._owned: dict[str, set[tuple[str, str, str]]] = {}
-        self._by_key = {r.key: r for r in CACHED}
+        self._by_key: dict[str, Resource] = {r.key: r for r in CACHED}
+        self._custom_by_kind: dict[tuple[str, str], Resource] = {}  # (group, kind): custom kinds seen
         self._listeners: list[Callable[[Change], None]] = []
         self._loaded = False
 
@@ -80,22 +93,26 @@ class Cache:
         with self._lock:
             with self.objects.store.tx():
                 rv = self.objects.current_rv()
-                fresh = {r.key: self.objects.list(r)[0] for r in CACHED}
+                kinds = [*CACHED, *(r for r in custom_kinds(self.objects) if r.key not in self._by_key)]
+                kinds += [r for r in self._by_key.values() if r not in kinds]
+                fresh = {r.key: self.objects.list(r)[0] for r in kinds}
+            for res in kinds:
+                self._know(res)
             old_items = self._items
-            self._items = {r.key: {} for r in CACHED}
+            self._items = {r.key: {} for r in kinds}
             self._uids.clear()
             self._owned.clear()
-            for res in CACHED:
+            for res in kinds:
                 for obj in fresh[res.key]:
                     self._put(res, obj)
             self.rv = rv
             self._loaded = True
-            for res in CACHED:
+            for res in kinds:
                 for obj in fresh[res.key]:
-                    old = old_items[res.key].get(self._ns(res, obj), {}).get(obj["metadata"]["name"])
+                    old = old_items.get(res.key, {}).get(self._ns(res, obj), {}).get(obj["metadata"]["name"])
                     if old is None or old["metadata"].get("resourceVersion") != obj["metadata"].get("resourceVersion"):
                         self._tell(Change(res, "MODIFIED" if old else "ADDED", old, obj))
-                for ns_items in old_items[res.key].values():
+                for ns_items in old_items.get(res.key, {}).values():
                     for obj in ns_items.values():
                         if self._get(res, self._ns(res, obj), obj["metadata"]["name"]) is None:
                             self._tell(Change(res, "DELETED", obj, obj))
@@ -122,8 +139,41 @@ class Cache:
                 if len(rows) < 2000:
                     return total
 
+    def _know(self, res: Resource) -> None:
+        """Follow a kind from now on (a custom resource's, once its CRD is served)."""
+        if res.key not in self._by_key:
+            self._by_key[res.key] = res
+        self._items.setdefault(res.key, {})
+        if res.group and res not in RESOURCES:
+            self._custom_by_kind[(res.group, res.kind)] = self._by_key[res.key]
+
+    def _resource_of(self, obj: Obj) -> Resource | None:
+        api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+        res = resource_of_kind(api_version, kind)
+        if res is not None and res.key in self._by_key:
+            return self._by_key[res.key]
+        group = api_version.rpartition("/")[0]
+        known = self._custom_by_kind.get((group, kind))  # a kind whose CRD has just gone: its deletions
+        if known is not None:
+            return known
+        res = resource_of_kind(api_version, kind, self.objects)
+        if res is not None and res not in RESOURCES:
+            self._know(res)
+            return self._by_key[res.key]
+        return res
+
+    def kinds(self) -> builtins.list[Resource]:
+        """Every kind the cache follows (the built-in ones and the custom resources seen so far)."""
+        with self._lock:
+            return list(self._by_key.values())
+
+    def resource(self, key: str) -> Resource | None:
+        """The kind stored under ``key`` (``k8s:apps/deployments``)."""
+        with self._lock:
+            return self._by_key.get(key)
+
     def _apply(self, kind: str, obj: Obj, rv: int) -> None:
-        res = resource_of_kind(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+        res = self._resource_of(obj)
         if res is None or res.key in UNCACHED or res.key not in self._items:
             return
         meta = obj.get("metadata") or {}
@@ -163,7 +213,7 @@ class Cache:
             self._owned.setdefault(str(ref.get("uid", "")), set()).add((res.key, ns, name))
 
     def _drop(self, res: Resource, ns: str, name: str) -> None:
-        obj = self._items[res.key].get(ns, {}).pop(name, None)
+        obj = self._items.get(res.key, {}).get(ns, {}).pop(name, None)
         if obj is None:
             return
         if not self._items[res.key][ns]:
@@ -180,7 +230,7 @@ class Cache:
 
     # -- reading ------------------------------------------------------------------------------
     def _get(self, res: Resource, ns: str, name: str) -> Obj | None:
-        return self._items[res.key].get(ns if res.namespaced else "", {}).get(name)
+        return self._items.get(res.key, {}).get(ns if res.namespaced else "", {}).get(name)
 
     def get(self, res: Resource, namespace: str, name: str) -> Obj | None:
         """The cached object (shared: copy it before changing it)."""
@@ -190,14 +240,14 @@ class Cache:
     def list(self, res: Resource, namespace: str | None = None) -> list[Obj]:
         """Cached objects of one kind, in one namespace or all."""
         with self._lock:
-            table = self._items[res.key]
+            table = self._items.get(res.key, {})
             if namespace is not None and res.namespaced:
                 return list(table.get(namespace, {}).values())
             return [obj for ns_items in table.values() for obj in ns_items.values()]
 
     def namespaces(self, res: Resource) -> builtins.list[str]:
         with self._lock:
-            return list(self._items[res.key])
+            return list(self._items.get(res.key, {}))
 
     def by_uid(self, uid: str) -> tuple[Resource, Obj] | None:
         with self._lock:

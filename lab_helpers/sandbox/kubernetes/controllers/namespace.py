@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from ...errors import ApiError
 from ..resources import RESOURCES, Resource
 from .common import Obj, clone, deleting, name_of, now_stamp
-from .loop import NAMESPACES, Change, Controller, Key, api_code
+from .loop import NAMESPACES, Change, Controller, Key, api_code, custom_kinds
 
 NAMESPACED = tuple(r for r in RESOURCES if r.namespaced)
 FINALIZER = "kubernetes"
@@ -131,7 +131,7 @@ class NamespaceController(Controller):
         """Delete everything in the namespace; what is still there, by resource and by finalizer."""
         remaining: Counter[str] = Counter()
         held: Counter[str] = Counter()
-        for res in NAMESPACED:
+        for res in (*NAMESPACED, *(r for r in custom_kinds(self.objects) if r.namespaced)):
             for obj in self.objects.list(res, namespace)[0]:
                 if not self._delete(res, namespace, obj):
                     remaining[f"{res.plural}.{res.group}"] += 1
