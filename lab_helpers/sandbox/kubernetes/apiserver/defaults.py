@@ -240,6 +240,18 @@ def _hpa(obj: Obj) -> None:
     obj.setdefault("status", {})
 
 
+def _limitrange(obj: Obj) -> None:
+    """A Container item's ``default`` falls back to ``max``, its ``defaultRequest`` to ``default``, then ``min``."""
+    for item in (obj.get("spec") or {}).get("limits") or []:
+        if not isinstance(item, dict) or item.get("type") != "Container":
+            continue
+        default = item.setdefault("default", {})
+        request = item.setdefault("defaultRequest", {})
+        for source, target in ((item.get("max"), default), (default, request), (item.get("min"), request)):
+            for key, value in (source or {}).items():
+                target.setdefault(key, value)
+
+
 def _service(obj: Obj, objects: Objects, old: Obj | None) -> None:
     spec = obj.setdefault("spec", {})
     kind = spec.setdefault("type", "ClusterIP")
@@ -433,6 +445,8 @@ def apply(res: Resource, obj: Obj, objects: Objects, old: Obj | None = None) -> 
         _cronjob(obj)
     elif kind == "HorizontalPodAutoscaler":
         _hpa(obj)
+    elif kind == "LimitRange":
+        _limitrange(obj)
     elif kind == "Namespace":
         _namespace(obj, old is None)
     elif kind == "Secret":
