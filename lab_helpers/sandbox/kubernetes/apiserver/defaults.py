@@ -160,6 +160,21 @@ def _deployment(obj: Obj) -> None:
     obj.setdefault("status", {})
 
 
+def _daemonset(obj: Obj) -> None:
+    spec = obj.setdefault("spec", {})
+    strategy = spec.setdefault("updateStrategy", {})
+    if isinstance(strategy, dict):
+        strategy.setdefault("type", "RollingUpdate")
+        if strategy["type"] == "RollingUpdate":
+            rolling = strategy.setdefault("rollingUpdate", {})
+            if isinstance(rolling, dict):
+                rolling.setdefault("maxUnavailable", 1)
+                rolling.setdefault("maxSurge", 0)
+    spec.setdefault("revisionHistoryLimit", 10)
+    _template(obj)
+    obj.setdefault("status", {})
+
+
 def _replicaset(obj: Obj) -> None:
     obj.setdefault("spec", {}).setdefault("replicas", 1)
     _template(obj)
@@ -437,6 +452,8 @@ def apply(res: Resource, obj: Obj, objects: Objects, old: Obj | None = None) -> 
         _deployment(obj)
     elif kind == "ReplicaSet":
         _replicaset(obj)
+    elif kind == "DaemonSet":
+        _daemonset(obj)
     elif kind == "Job":
         _job(obj)
     elif kind == "Service":
