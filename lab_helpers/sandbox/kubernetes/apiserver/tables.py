@@ -338,9 +338,9 @@ def _endpointslice(es: Obj) -> list[Any]:
 
 def node_status_text(node: Obj) -> str:
     ready = _condition(node, "Ready")
-    text = "Unknown"
+    text = "Unknown"  # no Ready condition at all; one that is False or Unknown reads NotReady, as kubectl prints it
     if ready is not None:
-        text = {"True": "Ready", "False": "NotReady"}.get(ready.get("status", ""), "Unknown")
+        text = "Ready" if ready.get("status") == "True" else "NotReady"
     if node.get("spec", {}).get("unschedulable"):
         text += ",SchedulingDisabled"
     return text
