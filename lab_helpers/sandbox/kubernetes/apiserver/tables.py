@@ -524,7 +524,63 @@ def printers() -> dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]]:
     return {**PRINTERS, **access.PRINTERS, **network.PRINTERS, **storage.PRINTERS, **workloads.PRINTERS}
 
 
+# -- custom resources: the CRD's additionalPrinterColumns ------------------------------------------
+
+_CUSTOM_DEFAULT = [{"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]
+_COLUMN_TYPES = ("integer", "number", "string", "boolean", "date")
+
+
+def _custom_columns(res: Resource) -> list[dict[str, Any]] | None:
+    custom = getattr(res, "custom", None)
+    if custom is None:
+        return None
+    columns = [c for c in custom.printer_columns if isinstance(c, dict) and c.get("jsonPath")]
+    return columns or _CUSTOM_DEFAULT
+
+
+def _custom_definitions(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = [{"name": "Name", "type": "string", "format": "name", "description": _DESCRIPTIONS["Name"], "priority": 0}]
+    for c in columns:
+        kind = c.get("type") if c.get("type") in _COLUMN_TYPES else "string"
+        out.append(
+            {
+                "name": str(c.get("name", "")),
+                "type": kind,
+                "format": str(c.get("format", "")),
+                "description": str(c.get("description") or _DESCRIPTIONS.get(str(c.get("name")), c.get("name", ""))),
+                "priority": int(c.get("priority") or 0),
+            }
+        )
+    return out
+
+
+def _custom_cell(obj: Obj, column: dict[str, Any]) -> Any:
+    """A column's cell as the API server's table converter makes it: the one value found (None: kubectl
+    prints ``<none>``), several joined by spaces."""
+    from .jsonpath import evaluate
+
+    found = evaluate(obj, str(column.get("jsonPath", "")))
+    if not found:
+        return None
+    if len(found) > 1:
+        return " ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in found)
+    value = found[0]
+    kind = column.get("type")
+    if kind == "date":  # as the API server converts it: the age, or <unknown> for what is not a time
+        return since(value) if isinstance(value, str) else "<unknown>"
+    if kind == "integer" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    if kind == "string" and not isinstance(value, str):
+        import json
+
+        return value if isinstance(value, (int, float)) else json.dumps(value, separators=(",", ":"))
+    return value
+
+
 def _definitions(res: Resource) -> list[dict[str, Any]]:
+    custom = _custom_columns(res)
+    if custom is not None:
+        return _custom_definitions(custom)
     if res.kind == "Event":
         columns = _EVENT_COLUMNS
     elif res.kind in printers():
@@ -538,6 +594,9 @@ def _definitions(res: Resource) -> list[dict[str, Any]]:
 
 
 def cells(res: Resource, obj: Obj) -> list[Any]:
+    custom = _custom_columns(res)
+    if custom is not None:
+        return [obj.get("metadata", {}).get("name", ""), *(_custom_cell(obj, c) for c in custom)]
     if res.kind == "Event":
         return _event(obj)
     name = obj.get("metadata", {}).get("name", "")
