@@ -88,7 +88,8 @@ class SandboxApp:
         negotiated: dict[str, str] = {}
         try:
             adapter = self.map.bind_to_environ(request.environ)
-            (service, public, func), args = adapter.match()
+            # WebSocket upgrades are routed as plain requests: the handler answers the upgrade itself (pods/exec)
+            (service, public, func), args = adapter.match(websocket=False)
             if service is not None:
                 ctx.service = service
             too_large = self._too_large(ctx, request)

@@ -1,11 +1,11 @@
 """Subresources: ``/status`` (reads the object, writes only its status), ``/scale`` (an autoscaling/v1
 Scale of a Deployment or ReplicaSet), ``pods/log`` (the kubelet's log stream, followed or not),
-``pods/binding`` and ``pods/eviction``, ``namespaces/finalize``, and ``services/{name}:{port}/proxy``."""
+``pods/binding`` and ``pods/eviction``, ``namespaces/finalize``; ``pods/exec`` and ``pods/portforward``
+(``remote``), and the ``proxy`` of services, pods and nodes (``proxies``)."""
 
 from __future__ import annotations
 
 import copy
-import http.client
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -13,7 +13,6 @@ from werkzeug.wrappers import Response
 from ...api import Ctx, reply
 from .. import status
 from ..objects import Objects
-from ..resources import Resource
 from . import bodies, watch, writes
 from .auth import authorize
 from .common import answer, caller
@@ -28,6 +27,10 @@ def handle(ctx: Ctx, objects: Objects, t: Target) -> Response:
     verb = _VERB.get(method, "get")
     if t.sub == "proxy":
         return _proxy(ctx, objects, t)
+    if t.sub in ("exec", "portforward"):
+        from . import remote
+
+        return remote.handle(ctx, objects, t)
     authorize(objects, ctx.user, verb, res, t.namespace, t.name, sub=t.sub)
     if t.sub == "status":
         if method == "GET":
@@ -258,52 +261,10 @@ def _finalize(ctx: Ctx, objects: Objects, t: Target) -> Response:
     return reply(objects.update(t.res, ns, check_rv=False))
 
 
-# -- the service proxy -----------------------------------------------------------------------------
-
-_HOP = (
-    "connection",
-    "keep-alive",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-authorization",
-    "proxy-authenticate",
-    "authorization",
-    "host",
-    "content-length",
-)
+# -- the proxies (services, pods, nodes) -----------------------------------------------------------
 
 
 def _proxy(ctx: Ctx, objects: Objects, t: Target) -> Response:
-    res: Resource = t.res
-    if res.kind != "Service":
-        raise status.status_error(503, f"no proxy to {res.plural} in the sandbox", "ServiceUnavailable")
-    parts = t.name.split(":")
-    if len(parts) == 3:
-        parts = parts[1:]  # scheme:name:port
-    name, port = parts[0], parts[1] if len(parts) > 1 else ""
-    authorize(objects, ctx.user, _VERB.get(ctx.request.method, "get"), res, t.namespace, name, sub="proxy")
-    objects.need(res, t.namespace, name)
-    from ..kubelet import network
+    from . import proxies
 
-    host, target_port = network.service_target(objects, t.namespace, name, port)
-    request = ctx.request
-    path = "/" + t.rest + (("?" + request.query_string.decode()) if request.query_string else "")
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP}
-    conn = http.client.HTTPConnection(host, target_port, timeout=30)
-    try:
-        conn.request(request.method, path, body=request.get_data(cache=True) or None, headers=headers)
-        upstream = conn.getresponse()
-        data = upstream.read()
-        out = Response(data, status=upstream.status)
-        for k, v in upstream.getheaders():
-            if k.lower() not in _HOP:
-                out.headers.add(k, v)
-        return out
-    except OSError as exc:
-        raise status.status_error(
-            503, f"error trying to reach service: dial tcp {host}:{target_port}: {exc}", "ServiceUnavailable"
-        ) from None
-    finally:
-        conn.close()
+    return proxies.handle(ctx, objects, t)
