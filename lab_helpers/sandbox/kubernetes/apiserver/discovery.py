@@ -44,6 +44,10 @@ REVIEWS: dict[tuple[str, str], list[Doc]] = {
         {"name": "selfsubjectrulesreviews", "singularName": "selfsubjectrulesreview", "namespaced": False,
          "kind": "SelfSubjectRulesReview", "verbs": ["create"]},
     ],
+    ("metrics.k8s.io", "v1beta1"): [  # kubectl top (``metrics``: computed when asked)
+        {"name": "nodes", "singularName": "", "namespaced": False, "kind": "NodeMetrics", "verbs": ["get", "list"]},
+        {"name": "pods", "singularName": "", "namespaced": True, "kind": "PodMetrics", "verbs": ["get", "list"]},
+    ],
     ("authentication.k8s.io", "v1"): [
         {"name": "selfsubjectreviews", "singularName": "selfsubjectreview", "namespaced": False,
          "kind": "SelfSubjectReview", "verbs": ["create"]},

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from ...api import Ctx, ErrorStyle, Routes, Service, reply
 from ..status import status_error
-from . import openapi, rest, reviews
+from . import metrics, openapi, rest, reviews
 from .auth import authenticate
 from .discovery import version_info
 
@@ -37,7 +37,7 @@ def _error(code: int, message: str, kind: str) -> Any:
 SERVICE = Service(
     "kubernetes",
     "/kubernetes",
-    (routes, openapi.routes, reviews.routes, rest.routes),
+    (routes, openapi.routes, reviews.routes, metrics.routes, rest.routes),
     ErrorStyle(_error),
     authenticate=authenticate,
     body_limit=lambda request: BODY_LIMIT,
