@@ -87,7 +87,12 @@ def _list(value: Any) -> list[Any]:
 
 
 def dns_name(field: str, value: str, style: str) -> list[Cause]:
-    """``style``: ``subdomain`` (most kinds), ``label`` (RFC 1123: namespaces, containers), ``1035`` (Services)."""
+    """``style``: ``subdomain`` (most kinds), ``label`` (RFC 1123: namespaces, containers), ``1035`` (Services),
+    ``path`` (a path segment: the RBAC kinds, whose names hold ``:`` as in ``system:basic-user``)."""
+    if style == "path":
+        if value in (".", ".."):
+            return [_invalid(field, value, f"may not be '{value}'")]
+        return [_invalid(field, value, f"may not contain '{c}'") for c in ("/", "%") if c in value]
     causes = []
     limit = 253 if style == "subdomain" else 63
     if len(value) > limit:
@@ -358,7 +363,8 @@ RULES: dict[str, Callable[[dict[str, Any]], list[Cause]]] = {
     "ConfigMap": _config_keys,
     "Secret": _config_keys,
 }
-NAME_STYLES = {"Namespace": "label", "Service": "1035", "Node": "subdomain"}
+NAME_STYLES = {"Namespace": "label", "Service": "1035", "Node": "subdomain", "Role": "path", "ClusterRole": "path",
+               "RoleBinding": "path", "ClusterRoleBinding": "path"}  # fmt: skip
 
 
 def check(obj: dict[str, Any]) -> list[Cause]:
