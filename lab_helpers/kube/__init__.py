@@ -12,6 +12,7 @@ from .lifecycle import DEFAULT_NAME, Cluster, ClusterDeleted, create_cluster, de
 from .nodes import node_states
 from .records import ClusterRecord
 from .shape import FlavorShape, node_manifest
+from .users import add_user
 
 __all__ = [
     "ADMIN_CONTEXT",
@@ -21,6 +22,7 @@ __all__ = [
     "ClusterDeleted",
     "ClusterRecord",
     "FlavorShape",
+    "add_user",
     "api_client",
     "create_cluster",
     "delete_cluster",

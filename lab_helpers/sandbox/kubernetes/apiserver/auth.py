@@ -1,83 +1,164 @@
 """Who is calling, and what they may do.
 
-Authentication: a bearer token the sandbox made (store meta ``k8s_token:<user>``), else 401.
-Authorization, a small fixed policy in place of RBAC:
+Authentication: a bearer token the sandbox made (store meta ``k8s_token:<user>``; the users beyond the
+learner and the admin are listed in meta ``k8s_users``), else 401. ``sandbox-admin`` is in the group
+``system:masters``; every user is in ``system:authenticated``. A caller allowed to ``impersonate``
+users (and groups) may act as another with the ``Impersonate-User`` / ``Impersonate-Group`` headers
+(``kubectl --as``, ``--as-group``); others get the API server's 403.
 
-- ``sandbox-admin`` may do everything;
-- the learner may read everything but Secrets outside the namespaces it may write in;
-- it may create namespaces (each records its owner in an annotation), and do anything in the
-  namespaces it owns and in ``default``;
-- it may not write nodes, nor anything in ``kube-system``, ``kube-public`` or ``kube-node-lease``.
-
+Authorization is RBAC (``rbac``): the Roles, ClusterRoles and their bindings in the store, seeded
+with the real default roles and the sandbox's own policy (``rbac_defaults``). ``system:masters`` is
+allowed everything before RBAC is asked, as the API server's privileged-group authorizer does.
 A refusal is the API server's 403, worded as RBAC words it.
 """
 
 from __future__ import annotations
 
+import contextvars
 import hmac
+import json
 
 from ...api import Ctx
 from ...store import Store
 from .. import status
 from ..objects import Objects
 from ..resources import Resource, by_plural
+from . import rbac
 
 LEARNER = "learner"
 ADMIN = "sandbox-admin"
 USERS = (LEARNER, ADMIN)
+USERS_META = "k8s_users"  # JSON list of the users made beyond LEARNER and ADMIN
 OWNER_ANNOTATION = "sandbox.visualizing-compute/namespace-owner"
 READ_VERBS = ("get", "list", "watch")
-SHARED_NAMESPACES = ("default",)  # the learner writes here too, as in a fresh cluster's kubeconfig context
 NAMESPACES = by_plural("namespaces")
+ANONYMOUS = "system:anonymous"
+
+# The user and groups the current request authenticated as (set by ``authenticate``), so that
+# ``authorize(objects, user, ...)`` called without groups judges the request's own groups.
+_IDENTITY: contextvars.ContextVar[tuple[str, tuple[str, ...]] | None] = contextvars.ContextVar(
+    "k8s_identity", default=None
+)
+
+
+def known_users(store: Store) -> list[str]:
+    """Every user with a token: the learner, the admin, then those added (``family.add_user``)."""
+    try:
+        extra = json.loads(store.meta(USERS_META) or "[]")
+    except ValueError:
+        extra = []
+    return [*USERS, *(str(u) for u in extra if isinstance(u, str) and u not in USERS)]
 
 
 def user_for_token(store: Store, token: str) -> str | None:
-    for user in USERS:
+    for user in known_users(store):
         known = store.meta(f"k8s_token:{user}")
         if known and hmac.compare_digest(known.encode(), token.encode()):
             return user
     return None
 
 
+def groups_of(user: str) -> tuple[str, ...]:
+    """The groups a token's user is in."""
+    if user == ADMIN:
+        return (rbac.MASTERS, rbac.AUTHENTICATED)
+    return (rbac.AUTHENTICATED,)
+
+
+def _impersonated_groups(user: str, asked: list[str]) -> tuple[str, ...]:
+    groups = list(asked)
+    if not groups and user.startswith(rbac.SA_PREFIX):
+        namespace = user[len(rbac.SA_PREFIX) :].partition(":")[0]
+        groups = ["system:serviceaccounts", f"system:serviceaccounts:{namespace}"]
+    if user != ANONYMOUS and rbac.AUTHENTICATED not in groups:
+        groups.append(rbac.AUTHENTICATED)
+    return tuple(groups)
+
+
+def _check_impersonation(objects: Objects, user: str, groups: tuple[str, ...], target: str, asked: list[str]) -> None:
+    """The 403 the API server gives a caller without ``impersonate`` on the user, service account or groups."""
+    policy = rbac.policy(objects)
+
+    def need(resource: str, name: str, namespace: str = "", shown: str = "") -> None:
+        req = rbac.Request("impersonate", "", resource, namespace=namespace, name=name)
+        if not policy.decide(user, groups, req)[0]:
+            raise status.forbidden(user, "impersonate", shown or resource, namespace, name)
+
+    if target.startswith(rbac.SA_PREFIX) and target.count(":") == 3:
+        namespace, _, name = target[len(rbac.SA_PREFIX) :].partition(":")
+        need("serviceaccounts", name, namespace)
+    else:
+        need("users", target)
+    for group in asked:
+        need("groups", group)
+
+
 def authenticate(ctx: Ctx) -> None:
-    """Set ``ctx.token`` from the bearer token, or raise the API server's 401."""
+    """Set ``ctx.token`` from the bearer token (and the impersonation headers), or raise the API server's 401."""
     header = ctx.request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     user = user_for_token(ctx.store, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
     if user is None:
         raise status.unauthorized()
-    ctx.token = {"user_id": user, "project_id": "", "roles": ["admin"] if user == ADMIN else []}
+    groups = groups_of(user)
+    target = ctx.request.headers.get("Impersonate-User", "").strip()
+    asked = [g.strip() for g in ctx.request.headers.getlist("Impersonate-Group") if g.strip()]
+    if asked and not target:
+        raise status.bad_request("requested impersonation of groups without impersonating a user")
+    if target:
+        from ..objects import objects_for
+
+        _check_impersonation(objects_for(ctx.store), user, groups, target, asked)
+        user, groups = target, _impersonated_groups(target, asked)
+    _IDENTITY.set((user, groups))
+    roles = ["admin"] if rbac.MASTERS in groups else []
+    ctx.token = {"user_id": user, "project_id": "", "roles": roles, "groups": list(groups)}
 
 
-def owns_namespace(objects: Objects, user: str, namespace: str) -> bool:
-    """Whether ``user`` may write in ``namespace`` (the admin everywhere)."""
-    if user == ADMIN or namespace in SHARED_NAMESPACES:
+def request_groups(user: str) -> tuple[str, ...]:
+    """The groups of the request being served when it is ``user``'s, else the groups ``user``'s token carries."""
+    identity = _IDENTITY.get()
+    if identity is not None and identity[0] == user:
+        return identity[1]
+    return groups_of(user)
+
+
+def allowed(
+    objects: Objects,
+    user: str,
+    verb: str,
+    res: Resource,
+    namespace: str,
+    name: str = "",
+    sub: str = "",
+    *,
+    groups: tuple[str, ...] | None = None,
+) -> bool:
+    """Whether RBAC allows the request (the answer ``authorize`` acts on)."""
+    groups = request_groups(user) if groups is None else groups
+    if rbac.MASTERS in groups:
         return True
-    ns = objects.get(NAMESPACES, "", namespace)
-    if ns is None:
-        return False
-    return (ns["metadata"].get("annotations") or {}).get(OWNER_ANNOTATION) == user
+    if res.kind == "Namespace" and name:
+        namespace = name  # the API server files a request for a namespace under that namespace
+        if verb == "patch" and not sub and objects.get(NAMESPACES, "", name) is None:
+            verb = "create"  # a server-side apply that creates it
+    req = rbac.Request(verb, res.group, res.plural, sub, namespace if res.namespaced or res.kind == "Namespace" else "",
+                       name)  # fmt: skip
+    return rbac.policy(objects).decide(user, groups, req)[0]
 
 
 def authorize(
-    objects: Objects, user: str, verb: str, res: Resource, namespace: str, name: str = "", sub: str = ""
+    objects: Objects,
+    user: str,
+    verb: str,
+    res: Resource,
+    namespace: str,
+    name: str = "",
+    sub: str = "",
+    *,
+    groups: tuple[str, ...] | None = None,
 ) -> None:
     """Raise the 403 the API server's RBAC would give ``user`` for ``verb`` on this resource."""
-    if user == ADMIN:
-        return
-    if res.kind == "Namespace":
-        if verb in READ_VERBS or verb == "create" or (name and owns_namespace(objects, user, name)):
-            return
-        if verb == "patch" and name and objects.get(NAMESPACES, "", name) is None:
-            return  # a server-side apply that creates it
-    elif res.kind == "Node":
-        if verb in READ_VERBS:
-            return
-    elif not res.namespaced:
-        if verb in READ_VERBS:
-            return
-    elif verb in READ_VERBS and (res.kind != "Secret" or (namespace and owns_namespace(objects, user, namespace))):
-        return
-    elif namespace and owns_namespace(objects, user, namespace):
-        return
-    raise status.forbidden(user, verb, res.group_resource, namespace, name, sub)
+    if not allowed(objects, user, verb, res, namespace, name, sub, groups=groups):
+        where = name if res.kind == "Namespace" and name else (namespace if res.namespaced else "")
+        raise status.forbidden(user, verb, res.group_resource, where, name, sub)

@@ -13,6 +13,7 @@ from ...store import Store
 from ..objects import Objects, objects_for
 from ..resources import by_plural
 from ..storage_classes import seed_default_class
+from . import rbac_defaults
 from .defaults import kubernetes_service_ip
 from .network_defaults import seed_ingress_class
 
@@ -88,3 +89,4 @@ def prepare(store: Store) -> None:
         _create_missing(objects, "services", "default", svc)
     seed_default_class(objects)
     seed_ingress_class(objects, store)
+    rbac_defaults.seed(objects)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 from .. import status
 from ..objects import Objects
 from ..resources import Resource, by_plural
-from . import admission, defaults, schema, seed, validation
+from . import admission, defaults, rbac_defaults, schema, seed, validation
 from .auth import OWNER_ANNOTATION
 from .bodies import DeleteOptions
 
@@ -163,6 +163,9 @@ def create(objects: Objects, res: Resource, namespace: str, body: Obj, caller: C
     stored = objects.create(res, obj, dry_run=caller.dry_run, uid=uid)
     if res.kind == "Namespace" and not caller.dry_run:
         seed.namespace_created(objects, stored["metadata"]["name"], caller.state_dir)
+        owner = (stored["metadata"].get("annotations") or {}).get(OWNER_ANNOTATION)
+        if owner:  # its creator is made admin of it, as a project request does
+            rbac_defaults.namespace_created(objects, stored["metadata"]["name"], owner)
     return stored
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...objects import Objects
 from ...resources import Resource
-from . import default_tolerations, quota, storage
+from . import default_tolerations, quota, rbac_escalation, storage
 
 Obj = dict[str, Any]
 
@@ -33,7 +33,7 @@ class Request:
     sub: str = ""
 
 
-PLUGINS = (default_tolerations, storage, quota)
+PLUGINS = (default_tolerations, storage, quota, rbac_escalation)
 
 
 def mutate(req: Request) -> None:
