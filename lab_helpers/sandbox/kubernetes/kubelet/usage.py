@@ -53,11 +53,12 @@ def _processes(pid: int) -> list[psutil.Process]:
 
 
 def _cpu_seconds(procs: list[psutil.Process]) -> float:
+    """User+system time of the processes, and of the children they have waited for (a shell's commands)."""
     total = 0.0
     for p in procs:
         try:
             t = p.cpu_times()
-            total += t.user + t.system
+            total += t.user + t.system + t.children_user + t.children_system
         except psutil.Error:
             continue
     return total
