@@ -116,7 +116,8 @@ def forward(
     skip = hop_by_hop(raw)
     out = Headers([(k, v) for k, v in raw if k.lower() not in skip])
     body: Iterable[bytes] = [] if request.method == "HEAD" else _stream(upstream, conn)
-    response = Response(body, status=upstream.status, headers=out, direct_passthrough=True)
+    status = f"{upstream.status} {upstream.reason}".strip()
+    response = Response(body, status=status, headers=out, direct_passthrough=True)
     if not any(k.lower() == "content-type" for k, _ in raw):
         response.headers.pop("Content-Type", None)
     response.call_on_close(conn.close)

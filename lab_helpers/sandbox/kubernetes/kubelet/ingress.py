@@ -30,9 +30,11 @@ import posixpath
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
+from werkzeug.http import http_date
 from werkzeug.wrappers import Request, Response
 
 from ..objects import Objects
@@ -44,6 +46,7 @@ log = logging.getLogger("lab_helpers.sandbox.kubelet")
 Obj = dict[str, Any]
 PORT_KEY = "listener_port:ingress"  # the store's record of the port, as the sandbox's other listeners keep theirs
 MAX_HOST = 255  # a host name is at most 253 characters, with a port a few more
+SERVER = "sandbox-ingress"
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
@@ -198,7 +201,12 @@ def split_host(value: str) -> str | None:
 
 
 def _text(status: int, message: str) -> Response:
-    return Response(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+    return Response(
+        message + "\n",
+        status=f"{status} {HTTPStatus(status).phrase}",
+        content_type="text/plain; charset=utf-8",
+        headers={"Server": SERVER, "Date": http_date()},
+    )
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -224,6 +232,9 @@ class IngressProxy:
         class Quiet(WSGIRequestHandler):
             def log_request(self, *a: Any, **k: Any) -> None:
                 pass
+
+            def send_response(self, code: int, message: str | None = None) -> None:
+                self.send_response_only(code, message)  # the endpoint's Server and Date, not the proxy's
 
         store = self.objects.store
         last = int(store.meta(PORT_KEY) or 0)
