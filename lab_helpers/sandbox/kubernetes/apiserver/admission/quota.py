@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ....errors import ApiError
 from ... import status
 from ...controllers.amounts import binary, canonical, milli, show
 from ...controllers.quota_usage import missing_declarations, namespace_usage, object_usage
@@ -28,6 +29,19 @@ Obj = dict[str, Any]
 QUOTAS = by_plural("resourcequotas")
 LIMITRANGES = by_plural("limitranges")
 LIMIT_RANGER_NOTE = "kubernetes.io/limit-ranger"
+
+
+class Refused(ApiError):
+    """The plugin's 403, whose text is the Status message: what a controller's FailedCreate event quotes
+    (``Error creating: pods "web-..." is forbidden: exceeded quota: ...``)."""
+
+    def __init__(self, group_resource: str, name: str, why: str) -> None:
+        super().__init__(status.forbidden_because(group_resource, name, why).response)
+        subject = f'{group_resource} "{name}"' if name else group_resource
+        self.message = f"{subject} is forbidden: {why}"
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def _namespace(req: Request) -> str:
@@ -169,7 +183,7 @@ def _limit_ranger(req: Request) -> None:
     errors = [e for e in errors if e]
     if errors:
         why = errors[0] if len(errors) == 1 else "[" + ", ".join(errors) + "]"
-        raise status.forbidden_because(req.res.group_resource, _name(req), why)
+        raise Refused(req.res.group_resource, _name(req), why)
 
 
 # -- ResourceQuota --------------------------------------------------------------------------
@@ -195,7 +209,7 @@ def _resource_quota(req: Request) -> None:
                 missing = missing_declarations(req.obj, hard)
                 if missing:
                     why = f"failed quota: {quota['metadata']['name']}: must specify {missing}"
-                    raise status.forbidden_because(req.res.group_resource, _name(req), why)
+                    raise Refused(req.res.group_resource, _name(req), why)
             if not limited:
                 continue
             used = namespace_usage(lambda r: req.objects.list(r, ns)[0], limited)
@@ -208,7 +222,7 @@ def _resource_quota(req: Request) -> None:
                     f"used: {_pretty({k: used[k] for k in over}, formats)}, "
                     f"limited: {_pretty({k: _value(hard[k]) for k in over}, formats)}"
                 )
-                raise status.forbidden_because(req.res.group_resource, _name(req), why)
+                raise Refused(req.res.group_resource, _name(req), why)
 
 
 def validate(req: Request) -> None:
