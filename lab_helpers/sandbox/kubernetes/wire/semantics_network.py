@@ -223,7 +223,7 @@ def _policy_port(field: str, raw: Any) -> list[Cause]:
     if _is_int(number):
         causes += _port_number(f"{field}.port", number)
         if _is_int(end):
-            if end < number:
+            if int(end) < int(number):
                 causes.append(_invalid(f"{field}.endPort", number, "must be greater than or equal to `port`"))
             causes += _port_number(f"{field}.endPort", end)
     elif isinstance(number, str):
