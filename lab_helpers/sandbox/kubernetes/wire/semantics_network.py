@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from .semantics import SUBDOMAIN_RE, _dict, _invalid, _list, _required, _unsupported, dns_name
 from .validation import Cause
@@ -30,7 +30,7 @@ def _forbidden(field: str, detail: str) -> Cause:
     return {"reason": "FieldValueForbidden", "message": f"Forbidden: {detail}", "field": field}
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -223,7 +223,7 @@ def _policy_port(field: str, raw: Any) -> list[Cause]:
     if _is_int(number):
         causes += _port_number(f"{field}.port", number)
         if _is_int(end):
-            if int(end) < int(number):
+            if end < number:
                 causes.append(_invalid(f"{field}.endPort", number, "must be greater than or equal to `port`"))
             causes += _port_number(f"{field}.endPort", end)
     elif isinstance(number, str):
