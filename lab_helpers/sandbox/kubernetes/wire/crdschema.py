@@ -154,7 +154,11 @@ class _Checker:
         low, high = schema.get("minLength"), schema.get("maxLength")
         if isinstance(high, int) and len(value) > high:
             self.causes.append(
-                {"reason": "FieldValueTooLong", "message": f"Too long: may not be more than {high} bytes", "field": path}
+                {
+                    "reason": "FieldValueTooLong",
+                    "message": f"Too long: may not be more than {high} bytes",
+                    "field": path,
+                }
             )
         if isinstance(low, int) and len(value) < low:
             self.causes.append(_invalid(path, value, f"{shown} in body should be at least {low} chars long"))
@@ -210,7 +214,9 @@ class _Checker:
         props = schema.get("properties")
         for key in schema.get("required") or []:
             if value.get(key) is None:
-                self.causes.append({"reason": "FieldValueRequired", "message": "Required value", "field": _child(path, key)})
+                self.causes.append(
+                    {"reason": "FieldValueRequired", "message": "Required value", "field": _child(path, key)}
+                )
         if isinstance(props, dict):
             for key, sub in value.items():
                 sub_schema = props.get(key)
@@ -343,7 +349,11 @@ def _structural(schema: Any, path: str, root: bool = False) -> list[Cause]:
     if root:
         if not t:
             causes.append(
-                {"reason": "FieldValueRequired", "message": "Required value: must not be empty at the root", "field": f"{path}.type"}
+                {
+                    "reason": "FieldValueRequired",
+                    "message": "Required value: must not be empty at the root",
+                    "field": f"{path}.type",
+                }
             )
         elif t != "object":
             causes.append(_invalid(f"{path}.type", t, "must be object at the root"))
@@ -428,7 +438,11 @@ def check_definition(crd: Obj) -> list[Cause]:
             causes.append(_invalid(f"{path}.name", vname, _dns1035_message(vname)))
         elif vname in seen:
             causes.append(
-                {"reason": "FieldValueDuplicate", "message": f"Duplicate value: {go_value(vname)}", "field": f"{path}.name"}
+                {
+                    "reason": "FieldValueDuplicate",
+                    "message": f"Duplicate value: {go_value(vname)}",
+                    "field": f"{path}.name",
+                }
             )
         seen.add(str(vname))
         storage += 1 if version.get("storage") else 0
@@ -449,7 +463,11 @@ def check_definition(crd: Obj) -> list[Cause]:
                 value = scale.get(key)
                 if not value:
                     causes.append(
-                        {"reason": "FieldValueRequired", "message": "Required value", "field": f"{path}.subresources.scale.{key}"}
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value",
+                            "field": f"{path}.subresources.scale.{key}",
+                        }
                     )
                 elif not str(value).startswith("."):
                     causes.append(_invalid(f"{path}.subresources.scale.{key}", value, "should be a json path"))
@@ -481,3 +499,34 @@ def check_definition(crd: Obj) -> list[Cause]:
             }
         )
     return causes
+
+
+# -- the compiled schema of a custom resource (server-side apply's field sets, merges) ---------------
+
+_NODES: dict[tuple[str, str, str], Any] = {}
+
+
+def custom_node(api_version: str, kind: str) -> Any:
+    """The :class:`definitions.Node` of a served custom resource's schema (with ``metadata`` as
+    ObjectMeta), or None for a kind no CRD serves."""
+    from ..resources import resource_of_kind
+    from .definitions import Node, _compiler, node_named
+
+    res = resource_of_kind(api_version, kind)
+    custom = getattr(res, "custom", None)
+    if custom is None or custom.schema is None:
+        return None
+    schema = custom.schema
+    key = (api_version, kind, str(custom.crd.get("metadata", {}).get("resourceVersion", "")))
+    node = _NODES.get(key)
+    if node is None:
+        node = _compiler().schema({k: v for k, v in schema.items() if k != "$ref"})
+        if node.shape != "struct":
+            node = Node("struct", fields=dict(node.fields))
+        node.fields["metadata"] = node_named("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+        node.fields["apiVersion"] = Node("scalar", type="string")
+        node.fields["kind"] = Node("scalar", type="string")
+        if len(_NODES) > 64:
+            _NODES.clear()
+        _NODES[key] = node
+    return node

@@ -184,7 +184,17 @@ def node_named(name: str) -> Node:
 
 
 @functools.cache
-def node_for(api_version: str, kind: str) -> Node | None:
-    """The compiled schema of a kind, or None for a kind the bundled schemas do not have."""
+def _builtin_node(api_version: str, kind: str) -> Node | None:
     name = definition_of(api_version, kind)
     return node_named(name) if name else None
+
+
+def node_for(api_version: str, kind: str) -> Node | None:
+    """The compiled schema of a kind, or None for a kind the bundled schemas do not have. A custom
+    resource's comes from its CRD (``crdschema.custom_node``)."""
+    found = _builtin_node(api_version, kind)
+    if found is not None or "/" not in api_version:
+        return found
+    from .crdschema import custom_node
+
+    return custom_node(api_version, kind)
