@@ -82,7 +82,7 @@ def _cronjob(cj: Obj) -> list[Any]:
     return [
         spec.get("schedule", ""),
         spec.get("timeZone") or NONE,
-        bool(spec.get("suspend")),
+        "True" if spec.get("suspend") else "False",
         len(st.get("active") or []),
         since(last) if last else NONE,
         age(cj),
