@@ -26,8 +26,29 @@ MACROS = {
 TOO_MANY_MISSED = 100  # the controller gives up listing missed times past this many
 
 
+BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))  # minute, hour, day of month, month, day of week
+
+
 class ScheduleError(ValueError):
     """A schedule or time zone the controller cannot use (the message is the real one's)."""
+
+
+def _check_range(field: str, low: int, high: int) -> None:
+    """The standard parser's range errors (``end of range (61) above maximum (59): 61``)."""
+    for part in field.split(","):
+        span = part.split("/")[0]
+        if span == "*" or not span:
+            continue
+        ends = span.split("-", 1)
+        if not all(e.isdigit() for e in ends):
+            continue
+        start, end = int(ends[0]), int(ends[-1])
+        if start < low:
+            raise ScheduleError(f"beginning of range ({start}) below minimum ({low}): {part}")
+        if end > high:
+            raise ScheduleError(f"end of range ({end}) above maximum ({high}): {part}")
+        if start > end:
+            raise ScheduleError(f"beginning of range ({start}) beyond end of range ({end}): {part}")
 
 
 def expression(schedule: str) -> str:
@@ -42,6 +63,8 @@ def expression(schedule: str) -> str:
     fields = text.split(" ") if text else []
     if len(fields) != 5:
         raise ScheduleError(f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")
+    for field, (low, high) in zip(fields, BOUNDS, strict=True):
+        _check_range(field, low, high)
     try:
         CronSim(text, datetime(2000, 1, 1, tzinfo=timezone.utc))
     except CronSimError as err:

@@ -1,0 +1,308 @@
+"""CronJob schedules, the HPA's arithmetic and quota counting, without a server: pure functions with
+a given clock, and the real CronJob controller in process (``k8s_sim``) with its clock replaced, so a
+test moves time by hours without waiting for it."""
+
+from __future__ import annotations
+
+import calendar
+
+import pytest
+from k8s_sim import JOBS, NODES, Cluster, node
+
+from lab_helpers.sandbox.kubernetes.controllers import autoscaler as hpa
+from lab_helpers.sandbox.kubernetes.controllers.amounts import canonical, milli, show
+from lab_helpers.sandbox.kubernetes.controllers.cron_schedule import (
+    Schedule,
+    ScheduleError,
+    expression,
+    job_name,
+    missed,
+)
+from lab_helpers.sandbox.kubernetes.controllers.quota_usage import missing_declarations, object_usage
+from lab_helpers.sandbox.kubernetes.resources import by_plural
+from lab_helpers.sandbox.kubernetes.wire import semantics
+
+CRONJOBS = by_plural("cronjobs", "batch")
+PODS = by_plural("pods")
+PVCS = by_plural("persistentvolumeclaims")
+
+
+def at(stamp: str) -> float:
+    """``2026-03-01T10:00:00`` (UTC) as seconds since the epoch."""
+    return float(
+        calendar.timegm(tuple(int(x) for x in stamp.replace("T", "-").replace(":", "-").split("-")) + (0, 0, 0))
+    )
+
+
+# -- schedules ------------------------------------------------------------------------------------
+def test_macros_and_fields_step_as_cron_does():
+    assert expression("@hourly") == "0 * * * *"
+    assert expression("  @daily ") == "0 0 * * *"
+    sched = Schedule.parse("*/15 9-17 * * 1-5")
+    friday_evening = at("2026-03-06T17:50:00")  # a Friday
+    assert sched.next_after(friday_evening) == at("2026-03-09T09:00:00")  # Monday morning
+    assert sched.latest_at_or_before(at("2026-03-09T09:14:59")) == at("2026-03-09T09:00:00")
+    assert sched.latest_at_or_before(at("2026-03-09T09:15:00")) == at("2026-03-09T09:15:00")
+
+
+def test_time_zone_moves_start_times_and_the_annotation():
+    utc = Schedule.parse("0 9 * * *")
+    tokyo = Schedule.parse("0 9 * * *", "Asia/Tokyo")
+    now = at("2026-03-01T00:30:00")
+    assert utc.next_after(now) == at("2026-03-01T09:00:00")
+    assert tokyo.next_after(now) == at("2026-03-02T00:00:00")  # 09:00 in Tokyo is midnight UTC
+    assert tokyo.stamp(at("2026-03-02T00:00:00")) == "2026-03-02T09:00:00+09:00"
+    assert utc.stamp(at("2026-03-01T09:00:00")) == "2026-03-01T09:00:00Z"
+
+
+@pytest.mark.parametrize(
+    ("schedule", "message"),
+    [
+        ("61 * * * *", "end of range (61) above maximum (59): 61"),
+        ("0 0 0 * *", "beginning of range (0) below minimum (1): 0"),
+        ("every minute", "expected exactly 5 fields, found 2: [every minute]"),
+        ("@every 5m", "unrecognized descriptor: @every 5m"),
+        ("TZ=UTC 0 * * * *", "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"),
+    ],
+)
+def test_bad_schedules_say_why(schedule, message):
+    with pytest.raises(ScheduleError) as err:
+        expression(schedule)
+    assert str(err.value) == message
+
+
+def test_validation_words_schedule_and_zone_errors_as_the_api_server():
+    causes = semantics.check(
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": {"name": "x", "namespace": "default"},
+            "spec": {"schedule": "61 * * * *", "timeZone": "Mars/Olympus", "jobTemplate": {"spec": {}}},
+        }
+    )
+    assert {c["field"]: c["message"] for c in causes} == {
+        "spec.schedule": 'Invalid value: "61 * * * *": end of range (61) above maximum (59): 61',
+        "spec.timeZone": 'Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus',
+    }
+
+
+def test_missed_start_times_count_up_to_too_many():
+    sched = Schedule.parse("* * * * *")
+    now = at("2026-03-01T12:00:30")
+    assert missed(sched, now - 20, now).latest is None  # the next start is still ahead
+    three = missed(sched, at("2026-03-01T11:57:00"), now)
+    assert (three.latest, three.count, three.too_many) == (at("2026-03-01T12:00:00"), 3, False)
+    exactly = missed(sched, at("2026-03-01T10:20:00"), now)  # 100 minutes back: 100 missed, not too many
+    assert (exactly.count, exactly.too_many) == (100, False)
+    many = missed(sched, at("2026-02-27T12:00:00"), now)  # two days of minutes
+    assert many.too_many and many.latest == at("2026-03-01T12:00:00")
+
+
+def test_job_names_are_minutes_since_the_epoch():
+    assert job_name("backup", at("2026-03-01T12:00:00")) == f"backup-{int(at('2026-03-01T12:00:00')) // 60}"
+
+
+# -- the CronJob controller with a clock a test moves ---------------------------------------------
+@pytest.fixture
+def sim(tmp_path):
+    c = Cluster(tmp_path)
+    c.create(NODES, node("n1"))
+    clock = [at("2026-03-01T11:58:30")]
+    ctl = c.controller("cronjob-controller")
+    ctl.clock = lambda: clock[0]
+
+    def advance_to(stamp: str) -> None:
+        clock[0] = at(stamp)
+        for cj in c.list(CRONJOBS):
+            ctl.queue.add(("default", cj["metadata"]["name"]))
+        c.settle()
+
+    c.advance_to = advance_to
+    yield c
+    c.stop()
+
+
+def cronjob(name: str, schedule: str = "*/5 * * * *", outcome: str = "hold", **spec) -> dict:
+    notes = {"sim/hold": "true"} if outcome == "hold" else {"sim/exit": outcome}
+    template = {
+        "metadata": {"annotations": notes},
+        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox"}]},
+    }
+    return {
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {"schedule": schedule, "jobTemplate": {"spec": {"backoffLimit": 0, "template": template}}, **spec},
+    }
+
+
+def create_cronjob(c: Cluster, body: dict) -> dict:
+    """Created as if it last started at 11:55 that day (the store stamps creation with the wall clock,
+    so the controller counts from ``lastScheduleTime``)."""
+    body["status"] = {"lastScheduleTime": "2026-03-01T11:55:00Z"}
+    return c.create(CRONJOBS, body)
+
+
+def jobs(c: Cluster) -> list[str]:
+    return sorted(j["metadata"]["name"] for j in c.list(JOBS) if not j["metadata"].get("deletionTimestamp"))
+
+
+def test_a_start_time_makes_one_owned_annotated_job(sim):
+    create_cronjob(sim, cronjob("tick"))
+    sim.advance_to("2026-03-01T11:59:59")
+    assert jobs(sim) == []
+    sim.advance_to("2026-03-01T12:00:01")
+    start = at("2026-03-01T12:00:00")
+    assert jobs(sim) == [f"tick-{int(start) // 60}"]
+    job = sim.list(JOBS)[0]
+    assert job["metadata"]["annotations"]["batch.kubernetes.io/cronjob-scheduled-timestamp"] == "2026-03-01T12:00:00Z"
+    owner = job["metadata"]["ownerReferences"][0]
+    assert (owner["kind"], owner["name"], owner["controller"]) == ("CronJob", "tick", True)
+    status = sim.get(CRONJOBS, "tick")["status"]
+    assert status["lastScheduleTime"] == "2026-03-01T12:00:00Z"
+    assert [a["name"] for a in status["active"]] == jobs(sim)
+    sim.advance_to("2026-03-01T12:03:00")  # the same start time again: nothing new
+    assert len(jobs(sim)) == 1
+    assert sim.messages("SuccessfulCreate").count(f"Created job tick-{int(start) // 60}") == 1
+
+
+def test_forbid_skips_while_one_runs_and_replace_swaps_it(sim):
+    create_cronjob(sim, cronjob("solo", concurrencyPolicy="Forbid"))
+    create_cronjob(sim, cronjob("swap", concurrencyPolicy="Replace"))
+    first, second = int(at("2026-03-01T12:00:00")) // 60, int(at("2026-03-01T12:05:00")) // 60
+    sim.advance_to("2026-03-01T12:00:05")
+    assert jobs(sim) == [f"solo-{first}", f"swap-{first}"]
+    sim.advance_to("2026-03-01T12:05:05")
+    assert jobs(sim) == [f"solo-{first}", f"swap-{second}"]
+    assert sim.messages("JobAlreadyActive") == [
+        "Not starting job because prior execution is running and concurrency policy is Forbid"
+    ]
+    assert sim.messages("SuccessfulDelete") == [f"Deleted job swap-{first}"]
+    assert [a["name"] for a in sim.get(CRONJOBS, "swap")["status"]["active"]] == [f"swap-{second}"]
+
+
+def test_suspend_and_a_passed_starting_deadline_start_nothing(sim):
+    create_cronjob(sim, cronjob("paused", suspend=True))
+    create_cronjob(sim, cronjob("late", startingDeadlineSeconds=30))
+    create_cronjob(sim, cronjob("patient", startingDeadlineSeconds=90))
+    sim.advance_to("2026-03-01T12:01:00")  # 60 s after the 12:00 start: past 30 s, within 90 s
+    assert jobs(sim) == [f"patient-{int(at('2026-03-01T12:00:00')) // 60}"]
+    assert sim.get(CRONJOBS, "late")["status"]["lastScheduleTime"] == "2026-03-01T11:55:00Z"
+    sim.advance_to("2026-03-01T12:05:10")  # the next start comes on time
+    assert f"late-{int(at('2026-03-01T12:05:00')) // 60}" in jobs(sim)
+    assert not any(j.startswith("paused-") for j in jobs(sim))
+
+
+def test_too_many_missed_start_times_warns_and_still_starts_the_latest(sim):
+    create_cronjob(sim, cronjob("every", schedule="* * * * *"))
+    sim.advance_to("2026-03-01T14:00:10")  # about 120 minutes missed
+    assert sim.messages("TooManyMissedTimes") == [
+        "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew"
+    ]
+    assert jobs(sim) == [f"every-{int(at('2026-03-01T14:00:00')) // 60}"]
+
+
+def test_finished_jobs_leave_active_and_the_oldest_are_deleted_past_the_limits(sim):
+    create_cronjob(sim, cronjob("ok", outcome="0", successfulJobsHistoryLimit=2))
+    for minute in ("00", "05", "10", "15"):
+        sim.advance_to(f"2026-03-01T12:{minute}:01")
+        sim.wait_for(lambda: all(j.get("status", {}).get("completionTime") for j in sim.list(JOBS)), message="jobs end")
+        sim.advance_to(f"2026-03-01T12:{minute}:02")
+    kept = jobs(sim)
+    assert kept == [f"ok-{int(at(f'2026-03-01T12:{m}:00')) // 60}" for m in ("10", "15")]
+    status = sim.get(CRONJOBS, "ok")["status"]
+    assert not status.get("active")
+    assert status.get("lastSuccessfulTime")
+    assert any(
+        m.startswith("Saw completed job: ok-") and m.endswith(", condition: Complete")
+        for m in sim.messages("SawCompletedJob")
+    )
+    assert len(sim.messages("SuccessfulDelete")) == 2
+
+
+# -- the HPA's arithmetic -------------------------------------------------------------------------
+def test_utilization_scales_to_the_ceiling_of_the_ratio():
+    # 3 pods requesting 200m, using 300m each: 150% against 50% -> ratio 3 -> 9 pods
+    got = hpa.replicas_for_utilization(3, dict.fromkeys("abc", 300), dict.fromkeys("abc", 200), 50)
+    assert (got.replicas, got.utilization, got.average_milli) == (9, 150, 300)
+    # 54% against 50%: within the 10% tolerance, no change
+    assert hpa.replicas_for_utilization(4, dict.fromkeys("abcd", 108), dict.fromkeys("abcd", 200), 50).replicas == 4
+    # 20% against 50% with 4 pods -> ceil(0.4 * 4) = 2
+    assert hpa.replicas_for_utilization(4, dict.fromkeys("abcd", 40), dict.fromkeys("abcd", 200), 50).replicas == 2
+
+
+def test_missing_and_unready_pods_damp_the_change():
+    requests = dict.fromkeys("abcd", 100)
+    # scale-up: a missing pod counts as 0%: (100+100+100+0)/400 = 75% vs 50% -> ceil(1.5*4) = 6
+    up = hpa.replicas_for_utilization(4, dict.fromkeys("abc", 100), requests, 50, missing=["d"])
+    assert up.replicas == 6
+    # scale-down: a missing pod counts as 100%: (10+10+10+100)/400 = 32% vs 50% -> ceil(0.65*4) = 3
+    down = hpa.replicas_for_utilization(4, dict.fromkeys("abc", 10), requests, 50, missing=["d"])
+    assert down.replicas == 3
+    # an unready pod on a scale-up counts as 0, and can bring the ratio inside the tolerance
+    held = hpa.replicas_for_utilization(2, {"a": 105}, {"a": 100, "b": 100}, 50, unready=["b"])
+    assert held.replicas == 2
+
+
+def test_no_metrics_and_no_requests_are_errors_with_the_real_words():
+    with pytest.raises(hpa.MetricError, match=r"did not receive metrics for targeted pods \(pods might be unready\)"):
+        hpa.replicas_for_utilization(1, {}, {"a": 100}, 50)
+    with pytest.raises(hpa.MetricError, match="no metrics returned matched known pods"):
+        hpa.replicas_for_utilization(1, {"a": 100}, {}, 50)
+
+
+def test_average_value_targets_use_raw_usage():
+    got = hpa.replicas_for_average(2, {"a": 500, "b": 700}, 200)  # 1200m over 200m per pod -> 6
+    assert (got.replicas, got.average_milli) == (6, 600)
+
+
+def test_rate_policies_and_stabilization():
+    behavior = hpa.behavior_of({})
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == 300
+    memory = hpa.Memory()
+    # scale-up from 2: Pods 4 -> 6, Percent 100 -> 4; Max picks 6
+    assert hpa.limit_rate(memory, 2, 20, 1, 50, behavior, 1000.0) == (
+        6,
+        "ScaleUpLimit",
+        "the desired replica count is increasing faster than the maximum scale rate",
+    )
+    assert hpa.limit_rate(memory, 2, 20, 1, 5, behavior, 1000.0)[:2] == (5, "TooManyReplicas")
+    assert hpa.limit_rate(memory, 5, 0, 2, 10, behavior, 1000.0)[:2] == (2, "TooFewReplicas")
+    # 4 pods were added 5 s ago (2 -> 6): the period started at 2, so Pods allows 2+4 = 6 and no more
+    memory.ups.append((995.0, 4))
+    assert hpa.limit_rate(memory, 6, 20, 1, 50, behavior, 1000.0)[0] == 6
+    # stabilization: the highest recommendation of the window holds a scale-down back
+    window = hpa.Memory()
+    assert hpa.stabilize(window, 5, 5, 0, 60, 100.0)[0] == 5
+    held, reason, _ = hpa.stabilize(window, 5, 2, 0, 60, 130.0)
+    assert (held, reason) == (5, "ScaleDownStabilized")
+    assert hpa.stabilize(window, 5, 2, 0, 60, 161.0)[0] == 2  # the 5 of t=100 has left the 60 s window
+
+
+# -- quantities and quota counting -----------------------------------------------------------------
+def test_quantities_add_up_in_canonical_form():
+    assert canonical(milli("500m") + milli("500m")) == "1"
+    assert canonical(milli("128Mi") * 2, True) == "256Mi"
+    assert show("1000m") == "1" and show("1.5") == "1500m" and show("2Gi") == "2Gi"
+
+
+def test_a_pod_counts_its_requests_limits_and_extended_resources():
+    pod = {
+        "spec": {
+            "containers": [
+                {"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "1"}}},
+                {"name": "b", "resources": {"requests": {"cpu": "250m", "nvidia.com/gpu": "1"}}},
+            ],
+            "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "2"}}}],
+        },
+        "status": {"phase": "Running"},
+    }
+    used = object_usage(PODS, pod)
+    assert used["pods"] == 1000 and used["count/pods"] == 1000
+    assert used["requests.cpu"] == 2000  # the init container alone asks more than both together
+    assert used["requests.memory"] == milli("64Mi") and used["limits.cpu"] == 1000
+    assert used["requests.nvidia.com/gpu"] == 1000
+    assert object_usage(PODS, {**pod, "status": {"phase": "Succeeded"}}) == {}
+    assert missing_declarations(pod, ["limits.cpu", "requests.memory", "pods"]) == (
+        "limits.cpu for: b,i; requests.memory for: b,i"
+    )
+    claim = {"spec": {"resources": {"requests": {"storage": "5Gi"}}}}
+    assert object_usage(PVCS, claim)["requests.storage"] == milli("5Gi")
