@@ -321,23 +321,29 @@ def _rbac_written_since(objects: Objects, rv: int) -> bool:
     return row is not None
 
 
+def _by_name(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace", "")), str(meta.get("name", ""))
+
+
 def policy(objects: Objects) -> Policy:
-    """The cluster's RBAC policy now: the one kept from before unless a RBAC object changed since."""
+    """The cluster's RBAC policy now: the one kept from before unless a RBAC object changed since.
+
+    Reads only (no store transaction, no lock held while reading): a writer holding the store may ask too.
+    The lists are read after the resourceVersion, so a write in between makes the next call read again."""
     current = objects.current_rv()
+    kept = _POLICIES.get(id(objects))
+    if kept is not None:
+        if kept.rv == current:
+            return kept
+        if kept.rv < current and not _rbac_written_since(objects, kept.rv):
+            kept.rv = current
+            return kept
+    lists = [sorted(objects.store.list(res.key), key=_by_name) for res in KINDS]
+    fresh = Policy.build(current, *lists)
     with _LOCK:
-        kept = _POLICIES.get(id(objects))
-        if kept is not None:
-            if kept.rv == current:
-                return kept
-            if kept.rv < current and not _rbac_written_since(objects, kept.rv):
-                kept.rv = current
-                return kept
-        with objects.store.tx():
-            rv = objects.current_rv()
-            lists = [objects.list(res)[0] for res in KINDS]
-        fresh = Policy.build(rv, *lists)
         _POLICIES[id(objects)] = fresh
-        return fresh
+    return fresh
 
 
 def forget(objects: Objects) -> None:
