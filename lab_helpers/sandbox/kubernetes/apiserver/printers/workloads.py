@@ -176,3 +176,21 @@ PRINTERS["ResourceQuota"] = (
     _quota,
 )
 PRINTERS["LimitRange"] = ([("Created At", "date", 0, "")], _limitrange)
+
+
+def _controller_revision(rev: Obj) -> list[Any]:
+    from ..tables import NONE, age
+
+    owner = next((r for r in rev.get("metadata", {}).get("ownerReferences") or [] if r.get("controller")), None)
+    controller = NONE
+    if owner is not None:
+        group = str(owner.get("apiVersion", "")).rpartition("/")[0]
+        kind = str(owner.get("kind", "")).lower()
+        controller = f"{kind}.{group}/{owner.get('name', '')}" if group else f"{kind}/{owner.get('name', '')}"
+    return [controller, int(rev.get("revision") or 0), age(rev)]
+
+
+PRINTERS["ControllerRevision"] = (
+    [("Controller", "string", 0, ""), ("Revision", "integer", 0, ""), ("Age", "string", 0, "")],
+    _controller_revision,
+)
