@@ -232,6 +232,17 @@ def test_restart_keeps_port_and_routes(kube):
         return got.status_code == 200 and got.text == "api backend"
 
     assert _wait(served, 60)
+    told = kube.kubectl(
+        "get",
+        "events",
+        "-n",
+        "ing",
+        "--field-selector",
+        "involvedObject.name=deny-all,reason=NotEnforced",
+        "-o",
+        "name",
+    ).stdout.split()
+    assert len(told) == 1, told  # told once, not again after the restart
 
 
 def test_routes_unit():

@@ -30,6 +30,7 @@ from .loop import Change, Context, Controller, Key
 INGRESSES = by_plural("ingresses", "networking.k8s.io")
 CLASSES = by_plural("ingressclasses", "networking.k8s.io")
 POLICIES = by_plural("networkpolicies", "networking.k8s.io")
+EVENTS = by_plural("events")
 CONTROLLER = "sandbox.visualizing-compute/ingress"
 DEFAULT_CLASS = "sandbox"
 DEFAULT_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
@@ -153,4 +154,10 @@ class IngressController(Controller):
         if policy is None or uid_of(policy) in self._warned:
             return
         self._warned.add(uid_of(policy))
+        told, _ = self.objects.list(EVENTS, ns)
+        if any(
+            e.get("reason") == "NotEnforced" and (e.get("involvedObject") or {}).get("uid") == uid_of(policy)
+            for e in told
+        ):
+            return  # told before the sandbox last restarted
         events.record(self.objects, policy, "NotEnforced", NOT_ENFORCED, type="Warning", component=COMPONENT)
