@@ -216,6 +216,42 @@ def test_latency_through_ingress_and_direct(kube, echo):
     print("\nlatency ms (p50, p95, failed of 200):", results)
 
 
+def test_python_client_reads_ingress_status_and_policies(kube):
+    """The kubernetes Python client sees the same: the Ingress's class, address and port, and the
+    NetworkPolicy annotated as not enforced; a policy it writes is validated as kubectl's are."""
+    from kubernetes import client
+    from kubernetes.client.rest import ApiException
+
+    api = client.NetworkingV1Api(kube.api_client())
+    ing = api.read_namespaced_ingress("shop", "ing")
+    entry = ing.status.load_balancer.ingress[0]
+    assert ing.spec.ingress_class_name == "sandbox"
+    assert entry.ip == "127.0.0.1" and entry.ports[0].port == _port(kube, "shop") and entry.ports[0].protocol == "TCP"
+    classes = {c.metadata.name: c.spec.controller for c in api.list_ingress_class().items}
+    assert classes.get("sandbox") == "sandbox.visualizing-compute/ingress"
+    policy = client.V1NetworkPolicy(
+        metadata=client.V1ObjectMeta(name="from-python"),
+        spec=client.V1NetworkPolicySpec(
+            pod_selector=client.V1LabelSelector(match_labels={"app": "web"}),
+            ingress=[
+                client.V1NetworkPolicyIngressRule(
+                    _from=[
+                        client.V1NetworkPolicyPeer(
+                            ip_block=client.V1IPBlock(cidr="127.0.0.0/8", _except=["10.0.0.0/8"])
+                        )
+                    ]
+                )
+            ],
+        ),
+    )
+    with pytest.raises(ApiException) as refused:
+        api.create_namespaced_network_policy("ing", policy)
+    assert refused.value.status == 422 and "must be a strict subset of `cidr`" in refused.value.body
+    policy.spec.ingress[0]._from[0].ip_block._except = ["127.96.0.0/12"]
+    made = api.create_namespaced_network_policy("ing", policy)
+    assert "not enforced" in made.metadata.annotations["sandbox.visualizing-compute/simulated"]
+
+
 def test_restart_keeps_port_and_routes(kube):
     """The sandbox stops and starts again: the same port, the same Ingress status, the same routes."""
     from lab_helpers import sandbox as sb
