@@ -252,7 +252,9 @@ def _hpa(obj: Obj) -> None:
             given = behavior.get(side)
             given = given if isinstance(given, dict) else {}
             behavior[side] = {**copy.deepcopy(rules), **{k: v for k, v in given.items() if v is not None}}
-    obj.setdefault("status", {})
+    st = obj.setdefault("status", {})
+    if isinstance(st, dict):
+        st.setdefault("desiredReplicas", 0)  # not omitempty in the API: clients require it
 
 
 def _limitrange(obj: Obj) -> None:
