@@ -23,6 +23,9 @@ BASE = f"/apis/{GROUP}/v1beta1"
 PODS = by_plural("pods")
 NODES = by_plural("nodes")
 Obj = dict[str, Any]
+SIMULATED = "sandbox.visualizing-compute/simulated"
+POD_NOTE = "measured on the containers' host processes: CPU time over the window, memory as resident set size"
+NODE_NOTE = "the sum of the node's pods' processes: the sandbox's nodes run nothing else"
 
 
 def cpu_text(cores: float) -> str:
@@ -56,11 +59,13 @@ def _measured(ctx: Ctx, pod: Obj) -> Obj | None:
             "namespace": meta.get("namespace", ""),
             "creationTimestamp": rfc3339(),
             "labels": dict(meta.get("labels") or {}),
+            "annotations": {SIMULATED: POD_NOTE},
         },
         "timestamp": rfc3339(at),
         "window": _window(max(u.window for u in usage.values())),
         "containers": [
-            {"name": name, "usage": {"cpu": cpu_text(u.cpu), "memory": memory_text(u.memory)}} for name, u in usage.items()
+            {"name": name, "usage": {"cpu": cpu_text(u.cpu), "memory": memory_text(u.memory)}}
+            for name, u in usage.items()
         ],
     }
 
@@ -114,7 +119,12 @@ def _node_metrics(ctx: Ctx, node: Obj, pods: list[Obj]) -> Obj:
     return {
         "kind": "NodeMetrics",
         "apiVersion": f"{GROUP}/v1beta1",
-        "metadata": {"name": meta["name"], "creationTimestamp": rfc3339(), "labels": dict(meta.get("labels") or {})},
+        "metadata": {
+            "name": meta["name"],
+            "creationTimestamp": rfc3339(),
+            "labels": dict(meta.get("labels") or {}),
+            "annotations": {SIMULATED: NODE_NOTE},
+        },
         "timestamp": rfc3339(),
         "window": _window(window or 0.25),
         "usage": {"cpu": cpu_text(cpu), "memory": memory_text(memory)},

@@ -135,7 +135,8 @@ def _quota(quota: Obj) -> list[Any]:
 
     st = quota.get("status") or {}
     hard, used = st.get("hard") or {}, st.get("used") or {}
-    request, limit = [], []
+    request: list[str] = []
+    limit: list[str] = []
     for name in sorted(hard):
         column = limit if name.split(".")[0] == "limits" and "." in name else request
         column.append(f"{name}: {show(used.get(name, '0'))}/{show(hard[name])}")
