@@ -8,8 +8,10 @@ ingress proxy (``kubelet/ingress.py``) and writes each Ingress's status:
 sync") when an Ingress is new or changed, as ingress-nginx does. Ingresses of another class are left
 alone.
 
-TLS is not terminated in the sandbox: the proxy speaks plain HTTP only. An Ingress with ``spec.tls``
-gets a Warning event ``TLSNotTerminated`` that says so.
+TLS is terminated on the proxy's second port with each entry's Secret (``kubernetes.io/tls``); an
+Ingress with ``spec.tls`` lists both ports in its status, and one naming a Secret that is missing or
+holds no certificate gets a Warning event ``DefaultCertificate`` saying the sandbox's default
+certificate is served instead.
 
 The Ingress controller also marks what the sandbox does not do for NetworkPolicies: pods are
 processes sharing the host's network, so no policy is enforced; each NetworkPolicy gets one Warning
@@ -19,6 +21,7 @@ event ``NotEnforced`` (the API server also annotates it, ``sandbox.visualizing-c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from .. import events
 from ..kubelet import ingress as proxy_routes
@@ -31,6 +34,7 @@ INGRESSES = by_plural("ingresses", "networking.k8s.io")
 CLASSES = by_plural("ingressclasses", "networking.k8s.io")
 POLICIES = by_plural("networkpolicies", "networking.k8s.io")
 EVENTS = by_plural("events")
+SECRETS = by_plural("secrets")
 CONTROLLER = "sandbox.visualizing-compute/ingress"
 DEFAULT_CLASS = "sandbox"
 DEFAULT_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
@@ -96,6 +100,8 @@ class IngressController(Controller):
         elif change.res is CLASSES:
             for key in self.keys():
                 self.queue.add(key)
+        elif change.res is SECRETS and change.obj.get("type") == "kubernetes.io/tls":
+            self.queue.add(ROUTES)
         elif change.res is POLICIES and change.type != "DELETED":
             self.queue.add(("netpol", namespace_of(change.obj), name_of(change.obj)))
 
@@ -110,7 +116,9 @@ class IngressController(Controller):
             self.proxy.start()
             classes = self._our_classes()
             mine = [i for i in self.cache.list(INGRESSES) if not deleting(i) and self.ours(i, classes)]
-            self.proxy.update(proxy_routes.build(mine))
+            routes = proxy_routes.build(mine)
+            routes.certificates, _ = proxy_routes.certificates(mine, self._secret, self._tls_folder())
+            self.proxy.update(routes)
             return None
         if len(key) == 3:
             self._policy(key[1], key[2])
@@ -122,7 +130,10 @@ class IngressController(Controller):
         if deleting(ing) or not self.ours(ing):
             return None
         port = self.proxy.start()
-        wanted = {"loadBalancer": {"ingress": [{"ip": "127.0.0.1", "ports": [{"port": port, "protocol": "TCP"}]}]}}
+        ports = [{"port": port, "protocol": "TCP"}]
+        if (ing.get("spec") or {}).get("tls"):
+            ports.append({"port": self.proxy.tls_port, "protocol": "TCP"})
+        wanted = {"loadBalancer": {"ingress": [{"ip": "127.0.0.1", "ports": ports}]}}
         if (ing.get("status") or {}) != wanted:
             changed = clone(ing)
             changed["status"] = wanted
@@ -137,17 +148,26 @@ class IngressController(Controller):
         self._synced[uid] = generation
         events.record(self.objects, ing, "Sync", "Scheduled for sync", component=COMPONENT)
         tls = (ing.get("spec") or {}).get("tls") or []
-        if tls:
+        if not tls:
+            return
+        _, problems = proxy_routes.certificates([ing], self._secret, self._tls_folder())
+        for problem in problems.values():
             hosts = sorted({str(h) for t in tls for h in t.get("hosts") or []})
             events.record(
                 self.objects,
                 ing,
-                "TLSNotTerminated",
-                f"the sandbox's ingress proxy serves plain HTTP only, on 127.0.0.1:{port}; spec.tls "
-                f"({', '.join(hosts) or 'no hosts'}) is stored but no TLS is terminated",
+                "DefaultCertificate",
+                f"{problem}: the sandbox's ingress serves its default certificate for {', '.join(hosts) or 'no hosts'} "
+                f"on 127.0.0.1:{self.proxy.tls_port}",
                 type="Warning",
                 component=COMPONENT,
             )
+
+    def _secret(self, namespace: str, name: str) -> Obj | None:
+        return self.cache.get(SECRETS, namespace, name)
+
+    def _tls_folder(self) -> Path:
+        return self.ctx.state_dir / "ingress-tls"
 
     def _policy(self, ns: str, name: str) -> None:
         policy = self.cache.get(POLICIES, ns, name)

@@ -18,19 +18,30 @@ endpoint gets the normalised path: a route to ``/api`` cannot be used to reach `
 climbs above ``/`` is a 400. ``X-Forwarded-For``/``-Host``/``-Proto``/``-Port`` and ``X-Real-IP`` are
 set (any a client sent are replaced); ``Host`` is kept.
 
+TLS: a second loopback port speaks HTTPS. For a host listed in an Ingress's ``spec.tls``, the
+certificate is that entry's Secret (``kubernetes.io/tls``: ``tls.crt``/``tls.key``), chosen by SNI;
+any other host, or a Secret that is missing or not a certificate, gets the sandbox's default one
+(its API server certificate, for 127.0.0.1 and localhost), as ingress-nginx serves its fake
+default certificate. A plain-HTTP request for a TLS host is redirected there (308), as
+ingress-nginx's ``ssl-redirect`` does.
+
 What is simulated: a real cluster runs ingress-nginx as pods behind a LoadBalancer Service on ports
-80 and 443; here the sandbox service itself listens, on one loopback port, and TLS is not
-terminated (the Ingress controller says so in an event on an Ingress with ``spec.tls``).
+80 and 443; here the sandbox service itself listens, on two loopback ports chosen once.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import os
 import posixpath
+import ssl
+import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote_to_bytes
 
@@ -45,6 +56,7 @@ log = logging.getLogger("lab_helpers.sandbox.kubelet")
 
 Obj = dict[str, Any]
 PORT_KEY = "listener_port:ingress"  # the store's record of the port, as the sandbox's other listeners keep theirs
+TLS_PORT_KEY = "listener_port:ingress-tls"
 MAX_HOST = 255  # a host name is at most 253 characters, with a port a few more
 SERVER = "sandbox-ingress"
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
@@ -99,6 +111,16 @@ class Routes:
     any_host: Server = field(default_factory=lambda: Server(""))
     default: Backend | None = None
     ingresses: int = 0
+    tls_hosts: set[str] = field(default_factory=set)  # hosts (and "*.foo" patterns) of spec.tls entries
+    certificates: dict[str, ssl.SSLContext] = field(default_factory=dict)  # host or "*.foo" -> its context
+
+    def tls_for(self, host: str, table: Iterable[str] | None = None) -> str | None:
+        """The entry of ``table`` (the TLS hosts by default) that names ``host``: itself or its wildcard."""
+        names = self.tls_hosts if table is None else table
+        if host in names:
+            return host
+        _, dot, parent = host.partition(".")
+        return f"*.{parent}" if dot and f"*.{parent}" in names else None
 
     def server(self, host: str) -> Server:
         if host in self.exact:
@@ -142,6 +164,8 @@ def build(ingresses: Iterable[Obj]) -> Routes:
         meta, spec = ing["metadata"], ing.get("spec") or {}
         ns, ref = meta.get("namespace", ""), f"{meta.get('namespace', '')}/{meta.get('name', '')}"
         routes.ingresses += 1
+        for entry in spec.get("tls") or []:
+            routes.tls_hosts |= {str(h).lower() for h in entry.get("hosts") or [] if h}
         default = _backend(ns, ref, spec.get("defaultBackend"))
         if default is not None and routes.default is None:
             routes.default = default
@@ -220,13 +244,29 @@ class IngressProxy:
         self.objects = objects
         self.routes = Routes()
         self.port = 0
-        self._server: Any = None
+        self.tls_port = 0
+        self._servers: list[Any] = []
         self._stopping = stopping
 
     def start(self) -> int:
-        """Bind the port (the one the store remembers, when it is free) and serve; returns the port."""
-        if self._server is not None:
+        """Bind both ports (the ones the store remembers, when free) and serve; returns the HTTP port."""
+        if self._servers:
             return self.port
+        from ...pki import ensure_pki
+
+        tls = ensure_pki(self.objects.store.root).server_context()
+        tls.sni_callback = self._sni
+        plain = self._bind(PORT_KEY, None)
+        secure = self._bind(TLS_PORT_KEY, tls)
+        self.port, self.tls_port = (int(s.socket.getsockname()[1]) for s in (plain, secure))
+        self._servers = [plain, secure]
+        for srv in self._servers:
+            threading.Thread(target=srv.serve_forever, name="ingress-proxy", daemon=True).start()
+        threading.Thread(target=self._stop_when_stopping, name="ingress-proxy-stop", daemon=True).start()
+        log.info("ingress proxy: listening on 127.0.0.1:%d (HTTP) and :%d (HTTPS)", self.port, self.tls_port)
+        return self.port
+
+    def _bind(self, key: str, tls: ssl.SSLContext | None) -> Any:
         from werkzeug.serving import WSGIRequestHandler, make_server
 
         class Quiet(WSGIRequestHandler):
@@ -237,28 +277,31 @@ class IngressProxy:
                 self.send_response_only(code, message)  # the endpoint's Server and Date, not the proxy's
 
         store = self.objects.store
-        last = int(store.meta(PORT_KEY) or 0)
+        last = int(store.meta(key) or 0)
         try:
-            srv = make_server("127.0.0.1", last, self.app, threaded=True, request_handler=Quiet)
+            srv = make_server("127.0.0.1", last, self.app, threaded=True, request_handler=Quiet, ssl_context=tls)
         except (OSError, SystemExit):  # werkzeug exits when the port is taken: take a free one instead
-            srv = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=Quiet)
-        self.port = int(srv.socket.getsockname()[1])
-        if self.port != last:
+            srv = make_server("127.0.0.1", 0, self.app, threaded=True, request_handler=Quiet, ssl_context=tls)
+        port = int(srv.socket.getsockname()[1])
+        if port != last:
             with store.tx():
-                store.set_meta(PORT_KEY, str(self.port))
-        self._server = srv
-        threading.Thread(target=srv.serve_forever, name="ingress-proxy", daemon=True).start()
-        threading.Thread(target=self._stop_when_stopping, name="ingress-proxy-stop", daemon=True).start()
-        log.info("ingress proxy: listening on 127.0.0.1:%d", self.port)
-        return self.port
+                store.set_meta(key, str(port))
+        return srv
+
+    def _sni(self, conn: ssl.SSLObject, name: str | None, _ctx: ssl.SSLContext) -> None:
+        """The certificate of the TLS entry naming the host the client asked for, if it has one."""
+        certs = self.routes.certificates
+        found = self.routes.tls_for(name.lower(), certs) if name else None
+        if found is not None:
+            conn.context = certs[found]
 
     def _stop_when_stopping(self) -> None:
         self._stopping.wait()
         self.close()
 
     def close(self) -> None:
-        srv, self._server = self._server, None
-        if srv is not None:
+        servers, self._servers = self._servers, []
+        for srv in servers:
             srv.shutdown()
             srv.server_close()
 
@@ -289,6 +332,12 @@ class IngressProxy:
         if host is None:
             return _text(400, f"400 Bad Request: the Host header is not a host name ({len(host_header)} characters)")
         routes = self.routes
+        secure = environ.get("wsgi.url_scheme") == "https"
+        if not secure and routes.tls_for(host) is not None:
+            where = f"https://{host}:{self.tls_port}{quote(path, safe=PATH_SAFE)}" + ("?" + query if query else "")
+            redirect = _text(308, f"308 Permanent Redirect: {host} is served over HTTPS, at {where}")
+            redirect.headers["Location"] = where
+            return redirect
         backend, why = routes.route(host, path)
         if backend is None:
             return _text(
@@ -309,8 +358,8 @@ class IngressProxy:
             ("X-Real-IP", client),
             ("X-Forwarded-For", client),
             ("X-Forwarded-Host", host_header),
-            ("X-Forwarded-Port", str(self.port)),
-            ("X-Forwarded-Proto", "http"),
+            ("X-Forwarded-Port", str(self.tls_port if secure else self.port)),
+            ("X-Forwarded-Proto", "https" if secure else "http"),
         ]
         try:
             return forward(request, target, forwarded, headers)
@@ -337,3 +386,67 @@ class IngressProxy:
         if target is None:
             return None, f'service "{where}" has no ready endpoints'
         return target, ""
+
+
+def tls_context(cert_pem: bytes, key_pem: bytes, folder: Path) -> ssl.SSLContext:
+    """A server context holding one certificate and key (read through a private file that is removed
+    at once: ``ssl`` loads certificates from files only). Raises ``ssl.SSLError``/``ValueError`` for a
+    pair that is not one."""
+    folder.mkdir(parents=True, exist_ok=True)
+    os.chmod(folder, 0o700)
+    fd, name = tempfile.mkstemp(dir=folder, suffix=".pem")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key_pem.rstrip(b"\n") + b"\n" + cert_pem)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.load_cert_chain(name)
+        return ctx
+    finally:
+        os.unlink(name)
+
+
+def certificates(
+    ingresses: Iterable[Obj], secret: Callable[[str, str], Obj | None], folder: Path
+) -> tuple[dict[str, ssl.SSLContext], dict[str, str]]:
+    """The context of each TLS host (oldest Ingress first) from its entry's Secret, and for each
+    Ingress (``namespace/name``) what is wrong with a Secret it names, if anything."""
+    contexts: dict[str, ssl.SSLContext] = {}
+    problems: dict[str, str] = {}
+    loaded: dict[tuple[str, str, str], ssl.SSLContext | str] = {}
+    ordered = sorted(ingresses, key=lambda i: i["metadata"].get("creationTimestamp", ""))
+    for ing in ordered:
+        meta = ing["metadata"]
+        ns, ref = meta.get("namespace", ""), f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        for entry in (ing.get("spec") or {}).get("tls") or []:
+            name = str(entry.get("secretName") or "")
+            hosts = [str(h).lower() for h in entry.get("hosts") or [] if h]
+            if not name or not hosts:
+                continue
+            obj = secret(ns, name)
+            key = (ns, name, str((obj or {}).get("metadata", {}).get("resourceVersion", "")))
+            if key not in loaded:
+                loaded[key] = _load(obj, f"{ns}/{name}", folder)
+            got = loaded[key]
+            if isinstance(got, str):
+                problems.setdefault(ref, got)
+                continue
+            for host in hosts:
+                contexts.setdefault(host, got)
+    return contexts, problems
+
+
+def _load(obj: Obj | None, where: str, folder: Path) -> ssl.SSLContext | str:
+    if obj is None:
+        return f'secret "{where}" not found'
+    data = obj.get("data") or {}
+    try:
+        cert, key = (base64.b64decode(data.get(k) or "") for k in ("tls.crt", "tls.key"))
+    except (ValueError, TypeError):
+        return f'secret "{where}" holds no base64 tls.crt and tls.key'
+    if not cert or not key:
+        return f'secret "{where}" has no tls.crt and tls.key'
+    try:
+        return tls_context(cert, key, folder)
+    except (ssl.SSLError, ValueError, OSError) as exc:
+        return f'secret "{where}" is not a certificate and its key ({exc.__class__.__name__})'
