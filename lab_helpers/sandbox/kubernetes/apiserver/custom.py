@@ -236,3 +236,14 @@ def check_definition(res: Resource, obj: Obj) -> None:
         meta = obj.get("metadata")
         name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
         raise status.invalid(res.kind, res.group, name, causes)
+
+
+# -- versions ---------------------------------------------------------------------------------------
+
+
+def as_version(res: Resource, obj: Obj) -> Obj:
+    """A stored custom resource as the requested version shows it: CRDs here convert with the ``None``
+    strategy (the API server's default), which changes only ``apiVersion``."""
+    if not crds.is_custom(res) or obj.get("apiVersion") in (None, res.api_version):
+        return obj
+    return {**obj, "apiVersion": res.api_version}

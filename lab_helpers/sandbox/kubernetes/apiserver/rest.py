@@ -129,7 +129,7 @@ def _after(token: str) -> tuple[str, str]:
 def _selected(ctx: Ctx, objects: Objects, t: Target) -> tuple[list[Obj], str]:
     match = selectors.matcher(t.res, ctx.request.args.get("labelSelector"), ctx.request.args.get("fieldSelector"))
     items, rv = objects.list(t.res, t.namespace or None)
-    return [o for o in items if match(o)], rv
+    return [custom.as_version(t.res, o) for o in items if match(o)], rv
 
 
 def _list(ctx: Ctx, objects: Objects, t: Target) -> Response:
@@ -173,7 +173,13 @@ def _watch(ctx: Ctx, objects: Objects, t: Target) -> Response:
 
         def render(obj: Obj, first: bool) -> Obj:
             meta = {"resourceVersion": obj.get("metadata", {}).get("resourceVersion", "")}
+            obj = custom.as_version(t.res, obj)
             return tables.table(t.res, [obj], meta, include=view.include, version=view.version, headers=first)
+
+    elif custom.crds.is_custom(t.res):
+
+        def render(obj: Obj, first: bool) -> Obj:
+            return custom.as_version(t.res, obj)
 
     timeout = bodies.integer(ctx.request, "timeoutSeconds")
     send_initial = args.get("sendInitialEvents")
@@ -241,7 +247,7 @@ def _item(ctx: Ctx, objects: Objects, t: Target) -> Response:
         if t.watch or bodies.flag(ctx.request, "watch"):
             return _watch(ctx, objects, t)
         authorize(objects, ctx.user, "get", res, t.namespace, t.name)
-        return answer(ctx, res, objects.need(res, t.namespace, t.name))
+        return answer(ctx, res, custom.as_version(res, objects.need(res, t.namespace, t.name)))
     if method == "PUT":
         authorize(objects, ctx.user, "update", res, t.namespace, t.name)
         who = caller(ctx)
