@@ -33,8 +33,8 @@ def test_ingress_transcript(transcript, section):
     transcript.run(section, SECTIONS[section])
 
 
-def _port(kube, name: str = "web", namespace: str = "ing") -> int:
-    jsonpath = "{.status.loadBalancer.ingress[0].ports[0].port}"
+def _port(kube, name: str = "web", namespace: str = "ing", index: int = 0) -> int:
+    jsonpath = f"{{.status.loadBalancer.ingress[0].ports[{index}].port}}"
     return int(kube.kubectl("get", "ingress", name, "-n", namespace, "-o", f"jsonpath={jsonpath}").stdout)
 
 
@@ -142,9 +142,9 @@ def _status_ports(kube) -> bool:
     return '"port"' in out
 
 
-def test_headers_and_bodies_pass_through(echo):
-    """Host is kept, X-Forwarded-* set (a client's own replaced), hop-by-hop headers dropped both ways,
-    a chunked request body streamed on, the path normalised and the query kept."""
+def test_headers_and_bodies_pass_through(kube, echo):
+    """Host is kept, X-Forwarded-* set (a client's own replaced; https on the TLS port), hop-by-hop
+    headers dropped both ways, a chunked request body streamed on, the path normalised and the query kept."""
 
     def pieces():
         yield b"one,"
@@ -173,6 +173,13 @@ def test_headers_and_bodies_pass_through(echo):
     assert headers["x-forwarded-proto"] == "http" and headers["x-forwarded-port"] == echo.rsplit(":", 1)[1]
     assert "x-secret" not in headers and "proxy-authorization" not in headers
     assert "x-hop" not in {k.lower() for k in got.headers}
+    tls_port = _port(kube, "secure", index=1)  # the Ingress with TLS lists the HTTPS port second
+    ca = str(kube.state / "sandbox" / "pki" / "ca.crt")  # the default certificate is the sandbox's own
+    over_tls = requests.get(
+        f"https://127.0.0.1:{tls_port}/x", headers={"Host": "echo.localhost"}, verify=ca, timeout=10
+    )
+    tls_headers = {k.lower(): v for k, v in over_tls.json()["headers"].items()}
+    assert tls_headers["x-forwarded-proto"] == "https" and tls_headers["x-forwarded-port"] == str(tls_port)
     sized = requests.put(f"{echo}/put", data=b"x" * 300_000, headers={"Host": "echo.localhost"}, timeout=10)
     assert len(sized.json()["body"]) == 300_000
 
@@ -253,12 +260,12 @@ def test_restart_keeps_port_and_routes(kube):
     """The sandbox stops and starts again: the same port, the same Ingress status, the same routes."""
     from lab_helpers import sandbox as sb
 
-    before = _port(kube)
+    before, tls_before = _port(kube), _port(kube, "secure", index=1)
     sb.stop()
     with socket.socket() as probe:  # the port is closed with the service
         assert probe.connect_ex(("127.0.0.1", before)) != 0
     sb.start()
-    assert _port(kube) == before
+    assert _port(kube) == before and _port(kube, "secure", index=1) == tls_before
 
     def served() -> bool:
         got = requests.get(f"http://127.0.0.1:{before}/index.html", headers={"Host": "shop.localhost"}, timeout=5)
