@@ -358,3 +358,31 @@ def test_rollout_survives_the_service_killed(kube, drills):
     assert len({p["metadata"]["name"] for p in pods}) == 3
     rs = [r for r in kjson(kube, "get", "rs", "-n", NS, "-l", "app=roll")["items"]]
     assert sorted(r["spec"]["replicas"] for r in rs) == [0, 3]
+
+
+@pytest.mark.slow
+def test_lost_vm_and_deleted_node_pods_recreated_elsewhere(kube, drills):
+    """Delete a worker's VM from the cloud, then its Node: the Deployment's pods are replaced on the
+    other worker, and the pods still bound to the gone node are garbage-collected (after the pod GC's
+    40 s quarantine), so none is left pointing at it. Last: the cluster has one worker after it."""
+    from lab_helpers.kube import delete_node_server
+
+    kube.kubectl("create", "deployment", "keep", "-n", NS, "--image=nginx", "--replicas=2")
+    kube.kubectl("rollout", "status", "deployment/keep", "-n", NS, "--timeout=60s")
+    victim = _pods(kube, "app=keep")[0]["spec"]["nodeName"]
+    delete_node_server(victim)
+    wait_for(
+        f"{victim} NotReady",
+        lambda: re.search(rf"^{re.escape(victim)}\s+NotReady\s", kube.kubectl("get", "nodes").stdout, re.M),
+    )
+    kube.kubectl("--context", "sandbox-admin", "delete", "node", victim)
+
+    def replaced():
+        pods = _pods(kube, "app=keep")
+        live = [p for p in pods if _running_ready(p)]
+        bound_to_victim = [p for p in pods if p["spec"].get("nodeName") == victim]
+        return len(live) == 2 and not bound_to_victim and live
+
+    live = wait_for("the pods recreated elsewhere and the old ones collected", replaced, timeout=90)
+    assert all(p["spec"]["nodeName"] != victim for p in live)
+    assert re.search(rf"^{re.escape(victim)}\s", kube.kubectl("get", "nodes").stdout, re.M) is None
