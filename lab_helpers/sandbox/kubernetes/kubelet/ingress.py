@@ -1,6 +1,6 @@
-"""The cluster's ingress proxy: one plain-HTTP port on 127.0.0.1 (chosen once, kept in the store so it
-survives a restart) where requests are routed by the Ingresses of the sandbox's class, as
-ingress-nginx routes them:
+"""The cluster's ingress proxy: a plain-HTTP port and an HTTPS port on 127.0.0.1 (each chosen once, kept
+in the store so it survives a restart) where requests are routed by the Ingresses of the sandbox's
+class, as ingress-nginx routes them:
 
 - the Host header picks the server: an exact host first, then a wildcard (``*.foo.com`` matches one
   label more, ``bar.foo.com``, not ``foo.com`` nor ``a.b.foo.com``), then the rules without a host;

@@ -2,9 +2,10 @@
 printers compute them.
 
 One difference, on purpose: an Ingress's PORTS. A real cluster prints ``80`` (``80, 443`` with TLS),
-the ports its load balancer listens on; the sandbox's ingress proxy listens on one loopback port of
-its own, which the Ingress controller writes into ``status.loadBalancer.ingress[].ports``. When the
-status holds ports, PORTS shows them, so ``kubectl get ingress`` says where to send requests."""
+the ports its load balancer listens on; the sandbox's ingress proxy listens on loopback ports of its
+own (HTTP, and HTTPS for an Ingress with TLS), which the Ingress controller writes into
+``status.loadBalancer.ingress[].ports``. When the status holds ports, PORTS shows them, so
+``kubectl get ingress`` says where to send requests."""
 
 from __future__ import annotations
 
