@@ -41,33 +41,41 @@ def _window(seconds: float) -> str:
     return f"{text}s"
 
 
-def _measured(ctx: Ctx, pod: Obj) -> Obj | None:
-    from ..kubelet.usage import pod_usage
+def _running(pods: list[Obj]) -> list[Obj]:
+    return [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
 
-    if (pod.get("status") or {}).get("phase") != "Running":
-        return None
-    usage = pod_usage(ctx.state_dir, pod)
-    if not usage:
-        return None
-    meta = pod["metadata"]
-    at = max(u.at for u in usage.values())
-    return {
-        "kind": "PodMetrics",
-        "apiVersion": f"{GROUP}/v1beta1",
-        "metadata": {
-            "name": meta["name"],
-            "namespace": meta.get("namespace", ""),
-            "creationTimestamp": rfc3339(),
-            "labels": dict(meta.get("labels") or {}),
-            "annotations": {SIMULATED: POD_NOTE},
-        },
-        "timestamp": rfc3339(at),
-        "window": _window(max(u.window for u in usage.values())),
-        "containers": [
-            {"name": name, "usage": {"cpu": cpu_text(u.cpu), "memory": memory_text(u.memory)}}
-            for name, u in usage.items()
-        ],
-    }
+
+def _pod_metrics(ctx: Ctx, pods: list[Obj]) -> list[Obj]:
+    from ..kubelet.usage import pods_usage
+
+    running = _running(pods)
+    measured = pods_usage(ctx.state_dir, running)
+    out = []
+    for pod in running:
+        meta = pod["metadata"]
+        usage = measured.get(str(meta.get("uid", "")))
+        if not usage:
+            continue
+        out.append(
+            {
+                "kind": "PodMetrics",
+                "apiVersion": f"{GROUP}/v1beta1",
+                "metadata": {
+                    "name": meta["name"],
+                    "namespace": meta.get("namespace", ""),
+                    "creationTimestamp": rfc3339(),
+                    "labels": dict(meta.get("labels") or {}),
+                    "annotations": {SIMULATED: POD_NOTE},
+                },
+                "timestamp": rfc3339(max(u.at for u in usage.values())),
+                "window": _window(max(u.window for u in usage.values())),
+                "containers": [
+                    {"name": name, "usage": {"cpu": cpu_text(u.cpu), "memory": memory_text(u.memory)}}
+                    for name, u in usage.items()
+                ],
+            }
+        )
+    return out
 
 
 def _list(kind: str, items: list[Obj]) -> Response:
@@ -79,8 +87,7 @@ def _pods(ctx: Ctx, namespace: str | None) -> Response:
     authorize(objects, ctx.user, "list", PODS, namespace or "")
     match = selectors.label_selector(ctx.request.args.get("labelSelector"))
     pods = [p for p in objects.list(PODS, namespace)[0] if match(p)]
-    items = [m for m in (_measured(ctx, p) for p in pods) if m is not None]
-    return _list("PodMetricsList", items)
+    return _list("PodMetricsList", _pod_metrics(ctx, pods))
 
 
 @routes(f"{BASE}/pods", "GET")
@@ -98,37 +105,42 @@ def one_pod(ctx: Ctx, namespace: str, name: str) -> Response:
     objects = objects_for(ctx.store)
     authorize(objects, ctx.user, "get", PODS, namespace, name)
     pod = objects.get(PODS, namespace, name)
-    got = _measured(ctx, pod) if pod is not None else None
-    if got is None:
+    got = _pod_metrics(ctx, [pod]) if pod is not None else []
+    if not got:
         raise status.not_found(f"podmetrics.{GROUP}", f"{namespace}/{name}")
-    return reply(got)
+    return reply(got[0])
 
 
-def _node_metrics(ctx: Ctx, node: Obj, pods: list[Obj]) -> Obj:
-    from ..kubelet.usage import pod_usage
+def _node_metrics(ctx: Ctx, nodes: list[Obj], pods: list[Obj]) -> list[Obj]:
+    from ..kubelet.usage import pods_usage
 
-    cpu, memory, window = 0.0, 0, 0.0
-    for pod in pods:
-        if (pod.get("spec") or {}).get("nodeName") != node["metadata"]["name"]:
-            continue
-        if (pod.get("status") or {}).get("phase") != "Running":
-            continue
-        for u in (pod_usage(ctx.state_dir, pod) or {}).values():
-            cpu, memory, window = cpu + u.cpu, memory + u.memory, max(window, u.window)
-    meta = node["metadata"]
-    return {
-        "kind": "NodeMetrics",
-        "apiVersion": f"{GROUP}/v1beta1",
-        "metadata": {
-            "name": meta["name"],
-            "creationTimestamp": rfc3339(),
-            "labels": dict(meta.get("labels") or {}),
-            "annotations": {SIMULATED: NODE_NOTE},
-        },
-        "timestamp": rfc3339(),
-        "window": _window(window or 0.25),
-        "usage": {"cpu": cpu_text(cpu), "memory": memory_text(memory)},
-    }
+    running = _running(pods)
+    measured = pods_usage(ctx.state_dir, running)
+    out = []
+    for node in nodes:
+        meta = node["metadata"]
+        cpu, memory, window = 0.0, 0, 0.0
+        for pod in running:
+            if (pod.get("spec") or {}).get("nodeName") != meta["name"]:
+                continue
+            for u in measured.get(str(pod["metadata"].get("uid", "")), {}).values():
+                cpu, memory, window = cpu + u.cpu, memory + u.memory, max(window, u.window)
+        out.append(
+            {
+                "kind": "NodeMetrics",
+                "apiVersion": f"{GROUP}/v1beta1",
+                "metadata": {
+                    "name": meta["name"],
+                    "creationTimestamp": rfc3339(),
+                    "labels": dict(meta.get("labels") or {}),
+                    "annotations": {SIMULATED: NODE_NOTE},
+                },
+                "timestamp": rfc3339(),
+                "window": _window(window or 0.25),
+                "usage": {"cpu": cpu_text(cpu), "memory": memory_text(memory)},
+            }
+        )
+    return out
 
 
 @routes(f"{BASE}/nodes", "GET")
@@ -137,7 +149,7 @@ def all_nodes(ctx: Ctx) -> Response:
     authorize(objects, ctx.user, "list", NODES, "")
     match = selectors.label_selector(ctx.request.args.get("labelSelector"))
     pods = objects.list(PODS)[0]
-    return _list("NodeMetricsList", [_node_metrics(ctx, n, pods) for n in objects.list(NODES)[0] if match(n)])
+    return _list("NodeMetricsList", _node_metrics(ctx, [n for n in objects.list(NODES)[0] if match(n)], pods))
 
 
 @routes(f"{BASE}/nodes/<name>", "GET")
@@ -147,4 +159,4 @@ def one_node(ctx: Ctx, name: str) -> Response:
     node = objects.get(NODES, "", name)
     if node is None:
         raise status.not_found(f"nodemetrics.{GROUP}", name)
-    return reply(_node_metrics(ctx, node, objects.list(PODS)[0]))
+    return reply(_node_metrics(ctx, [node], objects.list(PODS)[0])[0])

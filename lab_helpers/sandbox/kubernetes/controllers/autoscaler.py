@@ -512,7 +512,7 @@ class _Pass:
         return best, best_name, [s for s in statuses if s.get("type")]
 
     def one_metric(self, metric: Obj, pods: list[Obj], current: int) -> tuple[int, Obj]:
-        from ..kubelet.usage import pod_usage
+        from ..kubelet.usage import pods_usage
 
         kind = metric.get("type")
         if kind not in ("Resource", "ContainerResource"):
@@ -528,6 +528,8 @@ class _Pass:
         missing: list[str] = []
         unready: list[str] = []
         measured_at: dict[str, float] = {}
+        running = [p for p in pods if (p.get("status") or {}).get("phase") == "Running"]
+        measured = pods_usage(self.ctl.ctx.state_dir, running)
         for pod in pods:
             pname = name_of(pod)
             phase = (pod.get("status") or {}).get("phase")
@@ -545,7 +547,7 @@ class _Pass:
             if phase == "Pending":
                 unready.append(pname)
                 continue
-            got = pod_usage(self.ctl.ctx.state_dir, pod) if phase == "Running" else None
+            got = measured.get(str(pod["metadata"].get("uid", "")))
             if not got:
                 missing.append(pname)
                 continue

@@ -96,20 +96,16 @@ def container_pid(state_dir: Path, pod: dict[str, Any], container: str) -> int |
 
 
 class Sampler:
-    """CPU time samples per container, so a rate over the window can be given at any moment."""
+    """CPU time samples per container, so a rate over the window can be given at any moment. Many pods
+    are measured together: those seen for the first time share one short look."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._samples: dict[tuple[str, str, int], deque[tuple[float, float]]] = {}
 
-    def usage(self, state_dir: Path, pod: dict[str, Any], container: str) -> Usage | None:
-        pid = container_pid(state_dir, pod, container)
-        if pid is None:
-            return None
-        key = (str(pod["metadata"].get("uid", "")), container, pid)
-        window = window_s()
-        procs = _processes(pid)
-        now, cpu = time.time(), _cpu_seconds(procs)
+    def _sample(self, key: tuple[str, str, int], pid: int, window: float) -> tuple[float, float, float, float]:
+        """Record a sample; returns (its time, its CPU seconds, the window's first time, first CPU seconds)."""
+        now, cpu = time.time(), _cpu_seconds(_processes(pid))
         with self._lock:
             samples = self._samples.setdefault(key, deque())
             if samples and samples[-1][0] < now - 2 * window:
@@ -117,32 +113,43 @@ class Sampler:
             samples.append((now, cpu))
             while len(samples) > 2 and samples[1][0] <= now - window:
                 samples.popleft()
-            first_t, first_cpu = samples[0]
-        if now - first_t < FIRST_LOOK_S:
-            time.sleep(FIRST_LOOK_S)
-            procs = _processes(pid)
-            now, cpu = time.time(), _cpu_seconds(procs)
-            with self._lock:
-                self._samples.setdefault(key, deque()).append((now, cpu))
-        span = max(now - first_t, 1e-3)
-        rate = max(0.0, (cpu - first_cpu) / span)
-        return Usage(rate, _rss(procs), span, now)
+            for other in [k for k, v in self._samples.items() if v and v[-1][0] < now - 10 * window]:
+                del self._samples[other]  # containers nobody asked about for long: gone, most likely
+            return now, cpu, samples[0][0], samples[0][1]
 
-    def forget(self, keep_uids: set[str]) -> None:
-        """Drop the samples of pods that are gone."""
-        with self._lock:
-            for key in [k for k in self._samples if k[0] not in keep_uids]:
-                del self._samples[key]
+    def measure(self, state_dir: Path, pods: list[dict[str, Any]]) -> dict[str, dict[str, Usage]]:
+        """Each pod's (by uid) running containers' usage; pods with none are left out."""
+        window = window_s()
+        found: list[tuple[str, str, int, tuple[float, float, float, float]]] = []
+        for pod in pods:
+            uid = str(pod["metadata"].get("uid", ""))
+            for c in (pod.get("spec") or {}).get("containers") or []:
+                name = str(c.get("name", ""))
+                pid = container_pid(state_dir, pod, name)
+                if pid is not None:
+                    found.append((uid, name, pid, self._sample((uid, name, pid), pid, window)))
+        fresh = [i for i, (*_, (now, _, first_t, _)) in enumerate(found) if now - first_t < FIRST_LOOK_S]
+        if fresh:
+            time.sleep(FIRST_LOOK_S)
+            for i in fresh:
+                uid, name, pid, _ = found[i]
+                found[i] = (uid, name, pid, self._sample((uid, name, pid), pid, window))
+        out: dict[str, dict[str, Usage]] = {}
+        for uid, name, pid, (now, cpu, first_t, first_cpu) in found:
+            span = max(now - first_t, 1e-3)
+            rate = max(0.0, (cpu - first_cpu) / span)
+            out.setdefault(uid, {})[name] = Usage(rate, _rss(_processes(pid)), span, now)
+        return out
 
 
 SAMPLER = Sampler()
 
 
+def pods_usage(state_dir: Path, pods: list[dict[str, Any]]) -> dict[str, dict[str, Usage]]:
+    """The usage of each pod's running containers, by pod uid (pods with none running are left out)."""
+    return SAMPLER.measure(state_dir, pods)
+
+
 def pod_usage(state_dir: Path, pod: dict[str, Any]) -> dict[str, Usage] | None:
-    """Each running container's usage; None when the pod has no running container to measure."""
-    out: dict[str, Usage] = {}
-    for c in (pod.get("spec") or {}).get("containers") or []:
-        got = SAMPLER.usage(state_dir, pod, str(c.get("name", "")))
-        if got is not None:
-            out[str(c.get("name", ""))] = got
-    return out or None
+    """One pod's running containers' usage; None when it has no running container to measure."""
+    return pods_usage(state_dir, [pod]).get(str(pod["metadata"].get("uid", "")))
