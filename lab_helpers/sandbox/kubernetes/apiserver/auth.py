@@ -115,6 +115,11 @@ def authenticate(ctx: Ctx) -> None:
     ctx.token = {"user_id": user, "project_id": "", "roles": roles, "groups": list(groups)}
 
 
+def in_request() -> bool:
+    """Whether a client's request is being served (not a controller's or the seeding's own write)."""
+    return _IDENTITY.get() is not None
+
+
 def request_groups(user: str) -> tuple[str, ...]:
     """The groups of the request being served when it is ``user``'s, else the groups ``user``'s token carries."""
     identity = _IDENTITY.get()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ..objects import Objects
 from .autoscaler import HorizontalPodAutoscalerController
+from .clusterroles import ClusterRoleAggregationController
 from .crds import CustomResourceDefinitionController
 from .cronjob import CronJobController
 from .daemonset import DaemonSetController
@@ -49,6 +50,7 @@ KINDS = (
     PersistentVolumeController,
     IngressController,
     CustomResourceDefinitionController,
+    ClusterRoleAggregationController,
 )
 
 
