@@ -178,11 +178,14 @@ def test_helm_chart_with_crds_folder(kube, tmp_path):  # noqa: F811
     kube.helm(
         "--kube-context", "sandbox-admin", "install", "gb", str(chart), "-n", "helm-apps", "--wait", "--timeout", "60s"
     )
-    got = kube.kubectl("--context", "sandbox-admin", "get", "app", "gb", "-n", "helm-apps", "-o", "jsonpath={.spec.source.repoURL} {.spec.project}")
+    shown = "jsonpath={.spec.source.repoURL} {.spec.project}"
+    got = kube.kubectl("--context", "sandbox-admin", "get", "app", "gb", "-n", "helm-apps", "-o", shown)
     assert got.stdout == "http://127.0.0.1:3000/learner/guestbook.git default"
     kube.helm("--kube-context", "sandbox-admin", "upgrade", "gb", str(chart), "-n", "helm-apps",
               "--set", "repoURL=http://127.0.0.1:3000/learner/other.git", "--wait")  # fmt: skip
-    got = kube.kubectl("--context", "sandbox-admin", "get", "app", "gb", "-n", "helm-apps", "-o", "jsonpath={.spec.source.repoURL}")
+    got = kube.kubectl(
+        "--context", "sandbox-admin", "get", "app", "gb", "-n", "helm-apps", "-o", "jsonpath={.spec.source.repoURL}"
+    )
     assert got.stdout == "http://127.0.0.1:3000/learner/other.git"
     kube.helm("--kube-context", "sandbox-admin", "uninstall", "gb", "-n", "helm-apps", "--wait")
     left = kube.kubectl("--context", "sandbox-admin", "get", "app", "-n", "helm-apps", "-o", "name")
@@ -201,6 +204,7 @@ def applications(kube):  # noqa: F811
 
 def test_python_custom_objects_api(kube, applications):  # noqa: F811
     from kubernetes import client, watch
+
     api = client.CustomObjectsApi(kube.api_client("sandbox"))
     args = ("argoproj.io", "v1alpha1", "default", "applications")
     seen: list[tuple[str, str]] = []
@@ -242,6 +246,7 @@ def test_python_custom_objects_api(kube, applications):  # noqa: F811
 
 def test_owner_references_and_namespace_deletion(kube, applications):  # noqa: F811
     from kubernetes import client
+
     api_client = kube.api_client("sandbox")
     custom, core = client.CustomObjectsApi(api_client), client.CoreV1Api(api_client)
     core.create_namespace({"metadata": {"name": "gc-apps"}})
@@ -320,12 +325,40 @@ def test_discovery_and_openapi_follow_the_crds(kube):  # noqa: F811
     assert after != before
     client.ApiextensionsV1Api(admin).delete_custom_resource_definition("widgets.example.course.dev")
     assert _wait(lambda: "example.course.dev" not in [g["name"] for g in raw("/apis")["groups"]])
-    assert "could not find the requested resource" in raw("/apis/example.course.dev/v1") and "apis/example.course.dev/v1" not in raw("/openapi/v3")["paths"]
+    assert "could not find the requested resource" in raw("/apis/example.course.dev/v1")
+    assert "apis/example.course.dev/v1" not in raw("/openapi/v3")["paths"]
+
+
+def test_watches_end_with_their_crd(kube):  # noqa: F811
+    """Deleting a CRD deletes its custom resources (each watch sees them go) and ends their watches."""
+    from kubernetes import client, watch
+
+    admin = kube.api_client("sandbox-admin")
+    kube.kubectl("--context", "sandbox-admin", "apply", "-f", str(FIXTURES / "widget-crd.yaml"))
+    kube.kubectl("wait", "--for=condition=Established", "crd/widgets.example.course.dev", "--timeout=20s")
+    custom = client.CustomObjectsApi(admin)
+    args = ("example.course.dev", "v1", "widgets")
+    custom.create_cluster_custom_object(*args, {"apiVersion": "example.course.dev/v1", "kind": "Widget",
+                                                "metadata": {"name": "doomed"}, "spec": {"size": "large"}})  # fmt: skip
+    seen: list[str] = []
+    ended = threading.Event()
+
+    def follow():
+        for event in watch.Watch().stream(custom.list_cluster_custom_object, *args, timeout_seconds=60):
+            seen.append(f"{event['type']} {event['object']['metadata']['name']}")
+        ended.set()
+
+    threading.Thread(target=follow, daemon=True).start()
+    assert _wait(lambda: seen == ["ADDED doomed"], 10)
+    client.ApiextensionsV1Api(admin).delete_custom_resource_definition("widgets.example.course.dev")
+    assert ended.wait(15), "the watch went on after its CRD was deleted"
+    assert seen == ["ADDED doomed", "DELETED doomed"]
 
 
 def test_registry_after_a_restart(kube, applications):  # noqa: F811
     """The served kinds come from the stored CRDs: after the sandbox restarts they are served again."""
     from lab_helpers import sandbox as sb
+
     kube.kubectl("apply", "-n", "default", "-f", str(FIXTURES / "application.yaml"))
     sb.stop()
     sb.start()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import time
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -184,18 +185,28 @@ def scale(ctx: Ctx, objects: Objects, t: Target) -> Response:
 
 class UntilGone(threading.Event):
     """The service's stop event, also set once a custom resource is no longer served (its CRD was
-    deleted): the watch loop looks at it at least once a second, and the stream ends."""
+    deleted): the watch loop looks at it at least once a second, and the stream ends. It ends a
+    moment after the CRD went, so that the watch first sends the deletions of its objects."""
+
+    GRACE_S = 1.5
 
     def __init__(self, stopping: threading.Event, objects: Objects, res: Resource) -> None:
         super().__init__()
         self._stopping, self._objects, self._res = stopping, objects, res
+        self._gone_since: float | None = None
 
     def is_set(self) -> bool:
         if self._stopping.is_set():
             return True
         if not crds.is_custom(self._res):
             return False
-        return not any(r.key == self._res.key for r in crds.served(self._objects))
+        if any(r.key == self._res.key for r in crds.served(self._objects)):
+            self._gone_since = None
+            return False
+        now = time.monotonic()
+        if self._gone_since is None:
+            self._gone_since = now
+        return now - self._gone_since >= self.GRACE_S
 
 
 # -- the body of a write --------------------------------------------------------------------------------
