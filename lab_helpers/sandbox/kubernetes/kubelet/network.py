@@ -355,6 +355,8 @@ class PortListener:
             _reset(conn)
             return
         upstream.settimeout(None)
+        for sock in (conn, upstream):  # a relay passes each piece on at once, as the kernel's NAT would
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _pump(conn, upstream)
 
     def close(self) -> None:
