@@ -177,6 +177,8 @@ def test_node_loss_moves_pods_to_a_healthy_node(kube, drills):
     assert took >= TOLERATION_S  # not before the toleration ran out
     events = kube.kubectl("get", "events", "-n", NS, "--field-selector", "reason=TaintManagerEviction").stdout
     assert re.search(r"Marking for deletion Pod drills/web-", events), events
+    not_ready = kube.kubectl("get", "events", "-n", NS, "--field-selector", "reason=NodeNotReady").stdout
+    assert re.search(r"Warning\s+NodeNotReady\s+pod/web-\S+\s+Node is not ready", not_ready), not_ready
     assert {p["spec"]["nodeName"] for p in live} <= set(drills["nodes"]) - {victim}
 
     start_node(victim)

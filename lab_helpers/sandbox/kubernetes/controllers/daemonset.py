@@ -343,9 +343,8 @@ class DaemonSetController(Controller):
         for node_name, here in by_node.items():
             if node_name not in nodes:
                 continue
-            if node_name not in wanted:
-                if not should_run(ds, nodes[node_name])[1]:
-                    misscheduled += 1
+            if node_name not in wanted:  # running where it should not start (a NoSchedule taint it kept)
+                misscheduled += 1
                 continue
             current += 1
             newest = sorted(here, key=lambda p: p["metadata"].get("creationTimestamp", ""))[-1]

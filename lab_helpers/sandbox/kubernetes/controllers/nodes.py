@@ -3,7 +3,8 @@
 - A node that is not Ready carries ``node.kubernetes.io/not-ready`` (``unreachable`` when its Ready
   condition is Unknown) as NoSchedule and NoExecute taints, a cordoned one
   ``node.kubernetes.io/unschedulable:NoSchedule``; they come off when the node recovers or is
-  uncordoned. A node that has not reported yet only gets the NoSchedule one.
+  uncordoned. A node that has not reported yet only gets the NoSchedule one. The pods of a node
+  that is not Ready are marked not Ready (``NodeNotReady`` event), so Services stop sending to them.
 - Pods on a node with a NoExecute taint they do not tolerate are evicted (deleted, ``DisruptionTarget``
   set, a ``TaintManagerEviction`` event) at once, or when the ``tolerationSeconds`` of their toleration
   run out: every pod tolerates not-ready and unreachable for 300 s by default, so a failed node's pods
@@ -77,6 +78,9 @@ class NodeLifecycle(Controller):
         node = self.cache.get(NODES, "", key[0])
         if node is None or deleting(node):
             return None
+        ready_now = condition(node, "Ready")
+        if ready_now is not None and ready_now.get("status") != "True":
+            self._mark_pods_not_ready(name_of(node))
         taints = list((node.get("spec") or {}).get("taints") or [])
         want = wanted_taints(node)
         have = {(t.get("key"), t.get("effect")) for t in taints if _managed(t)}
@@ -90,6 +94,29 @@ class NodeLifecycle(Controller):
             del changed["spec"]["taints"]
         self.objects.update(NODES, changed)
         return None
+
+    def _mark_pods_not_ready(self, node: str) -> None:
+        """What the real controller does to a node's pods once the node is not Ready: their Ready
+        condition goes False (the Service endpoints drop them) and each gets a ``NodeNotReady`` event."""
+        for pod in self.cache.list(PODS):
+            if (pod.get("spec") or {}).get("nodeName") != node or terminal(pod):
+                continue
+            cond = condition(pod, "Ready")
+            if cond is None or cond.get("status") != "True":
+                continue
+            changed = clone(pod)
+            put_condition(
+                changed.setdefault("status", {}),
+                {**cond, "status": "False", "lastTransitionTime": now_stamp()},
+                keep_transition=False,
+            )
+            try:
+                saved = self.objects.update(PODS, changed)
+            except ApiError as err:
+                if api_code(err) not in (404, 409):
+                    raise
+                continue
+            record(self.objects, saved, "NodeNotReady", "Node is not ready", type="Warning", component=self.name)
 
 
 class TaintEviction(Controller):
