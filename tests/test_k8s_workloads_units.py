@@ -306,3 +306,166 @@ def test_a_pod_counts_its_requests_limits_and_extended_resources():
     )
     claim = {"spec": {"resources": {"requests": {"storage": "5Gi"}}}}
     assert object_usage(PVCS, claim)["requests.storage"] == milli("5Gi")
+
+
+# -- LimitRanger and ResourceQuota admission, on a store ---------------------------------------------
+LIMITRANGES = by_plural("limitranges")
+QUOTAS = by_plural("resourcequotas")
+
+
+@pytest.fixture
+def store_objects(tmp_path):
+    from lab_helpers.sandbox.kubernetes.objects import Objects
+    from lab_helpers.sandbox.store import Store
+
+    return Objects(Store(tmp_path))
+
+
+def admit(objects, res, obj: dict, *, dry_run: bool = False) -> dict:
+    """Defaults, then LimitRanger's and ResourceQuota's mutate and validate, as a client's create meets them."""
+    from lab_helpers.sandbox.kubernetes.apiserver import admission, defaults
+
+    obj.setdefault("metadata", {}).setdefault("namespace", "lim")
+    defaults.apply(res, obj, objects)
+    req = admission.Request(objects, res, obj, None, "learner", dry_run)
+    admission.quota.mutate(req)
+    admission.quota.validate(req)
+    return obj
+
+
+def refusal(objects, res, obj: dict) -> str:
+    from lab_helpers.sandbox.errors import ApiError
+
+    with pytest.raises(ApiError) as err:
+        admit(objects, res, obj)
+    assert err.value.response.status_code == 403
+    return str(err.value)
+
+
+def limit_range(objects, *items: dict) -> None:
+    from lab_helpers.sandbox.kubernetes.apiserver import defaults
+
+    body = {"metadata": {"name": "lr", "namespace": "lim"}, "spec": {"limits": list(items)}}
+    defaults.apply(LIMITRANGES, body, objects)
+    objects.create(LIMITRANGES, body)
+
+
+def pod(name: str, **resources) -> dict:
+    return {
+        "metadata": {"name": name},
+        "spec": {"containers": [{"name": "c", "image": "busybox", "resources": resources}]},
+    }
+
+
+def test_limit_range_defaults_fall_back_from_max_and_fill_containers(store_objects):
+    limit_range(
+        store_objects, {"type": "Container", "max": {"cpu": "1", "memory": "1Gi"}, "defaultRequest": {"cpu": "100m"}}
+    )
+    made = admit(store_objects, PODS, pod("p"))
+    assert made["spec"]["containers"][0]["resources"] == {
+        "limits": {"cpu": "1", "memory": "1Gi"},
+        "requests": {"cpu": "100m", "memory": "1Gi"},
+    }
+    assert made["metadata"]["annotations"]["kubernetes.io/limit-ranger"] == (
+        "LimitRanger plugin set: cpu, memory request for container c; cpu, memory limit for container c"
+    )
+    assert made["status"]["qosClass"] == "Burstable"
+
+
+def test_limit_range_refusals_word_as_the_real_plugin(store_objects):
+    limit_range(
+        store_objects,
+        {"type": "Container", "min": {"cpu": "100m"}, "maxLimitRequestRatio": {"cpu": "2"}},
+        {"type": "Pod", "max": {"memory": "1Gi"}},
+        {"type": "PersistentVolumeClaim", "min": {"storage": "1Gi"}, "max": {"storage": "10Gi"}},
+    )
+    assert refusal(
+        store_objects, PODS, pod("small", requests={"cpu": "50m"}, limits={"cpu": "50m", "memory": "64Mi"})
+    ) == ('pods "small" is forbidden: minimum cpu usage per Container is 100m, but request is 50m')
+    assert refusal(
+        store_objects, PODS, pod("ratio", requests={"cpu": "100m"}, limits={"cpu": "500m", "memory": "64Mi"})
+    ) == (
+        'pods "ratio" is forbidden: cpu max limit to request ratio per Container is 2, but provided ratio is 5.000000'
+    )
+    both = refusal(store_objects, PODS, pod("big", requests={"cpu": "200m", "memory": "2Gi"}, limits={"cpu": "200m"}))
+    assert both == 'pods "big" is forbidden: maximum memory usage per Pod is 1Gi.  No limit is specified'
+    claim = {
+        "metadata": {"name": "tiny"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "500Mi"}}},
+    }
+    assert refusal(store_objects, PVCS, claim) == (
+        'persistentvolumeclaims "tiny" is forbidden: minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi'
+    )
+    admit(store_objects, PODS, pod("fine", requests={"cpu": "200m"}, limits={"cpu": "300m", "memory": "512Mi"}))
+
+
+def test_quota_counts_stored_objects_and_a_dry_run_charges_nothing(store_objects):
+    store_objects.create(
+        QUOTAS, {"metadata": {"name": "q", "namespace": "lim"}, "spec": {"hard": {"requests.nvidia.com/gpu": "1"}}}
+    )
+    gpu = {"requests": {"nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "1"}}
+    admit(store_objects, PODS, pod("dry", **gpu), dry_run=True)
+    store_objects.create(PODS, admit(store_objects, PODS, pod("first", **gpu)))
+    assert refusal(store_objects, PODS, pod("second", **gpu)) == (
+        'pods "second" is forbidden: exceeded quota: q, requested: requests.nvidia.com/gpu=1, '
+        "used: requests.nvidia.com/gpu=1, limited: requests.nvidia.com/gpu=1"
+    )
+
+
+# -- the HPA controller in process (no processes: only what needs no measurement) ----------------------
+HPAS = by_plural("horizontalpodautoscalers", "autoscaling")
+
+
+def hpa_body(name: str, target: str, **spec) -> dict:
+    return {
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "maxReplicas": 4,
+            **spec,
+        },
+    }
+
+
+def test_two_hpas_over_the_same_pods_are_ambiguous_and_a_missing_target_is_told(tmp_path, monkeypatch):
+    from k8s_sim import DEPLOYMENTS, deployment
+
+    monkeypatch.setenv("LAB_HPA_SYNC_S", "0.2")
+    c = Cluster(tmp_path)
+    try:
+        c.create(NODES, node("n1"))
+        c.create(DEPLOYMENTS, deployment("web", replicas=1))
+        c.wait_for(lambda: c.pods(app="web"), message="a pod")
+        c.create(HPAS, hpa_body("one", "web"))
+        c.create(HPAS, hpa_body("two", "web"))
+        c.create(HPAS, hpa_body("lost", "nowhere", minReplicas=2))
+
+        def condition_of(name: str, kind: str) -> dict:
+            conds = (c.get(HPAS, name) or {}).get("status", {}).get("conditions") or []
+            return next((x for x in conds if x["type"] == kind), {})
+
+        ambiguous = c.wait_for(
+            lambda: (
+                condition_of("one", "ScalingActive").get("reason") == "AmbiguousSelector"
+                and condition_of("one", "ScalingActive")
+            )
+        )
+        assert (
+            ambiguous["message"]
+            == "pods by selector app=web are controlled by multiple HPAs: [default/one default/two]"
+        )
+        lost = c.wait_for(lambda: condition_of("lost", "AbleToScale"))
+        assert (lost["status"], lost["reason"]) == ("False", "FailedGetScale")
+        assert lost["message"] == (
+            'the HPA controller was unable to get the target\'s current scale: deployments/scale.apps "nowhere" not found'
+        )
+        defaulted = c.get(HPAS, "one")["spec"]
+        assert defaulted["minReplicas"] == 1
+        assert defaulted["metrics"] == [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+            }
+        ]
+    finally:
+        c.stop()

@@ -277,6 +277,17 @@ def _selector_matches(selector: Obj, labels: dict[str, Any]) -> bool:
     return bool(selector) and selector_matches(selector, labels)
 
 
+def _selector_text(selector: Obj) -> str:
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        key, op, values = expr.get("key", ""), expr.get("operator", ""), sorted(expr.get("values") or [])
+        if op in ("In", "NotIn"):
+            parts.append(f"{key} {op.lower()} ({','.join(values)})")
+        else:
+            parts.append(key if op == "Exists" else f"!{key}")
+    return ",".join(sorted(parts))
+
+
 def metric_name(metric: Obj) -> str:
     source = metric.get("resource") or metric.get("containerResource") or {}
     target = source.get("target") or {}
@@ -462,6 +473,14 @@ class _Pass:
             for p in self.ctl.cache.list(PODS, namespace_of(self.hpa))
             if _selector_matches(selector, (p.get("metadata") or {}).get("labels") or {})
         ]
+        rivals = self.controlling(pods)
+        if len(rivals) > 1:
+            why = f"pods by selector {_selector_text(selector)} are controlled by multiple HPAs: [{' '.join(rivals)}]"
+            self.event("AmbiguousSelector", why, "Warning")
+            self.set_condition("ScalingActive", "False", "AmbiguousSelector", why)
+            self.status["currentReplicas"] = current
+            self.save()
+            return None
         metrics = self.spec.get("metrics") or []
         best, best_name, statuses, errors = -1, "", [], []
         for metric in metrics:
@@ -510,6 +529,19 @@ class _Pass:
             f"{VALID_METRIC}{best_name}",
         )
         return best, best_name, [s for s in statuses if s.get("type")]
+
+    def controlling(self, pods: list[Obj]) -> list[str]:
+        """``namespace/name`` of every HPA in the namespace whose target selects any of ``pods``."""
+        names = []
+        ns = namespace_of(self.hpa)
+        for other in self.ctl.cache.list(HPAS, ns):
+            ref = (other.get("spec") or {}).get("scaleTargetRef") or {}
+            res = resource_of_kind(str(ref.get("apiVersion") or "apps/v1"), str(ref.get("kind") or ""))
+            target = self.ctl.cache.get(res, ns, str(ref.get("name"))) if res is not None else None
+            selector = ((target or {}).get("spec") or {}).get("selector") or {}
+            if any(_selector_matches(selector, (p.get("metadata") or {}).get("labels") or {}) for p in pods):
+                names.append(f"{ns}/{name_of(other)}")
+        return sorted(names)
 
     def one_metric(self, metric: Obj, pods: list[Obj], current: int) -> tuple[int, Obj]:
         from ..kubelet.usage import pods_usage
