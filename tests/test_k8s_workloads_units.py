@@ -321,23 +321,23 @@ def store_objects(tmp_path):
     return Objects(Store(tmp_path))
 
 
-def admit(objects, res, obj: dict, *, dry_run: bool = False) -> dict:
+def admit(objects, res, obj: dict, *, dry_run: bool = False, old: dict | None = None) -> dict:
     """Defaults, then LimitRanger's and ResourceQuota's mutate and validate, as a client's create meets them."""
     from lab_helpers.sandbox.kubernetes.apiserver import admission, defaults
 
     obj.setdefault("metadata", {}).setdefault("namespace", "lim")
     defaults.apply(res, obj, objects)
-    req = admission.Request(objects, res, obj, None, "learner", dry_run)
+    req = admission.Request(objects, res, obj, old, "learner", dry_run)
     admission.quota.mutate(req)
     admission.quota.validate(req)
     return obj
 
 
-def refusal(objects, res, obj: dict) -> str:
+def refusal(objects, res, obj: dict, old: dict | None = None) -> str:
     from lab_helpers.sandbox.errors import ApiError
 
     with pytest.raises(ApiError) as err:
-        admit(objects, res, obj)
+        admit(objects, res, obj, old=old)
     assert err.value.response.status_code == 403
     return str(err.value)
 
@@ -469,3 +469,21 @@ def test_two_hpas_over_the_same_pods_are_ambiguous_and_a_missing_target_is_told(
         ]
     finally:
         c.stop()
+
+
+def test_growing_a_claim_is_charged_what_it_adds(store_objects):
+    store_objects.create(
+        QUOTAS, {"metadata": {"name": "disk", "namespace": "lim"}, "spec": {"hard": {"requests.storage": "2Gi"}}}
+    )
+    claim = {
+        "metadata": {"name": "data", "namespace": "lim"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    }
+    stored = store_objects.create(PVCS, admit(store_objects, PVCS, claim))
+    grown = {**stored, "spec": {**stored["spec"], "resources": {"requests": {"storage": "2Gi"}}}}
+    admit(store_objects, PVCS, grown, old=stored)  # 1Gi more: exactly the quota
+    too_big = {**stored, "spec": {**stored["spec"], "resources": {"requests": {"storage": "3Gi"}}}}
+    assert refusal(store_objects, PVCS, too_big, old=stored) == (
+        'persistentvolumeclaims "data" is forbidden: exceeded quota: disk, requested: requests.storage=2Gi, '
+        "used: requests.storage=1Gi, limited: requests.storage=2Gi"
+    )

@@ -5,7 +5,8 @@ defaults (``defaultRequest``, ``default``) where they declare nothing, noted in 
 ``kubernetes.io/limit-ranger``; then every ``Container``, ``Pod`` and ``PersistentVolumeClaim`` item's
 ``min``/``max``/``maxLimitRequestRatio`` is enforced with the real 403 messages.
 
-ResourceQuota (``validate``): a create that would take the namespace past a quota's ``hard`` is refused
+ResourceQuota (``validate``): a create (or an update that adds usage: a claim grown) that would take the
+namespace past a quota's ``hard`` is refused
 (``exceeded quota: ...``), and a pod that does not declare a cpu or memory amount a quota limits is
 refused (``failed quota: ...: must specify ...``). Usage is counted from the stored objects inside the
 write's store transaction, so two creates at once cannot both take the last unit; a dry run is checked
@@ -192,7 +193,7 @@ def _pretty(values: dict[str, int], formats: dict[str, bool]) -> str:
 
 
 def _resource_quota(req: Request) -> None:
-    if req.old is not None or req.sub:
+    if req.sub:
         return
     ns = _namespace(req)
     if not req.res.namespaced or not ns:
@@ -202,10 +203,15 @@ def _resource_quota(req: Request) -> None:
         if not quotas:
             return
         adds = object_usage(req.res, req.obj)
+        if req.old is not None:  # an update is charged what it adds (a claim grown, a Service made a NodePort)
+            before = object_usage(req.res, req.old)
+            adds = {k: v - before.get(k, 0) for k, v in adds.items() if v > before.get(k, 0)}
+            if not adds:
+                return
         for quota in quotas:
             hard = (quota.get("spec") or {}).get("hard") or {}
             limited = [k for k in hard if k in adds]
-            if req.res.kind == "Pod":
+            if req.res.kind == "Pod" and req.old is None:
                 missing = missing_declarations(req.obj, hard)
                 if missing:
                     why = f"failed quota: {quota['metadata']['name']}: must specify {missing}"
