@@ -125,7 +125,9 @@ def test_claim_volume_in_the_cloud_attached_while_used_deleted_with_the_claim(ku
     uid = get(kube, "pvc", "data", "-n", ns)["metadata"]["uid"]
     handle = pv["spec"]["csi"]["volumeHandle"]
     assert pv["metadata"]["name"] == f"pvc-{uid}" and pv["spec"]["capacity"]["storage"] == "2Gi"
-    vol = until("the volume available in the cloud", lambda: (v := cloud_volume(conn, handle)) and v.status == "available" and v)
+    vol = until(
+        "the volume available in the cloud", lambda: (v := cloud_volume(conn, handle)) and v.status == "available" and v
+    )
     assert vol.name == f"pvc-{uid}" and vol.size == 2  # 1500Mi rounded up to whole GiB
     assert vol.metadata["csi.storage.k8s.io/pvc/name"] == "data"
     assert vol.metadata["csi.storage.k8s.io/pvc/namespace"] == ns
@@ -151,7 +153,10 @@ def test_claim_volume_in_the_cloud_attached_while_used_deleted_with_the_claim(ku
         return [e for e in events if e["reason"] == "FailedAttachVolume"]
 
     event = until("the Multi-Attach event", multi_attach)[0]
-    assert event["message"] == f'Multi-Attach error for volume "{pv["metadata"]["name"]}" Volume is already used by pod(s) user'
+    assert (
+        event["message"]
+        == f'Multi-Attach error for volume "{pv["metadata"]["name"]}" Volume is already used by pod(s) user'
+    )
     assert phase_of(kube, ns, "second") == "Pending"
     assert handle not in [a.volume_id for a in conn.compute.volume_attachments(server_of_node(kube, cluster[2]))]
 
@@ -166,7 +171,10 @@ def test_claim_volume_in_the_cloud_attached_while_used_deleted_with_the_claim(ku
     until("the volume available again", lambda: cloud_volume(conn, handle).status == "available")
     kube.kubectl("delete", "pvc", "data", "-n", ns)
     until("the volume deleted", lambda: cloud_volume(conn, handle) is None)
-    until("the PersistentVolume deleted", lambda: kube.kubectl("get", "pv", pv["metadata"]["name"], check=False).returncode == 1)
+    until(
+        "the PersistentVolume deleted",
+        lambda: kube.kubectl("get", "pv", pv["metadata"]["name"], check=False).returncode == 1,
+    )
 
 
 def test_retain_keeps_the_volume_released(kube, cluster, conn):
@@ -187,7 +195,9 @@ def test_retain_keeps_the_volume_released(kube, cluster, conn):
     handle = pv["spec"]["csi"]["volumeHandle"]
     kube.kubectl("delete", "pvc", "kept", "-n", ns)
     until("the volume Released", lambda: get(kube, "pv", pv["metadata"]["name"])["status"]["phase"] == "Released")
-    vol = until("the retained volume available", lambda: (v := cloud_volume(conn, handle)) and v.status == "available" and v)
+    vol = until(
+        "the retained volume available", lambda: (v := cloud_volume(conn, handle)) and v.status == "available" and v
+    )
     assert vol.size == 1 and vol.name == pv["metadata"]["name"]
 
 
@@ -248,7 +258,9 @@ def test_wait_for_first_consumer_provisions_after_the_scheduler_picks_a_node(kub
         events = get(kube, "events", "-n", ns, "--field-selector", "involvedObject.name=late")["items"]
         return [e["message"] for e in events if e["reason"] == "WaitForFirstConsumer"]
 
-    assert until("the WaitForFirstConsumer event", waiting) == ["waiting for first consumer to be created before binding"]
+    assert until("the WaitForFirstConsumer event", waiting) == [
+        "waiting for first consumer to be created before binding"
+    ]
     assert get(kube, "pvc", "late", "-n", ns)["status"]["phase"] == "Pending"
     apply(kube, pod("consumer", "late", ["sh", "-c", "echo ok > /data/ok"]), ns)
     pv = bound_volume(kube, ns, "late")
@@ -328,8 +340,8 @@ def test_pvc_bound_time(kube, cluster):
                 times.append(time.monotonic() - t0)
                 w.stop()
         api.delete_namespaced_persistent_volume_claim(name, ns)
-        volume = f"pvc-{made.metadata.uid}"
-        until("the claim's volume gone", lambda: kube.kubectl("get", "pv", volume, check=False).returncode == 1)
+        gone = lambda volume=f"pvc-{made.metadata.uid}": kube.kubectl("get", "pv", volume, check=False).returncode == 1  # noqa: E731
+        until("the claim's volume gone", gone)
     assert len(times) == 10
     print(f"\nPVC create -> Bound: p50 {statistics.median(times) * 1000:.0f} ms, max {max(times) * 1000:.0f} ms")
 

@@ -180,7 +180,9 @@ def attach(store: Store, volume_id: str, server_id: str) -> dict[str, Any]:
             return vol
         state = status_at(server, now())
         if state not in ("ACTIVE", "SHUTOFF"):
-            raise CloudVolumeError(f"Cannot 'attach_volume' instance {server_id} while it is in vm_state {state.lower()}")
+            raise CloudVolumeError(
+                f"Cannot 'attach_volume' instance {server_id} while it is in vm_state {state.lower()}"
+            )
         ctx = _Ctx(store, str(vol["project_id"]), str(vol["user_id"]))
         vol = cinder_attach(cast(Any, ctx), volume_id, server)
         server["volumes"] = [*server.get("volumes", []), volume_id]
@@ -197,7 +199,9 @@ def detach(store: Store, volume_id: str, server_id: str) -> None:
         if server is not None and volume_id in server.get("volumes", []):
             server["volumes"].remove(volume_id)
             vol = get(store, volume_id) or {}
-            record_action(cast(Any, _Ctx(store, str(server["project_id"]), str(vol.get("user_id", "")))), server, "detach_volume")
+            record_action(
+                cast(Any, _Ctx(store, str(server["project_id"]), str(vol.get("user_id", "")))), server, "detach_volume"
+            )
             store.put("server", server_id, server)
 
 

@@ -98,8 +98,8 @@ class Scheduler(Controller):
         elif change.res is PVCS and change.type != "DELETED":
             ns = namespace_of(change.obj)  # a claim made or bound: the pods waiting in its namespace try again
             with self._lock:
-                waiting = [key for key in self._unschedulable if key[0] == ns]
-            for key in waiting:
+                retry = [key for key in self._unschedulable if key[0] == ns]
+            for key in retry:
                 self.queue.add(key)
 
     def _retry_unschedulable(self) -> None:

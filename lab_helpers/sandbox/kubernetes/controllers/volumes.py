@@ -188,7 +188,9 @@ class PersistentVolumeController(Controller):
         if deleting(claim):
             if PVC_PROTECTION in (claim["metadata"].get("finalizers") or []) and not self._users(claim):
                 changed = clone(claim)
-                changed["metadata"]["finalizers"] = [f for f in changed["metadata"]["finalizers"] if f != PVC_PROTECTION]
+                changed["metadata"]["finalizers"] = [
+                    f for f in changed["metadata"]["finalizers"] if f != PVC_PROTECTION
+                ]
                 self._save(PVCS, changed)
             return None
         spec = claim.get("spec") or {}
@@ -200,11 +202,18 @@ class PersistentVolumeController(Controller):
             return None
         class_name = spec.get("storageClassName") or ""
         if not class_name:
-            self._pending_event(claim, "FailedBinding", "no persistent volumes available for this claim and no storage class is set", "Warning")
+            self._pending_event(
+                claim,
+                "FailedBinding",
+                "no persistent volumes available for this claim and no storage class is set",
+                "Warning",
+            )
             return None
         sc = self.cache.get(CLASSES, "", class_name)
         if sc is None:
-            self._pending_event(claim, "ProvisioningFailed", f'storageclass.storage.k8s.io "{class_name}" not found', "Warning")
+            self._pending_event(
+                claim, "ProvisioningFailed", f'storageclass.storage.k8s.io "{class_name}" not found', "Warning"
+            )
             return None
         if sc.get("provisioner") != DRIVER:
             self._pending_event(
@@ -217,7 +226,9 @@ class PersistentVolumeController(Controller):
             return None
         notes = claim["metadata"].get("annotations") or {}
         if sc.get("volumeBindingMode") == "WaitForFirstConsumer" and not notes.get(SELECTED_NODE):
-            self._pending_event(claim, "WaitForFirstConsumer", "waiting for first consumer to be created before binding")
+            self._pending_event(
+                claim, "WaitForFirstConsumer", "waiting for first consumer to be created before binding"
+            )
             return None
         return self._provision(claim, sc)
 
@@ -236,7 +247,9 @@ class PersistentVolumeController(Controller):
             ref = pspec.get("claimRef") or {}
             if deleting(pv) or (pv.get("status") or {}).get("phase") in ("Released", "Failed"):
                 continue
-            if ref and not (ref.get("name") == name_of(claim) and ref.get("namespace") == namespace_of(claim) and not ref.get("uid")):
+            if ref and not (
+                ref.get("name") == name_of(claim) and ref.get("namespace") == namespace_of(claim) and not ref.get("uid")
+            ):
                 continue
             if (pspec.get("storageClassName") or "") != klass:
                 continue
@@ -246,7 +259,9 @@ class PersistentVolumeController(Controller):
                 continue
             if capacity_bytes(pv) < want:
                 continue
-            if spec.get("selector") and not selectors.label_selector(spec["selector"], pv["metadata"].get("labels") or {}):
+            if spec.get("selector") and not selectors.label_selector(
+                spec["selector"], pv["metadata"].get("labels") or {}
+            ):
                 continue
             if ref:  # pre-bound to this claim: it wins
                 return pv
@@ -424,7 +439,13 @@ class PersistentVolumeController(Controller):
             if api_code(err) != 409:
                 raise
             made = self.objects.get(PVS, "", pv_name) or pv
-        record(self.objects, claim, "ProvisioningSucceeded", f"Successfully provisioned volume {pv_name}", component=PROVISIONER_ID)
+        record(
+            self.objects,
+            claim,
+            "ProvisioningSucceeded",
+            f"Successfully provisioned volume {pv_name}",
+            component=PROVISIONER_ID,
+        )
         made = clone(made)
         made.setdefault("status", {})["phase"] = "Bound"
         made = self._save(PVS, made) or made
@@ -440,11 +461,20 @@ class PersistentVolumeController(Controller):
         conds = st.get("conditions") or []
         if want > have and handle:
             size = gib_of(want)
-            record(self.objects, claim, "Resizing", f"External resizer is resizing volume {name_of(pv)}", component=RESIZER)
+            record(
+                self.objects, claim, "Resizing", f"External resizer is resizing volume {name_of(pv)}", component=RESIZER
+            )
             try:
                 cloud_volumes.extend(self.objects.store, self._state_dir(), handle, size)
             except cloud_volumes.CloudVolumeError as exc:
-                record(self.objects, claim, "VolumeResizeFailed", f"resize volume {name_of(pv)} failed: {exc}", type="Warning", component=RESIZER)
+                record(
+                    self.objects,
+                    claim,
+                    "VolumeResizeFailed",
+                    f"resize volume {name_of(pv)} failed: {exc}",
+                    type="Warning",
+                    component=RESIZER,
+                )
                 return 10.0
             grown = clone(pv)
             grown["spec"]["capacity"] = {"storage": f"{size}Gi"}
@@ -466,7 +496,11 @@ class PersistentVolumeController(Controller):
             record(self.objects, claim, "VolumeResizeSuccessful", "Resize volume succeeded", component=RESIZER)
             return None
         if any(c.get("type") == "FileSystemResizePending" for c in conds):
-            running = [p for p in self._users(claim) if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("phase") == "Running"]
+            running = [
+                p
+                for p in self._users(claim)
+                if (p.get("spec") or {}).get("nodeName") and (p.get("status") or {}).get("phase") == "Running"
+            ]
             if not running:
                 return None  # a pod that mounts the volume finishes the resize
             node = (running[0].get("spec") or {}).get("nodeName")

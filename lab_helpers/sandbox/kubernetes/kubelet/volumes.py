@@ -221,7 +221,9 @@ def map_paths(text: str, mapping: list[tuple[str, str]]) -> str:
     return text
 
 
-def claim_folder(objects: Objects, pod: dict[str, Any], volume: str, source: dict[str, Any], wait_s: float = 1.0) -> Path:
+def claim_folder(
+    objects: Objects, pod: dict[str, Any], volume: str, source: dict[str, Any], wait_s: float = 1.0
+) -> Path:
     """The folder of a claim's volume, once the claim is bound and its volume attached to the pod's
     node; :class:`MountError` (the kubelet's FailedMount words) until then. Waits ``wait_s`` for an
     attachment in progress, so a pod whose volume attaches at once starts without a warning."""
@@ -236,7 +238,10 @@ def claim_folder(objects: Objects, pod: dict[str, Any], volume: str, source: dic
     while True:
         claim = objects.get(PVCS, namespace, claim_name)
         if claim is None:
-            raise MountError(waiting + f'error processing PVC {namespace}/{claim_name}: persistentvolumeclaim "{claim_name}" not found')
+            raise MountError(
+                waiting
+                + f'error processing PVC {namespace}/{claim_name}: persistentvolumeclaim "{claim_name}" not found'
+            )
         pv_name = (claim.get("spec") or {}).get("volumeName") or ""
         pv = objects.get(PVS, "", pv_name) if pv_name else None
         if pv is None or (claim.get("status") or {}).get("phase") != "Bound":
