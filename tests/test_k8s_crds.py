@@ -139,6 +139,35 @@ def test_printer_column_jsonpath():
     assert evaluate(obj, ".spec.missing.deeper") == []
 
 
+def test_registry_follows_the_stored_crds(tmp_path):
+    """The registry serves a CRD once it is Established, forgets it when it goes, and a fresh one (a
+    restarted sandbox) finds it again in the store; built-in lookups never read the CRDs."""
+    import yaml
+
+    from lab_helpers.sandbox.kubernetes import crds
+    from lab_helpers.sandbox.kubernetes.objects import Objects
+    from lab_helpers.sandbox.kubernetes.resources import resource_for, resource_of_kind
+    from lab_helpers.sandbox.store import Store
+
+    objects = Objects(Store(tmp_path))
+    crd = yaml.safe_load((FIXTURES / "application-crd.yaml").read_text())
+    stored = objects.create(crds.CRDS, crd)
+    assert resource_for("argoproj.io", "v1alpha1", "applications", objects) is None  # not Established yet
+    stored["status"] = {"conditions": [{"type": "Established", "status": "True"}]}
+    objects.update(crds.CRDS, stored)
+    res = resource_for("argoproj.io", "v1alpha1", "applications", objects)
+    assert res is not None and res.kind == "Application" and res.short_names == ("app", "apps")
+    assert res.subresources == ("status",) and res.singular == "application" and res.categories == ("argoproj",)
+    assert resource_of_kind("argoproj.io/v1alpha1", "Application", objects) == res
+    again = crds.Registry(objects)  # what a restarted service builds from the store
+    assert [r.key for r in again.resources()] == ["k8s:argoproj.io/applications"]
+    generation = again.fingerprint()
+    objects.delete(crds.CRDS, "", "applications.argoproj.io")
+    assert again.resources() == () and again.fingerprint() != generation
+    assert resource_for("argoproj.io", "v1alpha1", "applications", objects) is None
+    assert resource_for("", "v1", "pods", objects) is not None
+
+
 # -- the real clients --------------------------------------------------------------------------------
 
 
@@ -238,6 +267,14 @@ def test_python_custom_objects_api(kube, applications):  # noqa: F811
     cause = json.loads(bad.value.body)["details"]["causes"][0]
     assert bad.value.status == 422 and cause["field"] == "status.sync.status"
     assert cause["message"].startswith('Unsupported value: "Bogus"')
+    from kubernetes import dynamic
+
+    apps = dynamic.DynamicClient(kube.api_client("sandbox")).resources.get(
+        api_version="argoproj.io/v1alpha1", kind="Application"
+    )  # the dynamic client finds the kind by discovery
+    assert apps.short_names == ["app", "apps"] and [i.metadata.name for i in apps.get(namespace="default").items] == [
+        "py-app"
+    ]
     api.delete_namespaced_custom_object(*args, "py-app")
     thread.join(12)
     assert seen[0] == ("ADDED", "py-app") and ("DELETED", "py-app") in seen
