@@ -59,7 +59,16 @@ def transcript(env, tmp_path_factory) -> Transcript:
     return Transcript(env, tmp_path_factory.mktemp("nodes-transcript"))
 
 
-@pytest.mark.parametrize("section", list(SECTIONS))
+# The openstack CLI takes seconds to start; the same failure runs as a Python drill in test_k8s_failures.
+SLOW_SECTIONS = ("node-failure",)
+
+
+def _sections():
+    for name in SECTIONS:
+        yield pytest.param(name, marks=[pytest.mark.slow] if name in SLOW_SECTIONS else [], id=name)
+
+
+@pytest.mark.parametrize("section", list(_sections()))
 def test_nodes_transcript(transcript, section):
     transcript.run(section, SECTIONS[section])
 
