@@ -99,8 +99,8 @@ class Scheduler(Controller):
             ns = namespace_of(change.obj)  # a claim made or bound: the pods waiting in its namespace try again
             with self._lock:
                 retry = [key for key in self._unschedulable if key[0] == ns]
-            for key in retry:
-                self.queue.add(key)
+            for waiting_key in retry:
+                self.queue.add(waiting_key)
 
     def _retry_unschedulable(self) -> None:
         now = time.monotonic()
