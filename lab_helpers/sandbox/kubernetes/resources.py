@@ -1,5 +1,10 @@
 """The kinds the sandbox's Kubernetes API serves: one table that discovery, storage, the schemas,
-``kubectl get`` columns and the controllers all read, so a kind is added in one place."""
+``kubectl get`` columns and the controllers all read, so a kind is added in one place.
+
+The lookups (``resource_for``, ``resource_of_kind``, ``by_plural``, ``groups``) also find the custom
+resources the stored CustomResourceDefinitions serve (``crds``): the built-in table is searched first,
+so looking up a built-in kind never reads the CRDs. Pass ``objects`` to look in that store; without it
+the store this process last served is used."""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 ``/api/v1/namespaces/web/pods/api-1/log`` is Target(pods, "web", "api-1", "log"). The layout is the
 API server's: cluster-scoped resources and all-namespace lists sit right under the group version,
 namespaced ones under ``namespaces/{ns}``; ``namespaces/{name}/status`` and ``/finalize`` are the
-Namespace's own subresources; a leading ``watch/`` is the old watch path.
+Namespace's own subresources; a leading ``watch/`` is the old watch path. A group version no built-in
+kind has is looked up among the custom resources the stored CRDs serve (``crds``).
 """
 
 from __future__ import annotations
