@@ -16,8 +16,8 @@ pytestmark = pytest.mark.timeout(600)
 
 SECTIONS = load_transcript("workloads.txt")
 NAMESPACE_HPA = "py-hpa"
-IDLE_S = 4  # how long each burner pod idles first (the HPA sees it idle before the load starts)
-BURN_S = 10  # then how long it keeps a CPU busy
+IDLE_S = 3  # how long each burner pod idles first (the HPA sees it idle before the load starts)
+BURN_S = 7  # then how long it keeps a CPU busy
 
 
 @pytest.fixture(scope="module", autouse=True)
