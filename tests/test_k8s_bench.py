@@ -50,7 +50,16 @@ def test_bench_cluster_json(tmp_path, k8s_tools):
         }
         assert expected <= names, sorted(expected - names)
         assert all(r["objects"] == count for r in rows if r["name"].endswith(where))
-    assert {"start the service", "lab cluster create (3 nodes Ready)"} <= names
+        assert all(r["objects"] == count for r in rows if f"({count} objects" in r["name"])
+    busy = " (25 objects, controllers busy)"
+    assert {"kubectl get pods" + busy, "apply-to-Ready, 3-replica Deployment" + busy} <= names
+    assert {
+        "start the service",
+        "lab cluster create (3 nodes Ready)",
+        "PVC create -> Bound (1 GiB, default class)",
+        "ingress: GET / through the ingress port",
+        "ingress: GET / straight to the Service",
+    } <= names
     for row in rows:
         assert 0 < row["p50_ms"] <= row["p95_ms"], row
         assert row["n"] >= 1

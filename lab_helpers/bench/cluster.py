@@ -19,6 +19,9 @@ The largest count is measured a second time with the controllers at work: the na
 many objects of the kinds they act on (Deployments with running pods, Services with their
 endpoints, Secrets, ConfigMaps), and a Deployment is scaled between 0 and 5 replicas every second
 throughout.
+
+Then part 2's kinds once: a claim's create to ``Bound`` (a sandbox Cinder volume made for it), and
+GETs through the cluster's ingress port beside the same GETs straight to the Service.
 """
 
 from __future__ import annotations
@@ -367,6 +370,112 @@ def _figures(
     return [replace(r, objects=count) for r in rows]
 
 
+def _claims_bound(core: Any, namespace: str, n: int) -> list[BenchRow]:
+    """Seconds from a claim's create (1 GiB, the default StorageClass) to its ``Bound`` phase, the sandbox
+    Cinder volume made on the way; each claim deleted after (its volume with it: reclaim Delete)."""
+    samples = []
+    for i in range(n):
+        name = f"bench-claim-{i}"
+        body = {
+            "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }
+        t = time.perf_counter()
+        core.create_namespaced_persistent_volume_claim(namespace, body)
+        deadline = t + 60
+        while core.read_namespaced_persistent_volume_claim(name, namespace).status.phase != "Bound":
+            if time.perf_counter() > deadline:
+                raise ServiceError(f"claim {name} was not Bound within 60 s.", hint="Run the sandbox storage tests.")
+            time.sleep(0.01)
+        samples.append(time.perf_counter() - t)
+        core.delete_namespaced_persistent_volume_claim(name, namespace)
+    return [_row("PVC create -> Bound (1 GiB, default class)", samples, "a sandbox Cinder volume made for each")]
+
+
+INGRESS_APP = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - {name: nginx, image: nginx, readinessProbe: {httpGet: {path: /, port: 80}, periodSeconds: 1}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web}
+spec:
+  rules:
+  - host: web.localhost
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+"""
+
+
+def _ingress_rows(clients: _Clients, core: Any, namespace: str, n: int) -> list[BenchRow]:
+    """GETs of nginx's page through the cluster's ingress port (Host routed) and straight to the Service's
+    address, each on a new connection as a browser's first request is."""
+    import requests
+    from kubernetes import client
+
+    clients.kubectl("apply", "-n", namespace, "-f", "-", stdin=INGRESS_APP)
+    clients.kubectl("rollout", "status", "-n", namespace, "deployment/web", "--timeout=120s")
+    net = client.NetworkingV1Api(core.api_client)
+    deadline = time.perf_counter() + 60
+    while True:
+        lb = (net.read_namespaced_ingress("web", namespace).status.load_balancer.ingress or [None])[0]
+        if lb is not None and lb.ports:
+            break
+        if time.perf_counter() > deadline:
+            raise ServiceError("the ingress got no address within 60 s.", hint="Run the sandbox ingress tests.")
+        time.sleep(0.05)
+    via = f"http://{lb.ip}:{lb.ports[0].port}/"
+    svc = core.read_namespaced_service("web", namespace)
+    direct = f"http://{svc.spec.cluster_ip}:80/"
+    while requests.get(via, headers={"Host": "web.localhost"}, timeout=10).status_code != 200:
+        if time.perf_counter() > deadline:
+            raise ServiceError("the ingress did not answer 200 within 60 s.", hint="Run the sandbox ingress tests.")
+        time.sleep(0.1)
+
+    def get(url: str, host: str | None = None) -> None:
+        answer = requests.get(url, headers={"Host": host} if host else {}, timeout=10)
+        if answer.status_code != 200:
+            raise ServiceError(f"GET {url} answered {answer.status_code}.", hint="Run the sandbox ingress tests.")
+
+    count = max(20, n * 10)
+    return [
+        _row(
+            "ingress: GET / through the ingress port",
+            _timed(count, lambda: get(via, "web.localhost")),
+            "nginx in a pod; Host header routed; a new connection each",
+        ),  # fmt: skip
+        _row("ingress: GET / straight to the Service", _timed(count, lambda: get(direct)), "for comparison"),
+    ]
+
+
+def _cloud_rows(clients: _Clients, n: int) -> list[BenchRow]:
+    """The figures of part 2's kinds: claims bound to cloud volumes, requests through the ingress."""
+    from kubernetes import client
+
+    api = clients.api()
+    core = client.CoreV1Api(api)
+    ns = "bench-part2"
+    clients.kubectl("create", "namespace", ns)
+    try:
+        return _claims_bound(core, ns, max(3, min(10, n))) + _ingress_rows(clients, core, ns, n)
+    finally:
+        api.close()
+
+
 def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]:
     """Measure a temporary sandbox and cluster of their own folder; the learner's are untouched.
 
@@ -401,6 +510,7 @@ def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]
             rows.extend(_namespace_rows(clients, tmp / "demo", count, n, pod_start))
         if counts:
             rows.extend(_namespace_rows(clients, tmp / "demo", max(counts), n, pod_start, busy=True))
+        rows.extend(_cloud_rows(clients, n))
     finally:
         stop(root=root)
         shutil.rmtree(tmp, ignore_errors=True)
