@@ -258,3 +258,68 @@ def test_daemonset_follows_nodes(kube, ns):
         if not p["metadata"].get("deletionTimestamp")])  # fmt: skip
     wait_for("desired 0", lambda: kjson(kube, "get", "ds", "probe", "-n", NS)["status"]["desiredNumberScheduled"] == 0)
     admin.delete_node("extra-ssd")
+
+
+def test_daemonset_surge_and_on_delete(kube, ns):
+    """maxSurge 1, maxUnavailable 0: each node runs the new pod next to the old one until the new one is
+    available, then the old one goes. OnDelete: a new template reaches a node only when its pod is deleted."""
+    ds = {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "surge", "namespace": NS},
+        "spec": {
+            "selector": {"matchLabels": {"app": "surge"}},
+            "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": {"app": "surge"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [{"name": "s", "image": "busybox", "command": ["sleep", "3600"]}],
+                },
+            },
+        },
+    }
+    kube.kubectl("apply", "-f", "-", input=json.dumps(ds))
+    kube.kubectl("rollout", "status", "ds/surge", "-n", NS, "--timeout=60s")
+    doubled: set[str] = set()
+
+    def watch_nodes():
+        pods = kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"]
+        per_node: dict[str, int] = {}
+        for p in pods:
+            if not p["metadata"].get("deletionTimestamp"):
+                node = p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+                    "nodeSelectorTerms"][0]["matchFields"][0]["values"][0]  # fmt: skip
+                per_node[node] = per_node.get(node, 0) + 1
+        doubled.update(n for n, count in per_node.items() if count > 1)
+        st = kjson(kube, "get", "ds", "surge", "-n", NS)["status"]
+        return (
+            st.get("observedGeneration") == 2
+            and st.get("updatedNumberScheduled") == 2 == st.get("numberAvailable")
+            and max(per_node.values(), default=0) == 1
+        )
+
+    kube.kubectl("set", "image", "ds/surge", "-n", NS, "s=busybox:1.36")
+    wait_for("the surge rollout done", watch_nodes, timeout=60, every=0.1)
+    assert doubled, "no node ran the old and the new pod side by side"
+    images = {
+        p["spec"]["containers"][0]["image"]
+        for p in kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"]
+        if not p["metadata"].get("deletionTimestamp")
+    }
+    assert images == {"busybox:1.36"}
+
+    kube.kubectl("patch", "ds/surge", "-n", NS, "--type=merge", "-p",
+                 json.dumps({"spec": {"updateStrategy": {"type": "OnDelete", "rollingUpdate": None}}}))  # fmt: skip
+    kube.kubectl("set", "image", "ds/surge", "-n", NS, "s=busybox")
+    wait_for("generation 4 seen", lambda: kjson(kube, "get", "ds", "surge", "-n", NS)["status"].get(
+        "observedGeneration") == 4)  # fmt: skip
+    st = kjson(kube, "get", "ds", "surge", "-n", NS)["status"]
+    assert (st["updatedNumberScheduled"], st["currentNumberScheduled"]) == (0, 2)
+    done = kube.kubectl("rollout", "status", "ds/surge", "-n", NS, check=False)
+    assert done.returncode == 1 and "rollout status is only available for RollingUpdate strategy type" in done.stderr
+    victim = kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"][0]["metadata"]["name"]
+    kube.kubectl("delete", "pod", victim, "-n", NS, "--wait=false")
+    wait_for("one pod updated", lambda: kjson(kube, "get", "ds", "surge", "-n", NS)["status"].get(
+        "updatedNumberScheduled") == 1 and kjson(kube, "get", "ds", "surge", "-n", NS)["status"].get(
+        "numberAvailable") == 2)  # fmt: skip
