@@ -487,3 +487,19 @@ def test_growing_a_claim_is_charged_what_it_adds(store_objects):
         'persistentvolumeclaims "data" is forbidden: exceeded quota: disk, requested: requests.storage=2Gi, '
         "used: requests.storage=1Gi, limited: requests.storage=2Gi"
     )
+
+
+def test_a_scoped_quota_counts_only_the_pods_in_its_scope(store_objects):
+    store_objects.create(
+        QUOTAS,
+        {
+            "metadata": {"name": "besteffort", "namespace": "lim"},
+            "spec": {"hard": {"pods": "1"}, "scopes": ["BestEffort"]},
+        },
+    )
+    store_objects.create(PODS, admit(store_objects, PODS, pod("free")))
+    store_objects.create(PODS, admit(store_objects, PODS, pod("sized", requests={"cpu": "100m"})))  # not BestEffort
+    admit(store_objects, by_plural("configmaps"), {"metadata": {"name": "cm"}})  # scopes count pods only
+    assert refusal(store_objects, PODS, pod("free2")) == (
+        'pods "free2" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1'
+    )

@@ -10,7 +10,7 @@ from ..resources import Resource, by_plural
 from .amounts import binary, canonical
 from .common import Obj, clone, name_of, namespace_of
 from .loop import UNCACHED, Change, Controller, Key
-from .quota_usage import counted_kinds, namespace_usage
+from .quota_usage import counted_kinds, in_scope, namespace_usage
 
 QUOTAS = by_plural("resourcequotas")
 
@@ -43,7 +43,7 @@ class ResourceQuotaController(Controller):
         if quota is None or quota["metadata"].get("deletionTimestamp"):
             return None
         hard: Obj = dict((quota.get("spec") or {}).get("hard") or {})
-        used = namespace_usage(lambda r: self._list(r, ns), hard)
+        used = namespace_usage(lambda r: [o for o in self._list(r, ns) if in_scope(quota, r, o)], hard)
         status = {"hard": hard, "used": {k: canonical(used[k], binary(hard[k])) for k in hard}}
         if status == quota.get("status"):
             return None

@@ -141,3 +141,42 @@ def missing_declarations(pod: Obj, limited: Iterable[str]) -> str:
             if resource not in declared:
                 missing.setdefault(name, set()).add(str(c.get("name", "")))
     return "; ".join(f"{name} for: {','.join(sorted(who))}" for name, who in sorted(missing.items()))
+
+
+def _scope_matches(scope: str, operator: str, values: list[str], pod: Obj) -> bool:
+    spec = pod.get("spec") or {}
+    if scope == "Terminating":
+        return spec.get("activeDeadlineSeconds") is not None
+    if scope == "NotTerminating":
+        return spec.get("activeDeadlineSeconds") is None
+    if scope in ("BestEffort", "NotBestEffort"):
+        best_effort = not any(
+            (c.get("resources") or {}).get(field)
+            for c in [*(spec.get("containers") or []), *(spec.get("initContainers") or [])]
+            for field in ("requests", "limits")
+        )
+        return best_effort if scope == "BestEffort" else not best_effort
+    if scope == "PriorityClass":
+        name = spec.get("priorityClassName")
+        if operator == "Exists":
+            return bool(name)
+        if operator == "DoesNotExist":
+            return not name
+        if operator == "NotIn":
+            return name not in values
+        return name in values
+    return False
+
+
+def in_scope(quota: Obj, res: Resource, obj: Obj) -> bool:
+    """Whether ``quota`` counts ``obj``: a quota with ``scopes`` or a ``scopeSelector`` counts only the pods
+    that match every scope (Terminating, NotTerminating, BestEffort, NotBestEffort, PriorityClass)."""
+    spec = quota.get("spec") or {}
+    scopes: list[tuple[str, str, list[str]]] = [(str(s), "Exists", []) for s in spec.get("scopes") or []]
+    for expr in (spec.get("scopeSelector") or {}).get("matchExpressions") or []:
+        scopes.append((str(expr.get("scopeName")), str(expr.get("operator") or "In"), list(expr.get("values") or [])))
+    if not scopes:
+        return True
+    if res.kind != "Pod":
+        return False
+    return all(_scope_matches(scope, op, values, obj) for scope, op, values in scopes)

@@ -15,13 +15,14 @@ but changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ....errors import ApiError
 from ... import status
 from ...controllers.amounts import binary, canonical, milli, show
-from ...controllers.quota_usage import missing_declarations, namespace_usage, object_usage
-from ...resources import by_plural
+from ...controllers.quota_usage import in_scope, missing_declarations, namespace_usage, object_usage
+from ...resources import Resource, by_plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import Request
@@ -192,6 +193,13 @@ def _pretty(values: dict[str, int], formats: dict[str, bool]) -> str:
     return ",".join(f"{k}={canonical(v, formats.get(k, False))}" for k, v in sorted(values.items()))
 
 
+def _scoped_lister(req: Request, ns: str, quota: Obj) -> Callable[[Resource], list[Obj]]:
+    def listed(res: Resource) -> list[Obj]:
+        return [o for o in req.objects.list(res, ns)[0] if in_scope(quota, res, o)]
+
+    return listed
+
+
 def _resource_quota(req: Request) -> None:
     if req.sub:
         return
@@ -209,6 +217,8 @@ def _resource_quota(req: Request) -> None:
             if not adds:
                 return
         for quota in quotas:
+            if not in_scope(quota, req.res, req.obj):
+                continue
             hard = (quota.get("spec") or {}).get("hard") or {}
             limited = [k for k in hard if k in adds]
             if req.res.kind == "Pod" and req.old is None:
@@ -218,7 +228,7 @@ def _resource_quota(req: Request) -> None:
                     raise Refused(req.res.group_resource, _name(req), why)
             if not limited:
                 continue
-            used = namespace_usage(lambda r: req.objects.list(r, ns)[0], limited)
+            used = namespace_usage(_scoped_lister(req, ns, quota), limited)
             over = [k for k in limited if used[k] + adds[k] > _value(hard[k])]
             if over:
                 formats = {k: binary(hard[k]) for k in over}
