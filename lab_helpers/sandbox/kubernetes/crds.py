@@ -130,7 +130,8 @@ class Registry:
     def __init__(self, objects: Objects) -> None:
         self.objects = objects
         self._lock = threading.Lock()
-        self._seen_rv = -1
+        self._seen_rv = -1  # the resourceVersion up to which the journal has been looked at
+        self._built_rv = -1  # the resourceVersion the CRDs were read at
         self._resources: tuple[CustomResource, ...] = ()
         self.generation = ""  # a digest of the stored CRDs: changes when any of them does
 
@@ -143,20 +144,31 @@ class Registry:
         return self.generation
 
     def _refresh(self) -> None:
+        """Rebuild when a CRD was written since the last look. The store is read without this registry's
+        lock held (a writer inside a store transaction may be asking too): two threads may both rebuild,
+        and the later snapshot wins."""
         objects = self.objects
+        current = objects.current_rv()
+        seen = self._seen_rv
+        if current == seen:
+            return
+        if seen >= 0 and not self._crds_written_since(seen):
+            with self._lock:
+                self._seen_rv = max(self._seen_rv, current)
+            return
+        with objects.store.tx():  # the CRDs and the resourceVersion they are current at, together
+            at = objects.current_rv()
+            crds, _ = objects.list(CRDS)
+        built: list[CustomResource] = []
+        for crd in crds:
+            built += resources_of(crd)
+        stamp = json.dumps([(c["metadata"]["name"], c["metadata"].get("resourceVersion")) for c in crds])
         with self._lock:
-            current = objects.current_rv()
-            if current == self._seen_rv:
-                return
-            if self._seen_rv < 0 or self._crds_written_since(self._seen_rv):
-                crds, _ = objects.list(CRDS)
-                built: list[CustomResource] = []
-                for crd in crds:
-                    built += resources_of(crd)
+            if at >= self._built_rv:
+                self._built_rv = at
                 self._resources = tuple(built)
-                stamp = json.dumps([(c["metadata"]["name"], c["metadata"].get("resourceVersion")) for c in crds])
                 self.generation = hashlib.sha256(stamp.encode()).hexdigest()[:16]
-            self._seen_rv = current
+                self._seen_rv = max(self._seen_rv, at)
 
     def _crds_written_since(self, rv: int) -> bool:
         if rv < self.objects.oldest_rv():
