@@ -168,6 +168,43 @@ def test_registry_follows_the_stored_crds(tmp_path):
     assert resource_for("", "v1", "pods", objects) is not None
 
 
+def test_the_controllers_cache_follows_custom_resources(tmp_path):
+    """The controllers' shared cache lists and reports custom resources (what a GitOps controller would
+    watch), from the moment their CRD is Established, through a relist, to their deletion."""
+    import yaml
+
+    from lab_helpers.sandbox.kubernetes import crds
+    from lab_helpers.sandbox.kubernetes.controllers.loop import Cache
+    from lab_helpers.sandbox.kubernetes.objects import Objects
+    from lab_helpers.sandbox.kubernetes.resources import resource_for
+    from lab_helpers.sandbox.store import Store
+
+    objects = Objects(Store(tmp_path))
+    cache = Cache(objects)
+    heard: list[tuple[str, str, str]] = []
+    cache.listen(lambda change: heard.append((change.type, change.res.kind, change.obj["metadata"]["name"])))
+    cache.sync()
+    crd = yaml.safe_load((FIXTURES / "application-crd.yaml").read_text())
+    crd["status"] = {"conditions": [{"type": "Established", "status": "True"}]}
+    objects.create(crds.CRDS, crd)
+    apps = resource_for("argoproj.io", "v1alpha1", "applications", objects)
+    assert apps is not None
+    app = yaml.safe_load((FIXTURES / "application.yaml").read_text())
+    app["metadata"]["namespace"] = "default"
+    made = objects.create(apps, app)
+    cache.sync()
+    assert [o["metadata"]["name"] for o in cache.list(apps)] == ["guestbook"]
+    assert ("ADDED", "Application", "guestbook") in heard
+    assert cache.by_uid(made["metadata"]["uid"])[0].key == apps.key
+    cache.load()  # a relist (after a 410) keeps following the kind
+    assert [o["metadata"]["name"] for o in cache.list(apps, "default")] == ["guestbook"]
+    objects.delete(apps, "default", "guestbook")
+    objects.delete(crds.CRDS, "", "applications.argoproj.io")
+    cache.sync()
+    assert cache.list(apps) == [] and heard[-1] == ("DELETED", "CustomResourceDefinition", "applications.argoproj.io")
+    assert ("DELETED", "Application", "guestbook") in heard
+
+
 # -- the real clients --------------------------------------------------------------------------------
 
 
