@@ -170,6 +170,9 @@ class DaemonSetController(Controller):
                     delete += [p for p in here[1:] if not _surge_pair(here, current_hash)]
             else:
                 delete += here
+        for node_name, here in by_node.items():  # pinned to a node that has gone, never bound: nothing will run it
+            if node_name not in nodes:
+                delete += [p for p in here if not deleting(p) and not (p.get("spec") or {}).get("nodeName")]
         if not create and not delete:
             delete += self._rolling(ds, nodes, by_node, wanted, current_hash)
         for node_name in create:
