@@ -503,3 +503,39 @@ def test_a_scoped_quota_counts_only_the_pods_in_its_scope(store_objects):
     assert refusal(store_objects, PODS, pod("free2")) == (
         'pods "free2" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1'
     )
+
+
+def test_the_hpa_brings_replicas_into_range_and_leaves_a_zero_alone(tmp_path, monkeypatch):
+    from k8s_sim import DEPLOYMENTS, deployment
+
+    monkeypatch.setenv("LAB_HPA_SYNC_S", "0.2")
+    c = Cluster(tmp_path)
+    try:
+        c.create(NODES, node("n1", cpu="16"))
+        c.create(DEPLOYMENTS, deployment("many", replicas=6))
+        c.create(DEPLOYMENTS, deployment("off", replicas=0))
+        c.create(HPAS, hpa_body("many", "many"))
+        c.create(HPAS, hpa_body("off", "off"))
+        c.wait_for(lambda: c.get(DEPLOYMENTS, "many")["spec"]["replicas"] == 4, message="many scaled to maxReplicas")
+        assert "New size: 4; reason: Current number of replicas above Spec.MaxReplicas" in c.messages(
+            "SuccessfulRescale"
+        )
+        off = c.wait_for(
+            lambda: next(
+                (
+                    x
+                    for x in (c.get(HPAS, "off").get("status") or {}).get("conditions") or []
+                    if x["type"] == "ScalingActive"
+                ),
+                None,
+            ),
+            message="off's ScalingActive",
+        )
+        assert (off["status"], off["reason"], off["message"]) == (
+            "False",
+            "ScalingDisabled",
+            "scaling is disabled since the replica count of the target is zero",
+        )
+        assert c.get(DEPLOYMENTS, "off")["spec"]["replicas"] == 0
+    finally:
+        c.stop()
