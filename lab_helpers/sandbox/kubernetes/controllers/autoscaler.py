@@ -390,13 +390,7 @@ class _Pass:
         desired, rescale_reason = 0, ""
         metrics_status: list[Obj] | None = None
         if current == 0 and low != 0:
-            self.set_condition(
-                "ScalingActive",
-                "False",
-                "ScalingDisabled",
-                SCALING_DISABLED,
-            )
-            desired = 0
+            self.set_condition("ScalingActive", "False", "ScalingDisabled", SCALING_DISABLED)
         elif current > high:
             desired, rescale_reason = high, "Current number of replicas above Spec.MaxReplicas"
         elif current < low:
@@ -412,7 +406,7 @@ class _Pass:
             if desired < current:
                 rescale_reason = "All metrics below target"
             desired = self.normalize(current, desired, low, high)
-        rescale = desired != current and not (current == 0 and low != 0)
+        rescale = desired != current and not (current == 0 and low != 0)  # a target scaled to zero is left alone
         if rescale:
             changed = clone(target)
             changed["spec"]["replicas"] = desired
@@ -443,10 +437,8 @@ class _Pass:
             memory.ups = [e for e in memory.ups if e[0] > horizon]
             memory.downs = [e for e in memory.downs if e[0] > horizon]
             self.status["lastScaleTime"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.now))
-        else:
-            self.status.setdefault("currentReplicas", current)
         self.status["currentReplicas"] = current
-        self.status["desiredReplicas"] = desired if (rescale or desired) else current
+        self.status["desiredReplicas"] = desired
         if metrics_status is not None:
             self.status["currentMetrics"] = metrics_status
         self.save()
