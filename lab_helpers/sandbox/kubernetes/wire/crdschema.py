@@ -254,22 +254,11 @@ def _is_type(value: Any, want: str) -> bool:
 
 
 def _metadata_causes(obj: Obj) -> list[Cause]:
-    meta = obj.get("metadata")
-    if not isinstance(meta, dict):
-        return []
-    causes: list[Cause] = []
-    name = meta.get("name")
-    if isinstance(name, str) and name and not (len(name) <= 253 and _DNS1123_SUBDOMAIN.match(name)):
-        causes.append(
-            _invalid(
-                "metadata.name",
-                name,
-                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', "
-                "and must start and end with an alphanumeric character (e.g. 'example.com', regex used for "
-                "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-            )
-        )
-    return causes
+    """The object's metadata as the API server checks every kind's: the name (a DNS subdomain), label and
+    annotation keys, label values."""
+    from .semantics import metadata
+
+    return metadata(obj, "subdomain") if isinstance(obj.get("metadata"), dict) else []
 
 
 def check_custom(obj: Obj, schema: Obj | None, unknown_mode: str) -> tuple[Obj, list[str], list[Cause]]:
