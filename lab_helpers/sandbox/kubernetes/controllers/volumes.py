@@ -15,6 +15,9 @@ controllers and the Cinder CSI driver's provisioner, attacher and resizer do the
   VolumeAttachment, and the Nova attachment openstacksdk lists), detached when no pod there uses it.
   A ReadWriteOnce volume is on one node at a time: a pod elsewhere waits with the Multi-Attach error.
 - Protection: a claim in use by a pod, and a bound volume, stay (``Terminating``) until free.
+- Usage: the bytes pods wrote to a volume are shown on its PersistentVolume
+  (``sandbox.visualizing-compute/bytes-written``) and a Warning event tells of a volume written past
+  its size (the simulated file system does not refuse the writes).
 
 Everything is read back from the stored objects and the cloud's records, so a restart resumes.
 """
@@ -56,6 +59,7 @@ SIMULATED = (
     "pods see a folder kept with the volume that follows it from node to node"
 )
 GIB = 1024**3
+BYTES_WRITTEN_KEY = "sandbox.visualizing-compute/bytes-written"
 
 
 def request_bytes(claim: Obj) -> int:
@@ -325,7 +329,34 @@ class PersistentVolumeController(Controller):
         if st.get("phase") != "Bound" or not st.get("capacity"):
             self._finish_claim(claim, pv)
             return None
+        self._report_usage(claim, pv)
         return self._expand(claim, pv)
+
+    def _report_usage(self, claim: Obj, pv: Obj) -> None:
+        """The bytes pods have written to the volume, on the PersistentVolume (simulated: the folder
+        standing for the volume's file system has no size limit, so an over-full volume is only told)."""
+        handle = str(((pv.get("spec") or {}).get("csi") or {}).get("volumeHandle") or "")
+        if not handle:
+            return
+        written = cloud_volumes.bytes_written(self._state_dir(), handle)
+        size = capacity_bytes(pv)
+        shown = f"{written} of {size} bytes"
+        notes = pv["metadata"].get("annotations") or {}
+        if notes.get(BYTES_WRITTEN_KEY) == shown:
+            return
+        changed = clone(pv)
+        changed["metadata"].setdefault("annotations", {})[BYTES_WRITTEN_KEY] = shown
+        self._save(PVS, changed)
+        if written > size:
+            record(
+                self.objects,
+                claim,
+                "VolumeOverfull",
+                f"sandbox: {written} bytes written to a volume of {size} bytes; a real volume would have refused "
+                "the writes past its size (No space left on device)",
+                type="Warning",
+                component="kubelet",
+            )
 
     # -- provisioning ----------------------------------------------------------------------------
     def _provision(self, claim: Obj, sc: Obj) -> float | None:
