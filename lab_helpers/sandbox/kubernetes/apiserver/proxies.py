@@ -149,7 +149,7 @@ def forward(ctx: Ctx, scheme: str, host: str, port: int, path: str, base: str) -
     out.headers.clear()
     for k, v in upstream.getheaders():
         low = k.lower()
-        if low in _HOP and low != "content-length":
+        if (low in _HOP and low != "content-length") or low in ("date", "server"):  # the server writes its own
             continue
         if low == "location":
             v = rewrite_location(v, scheme, host, port, base)

@@ -96,7 +96,10 @@ def _not_found(exc: execs.NotRunning) -> Response:
 def forward_hint(namespace: str, pod: Obj, ports: list[str]) -> str:
     """The sentence kubectl shows for ``port-forward``: what to run instead."""
     name = pod["metadata"]["name"]
-    port = ports[0].split(":")[-1] if ports else "<port>"
+    declared = [
+        p.get("containerPort") for c in (pod.get("spec") or {}).get("containers") or [] for p in c.get("ports") or []
+    ]
+    port = ports[0].split(":")[-1] if ports else str(declared[0]) if declared else "<port>"
     return (
         "port-forward is not available in the sandbox: use kubectl proxy and "
         f"http://127.0.0.1:8001/api/v1/namespaces/{namespace}/services/<name>:<port>/proxy/ "

@@ -164,14 +164,16 @@ class ChannelSocket:
                 except LocalProtocolError:
                     pass
                 self.closed = True
-            elif isinstance(event, TextMessage):
+            elif isinstance(event, TextMessage) and self.base64:
                 out += self._text_part(event)
-            elif isinstance(event, BytesMessage):
+            elif isinstance(event, (BytesMessage, TextMessage)):
+                # a text message on a binary protocol is read as its bytes, as the API server does
+                # (the Python client sends ``str`` stdin that way)
                 out += self._bytes_part(event)
         return out
 
-    def _bytes_part(self, event: BytesMessage) -> list[Inbound]:
-        data = bytes(event.data)
+    def _bytes_part(self, event: BytesMessage | TextMessage) -> list[Inbound]:
+        data = event.data.encode("utf-8") if isinstance(event.data, str) else bytes(event.data)
         if self._channel is None:
             if not data:
                 return [] if not event.message_finished else []
