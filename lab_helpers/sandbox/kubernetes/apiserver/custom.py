@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import threading
 import time
@@ -236,16 +237,51 @@ def check_body(res: Resource, obj: Obj, mode: str) -> list[str]:
     return [f'unknown field "{p}"' for p in unknown] if mode == "Warn" else []
 
 
+# The store of the request being served (``rest`` sets it): what a CRD write is checked against.
+REQUEST_OBJECTS: contextvars.ContextVar[Objects | None] = contextvars.ContextVar("k8s_objects", default=None)
+
+
+def _update_causes(old: Obj, new: Obj) -> list[dict[str, str]]:
+    """What may not change once a CRD is Established: its scope; and every version objects are stored
+    in must stay in ``spec.versions``."""
+    causes = []
+    spec, old_spec = new.get("spec") or {}, old.get("spec") or {}
+    if crds.established(old) and spec.get("scope") != old_spec.get("scope"):
+        causes.append(
+            {
+                "reason": "FieldValueInvalid",
+                "message": f'Invalid value: "{spec.get("scope")}": field is immutable',
+                "field": "spec.scope",
+            }
+        )
+    names = {v.get("name") for v in spec.get("versions") or [] if isinstance(v, dict)}
+    for i, stored in enumerate((old.get("status") or {}).get("storedVersions") or []):
+        if stored not in names:
+            causes.append(
+                {
+                    "reason": "FieldValueInvalid",
+                    "message": f'Invalid value: "{stored}": must appear in spec.versions',
+                    "field": f"status.storedVersions[{i}]",
+                }
+            )
+    return causes
+
+
 def check_definition(res: Resource, obj: Obj) -> None:
-    """The API server's rules for a CustomResourceDefinition: its names, group, versions and schemas."""
+    """The API server's rules for a CustomResourceDefinition: its names, group, versions and schemas, and on
+    an update what may not change."""
     if res.kind != "CustomResourceDefinition" or res.group != "apiextensions.k8s.io":
         return
     from ..wire import crdschema
 
     causes = crdschema.check_definition(obj)
+    meta = obj.get("metadata")
+    name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
+    objects = REQUEST_OBJECTS.get()
+    old = objects.get(res, "", name) if objects is not None and name else None
+    if old is not None:
+        causes += _update_causes(old, obj)
     if causes:
-        meta = obj.get("metadata")
-        name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
         raise status.invalid(res.kind, res.group, name, causes)
 
 

@@ -69,6 +69,7 @@ def _only_get(ctx: Ctx) -> None:
 
 def _group_version(ctx: Ctx, group: str, version: str, parts: list[str]) -> Response:
     objects = objects_for(ctx.store)
+    custom.REQUEST_OBJECTS.set(objects)
     if not parts:
         doc = discovery.resource_list(group, version, objects)
         if doc is None:
