@@ -3,8 +3,9 @@ controller works it out.
 
 - ``minAvailable: N``: N pods must stay healthy; the pods expected are the pods selected.
 - ``minAvailable: P%`` and ``maxUnavailable`` (N or P%): the pods expected are the scale of the pods'
-  controllers (a Deployment's replicas for its ReplicaSets' pods, a ReplicaSet's, a StatefulSet's); percentages round up. A selected pod without such a controller makes
-  the budget fail safe: no disruptions allowed, ``DisruptionAllowed=False`` ``SyncFailed``.
+  controllers (a Deployment's replicas for its ReplicaSets' pods, a ReplicaSet's, a StatefulSet's);
+  percentages round up. A selected pod without such a controller makes the budget fail safe: no
+  disruptions allowed, ``DisruptionAllowed=False`` ``SyncFailed``.
 - Healthy: Ready, not being deleted, and not just evicted (``disruptedPods`` holds the pods the
   eviction API let go; an entry leaves when its pod is gone or being deleted, or after two minutes).
 - ``disruptionsAllowed = currentHealthy - desiredHealthy`` (never below 0), with the condition
