@@ -9,6 +9,10 @@ A node is a sandbox VM when its ``spec.providerID`` is ``openstack:///<server id
 while that server is ACTIVE; when the server stops or is deleted its kubelet "stops posting", so
 the conditions become Unknown (``NodeStatusUnknown``) and its pods' processes stop (the machine is
 down). A node without a providerID (made by hand, or by tests) is Ready.
+
+Simulated timing: the sandbox sees a stopped VM within about 2 s; a real control plane marks a node
+Unknown only after its node-monitor grace period without heartbeats (40-50 s). What follows (the
+unreachable taints, eviction after the pods' toleration) runs as in a real cluster.
 """
 
 from __future__ import annotations
