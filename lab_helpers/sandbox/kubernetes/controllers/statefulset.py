@@ -145,6 +145,17 @@ class StatefulSetController(Controller):
                     raise
                 match = self.objects.get(REVISIONS, ns, rev["metadata"]["name"]) or rev
             owned.append(match)
+        newest = max(int(r.get("revision") or 0) for r in owned)
+        if int(match.get("revision") or 0) < newest and (sts.get("status") or {}).get("updateRevision") != name_of(
+            match
+        ):
+            bumped = clone(match)  # a template seen before (a rollback) becomes the newest revision again
+            bumped["revision"] = newest + 1
+            try:
+                match = self.objects.update(REVISIONS, bumped)
+            except ApiError as err:
+                if api_code(err) not in (404, 409):
+                    raise
         update_rev = name_of(match)
         current_rev = str((sts.get("status") or {}).get("currentRevision") or "")
         if not current_rev or not any(name_of(r) == current_rev for r in owned):
