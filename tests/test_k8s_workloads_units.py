@@ -539,3 +539,49 @@ def test_the_hpa_brings_replicas_into_range_and_leaves_a_zero_alone(tmp_path, mo
         assert c.get(DEPLOYMENTS, "off")["spec"]["replicas"] == 0
     finally:
         c.stop()
+
+
+def test_a_restarted_controller_resumes_from_the_stored_schedule(tmp_path):
+    """The controllers stop (the sandbox service went down) and start again over the same store: the
+    start time missed meanwhile is caught up once, from the stored lastScheduleTime."""
+    first = Cluster(tmp_path)
+    first.create(NODES, node("n1"))
+    clock = [at("2026-03-01T12:00:05")]
+    first.controller("cronjob-controller").clock = lambda: clock[0]
+    create_cronjob(first, cronjob("keep"))
+    first.controller("cronjob-controller").queue.add(("default", "keep"))
+    first.settle()
+    assert jobs(first) == [f"keep-{int(at('2026-03-01T12:00:00')) // 60}"]
+    first.stop()
+
+    clock[0] = at("2026-03-01T12:17:00")  # 12:05, 12:10 and 12:15 passed while it was down
+    second = _restart(tmp_path, lambda: clock[0])
+    try:
+        second.settle()
+        assert jobs(second) == [f"keep-{int(at(f'2026-03-01T12:{m}:00')) // 60}" for m in ("00", "15")]
+        assert second.get(CRONJOBS, "keep")["status"]["lastScheduleTime"] == "2026-03-01T12:15:00Z"
+    finally:
+        second.stop()
+
+
+def _restart(root, clock) -> Cluster:
+    """A cluster over an existing store (``Cluster`` would create its namespaces again), its CronJob
+    controller on ``clock`` from the first look."""
+    import threading
+
+    from k8s_sim import FakeKubelet
+
+    from lab_helpers.sandbox.kubernetes import controllers
+    from lab_helpers.sandbox.kubernetes.controllers.loop import Manager, Settings
+    from lab_helpers.sandbox.kubernetes.objects import Objects
+    from lab_helpers.sandbox.store import Store
+
+    c = Cluster.__new__(Cluster)
+    c.store = Store(root)
+    c.objects = Objects(c.store)
+    c.stopping = threading.Event()
+    c.settings = Settings(job_backoff_s=0.05, job_backoff_max_s=0.2)
+    c.manager = Manager(c.objects, root, c.stopping, [*controllers.KINDS, FakeKubelet], c.settings)
+    c.controller("cronjob-controller").clock = clock
+    c.manager.start()
+    return c
