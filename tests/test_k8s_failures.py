@@ -96,17 +96,9 @@ def _running_ready(pod: dict) -> bool:
 def test_new_pods_carry_the_clusters_short_toleration(kube, drills):
     """The cluster's setting is visible where a kubeadm cluster keeps it, and a pod that says nothing
     tolerates a failed node for that long; a pod that names its own tolerationSeconds keeps it."""
-    config = kube.kubectl(
-        "--context",
-        "sandbox-admin",
-        "get",
-        "configmap",
-        "kubeadm-config",
-        "-n",
-        "kube-system",
-        "-o",
-        "jsonpath={.data.ClusterConfiguration}",
-    ).stdout
+    cm = kjson(kube, "get", "configmap", "kubeadm-config", "-n", "kube-system", admin=True)
+    config = cm["data"]["ClusterConfiguration"]
+    assert "reads apiServer.extraArgs here" in cm["metadata"]["annotations"]["sandbox.visualizing-compute/simulated"]
     assert "name: default-unreachable-toleration-seconds" in config and f"value: '{TOLERATION_S}'" in config
     kube.kubectl("run", "plain", "-n", NS, "--image=busybox", "--restart=Never", "--", "sleep", "1")
     tolerations = kjson(kube, "get", "pod", "plain", "-n", NS)["spec"]["tolerations"]

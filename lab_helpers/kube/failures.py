@@ -21,6 +21,7 @@ __all__ = ["delete_node_server", "server_of_node", "set_toleration_seconds", "st
 
 CONFIG_NAMESPACE, CONFIG_NAME = "kube-system", "kubeadm-config"
 FLAGS = ("default-not-ready-toleration-seconds", "default-unreachable-toleration-seconds")
+SIMULATED = "sandbox.visualizing-compute/simulated"
 
 
 def set_toleration_seconds(seconds: int, *, api: Any = None) -> dict[str, str]:
@@ -55,7 +56,14 @@ def set_toleration_seconds(seconds: int, *, api: Any = None) -> dict[str, str]:
     body = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": CONFIG_NAME, "namespace": CONFIG_NAMESPACE},
+        "metadata": {
+            "name": CONFIG_NAME,
+            "namespace": CONFIG_NAMESPACE,
+            "annotations": {
+                SIMULATED: "kubeadm keeps its ClusterConfiguration here; the sandbox's API server has no flags "
+                "and reads apiServer.extraArgs here at each pod's creation (a real one needs a restart)"
+            },
+        },
         "data": {**((current or {}).get("data") or {}), "ClusterConfiguration": yaml.safe_dump(doc, sort_keys=False)},
     }
     if current is None:
