@@ -133,6 +133,11 @@ def test_claim_volume_in_the_cloud_attached_while_used_deleted_with_the_claim(ku
     assert vol.metadata["csi.storage.k8s.io/pvc/namespace"] == ns
     marks = parse(vol.metadata)  # lab cleanup finds it with the cluster's VMs
     assert marks.get(KEY_LEARNER) and vol.metadata.get(KEY_CLUSTER)
+    from lab_helpers.resources.inventory import find
+
+    assert [f.name for f in find(conn, learner=marks[KEY_LEARNER]) if f.kind == "volume" and f.id == handle] == [
+        vol.name
+    ]
 
     worker = cluster[1]
     apply(kube, pod("user", "data", ["sleep", "3600"], node=worker, restart="Always"), ns)
