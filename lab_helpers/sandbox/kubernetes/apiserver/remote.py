@@ -1,4 +1,4 @@
-"""``pods/exec`` and ``pods/portforward``: the streaming subresources.
+"""``pods/exec``, ``pods/attach`` and ``pods/portforward``: the streaming subresources.
 
 exec runs over WebSocket (the channel.k8s.io subprotocols, v5 first, as kubectl 1.30+ and the
 kubernetes Python client speak them); the checks come in the API server's and the kubelet's order
@@ -8,7 +8,10 @@ found ("x")`` when it is not running. The sandbox does not speak SPDY: an SPDY u
 fallback, or an old kubectl) gets a Status that says so.
 
 port-forward is not served (kubectl tunnels SPDY for it): both of kubectl's upgrade attempts get a
-Status whose message names the proxy path to use instead, which kubectl prints."""
+Status whose message names the proxy path to use instead, which kubectl prints.
+
+attach streams the container's output from the moment it attaches (its log, followed); the
+sandbox's containers read no stdin, so input is accepted and dropped."""
 
 from __future__ import annotations
 
@@ -34,10 +37,10 @@ def handle(ctx: Ctx, objects: Objects, t: Target) -> Response:
     pod = objects.need(t.res, t.namespace, t.name)
     if t.sub == "portforward":
         return _portforward(ctx, pod)
-    return _exec(ctx, pod)
+    return _exec(ctx, objects, pod, attach=t.sub == "attach")
 
 
-def _exec(ctx: Ctx, pod: Obj) -> Response:
+def _exec(ctx: Ctx, objects: Objects, pod: Obj, attach: bool = False) -> Response:
     from .subresources import _container
 
     request = ctx.request
@@ -46,14 +49,15 @@ def _exec(ctx: Ctx, pod: Obj) -> Response:
     want = {k: bodies.flag(request, k) for k in ("stdin", "stdout", "stderr", "tty")}
     if want["tty"]:
         want["stderr"] = False  # a terminal has one output, as the kubelet does
-    if not argv:
+    if not argv and not attach:
         raise status.bad_request("you must specify at least 1 command")
     container = _container(pod, request.args.get("container", ""))
     if not (want["stdin"] or want["stdout"] or want["stderr"]):
         raise status.bad_request("you must specify at least 1 of stdin, stdout, stderr")
     phase = (pod.get("status") or {}).get("phase")
     if phase in ("Succeeded", "Failed"):
-        raise status.bad_request(f"cannot exec into a container in a completed pod; current phase is {phase}")
+        verb = "attach" if attach else "exec into"
+        raise status.bad_request(f"cannot {verb} a container in a completed pod; current phase is {phase}")
     if not (pod.get("spec") or {}).get("nodeName"):
         raise status.bad_request(f"pod {name} does not have a host assigned")
     upgrade, spdy = websocket.is_upgrade(request), websocket.is_spdy(request)
@@ -74,7 +78,10 @@ def _exec(ctx: Ctx, pod: Obj) -> Response:
             f"unable to upgrade: none of the offered subprotocols is supported ({', '.join(websocket.CHANNEL_PROTOCOLS)})"
         )
     try:
-        session = execs.start(ctx.state_dir, pod, container, argv, **want)
+        if attach:
+            session = execs.attach(objects, ctx.state_dir, pod, container, watch.stopping())
+        else:
+            session = execs.start(ctx.state_dir, pod, container, argv, **want)
     except execs.NotRunning as exc:
         return _not_found(exc)
     serve = functools.partial(_serve, session=session, argv=argv)

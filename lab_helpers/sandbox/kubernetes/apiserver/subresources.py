@@ -1,7 +1,7 @@
 """Subresources: ``/status`` (reads the object, writes only its status), ``/scale`` (an autoscaling/v1
 Scale of a Deployment or ReplicaSet), ``pods/log`` (the kubelet's log stream, followed or not),
-``pods/binding`` and ``pods/eviction``, ``namespaces/finalize``; ``pods/exec`` and ``pods/portforward``
-(``remote``), and the ``proxy`` of services, pods and nodes (``proxies``)."""
+``pods/binding`` and ``pods/eviction``, ``namespaces/finalize``; ``pods/exec``, ``attach`` and
+``portforward`` (``remote``), and the ``proxy`` of services, pods and nodes (``proxies``)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def handle(ctx: Ctx, objects: Objects, t: Target) -> Response:
     verb = _VERB.get(method, "get")
     if t.sub == "proxy":
         return _proxy(ctx, objects, t)
-    if t.sub in ("exec", "portforward"):
+    if t.sub in ("exec", "attach", "portforward"):
         from . import remote
 
         return remote.handle(ctx, objects, t)

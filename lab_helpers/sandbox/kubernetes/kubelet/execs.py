@@ -1,8 +1,8 @@
 """Running a command inside a running container, as ``kubectl exec`` and exec probes do: in the
 container's namespaces and root (through the shim's ``--exec``), as its user, with its
 environment; where containers have no namespaces of their own, in the host's files with the
-container's paths mapped. ``in_process``/``run`` are one-shot (the command's stdin, stdout and stderr
-are bytes); ``start`` is for streaming sessions (``kubectl exec -i``/``-it``): the command runs
+container's paths mapped. ``in_process`` is one-shot, for exec probes (the command's stdin, stdout
+and stderr are bytes); ``start`` is for streaming sessions (``kubectl exec -i``/``-it``): the command runs
 in a session of its own with pipes, or a pseudo-terminal, whose ends the caller reads and writes
 while it runs."""
 
@@ -103,24 +103,6 @@ class NotRunning(Exception):
         self.container = container
 
 
-def run(
-    state_dir: Path,
-    pod: dict[str, Any],
-    container: str,
-    argv: list[str],
-    *,
-    stdin: bytes | None = None,
-    timeout: float = 60.0,
-) -> Result:
-    """``kubectl exec POD -c CONTAINER -- ARGV`` run to its end: the command's exit code and output;
-    a Status error (400) when the container is not running, as the kubelet answers."""
-    try:
-        proc = running_instance(state_dir, pod, container)
-    except NotRunning as exc:
-        raise status.bad_request(f"unable to upgrade connection: {exc}") from None
-    return in_process(proc, argv, timeout, stdin)
-
-
 # -- streaming sessions ------------------------------------------------------------------------
 
 
@@ -137,6 +119,8 @@ class Session:
     tty: int | None = None
     spec_file: Path | None = None
     failed: tuple[int, bytes] | None = None
+    feeder: threading.Thread | None = None  # attach: copies the container's output into ``stdout``
+    ended: threading.Event = field(default_factory=threading.Event)  # set when the session closes
     _closed: set[int] = field(default_factory=set)
 
     def resize(self, width: int, height: int) -> None:
@@ -169,7 +153,11 @@ class Session:
     def exit_code(self, wait: float | None = None) -> int | None:
         if self.failed is not None:
             return self.failed[0]
-        assert self.popen is not None
+        if self.popen is None:  # attach: over when the container's output is
+            if self.feeder is not None:
+                self.feeder.join(wait if wait is not None else 0)
+                return None if self.feeder.is_alive() else 0
+            return 0
         try:
             return self.popen.wait(wait) if wait is not None else self.popen.poll()
         except subprocess.TimeoutExpired:
@@ -188,6 +176,7 @@ class Session:
                 pass
 
     def close(self) -> None:
+        self.ended.set()
         self.kill()
         for fd in (self.stdin, self.stdout, self.stderr, self.tty):
             if fd is not None:
@@ -284,3 +273,49 @@ def _detach(stream: Any) -> int | None:
     fd = os.dup(stream.fileno())
     stream.close()
     return fd
+
+
+def attach(objects: Any, state_dir: Path, pod: dict[str, Any], container: str, stopping: threading.Event) -> Session:
+    """``kubectl attach``: the running container's output from now on, as it comes (the sandbox's
+    containers read no stdin, so what a client types goes nowhere). Raises ``NotRunning``."""
+    from .logs import stream
+
+    running_instance(state_dir, pod, container)
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    session = Session(None, None, read_end, None)
+    either = threading.Event()
+
+    def feed() -> None:
+        try:
+            chunks = stream(
+                objects,
+                state_dir,
+                pod,
+                container,
+                follow=True,
+                previous=False,
+                timestamps=False,
+                tail_lines=0,
+                since_seconds=None,
+                limit_bytes=None,
+                stopping=either,
+            )
+            for chunk in chunks:
+                if session.ended.is_set():
+                    break
+                os.write(write_end, chunk)
+        except OSError:
+            pass
+        finally:
+            os.close(write_end)
+
+    def link() -> None:  # the log follower stops with the session or with the sandbox
+        while not (session.ended.wait(0.5) or stopping.is_set()):
+            pass
+        either.set()
+
+    threading.Thread(target=link, name="attach-stop", daemon=True).start()
+    session.feeder = threading.Thread(target=feed, name="attach-feed", daemon=True)
+    session.feeder.start()
+    return session
