@@ -4,6 +4,7 @@
   annotated ``storageclass.kubernetes.io/is-default-class: "true"``; the newest when several are).
 - StorageObjectInUseProtection: claims get the ``kubernetes.io/pvc-protection`` finalizer and volumes
   ``kubernetes.io/pv-protection``, so neither goes while in use (the volume controller lifts them).
+- A StatefulSet's spec changes only in its mutable fields (not its ``volumeClaimTemplates``).
 - PersistentVolumeClaimResize and the claim's update validation: only a bound claim's request may
   change, it may grow only when its class says ``allowVolumeExpansion: true``, and never below what
   the volume already has.
@@ -115,7 +116,42 @@ def _storage(claim: Obj | None, where: str = "spec") -> int:
         return 0
 
 
+STS_MUTABLE = (
+    "replicas",
+    "ordinals",
+    "template",
+    "updateStrategy",
+    "revisionHistoryLimit",
+    "persistentVolumeClaimRetentionPolicy",
+    "minReadySeconds",
+)
+
+
+def _validate_statefulset(req: Request) -> None:
+    """A StatefulSet's spec may change only where the API server allows (volumeClaimTemplates may not)."""
+    assert req.old is not None
+    old, new = req.old.get("spec") or {}, req.obj.get("spec") or {}
+    if {k: v for k, v in old.items() if k not in STS_MUTABLE} != {k: v for k, v in new.items() if k not in STS_MUTABLE}:
+        raise status.invalid(
+            "StatefulSet",
+            "apps",
+            req.obj.get("metadata", {}).get("name", ""),
+            [
+                {
+                    "reason": "FieldValueForbidden",
+                    "message": "Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', "
+                    "'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy' "
+                    "and 'minReadySeconds' are forbidden",
+                    "field": "spec",
+                }
+            ],
+        )
+
+
 def validate(req: Request) -> None:
+    if req.res.kind == "StatefulSet" and req.old is not None:
+        _validate_statefulset(req)
+        return
     if req.res.kind != "PersistentVolumeClaim" or req.old is None:
         return
     old, new = req.old, req.obj
