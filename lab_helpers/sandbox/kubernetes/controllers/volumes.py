@@ -670,13 +670,13 @@ class PersistentVolumeController(Controller):
             if server is not None and vid:
                 cloud_volumes.detach(self.objects.store, vid, str(server["id"]))
             elif vid:  # the node object is gone: detach from every VM that is not a wanted node's
-                keep = {
+                staying = {
                     str(s["id"])
                     for n in wanted
                     if (s := cloud_volumes.node_server(self.objects, self.cache.get(NODES, "", n))) is not None
                 }
                 for sid in cloud_volumes.attached_to(cloud_volumes.get(self.objects.store, vid)):
-                    if sid not in keep:
+                    if sid not in staying:
                         cloud_volumes.detach(self.objects.store, vid, sid)
             try:
                 self.objects.delete(ATTACHMENTS, "", name_of(va))
