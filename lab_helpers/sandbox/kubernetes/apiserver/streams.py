@@ -64,7 +64,7 @@ class ExecBridge:
         s = self.session
         self._hello()
         if s.failed is not None:
-            self.chan.send(STDERR, s.failed[1])
+            self.chan.send(s.message_channel, s.failed[1])
             self._finish(s.failed[0])
             return
         for fd, channel in ((s.stdout, STDOUT), (s.stderr, STDERR)):
@@ -101,7 +101,10 @@ class ExecBridge:
     def _hello(self) -> None:
         """An empty message on the lowest channel the client reads, as the kubelet sends: the session is up."""
         s = self.session
-        first = STDOUT if s.stdout is not None else STDERR if s.stderr is not None else ERROR
+        if s.failed is not None:
+            first = s.message_channel
+        else:
+            first = STDOUT if s.stdout is not None else STDERR if s.stderr is not None else ERROR
         self.chan.send(first, b"")
 
     def _finish(self, code: int | None) -> None:

@@ -119,6 +119,7 @@ class Session:
     tty: int | None = None
     spec_file: Path | None = None
     failed: tuple[int, bytes] | None = None
+    message_channel: int = 2  # where a start failure is told: stderr, or stdout when there is none
     feeder: threading.Thread | None = None  # attach: copies the container's output into ``stdout``
     ended: threading.Event = field(default_factory=threading.Event)  # set when the session closes
     _closed: set[int] = field(default_factory=set)
@@ -218,13 +219,12 @@ def start(
         mapping = [(str(m[0]), str(m[1])) for m in json.loads(spec["env"].get("LAB_PATH_MAP") or "[]")]
         cmd = [map_paths(a, mapping) for a in argv]
         launcher = [process.python(), "-I", "-S", "-c", terminal.CTTY_LAUNCHER]
-        kw = {
-            "env": spec["env"],
-            "cwd": spec.get("cwd") or "/",
-            "user": spec.get("uid"),
-            "group": spec.get("gid"),
-            "extra_groups": [] if spec.get("uid") is not None else None,
-        }
+        uid, gid = spec.get("uid"), spec.get("gid")
+        kw = {"env": spec["env"], "cwd": spec.get("cwd") or "/"}
+        if uid is not None and not tty:
+            kw.update(user=uid, group=gid, extra_groups=[])
+        elif uid is not None:  # the launcher becomes the user once it has taken the terminal
+            launcher += ["--user", str(uid), str(uid if gid is None else gid)]
     try:
         if tty:
             master, slave = terminal.open_pair()
@@ -255,10 +255,10 @@ def start(
         if spec_file is not None:
             spec_file.unlink(missing_ok=True)
         message = f'exec: "{argv[0]}": executable file not found in $PATH\n'.encode()
-        return Session(None, None, None, None, failed=(127, message))
+        return Session(None, None, None, None, failed=(127, message), message_channel=1 if tty or not stderr else 2)
     except PermissionError:
         message = f'exec: "{argv[0]}": permission denied\n'.encode()
-        return Session(None, None, None, None, failed=(126, message))
+        return Session(None, None, None, None, failed=(126, message), message_channel=1 if tty or not stderr else 2)
     ends = [_detach(popen.stdin), _detach(popen.stdout), _detach(popen.stderr)]
     for end in ends:
         if end is not None:

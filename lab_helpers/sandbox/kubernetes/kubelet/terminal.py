@@ -11,17 +11,23 @@ import termios
 
 # Runs first in the command's new session: takes the terminal on fd 0 as the controlling one, then
 # becomes the command. With ``--shim`` the interrupt keys are ignored in the shim itself (it only
-# waits for its child, which sets every signal back to its default before it runs the command).
+# waits for its child, which sets every signal back to its default before it runs the command);
+# with ``--user UID GID`` it becomes that user first (where the service runs as root: the launcher
+# itself may not be readable by the pod's user).
 CTTY_LAUNCHER = (
-    "import fcntl,os,signal,sys,termios\n"
+    "import fcntl,os,signal,sys,termios,warnings\n"
     "fcntl.ioctl(0,termios.TIOCSCTTY,0)\n"
     "a=sys.argv[1:]\n"
     "if a[0]=='--shim':\n"
     " a=a[1:]\n"
     " for s in (signal.SIGINT,signal.SIGQUIT,signal.SIGTSTP):signal.signal(s,signal.SIG_IGN)\n"
+    "elif a[0]=='--user':\n"
+    " u,g=int(a[1]),int(a[2]);a=a[3:];os.setgroups([]);os.setresgid(g,g,g);os.setresuid(u,u,u)\n"
     "try:os.execvp(a[0],a)\n"
-    "except OSError:\n"
+    "except FileNotFoundError:\n"
     " os.write(2,('exec: \"%s\": executable file not found in $PATH\\n'%a[0]).encode());os._exit(127)\n"
+    "except PermissionError:\n"
+    " os.write(2,('exec: \"%s\": permission denied\\n'%a[0]).encode());os._exit(126)\n"
 )
 DEFAULT_SIZE = (80, 24)
 
