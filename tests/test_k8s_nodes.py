@@ -284,30 +284,27 @@ def test_daemonset_surge_and_on_delete(kube, ns):
     doubled: set[str] = set()
 
     def watch_nodes():
-        pods = kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"]
+        st = kjson(kube, "get", "ds", "surge", "-n", NS)["status"]
+        pods = kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"]  # read after the status
         per_node: dict[str, int] = {}
+        images = set()
         for p in pods:
             if not p["metadata"].get("deletionTimestamp"):
+                images.add(p["spec"]["containers"][0]["image"])
                 node = p["spec"]["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
                     "nodeSelectorTerms"][0]["matchFields"][0]["values"][0]  # fmt: skip
                 per_node[node] = per_node.get(node, 0) + 1
         doubled.update(n for n, count in per_node.items() if count > 1)
-        st = kjson(kube, "get", "ds", "surge", "-n", NS)["status"]
         return (
             st.get("observedGeneration") == 2
             and st.get("updatedNumberScheduled") == 2 == st.get("numberAvailable")
-            and max(per_node.values(), default=0) == 1
+            and sorted(per_node.values()) == [1, 1]
+            and images == {"busybox:1.36"}
         )
 
     kube.kubectl("set", "image", "ds/surge", "-n", NS, "s=busybox:1.36")
     wait_for("the surge rollout done", watch_nodes, timeout=60, every=0.1)
     assert doubled, "no node ran the old and the new pod side by side"
-    images = {
-        p["spec"]["containers"][0]["image"]
-        for p in kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"]
-        if not p["metadata"].get("deletionTimestamp")
-    }
-    assert images == {"busybox:1.36"}
 
     kube.kubectl("patch", "ds/surge", "-n", NS, "--type=merge", "-p",
                  json.dumps({"spec": {"updateStrategy": {"type": "OnDelete", "rollingUpdate": None}}}))  # fmt: skip
