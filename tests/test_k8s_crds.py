@@ -168,6 +168,40 @@ def test_registry_follows_the_stored_crds(tmp_path):
     assert resource_for("", "v1", "pods", objects) is not None
 
 
+def test_generation_of_custom_resources(tmp_path):
+    """A custom resource starts at generation 1 even without a spec; with a status subresource only
+    the rest of the object bumps it, without one a status change does too (as the API server counts)."""
+    import yaml
+
+    from lab_helpers.sandbox.kubernetes import crds
+    from lab_helpers.sandbox.kubernetes.objects import Objects
+    from lab_helpers.sandbox.kubernetes.resources import resource_for
+    from lab_helpers.sandbox.store import Store
+
+    objects = Objects(Store(tmp_path))
+    for with_status in (True, False):
+        crd = yaml.safe_load((FIXTURES / "application-crd.yaml").read_text())
+        group = "argoproj.io" if with_status else "plain.example.dev"
+        crd["metadata"]["name"] = f"applications.{group}"
+        crd["spec"]["group"] = group
+        if not with_status:
+            for version in crd["spec"]["versions"]:
+                version.pop("subresources", None)
+        stored = objects.create(crds.CRDS, crd)
+        stored["status"] = {"conditions": [{"type": "Established", "status": "True"}]}
+        objects.update(crds.CRDS, stored)
+        res = resource_for(group, "v1alpha1", "applications", objects)
+        assert res is not None and ("status" in res.subresources) == with_status
+        app = objects.create(res, {"apiVersion": f"{group}/v1alpha1", "kind": "Application",
+                                   "metadata": {"name": "a", "namespace": "default"}})  # fmt: skip
+        assert app["metadata"]["generation"] == 1
+        app["status"] = {"sync": {"status": "Synced"}}
+        app = objects.update(res, app)
+        assert app["metadata"]["generation"] == (1 if with_status else 2)
+        app["spec"] = {"project": "default"}
+        assert objects.update(res, app)["metadata"]["generation"] == (2 if with_status else 3)
+
+
 def test_the_controllers_cache_follows_custom_resources(tmp_path):
     """The controllers' shared cache lists and reports custom resources (what a GitOps controller would
     watch), from the moment their CRD is Established, through a relist, to their deletion."""

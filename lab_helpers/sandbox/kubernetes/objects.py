@@ -41,8 +41,21 @@ def rfc3339(ts: float | None = None) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if ts is None else ts))
 
 
-def _spec_of(obj: Obj) -> Any:
-    return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+def _spec_of(obj: Obj, res: Resource) -> Any:
+    """What ``generation`` counts: everything but metadata, and but status where status has its own
+    subresource (a custom resource without one bumps its generation for a status change too)."""
+    skip = (
+        ("metadata", "status", "apiVersion", "kind")
+        if "status" in res.subresources
+        else ("metadata", "apiVersion", "kind")
+    )
+    return {k: v for k, v in obj.items() if k not in skip}
+
+
+def _is_custom(res: Resource) -> bool:
+    from .crds import is_custom  # the registry reads Objects: imported when first needed
+
+    return is_custom(res)
 
 
 class Objects:
@@ -138,7 +151,7 @@ class Objects:
         meta.pop("deletionTimestamp", None)
         meta["uid"] = uid or str(uuid.uuid4())
         meta["creationTimestamp"] = rfc3339()
-        if "spec" in obj or res.kind in ("Deployment", "ReplicaSet", "Job"):
+        if "spec" in obj or res.kind in ("Deployment", "ReplicaSet", "Job") or _is_custom(res):
             meta["generation"] = 1
         with self.store.tx():
             if self.get(res, meta.get("namespace", ""), meta["name"]) is not None:
@@ -167,7 +180,7 @@ class Objects:
                 else:
                     meta.pop(keep, None)
             if "generation" in old_meta:
-                changed = _spec_of(obj) != _spec_of(old)
+                changed = _spec_of(obj, res) != _spec_of(old, res)
                 meta["generation"] = old_meta["generation"] + (1 if changed else 0)
             if old_meta.get("deletionTimestamp") and not meta.get("finalizers") and not self._held(res, obj):
                 if dry_run:

@@ -43,6 +43,10 @@ REVIEWS: dict[tuple[str, str], list[Doc]] = {
          "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
         {"name": "selfsubjectrulesreviews", "singularName": "selfsubjectrulesreview", "namespaced": False,
          "kind": "SelfSubjectRulesReview", "verbs": ["create"]},
+        {"name": "subjectaccessreviews", "singularName": "subjectaccessreview", "namespaced": False,
+         "kind": "SubjectAccessReview", "verbs": ["create"]},
+        {"name": "localsubjectaccessreviews", "singularName": "localsubjectaccessreview", "namespaced": True,
+         "kind": "LocalSubjectAccessReview", "verbs": ["create"]},
     ],
     ("metrics.k8s.io", "v1beta1"): [  # kubectl top (``metrics``: computed when asked)
         {"name": "nodes", "singularName": "", "namespaced": False, "kind": "NodeMetrics", "verbs": ["get", "list"]},
