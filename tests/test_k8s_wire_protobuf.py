@@ -135,12 +135,12 @@ def test_malformed_bodies_are_400(body):
 
 def test_a_kind_the_table_lacks_is_415():
     body = protobuf.MAGIC + protobuf._delimited(
-        1, protobuf._delimited(1, b"rbac.authorization.k8s.io/v1") + protobuf._delimited(2, b"Role")
+        1, protobuf._delimited(1, b"scheduling.k8s.io/v1") + protobuf._delimited(2, b"PriorityClass")
     )
     with pytest.raises(ApiError) as excinfo:
         protobuf.decode(body)
     response = excinfo.value.response
-    assert response.status_code == 415 and "Role as JSON" in json.loads(response.get_data())["message"]
+    assert response.status_code == 415 and "PriorityClass as JSON" in json.loads(response.get_data())["message"]
 
 
 def test_mutated_bodies_answer_a_status_or_an_object():
