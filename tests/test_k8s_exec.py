@@ -374,6 +374,96 @@ def test_exec_p50(kube, transcript):
     print(f"kubectl exec -- true: p50 {times[10] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms")
 
 
+# -- the service proxy end to end: methods, bodies both ways, redirects, a large answer streamed ---
+
+BACKEND = """
+import http.server
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a):
+        pass
+    def reply(self, code, body=b"", **headers):
+        self.send_response(code)
+        for k, v in headers.items():
+            self.send_header(k.replace("_", "-"), v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n)
+        if self.path.startswith("/redirect"):
+            return self.reply(302, Location="/landed?from=redirect")
+        if self.path.startswith("/absolute"):
+            return self.reply(301, Location="http://" + self.headers["Host"] + "/landed")
+        if self.path.startswith("/big"):
+            self.send_response(200)
+            self.send_header("Content-Length", str(64 * 1024 * 1024))
+            self.end_headers()
+            for _ in range(1024):
+                self.wfile.write(b"x" * 65536)
+            return
+        auth = self.headers.get("Authorization")
+        self.reply(200, f"{self.command} {self.path} {len(body)} auth={auth}".encode())
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = handle_any
+http.server.ThreadingHTTPServer(("", 8000), H).serve_forever()
+"""
+
+
+def test_service_proxy_end_to_end(kube, transcript):
+    import requests
+    from kubernetes import client
+
+    api = client.CoreV1Api(kube.api_client())
+    api.create_namespaced_pod(
+        NS,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "backend", "labels": {"app": "backend"}},
+            "spec": {"containers": [{"name": "py", "image": "busybox", "command": ["python3", "-c", BACKEND]}]},
+        },
+    )
+    api.create_namespaced_service(
+        NS,
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "backend"},
+            "spec": {"selector": {"app": "backend"}, "ports": [{"name": "api", "port": 80, "targetPort": 8000}]},
+        },
+    )
+    server, token = _credentials(kube)
+    auth = {"Authorization": f"Bearer {token}"}
+    base = f"{server}/api/v1/namespaces/{NS}/services/backend:api/proxy"
+
+    def call(method: str, path: str, **kw):
+        return requests.request(
+            method, base + path, headers=auth, verify=False, timeout=30, allow_redirects=False, **kw
+        )
+
+    wait_for("the backend answering", lambda: call("GET", "/").status_code == 200, timeout=60, every=0.3)
+    assert call("GET", "/a/b?q=1").text == "GET /a/b?q=1 0 auth=None"  # the caller's token stays behind
+    assert call("POST", "/up", data=b"z" * (2 * 1024 * 1024)).text == f"POST /up {2 * 1024 * 1024} auth=None"
+    for method in ("PUT", "PATCH", "DELETE"):
+        assert call(method, "/m", data=b"abc").text == f"{method} /m 3 auth=None"
+    moved = call("GET", "/redirect")
+    assert moved.status_code == 302
+    assert moved.headers["Location"] == f"/api/v1/namespaces/{NS}/services/backend:api/proxy/landed?from=redirect"
+    absolute = call("GET", "/absolute")
+    assert absolute.headers["Location"] == f"/api/v1/namespaces/{NS}/services/backend:api/proxy/landed"
+    before = _sandbox_rss_kib(kube)
+    peak = before
+    total = 0
+    with call("GET", "/big", stream=True) as big:
+        assert big.headers["Content-Length"] == str(64 * 1024 * 1024)
+        for chunk in big.iter_content(1024 * 1024):
+            total += len(chunk)
+            peak = max(peak, _sandbox_rss_kib(kube))
+    assert total == 64 * 1024 * 1024
+    assert peak - before < 24 * 1024, f"the sandbox grew by {peak - before} KiB while proxying 64 MiB"
+
+
 # -- last: the sandbox stops under an open session ------------------------------------------------
 
 
@@ -398,3 +488,33 @@ def test_session_open_when_the_sandbox_stops(kube, transcript):
         ended = True
     assert ended
     wait_for("the command ended with the sandbox", lambda: not _host_pids(marker), timeout=20)
+
+
+def test_exec_where_containers_are_plain_processes(kube, transcript):
+    """After the stop above: the sandbox again, its containers plain processes (no namespaces)."""
+    from lab_helpers import sandbox as sb
+
+    (kube.state / "sandbox" / "kubelet" / "isolation").write_text("none\n")
+    sb.start()
+    kube.kubectl("run", "-n", NS, "plain", "--image=busybox", "--", "sleep", "3600")
+    kube.kubectl("wait", "-n", NS, "--for=condition=Ready", "pod/plain", "--timeout=60s")
+    done = kube.kubectl("exec", "-n", NS, "plain", "--", "sh", "-c", "id -u; exit 6", check=False)
+    assert (done.returncode, done.stdout) == (6, "65534\n")
+    assert kube.kubectl("exec", "-i", "-n", NS, "plain", "--", "cat", input="piped\n").stdout == "piped\n"
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe("kubectl", ["kubectl", "exec", "-it", "-n", NS, "plain", "--", "sh"], kube.env)
+    try:
+        assert b"$ " in _read_until(fd, b"$ "), "no prompt"
+        os.write(fd, b"echo plain-$((40+2)); exit 3\r")
+        assert b"plain-42" in _read_until(fd, b"plain-42")
+        _read_until(fd, b"\x00", timeout=10)
+    finally:
+        deadline = time.monotonic() + 20
+        while not (done_pid := os.waitpid(pid, os.WNOHANG))[0] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if not done_pid[0]:
+            os.kill(pid, 9)
+            done_pid = os.waitpid(pid, 0)
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(done_pid[1]) == 3
