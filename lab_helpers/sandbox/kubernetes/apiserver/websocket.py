@@ -230,8 +230,19 @@ class Upgraded(Response):
             self.serve(chan)
         finally:
             chan.close()
+            _end(sock)
         # werkzeug's server treats this as a dropped connection: it writes nothing more and closes it.
         raise ConnectionAbortedError("websocket session over")
+
+
+def _end(sock: socket.socket) -> None:
+    """No more on this connection: the HTTP server, which would wait for a next request on it,
+    reads its end at once."""
+    try:
+        sock.settimeout(1.0)
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 def can_upgrade(request: Request) -> bool:
