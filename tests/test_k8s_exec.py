@@ -115,10 +115,14 @@ def _host_pids(marker: str) -> list[int]:
     return out
 
 
-def _sandbox_rss_kib(kube) -> int:
+def _sandbox_status(kube, field: str) -> int:
     pid = json.loads((kube.state / "sandbox" / "service.json").read_text())["pid"]
     with open(f"/proc/{pid}/status") as fh:
-        return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+        return next(int(line.split()[1]) for line in fh if line.startswith(field + ":"))
+
+
+def _sandbox_rss_kib(kube) -> int:
+    return _sandbox_status(kube, "VmRSS")
 
 
 # -- kubectl exec -it, through a pseudo-terminal ---------------------------------------------------
@@ -283,12 +287,14 @@ def test_many_sessions_at_once(kube, transcript):
         with lock:
             results.append(got)
 
+    baseline = _sandbox_status(kube, "Threads")
     threads = [threading.Thread(target=one, args=(i,)) for i in range(24)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
     assert len(results) == 24
+    wait_for("the sessions' threads gone", lambda: _sandbox_status(kube, "Threads") <= baseline + 2)
     assert sorted(r[0][1].decode().strip() for r in results) == sorted(f"session-{i}" for i in range(24))
     assert sorted(
         int((r[1].get("details") or {"causes": [{"message": "0"}]})["causes"][0]["message"]) for r in results
@@ -334,6 +340,7 @@ def test_odd_frames(kube, transcript):
     assert got[1] == b"still-serving\n"
     log = (kube.state / "sandbox" / "sandbox.log").read_text()
     assert not [ln for ln in log.splitlines() if " ERROR " in ln and "/exec" in ln], "no request failed inside"
+    assert "SSL error" not in log, "every session's connection ended cleanly"
 
 
 # -- proxies the kubectl transcript does not reach --------------------------------------------------
