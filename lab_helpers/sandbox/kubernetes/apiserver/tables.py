@@ -593,6 +593,9 @@ def _definitions(res: Resource) -> list[dict[str, Any]]:
     ]
 
 
+_DEFAULT_CLASS = {"StorageClass": "storageclass.kubernetes.io/is-default-class"}  # IngressClass's printer adds nothing
+
+
 def cells(res: Resource, obj: Obj) -> list[Any]:
     custom = _custom_columns(res)
     if custom is not None:
@@ -600,6 +603,9 @@ def cells(res: Resource, obj: Obj) -> list[Any]:
     if res.kind == "Event":
         return _event(obj)
     name = obj.get("metadata", {}).get("name", "")
+    default_key = _DEFAULT_CLASS.get(res.kind)
+    if default_key and (obj.get("metadata", {}).get("annotations") or {}).get(default_key) == "true":
+        name = f"{name} (default)"  # as the API server's printer names the default class
     if res.kind in printers():
         return [name, *printers()[res.kind][1](obj)]
     return [name, obj.get("metadata", {}).get("creationTimestamp", "")]
