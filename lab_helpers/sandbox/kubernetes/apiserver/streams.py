@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 from ..kubelet import execs
-from .websocket import CLOSE, ERROR, RESIZE, STDERR, STDIN, STDOUT, ChannelSocket
+from .websocket import CLOSE, ERROR, RESIZE, SMALL_MESSAGE_MAX, STDERR, STDIN, STDOUT, ChannelSocket
 
 STDIN_BUFFER = 256 * 1024  # input held for the command before the client's input is left unread
 POLL_S = 0.2
@@ -56,6 +56,7 @@ class ExecBridge:
         self.to_stdin = bytearray()
         self.close_stdin_asked = False
         self.small: dict[int, bytearray] = {}  # resize and close messages being received
+        self.too_long: set[int] = set()  # channels whose message being received is too long
         self.outputs: dict[int, int] = {}  # fd -> channel, while open
         self.reading_client = False
 
@@ -141,16 +142,19 @@ class ExecBridge:
         self._maybe_close_stdin()
 
     def _small(self, channel: int, data: bytes, last: bool) -> None:
+        """A resize or close message, gathered from its pieces; one longer than
+        ``SMALL_MESSAGE_MAX`` is dropped (nothing of it is kept past that)."""
         buf = self.small.setdefault(channel, bytearray())
-        if len(buf) + len(data) <= 4096:
-            buf += data
+        if channel in self.too_long or len(buf) + len(data) > SMALL_MESSAGE_MAX:
+            self.too_long.add(channel)
+            buf.clear()
         else:
-            buf += b"\xff" * 4097  # too long: dropped when it ends
-            del buf[4097:]
+            buf += data
         if not last:
             return
         message = bytes(self.small.pop(channel))
-        if len(message) > 4096:
+        if channel in self.too_long:
+            self.too_long.discard(channel)
             return
         if channel == RESIZE:
             try:
