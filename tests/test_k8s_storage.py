@@ -142,6 +142,13 @@ def test_claim_volume_in_the_cloud_attached_while_used_deleted_with_the_claim(ku
     worker = cluster[1]
     apply(kube, pod("user", "data", ["sleep", "3600"], node=worker, restart="Always"), ns)
     until("the pod Running", lambda: phase_of(kube, ns, "user") == "Running")
+    note = until(  # kubectl describe says what is simulated about the claim's folder
+        "the pod's simulated note",
+        lambda: (get(kube, "pod", "user", "-n", ns)["metadata"].get("annotations") or {}).get(
+            "sandbox.visualizing-compute/simulated"
+        ),
+    )
+    assert "persistentVolumeClaim volumes are folders" in note, note
     server = server_of_node(kube, worker)
     attached = [a for a in conn.compute.volume_attachments(server) if a.volume_id == handle]
     assert len(attached) == 1 and attached[0].device.startswith("/dev/vd")

@@ -305,6 +305,11 @@ class PodWorker:
 
     def _annotate(self, pod: dict[str, Any]) -> None:
         note = self.kubelet.isolation.summary()
+        if any("persistentVolumeClaim" in v for v in pod.get("spec", {}).get("volumes") or [] if isinstance(v, dict)):
+            note += (
+                "; persistentVolumeClaim volumes are folders kept with their cloud volume under the sandbox's "
+                "state (no file system on a block device; writes past the volume's size are not refused)"
+            )
         if (pod["metadata"].get("annotations") or {}).get(SIMULATED_KEY) == note:
             return
         with self.objects.store.tx():
