@@ -403,6 +403,8 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(302, Location="/landed?from=redirect")
         if self.path.startswith("/absolute"):
             return self.reply(301, Location="http://" + self.headers["Host"] + "/landed")
+        if self.path.startswith("/page"):
+            return self.reply(200, b'<a href="/landed">in</a> <a href="http://out.test/">out</a>', Content_Type="text/html")
         if self.path.startswith("/big"):
             self.send_response(200)
             self.send_header("Content-Length", str(64 * 1024 * 1024))
@@ -459,6 +461,12 @@ def test_service_proxy_end_to_end(kube, transcript):
     assert moved.headers["Location"] == f"/api/v1/namespaces/{NS}/services/backend:api/proxy/landed?from=redirect"
     absolute = call("GET", "/absolute")
     assert absolute.headers["Location"] == f"/api/v1/namespaces/{NS}/services/backend:api/proxy/landed"
+    page = call("GET", "/page")
+    assert (
+        page.text
+        == f'<a href="/api/v1/namespaces/{NS}/services/backend:api/proxy/landed">in</a> <a href="http://out.test/">out</a>'
+    )
+    assert page.headers["Content-Length"] == str(len(page.content))
     before = _sandbox_rss_kib(kube)
     peak = before
     total = 0

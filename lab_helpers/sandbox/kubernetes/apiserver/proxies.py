@@ -5,13 +5,15 @@ the pod's address and port; its first container port when none is named) and
 
 As the API server does: any method; the bodies stream both ways (nothing is held whole); the
 caller's credentials are not passed on; a redirect that points into the backend comes back
-rewritten to the proxy path (``Location: /login`` becomes ``.../proxy/login``); a path that ends
+rewritten to the proxy path (``Location: /login`` becomes ``.../proxy/login``), and so do the
+links of an HTML page (``href``, ``src``, ``action``; pages up to 4 MiB, uncompressed); a path that ends
 at ``/proxy`` is redirected to ``/proxy/``; 503 with the reason when nothing can answer. What
 ``kubectl proxy`` (client side) forwards ends here too."""
 
 from __future__ import annotations
 
 import http.client
+import re
 import ssl
 from collections.abc import Iterator
 from typing import Any
@@ -42,6 +44,9 @@ _HOP = {
 }
 CHUNK = 64 * 1024
 CONNECT_TIMEOUT_S = 10.0
+HTML_REWRITE_MAX = (
+    4 * 1024 * 1024
+)  # an HTML page up to this size has its links rewritten; larger ones stream as they are
 READ_TIMEOUT_S = 300.0  # a backend that streams slowly (server-sent events) is waited for this long per read
 
 
@@ -145,7 +150,13 @@ def forward(ctx: Ctx, scheme: str, host: str, port: int, path: str, base: str) -
         raise status.status_error(
             503, f"error trying to reach service: dial tcp {host}:{port}: {_reason(exc)}", "ServiceUnavailable"
         ) from None
-    out = Response(_stream(conn, upstream), status=upstream.status, direct_passthrough=True)
+    page = _small_html(upstream)
+    if page is not None:
+        conn.close()
+        body_out: Any = [rewrite_links(page, scheme, host, port, base)]
+    else:
+        body_out = _stream(conn, upstream)
+    out = Response(body_out, status=upstream.status, direct_passthrough=True)
     out.headers.clear()
     for k, v in upstream.getheaders():
         low = k.lower()
@@ -153,8 +164,43 @@ def forward(ctx: Ctx, scheme: str, host: str, port: int, path: str, base: str) -
             continue
         if low == "location":
             v = rewrite_location(v, scheme, host, port, base)
+        if low == "content-length" and page is not None:
+            continue
         out.headers.add(k, v)
+    if page is not None:
+        out.headers["Content-Length"] = str(len(body_out[0]))
     return out
+
+
+def _small_html(upstream: http.client.HTTPResponse) -> bytes | None:
+    """An uncompressed HTML page of known, small length, read whole (its links get rewritten);
+    None for anything else, which streams through untouched."""
+    kind = (upstream.getheader("Content-Type") or "").split(";")[0].strip().lower()
+    length = upstream.getheader("Content-Length")
+    encoding = (upstream.getheader("Content-Encoding") or "identity").lower()
+    if kind != "text/html" or encoding != "identity" or not length or not length.isdigit():
+        return None
+    if int(length) > HTML_REWRITE_MAX:
+        return None
+    try:
+        return upstream.read()
+    except (OSError, http.client.HTTPException):
+        return b""
+
+
+_LINK = re.compile(rb"""(\s(?:href|src|action)\s*=\s*)(["'])(/(?!/)[^"']*|https?://[^"']*)\2""", re.IGNORECASE)
+
+
+def rewrite_links(page: bytes, scheme: str, host: str, port: int, base: str) -> bytes:
+    """Links in an HTML page that point into the backend (``href="/static/a.css"``), as paths under
+    the proxy, as the API server's proxy rewrites them; other links are left alone."""
+
+    def one(m: re.Match[bytes]) -> bytes:
+        url = m.group(3).decode("latin-1")
+        new = rewrite_location(url, scheme, host, port, base)
+        return m.group(1) + m.group(2) + new.encode("latin-1") + m.group(2)
+
+    return _LINK.sub(one, page)
 
 
 def _reason(exc: BaseException) -> str:
