@@ -12,6 +12,7 @@ import json
 import os
 import pty
 import select
+import socket
 import ssl
 import struct
 import termios
@@ -403,6 +404,16 @@ class H(http.server.BaseHTTPRequestHandler):
             return self.reply(302, Location="/landed?from=redirect")
         if self.path.startswith("/absolute"):
             return self.reply(301, Location="http://" + self.headers["Host"] + "/landed")
+        if self.path.startswith("/upgrade"):
+            self.send_response(101)
+            self.send_header("Upgrade", "echo")
+            self.send_header("Connection", "Upgrade")
+            self.end_headers()
+            self.wfile.flush()
+            while data := self.connection.recv(65536):
+                self.connection.sendall(data.upper())
+            self.close_connection = True
+            return
         if self.path.startswith("/page"):
             return self.reply(200, b'<a href="/landed">in</a> <a href="http://out.test/">out</a>', Content_Type="text/html")
         if self.path.startswith("/big"):
@@ -467,6 +478,24 @@ def test_service_proxy_end_to_end(kube, transcript):
         == f'<a href="/api/v1/namespaces/{NS}/services/backend:api/proxy/landed">in</a> <a href="http://out.test/">out</a>'
     )
     assert page.headers["Content-Length"] == str(len(page.content))
+    # an upgrade through the proxy: the backend's 101, then bytes both ways
+    host, port = server.removeprefix("https://").split(":")
+    raw = ssl.create_default_context()
+    raw.check_hostname, raw.verify_mode = False, ssl.CERT_NONE
+    with raw.wrap_socket(socket.create_connection((host, int(port)), timeout=10)) as tls:
+        tls.sendall(
+            f"GET /api/v1/namespaces/{NS}/services/backend:api/proxy/upgrade HTTP/1.1\r\nHost: {host}\r\n"
+            f"Authorization: Bearer {token}\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n".encode()
+        )
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += tls.recv(4096)
+        assert answer.startswith(b"HTTP/1.0 101") or answer.startswith(b"HTTP/1.1 101"), answer
+        tls.sendall(b"through the tunnel")
+        echoed = b""
+        while len(echoed) < len(b"through the tunnel"):
+            echoed += tls.recv(4096)
+        assert echoed == b"THROUGH THE TUNNEL"
     before = _sandbox_rss_kib(kube)
     peak = before
     total = 0

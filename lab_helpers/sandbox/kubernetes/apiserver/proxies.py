@@ -6,7 +6,8 @@ the pod's address and port; its first container port when none is named) and
 As the API server does: any method; the bodies stream both ways (nothing is held whole); the
 caller's credentials are not passed on; a redirect that points into the backend comes back
 rewritten to the proxy path (``Location: /login`` becomes ``.../proxy/login``), and so do the
-links of an HTML page (``href``, ``src``, ``action``; pages up to 4 MiB, uncompressed); a path that ends
+links of an HTML page (``href``, ``src``, ``action``; pages up to 4 MiB, uncompressed); an
+upgrade (a WebSocket to the backend) is tunnelled, bytes both ways; a path that ends
 at ``/proxy`` is redirected to ``/proxy/``; 503 with the reason when nothing can answer. What
 ``kubectl proxy`` (client side) forwards ends here too."""
 
@@ -133,6 +134,10 @@ def forward(ctx: Ctx, scheme: str, host: str, port: int, path: str, base: str) -
         )
     else:
         conn = http.client.HTTPConnection(host, port, timeout=CONNECT_TIMEOUT_S)
+    if "upgrade" in {
+        v.strip().lower() for v in request.headers.get("Connection", "").split(",")
+    } and request.headers.get("Upgrade"):
+        return _tunnel(request, conn, scheme, host, port, path)
     length = request.content_length
     body: Any = None
     if length:
@@ -252,3 +257,89 @@ def rewrite_location(location: str, scheme: str, host: str, port: int, base: str
     if url.fragment:
         rewritten += "#" + url.fragment
     return rewritten
+
+
+# -- upgrades (WebSocket and others) through the proxy: bytes both ways -----------------------------
+
+
+def _tunnel(request: Any, conn: http.client.HTTPConnection, scheme: str, host: str, port: int, path: str) -> Response:
+    """An upgrade request goes to the backend as it came (less the caller's credentials); once the
+    backend has answered, bytes flow both ways until either side closes, as the API server's
+    upgrade-aware proxy does."""
+    from . import websocket
+
+    if not websocket.can_upgrade(request):
+        raise status.bad_request("this server cannot hand over its connection for an upgrade")
+    try:
+        conn.connect()
+    except OSError as exc:
+        conn.close()
+        raise status.status_error(
+            503, f"error trying to reach service: dial tcp {host}:{port}: {_reason(exc)}", "ServiceUnavailable"
+        ) from None
+    backend = conn.sock
+    lines = [f"{request.method} {path} HTTP/1.1", f"Host: {host}:{port}"]
+    for k, v in request.headers.items():
+        if k.lower() not in ("host", "authorization", "proxy-authorization", "content-length", "transfer-encoding"):
+            lines.append(f"{k}: {v}")
+    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return _Tunnel(head, backend)
+
+
+class _Tunnel(Response):
+    def __init__(self, head: bytes, backend: Any) -> None:
+        super().__init__(status=101)
+        self.head = head
+        self.backend = backend
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        from .watch import stopping
+
+        client = environ["werkzeug.socket"]
+        try:
+            self.backend.sendall(self.head)
+            pump(client, self.backend, stopping())
+        finally:
+            for sock in (client, self.backend):
+                try:
+                    sock.settimeout(1.0)
+                    sock.shutdown(2)
+                except OSError:
+                    pass
+            self.backend.close()
+        raise ConnectionAbortedError("tunnel closed")
+
+
+def pump(client: Any, backend: Any, stop: Any) -> None:
+    """Copy bytes between the client's connection (TLS, maybe) and the backend's until one closes;
+    one thread, so a TLS connection is never read and written at once; each side's unsent bytes
+    are bounded (the other side is not read meanwhile)."""
+    import selectors
+
+    client.settimeout(0.0)
+    backend.settimeout(0.0)
+    sel = selectors.DefaultSelector()
+    sel.register(client, selectors.EVENT_READ, backend)
+    sel.register(backend, selectors.EVENT_READ, client)
+    try:
+        while not stop.is_set():
+            pending = [client] if isinstance(client, ssl.SSLSocket) and client.pending() else []
+            ready: list[Any] = [k.fileobj for k, _ in sel.select(0 if pending else 0.5)] + pending
+            for src in dict.fromkeys(ready):
+                dst = backend if src is client else client
+                try:
+                    data = src.recv(CHUNK)
+                except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError, InterruptedError):
+                    continue
+                except OSError:
+                    return
+                if not data:
+                    return
+                try:
+                    dst.settimeout(READ_TIMEOUT_S)
+                    dst.sendall(data)
+                    dst.settimeout(0.0)
+                except OSError:
+                    return
+    finally:
+        sel.close()
