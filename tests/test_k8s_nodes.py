@@ -315,7 +315,11 @@ def test_daemonset_surge_and_on_delete(kube, ns):
     assert (st["updatedNumberScheduled"], st["currentNumberScheduled"]) == (0, 2)
     done = kube.kubectl("rollout", "status", "ds/surge", "-n", NS, check=False)
     assert done.returncode == 1 and "rollout status is only available for RollingUpdate strategy type" in done.stderr
-    victim = kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"][0]["metadata"]["name"]
+    victim = next(
+        p["metadata"]["name"]
+        for p in kjson(kube, "get", "pods", "-n", NS, "-l", "app=surge")["items"]
+        if not p["metadata"].get("deletionTimestamp")  # not one of the rollout's old pods, still terminating
+    )
     kube.kubectl("delete", "pod", victim, "-n", NS, "--wait=false")
     wait_for("one pod updated", lambda: kjson(kube, "get", "ds", "surge", "-n", NS)["status"].get(
         "updatedNumberScheduled") == 1 and kjson(kube, "get", "ds", "surge", "-n", NS)["status"].get(
