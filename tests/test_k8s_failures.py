@@ -262,22 +262,25 @@ def test_stale_update_is_refused_with_409(kube, drills):
 
 
 def test_crash_loop_backs_off(kube, drills):
-    """A container that exits at once is restarted at once, then after 10 s, then 20 s: CrashLoopBackOff
-    in kubectl get, the kubelet's back-off message and its BackOff event."""
+    """A container that exits at once is restarted at once, then after 10 s, and then the kubelet says
+    it waits 20 s: CrashLoopBackOff in kubectl get, the back-off growing in the kubelet's message, its
+    BackOff event."""
     seen = drills["restarts"]
-    wait_for("three restarts", lambda: 3 in seen, timeout=60, every=0.25)
-    assert {0, 1, 2, 3} <= set(seen), seen  # the watcher saw each restart
-    first, second, third = seen[1] - seen[0], seen[2] - seen[1], seen[3] - seen[2]
-    print(f"crash loop: restarts after {first:.1f} s, {second:.1f} s, {third:.1f} s")
-    assert first < 8 <= second < third and third >= 18  # at once, then 10 s, then 20 s
+    wait_for("two restarts", lambda: 2 in seen, timeout=60, every=0.25)
+    assert {0, 1, 2} <= set(seen), seen  # the watcher saw each restart
+    first, second = seen[1] - seen[0], seen[2] - seen[1]
+    print(f"crash loop: restarted after {first:.1f} s, then {second:.1f} s")
+    assert first < 8 <= second  # at once, then after the first back-off (10 s)
+    if 3 in seen:  # a slow machine may have got this far: the next wait was longer again
+        assert seen[3] - seen[2] > second
 
     def backing_off():
         pod = kjson(kube, "get", "pod", "crasher", "-n", NS)
         cs = pod["status"]["containerStatuses"][0]
         waiting = (cs.get("state") or {}).get("waiting") or {}
-        return (cs, waiting) if waiting.get("reason") == "CrashLoopBackOff" else None
+        return (cs, waiting) if waiting.get("reason") == "CrashLoopBackOff" and cs["restartCount"] >= 2 else None
 
-    cs, waiting = wait_for("CrashLoopBackOff", backing_off, timeout=30, every=0.25)
+    cs, waiting = wait_for("CrashLoopBackOff after the second restart", backing_off, timeout=30, every=0.25)
     uid = kjson(kube, "get", "pod", "crasher", "-n", NS)["metadata"]["uid"]
     step = 10 * 2 ** (cs["restartCount"] - 1)
     assert waiting["message"] == f"back-off {step}s restarting failed container=crasher pod=crasher_{NS}({uid})"
@@ -308,7 +311,7 @@ def test_rollout_survives_the_service_killed(kube, drills):
         "metadata": {"name": "roll", "namespace": NS},
         "spec": {
             "replicas": 3,
-            "minReadySeconds": 2,
+            "minReadySeconds": 1,
             "selector": {"matchLabels": {"app": "roll"}},
             "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": {
