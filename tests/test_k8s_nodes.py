@@ -167,6 +167,15 @@ def test_eviction_answers_on_the_wire(kube, ns):
     # once the replacement is Ready the budget allows one again
     wait_for("the budget restored", lambda: _pdb(kube, "db")["status"].get("disruptionsAllowed") == 1)
     assert pods[0] not in (_pdb(kube, "db")["status"].get("disruptedPods") or {})
+    kube.kubectl("create", "pdb", "db-too", "-n", NS, "--selector=app=db", "--min-available=1")
+    survivor = next(p["metadata"]["name"] for p in kjson(kube, "get", "pods", "-n", NS, "-l", "app=db")["items"]
+                    if not p["metadata"].get("deletionTimestamp"))  # fmt: skip
+    with pytest.raises(ApiException) as caught:
+        evict(survivor)
+    assert caught.value.status == 500
+    assert json.loads(caught.value.body)["message"] == (
+        "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+    )
     kube.kubectl("run", "loner", "-n", NS, "--image=busybox", "--restart=Never", "--", "sleep", "60")
     wait_for("loner running", lambda: kjson(kube, "get", "pod", "loner", "-n", NS)["status"].get("phase") == "Running")
     evict("loner", grace=1)  # the eviction's own grace period (sleep as PID 1 ignores SIGTERM: it waits it out)
