@@ -3,7 +3,7 @@ a pod covered by a PodDisruptionBudget leaves only while the budget allows a dis
 
 - A pod that is finished, Pending, or already being deleted is deleted without asking any budget.
 - No budget selects the pod: it is deleted with the eviction's DeleteOptions (its grace period).
-- More than one budget selects it: 500, as the API server refuses to choose.
+- More than one budget selects it: 500 (a Status without a reason), as the API server refuses to choose.
 - One budget: while its controller has not seen its latest generation, or it allows no disruption,
   the answer is 429 TooManyRequests ``Cannot evict pod as it would violate the pod's disruption
   budget.`` with a ``DisruptionBudget`` cause (``kubectl drain`` waits 5 s and tries again).
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ...errors import ApiError, json_response
 from .. import status
 from ..controllers.common import condition_true, now_stamp, put_condition
 from ..controllers.selectors import label_selector
@@ -30,6 +31,7 @@ Obj = dict[str, Any]
 PDBS = by_plural("poddisruptionbudgets", "policy")
 TOO_MANY = "Cannot evict pod as it would violate the pod's disruption budget."
 MAX_DISRUPTED_PODS = 2000
+MANY_BUDGETS = "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
 
 
 def _too_many(cause: str) -> Exception:
@@ -118,12 +120,10 @@ def evict(objects: Objects, pods: Resource, namespace: str, name: str, body: Obj
         pod = objects.need(pods, namespace, name)
         if not _ignores_budgets(pod):
             budgets = _budgets_of(objects, pod)
-            if len(budgets) > 1:
-                raise status.status_error(
-                    500,
-                    "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
-                    "InternalError",
-                )
+            if len(budgets) > 1:  # the API server's own Status for this: code 500, no reason
+                refusal = status.status_body(500, MANY_BUDGETS)
+                del refusal["reason"]
+                raise ApiError(json_response(refusal, 500))
             if budgets:
                 _spend(objects, budgets[0], pod, opts.dry_run)
         if not opts.dry_run and not pod["metadata"].get("deletionTimestamp"):
