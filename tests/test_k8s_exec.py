@@ -272,7 +272,8 @@ def test_exec_wire(kube, transcript):
     ws = _ws(kube, ["sh", "-c", "cat; exit 0"], protocol="v4.base64.channel.k8s.io", stdin=True, stdout=True)
     assert ws.subprotocol == "v4.base64.channel.k8s.io"
     ws.send("0" + base64.b64encode(b"through base64\n").decode())
-    wait_for("the echo", lambda: ws.recv() != "1")  # the first message is the empty hello
+    assert ws.recv() == "1"  # the empty hello on stdout
+    assert ws.recv() == "1" + base64.b64encode(b"through base64\n").decode()
     ws.close()
 
 
@@ -333,10 +334,13 @@ def test_odd_frames(kube, transcript):
     ws.send_binary(bytes([255, 0]))  # v5: close stdin
     got, st = _collect(ws)
     assert got[1].strip() == str(8 * 1024 * 1024).encode() and st["status"] == "Success"
-    ws = _ws(kube, ["true"], stdout=True)
-    ws.send(b"\x00garbage-no-mask", opcode=websocket.ABNF.OPCODE_BINARY)
+    marker = "odd-frames-c41d"
+    ws = _ws(kube, ["sh", "-c", f"cat; : {marker}"], stdin=True, stdout=True)  # open until stdin ends
+    wait_for("the command running", lambda: _host_pids(marker))
+    ws.send(b"\x00stdin", opcode=websocket.ABNF.OPCODE_BINARY)
     ws.sock.sendall(b"\x82\x7f" + b"\xff" * 8)  # a frame header claiming 2^64-1 bytes, unmasked
-    _collect(ws)  # the server closes; nothing hangs
+    _collect(ws)  # the server closes (a protocol error); nothing hangs
+    wait_for("the command ended with its session", lambda: not _host_pids(marker))
     got, st = _collect(_ws(kube, ["echo", "still-serving"], stdout=True))
     assert got[1] == b"still-serving\n"
     log = (kube.state / "sandbox" / "sandbox.log").read_text()
