@@ -195,8 +195,12 @@ def test_cluster_create_makes_three_ready_nodes_from_marked_vms(shell):
     assert table.stdout.splitlines()[0] == "sandbox"
     assert sum(" Ready " in line for line in table.stdout.splitlines()) == 3
 
-    again = lab(shell, "cluster", "create")
+    again = lab(shell, "cluster", "create", "--toleration-seconds", "7")
     assert again.returncode == 0 and "cluster k8s: already exists, 3/3 nodes Ready" in again.stdout
+    # the API server's default toleration, as a lab shortens it for node-failure drills
+    flags = in_bash(shell, "kubectl --context sandbox-admin get configmap kubeadm-config -n kube-system "
+                           "-o jsonpath='{.data.ClusterConfiguration}'")  # fmt: skip
+    assert "default-not-ready-toleration-seconds" in flags.stdout and "'7'" in flags.stdout, flags.stdout + flags.stderr
     assert len([s for s in cloud_servers() if s.metadata.get("course-cluster") == "k8s"]) == 3
     other = lab(shell, "cluster", "create", "--name", "other")
     assert other.returncode == 2 and "already has cluster 'k8s'" in other.stderr

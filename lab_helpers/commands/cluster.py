@@ -18,6 +18,7 @@ def _create(args: argparse.Namespace) -> int:
         gpu_workers=gpu_workers,
         lab=args.lab,
         timeout_s=args.timeout,
+        toleration_s=args.toleration_seconds,
         **kwargs,
     )
     print(cluster)
@@ -68,6 +69,13 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--gpu-flavor", help="a g3 flavor for a GPU node group (e.g. g3.small); alone, one GPU worker")
     p.add_argument("--gpu-workers", type=int, help="number of GPU workers (default 0; 1 with --gpu-flavor)")
     p.add_argument("--lab", default=DEFAULT_LAB, help=f"the lab its VMs are marked with (default {DEFAULT_LAB})")
+    p.add_argument(
+        "--toleration-seconds",
+        type=int,
+        metavar="S",
+        help="how long pods stay on a failed node before they are evicted (the API server's default "
+        "not-ready/unreachable toleration; default 300 as in Kubernetes)",
+    )
     p.add_argument(
         "--timeout",
         type=float,
