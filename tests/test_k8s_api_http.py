@@ -83,7 +83,9 @@ def test_discovery(api, kube):
     groups = api("GET", "/apis").json()
     assert groups["kind"] == "APIGroupList"
     assert {g["name"] for g in groups["groups"]} == {
-        "apps", "batch", "discovery.k8s.io", "events.k8s.io", "authorization.k8s.io", "authentication.k8s.io"
+        "apps", "batch", "discovery.k8s.io", "events.k8s.io", "authorization.k8s.io", "authentication.k8s.io",
+        "networking.k8s.io", "storage.k8s.io", "apiextensions.k8s.io", "policy", "autoscaling",
+        "rbac.authorization.k8s.io", "metrics.k8s.io",
     }  # fmt: skip
     assert api("GET", "/apis/apps").json()["preferredVersion"] == {"groupVersion": "apps/v1", "version": "v1"}
     v1 = {r["name"]: r for r in api("GET", "/api/v1").json()["resources"]}
