@@ -23,6 +23,8 @@ APP_NAME = "visualizing-compute"
 DEFAULT_EXPIRY_H = 24.0
 DEFAULT_BOOT_S = 3.0
 DEFAULT_POD_START_S = 1.0
+DEFAULT_HPA_SYNC_S = 15.0  # kube-controller-manager's --horizontal-pod-autoscaler-sync-period
+DEFAULT_METRICS_WINDOW_S = 15.0  # metrics-server's default resolution
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,16 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_POD_START_S",
         f"`{DEFAULT_POD_START_S:g}`",
         "sandbox: seconds a pod stays ContainerCreating (its image pull, simulated)",
+    ),
+    Setting(
+        "LAB_HPA_SYNC_S",
+        f"`{DEFAULT_HPA_SYNC_S:g}`",
+        "sandbox: seconds between a HorizontalPodAutoscaler's looks at its pods",
+    ),
+    Setting(
+        "LAB_METRICS_WINDOW_S",
+        f"`{DEFAULT_METRICS_WINDOW_S:g}`",
+        "sandbox: seconds of CPU use `kubectl top` and autoscaling average over",
     ),
     Setting(
         "LAB_BENCH_ELEMENTS",
@@ -164,6 +176,16 @@ def sandbox_boot_seconds() -> float:
 def pod_start_seconds() -> float:
     """How long the sandbox kubelet keeps a new pod in ContainerCreating (read by the sandbox service)."""
     return max(0.0, _number("LAB_POD_START_S", DEFAULT_POD_START_S, "seconds, e.g. 1"))
+
+
+def hpa_sync_seconds() -> float:
+    """How often the sandbox's autoscaler looks at its pods (at least 0.2 s)."""
+    return max(0.2, _number("LAB_HPA_SYNC_S", DEFAULT_HPA_SYNC_S, "seconds, e.g. 15"))
+
+
+def metrics_window_seconds() -> float:
+    """The window the sandbox's CPU measurements average over (at least 1 s)."""
+    return max(1.0, _number("LAB_METRICS_WINDOW_S", DEFAULT_METRICS_WINDOW_S, "seconds, e.g. 15"))
 
 
 def expiry_hours() -> float:

@@ -23,18 +23,12 @@ def add_user(name: str) -> str:
 
     from ..sandbox.kubernetes import family
     from ..sandbox.kubernetes.apiserver import rbac_defaults
-    from ..sandbox.store import Store
 
     running = ensure_running()
-    store = Store(running.state_dir)
     try:
-        try:
-            context = family.add_user(store, name)
-        except ValueError as exc:
-            raise ServiceError(str(exc), hint="Pick a name such as learner-b.") from None
-        family.write_kubeconfig(store, running.state_dir, dict(running.urls))
-    finally:
-        store.close()
+        context = family.add_user_to_sandbox(running.state_dir, dict(running.urls), name)
+    except ValueError as exc:
+        raise ServiceError(str(exc), hint="Pick a name such as learner-b.") from None
     rbac = client.RbacAuthorizationV1Api(api_client(admin=True))
     try:
         rbac.create_cluster_role_binding(rbac_defaults.learner_binding(name))

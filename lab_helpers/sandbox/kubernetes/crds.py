@@ -20,8 +20,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from .kinds import RESOURCES, Resource
 from .objects import Objects
-from .resources import RESOURCES, Resource
 
 Obj = dict[str, Any]
 
@@ -73,6 +73,10 @@ class CustomResource(Resource):
     @property
     def singular(self) -> str:
         return self.singular_name or self.kind.lower()
+
+    @property
+    def is_custom(self) -> bool:
+        return True
 
 
 def is_custom(res: Resource) -> bool:

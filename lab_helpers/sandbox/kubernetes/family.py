@@ -67,6 +67,18 @@ def add_user(store: Store, user: str) -> str:
     return context_for(user)
 
 
+def add_user_to_sandbox(state_dir: Path, urls: Mapping[str, str], user: str) -> str:
+    """``add_user`` on the sandbox of ``state_dir`` (its service running at ``urls``), then its kubeconfig
+    written again with the new context; returns the context's name."""
+    store = Store(state_dir)
+    try:
+        context = add_user(store, user)
+        write_kubeconfig(store, state_dir, dict(urls))
+    finally:
+        store.close()
+    return context
+
+
 def start(store: Store, state_dir: Path, urls: Mapping[str, str], stopping: threading.Event) -> None:
     """Once the service listens: watches and followed logs end when it stops; the cluster's own threads start."""
     watch.set_stopping(stopping)

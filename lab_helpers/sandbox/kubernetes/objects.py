@@ -24,7 +24,7 @@ from typing import Any
 
 from ..store import Store
 from . import status
-from .resources import Resource
+from .kinds import Resource
 
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"  # what the API server appends to a generateName (no vowels, no words)
 JOURNAL_KEEP = 50_000  # journal rows kept; a watch from an older resourceVersion is told 410 Gone
@@ -50,12 +50,6 @@ def _spec_of(obj: Obj, res: Resource) -> Any:
         else ("metadata", "apiVersion", "kind")
     )
     return {k: v for k, v in obj.items() if k not in skip}
-
-
-def _is_custom(res: Resource) -> bool:
-    from .crds import is_custom  # the registry reads Objects: imported when first needed
-
-    return is_custom(res)
 
 
 class Objects:
@@ -151,7 +145,7 @@ class Objects:
         meta.pop("deletionTimestamp", None)
         meta["uid"] = uid or str(uuid.uuid4())
         meta["creationTimestamp"] = rfc3339()
-        if "spec" in obj or res.kind in ("Deployment", "ReplicaSet", "Job") or _is_custom(res):
+        if "spec" in obj or res.kind in ("Deployment", "ReplicaSet", "Job") or res.is_custom:
             meta["generation"] = 1
         with self.store.tx():
             if self.get(res, meta.get("namespace", ""), meta["name"]) is not None:

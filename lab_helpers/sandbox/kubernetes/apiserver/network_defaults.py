@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...store import Store
+from ..ingress_classes import default_class
 from ..objects import Objects
 from ..resources import by_plural
 
@@ -58,7 +59,6 @@ def seed_ingress_class(objects: Objects, store: Store) -> None:
     if store.meta(SEEDED_KEY):
         return
     from ...errors import ApiError
-    from ..controllers.ingress import default_class
 
     if objects.get(CLASSES, "", default_class()["metadata"]["name"]) is None:
         try:

@@ -292,10 +292,10 @@ class _Tunnel(Response):
         self.head = head
         self.backend = backend
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+    def __call__(self, wsgi_env: dict[str, Any], start_response: Any) -> Any:
         from .watch import stopping
 
-        client = environ["werkzeug.socket"]
+        client = wsgi_env["werkzeug.socket"]
         try:
             self.backend.sendall(self.head)
             pump(client, self.backend, stopping())

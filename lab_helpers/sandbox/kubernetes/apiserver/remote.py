@@ -26,6 +26,7 @@ from ..objects import Objects
 from . import bodies, streams, watch, websocket
 from .auth import authorize
 from .paths import Target
+from .pod_containers import container_of
 
 Obj = dict
 
@@ -41,7 +42,6 @@ def handle(ctx: Ctx, objects: Objects, t: Target) -> Response:
 
 
 def _exec(ctx: Ctx, objects: Objects, pod: Obj, attach: bool = False) -> Response:
-    from .subresources import _container
 
     request = ctx.request
     name = pod["metadata"]["name"]
@@ -51,7 +51,7 @@ def _exec(ctx: Ctx, objects: Objects, pod: Obj, attach: bool = False) -> Respons
         want["stderr"] = False  # a terminal has one output, as the kubelet does
     if not argv and not attach:
         raise status.bad_request("you must specify at least 1 command")
-    container = _container(pod, request.args.get("container", ""))
+    container = container_of(pod, request.args.get("container", ""))
     if not (want["stdin"] or want["stdout"] or want["stderr"]):
         raise status.bad_request("you must specify at least 1 of stdin, stdout, stderr")
     phase = (pod.get("status") or {}).get("phase")

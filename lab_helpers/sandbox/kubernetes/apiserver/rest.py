@@ -16,7 +16,7 @@ from ...api import Ctx, Routes, reply
 from ...errors import ApiError
 from .. import status
 from ..objects import Objects, objects_for
-from . import accept, bodies, custom, discovery, selectors, subresources, tables, watch, writes
+from . import accept, bodies, custom, custom_bodies, discovery, selectors, subresources, tables, watch, writes
 from .auth import authorize
 from .common import answer, caller
 from .paths import Target, parse
@@ -69,7 +69,7 @@ def _only_get(ctx: Ctx) -> None:
 
 def _group_version(ctx: Ctx, group: str, version: str, parts: list[str]) -> Response:
     objects = objects_for(ctx.store)
-    custom.REQUEST_OBJECTS.set(objects)
+    custom_bodies.REQUEST_OBJECTS.set(objects)
     if not parts:
         doc = discovery.resource_list(group, version, objects)
         if doc is None:

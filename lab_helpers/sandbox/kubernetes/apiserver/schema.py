@@ -129,7 +129,7 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
     from ..wire import schemas, validation
 
     if is_custom(res):  # a custom resource: its CRD's schema (``custom``)
-        from .custom import check_body
+        from .custom_bodies import check_body
 
         return check_body(res, obj, unknown)
     cleaned = drop_nulls(obj)
@@ -155,7 +155,7 @@ def check(res: Resource, obj: dict[str, Any], unknown: str) -> list[str]:
     if causes:
         raise status.invalid(res.kind, res.group, name, causes)
     if res.kind == "CustomResourceDefinition":
-        from .custom import check_definition
+        from .custom_bodies import check_definition
 
         check_definition(res, obj)
     for text in warnings:

@@ -17,6 +17,7 @@ from . import bodies, watch, writes
 from .auth import authorize
 from .common import answer, caller
 from .paths import Target
+from .pod_containers import container_of
 
 Obj = dict[str, Any]
 _VERB = {"GET": "get", "PUT": "update", "PATCH": "patch", "POST": "create", "DELETE": "delete"}
@@ -151,31 +152,12 @@ def _write_scale(ctx: Ctx, objects: Objects, t: Target) -> Response:
 # -- pods ------------------------------------------------------------------------------------------
 
 
-def _container(pod: Obj, asked: str) -> str:
-    spec = pod.get("spec", {})
-    names = [c.get("name", "") for c in spec.get("containers") or []]
-    inits = [c.get("name", "") for c in spec.get("initContainers") or []]
-    name = pod["metadata"]["name"]
-    if asked:
-        if asked not in names + inits:
-            raise status.bad_request(f"container {asked} is not valid for pod {name}")
-        return asked
-    default = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
-    if default in names:
-        return str(default)
-    if len(names) == 1:
-        return names[0]
-    listed = " ".join(names)
-    extra = f" or one of the init containers: [{' '.join(inits)}]" if inits else ""
-    raise status.bad_request(f"a container name must be specified for pod {name}, choose one of: [{listed}]{extra}")
-
-
 def _log(ctx: Ctx, objects: Objects, t: Target) -> Response:
     from ..kubelet import logs
 
     pod = objects.need(t.res, t.namespace, t.name)
     request = ctx.request
-    container = _container(pod, request.args.get("container", ""))
+    container = container_of(pod, request.args.get("container", ""))
     limit_bytes = bodies.integer(request, "limitBytes")
     tail = bodies.integer(request, "tailLines")
     since = bodies.integer(request, "sinceSeconds")

@@ -211,8 +211,8 @@ class Upgraded(Response):
         self.protocol = protocol
         self.serve = serve
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        sock: socket.socket = environ["werkzeug.socket"]
+    def __call__(self, wsgi_env: dict[str, Any], start_response: Any) -> Any:
+        sock: socket.socket = wsgi_env["werkzeug.socket"]
         lines = [
             "HTTP/1.1 101 Switching Protocols",
             "Upgrade: websocket",

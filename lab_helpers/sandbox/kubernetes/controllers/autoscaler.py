@@ -21,7 +21,6 @@ memory, as the real controller keeps them.
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from collections.abc import Iterable
@@ -62,10 +61,14 @@ SCALE_DOWN_RULES: Obj = {"selectPolicy": "Max", "policies": [{"type": "Percent",
 
 
 def sync_period_s() -> float:
+    """``LAB_HPA_SYNC_S``; a value that is not a number keeps the default (a controller has no one to ask)."""
+    from ....config import DEFAULT_HPA_SYNC_S, hpa_sync_seconds
+    from ....errors import UsageError
+
     try:
-        return max(0.2, float(os.environ.get("LAB_HPA_SYNC_S", "15")))
-    except ValueError:
-        return 15.0
+        return hpa_sync_seconds()
+    except UsageError:
+        return DEFAULT_HPA_SYNC_S
 
 
 class MetricError(Exception):

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .. import events
+from ..ingress_classes import CONTROLLER, DEFAULT_ANNOTATION
 from ..kubelet import ingress as proxy_routes
 from ..kubelet.ingress import IngressProxy
 from ..resources import by_plural
@@ -35,9 +36,6 @@ CLASSES = by_plural("ingressclasses", "networking.k8s.io")
 POLICIES = by_plural("networkpolicies", "networking.k8s.io")
 EVENTS = by_plural("events")
 SECRETS = by_plural("secrets")
-CONTROLLER = "sandbox.visualizing-compute/ingress"
-DEFAULT_CLASS = "sandbox"
-DEFAULT_ANNOTATION = "ingressclass.kubernetes.io/is-default-class"
 LEGACY_ANNOTATION = "kubernetes.io/ingress.class"
 COMPONENT = "sandbox-ingress-controller"
 ROUTES: Key = (":routes",)
@@ -45,18 +43,6 @@ NOT_ENFORCED = (
     "the sandbox stores this NetworkPolicy but does not enforce it: its pods are processes sharing the "
     "host's network, so every pod can still reach every other"
 )
-
-
-def default_class() -> Obj:
-    """The IngressClass a new sandbox cluster holds (the default one)."""
-    return {
-        "metadata": {
-            "name": DEFAULT_CLASS,
-            "annotations": {DEFAULT_ANNOTATION: "true"},
-            "labels": {"app.kubernetes.io/name": "sandbox-ingress"},
-        },
-        "spec": {"controller": CONTROLLER},
-    }
 
 
 class IngressController(Controller):

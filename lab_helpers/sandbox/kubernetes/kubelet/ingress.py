@@ -319,8 +319,8 @@ class IngressProxy:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
-        environ = request.environ
-        raw_uri = str(environ.get("RAW_URI") or environ.get("REQUEST_URI") or "/")
+        wsgi_env = request.environ
+        raw_uri = str(wsgi_env.get("RAW_URI") or wsgi_env.get("REQUEST_URI") or "/")
         raw_path, _, query = raw_uri.partition("?")
         if raw_path.startswith(("http://", "https://")):  # an absolute-form request line
             raw_path = "/" + raw_path.split("/", 3)[3] if raw_path.count("/") >= 3 else "/"
@@ -332,7 +332,7 @@ class IngressProxy:
         if host is None:
             return _text(400, f"400 Bad Request: the Host header is not a host name ({len(host_header)} characters)")
         routes = self.routes
-        secure = environ.get("wsgi.url_scheme") == "https"
+        secure = wsgi_env.get("wsgi.url_scheme") == "https"
         if not secure and routes.tls_for(host) is not None:
             where = f"https://{host}:{self.tls_port}{quote(path, safe=PATH_SAFE)}" + ("?" + query if query else "")
             redirect = _text(308, f"308 Permanent Redirect: {host} is served over HTTPS, at {where}")
@@ -353,7 +353,7 @@ class IngressProxy:
             request.headers,
             drop=("x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-real-ip"),
         )
-        client = str(environ.get("REMOTE_ADDR") or "127.0.0.1")
+        client = str(wsgi_env.get("REMOTE_ADDR") or "127.0.0.1")
         headers += [
             ("X-Real-IP", client),
             ("X-Forwarded-For", client),

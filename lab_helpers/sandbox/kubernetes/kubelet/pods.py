@@ -185,11 +185,13 @@ class PodWorker:
                 self.pod = pod
                 if self.kubelet.stopping.is_set():
                     return  # the kubelet stops every process itself, all at once
-                if pod["metadata"].get("deletionTimestamp"):
+                machine = self.kubelet.machine(self.node)
+                if pod["metadata"].get("deletionTimestamp") and machine == "up":
                     self._terminate(pod)
                     return
-                machine = self.kubelet.machine(self.node)
                 if machine != "up":
+                    # A down node's kubelet confirms no deletion: its pods stay Terminating until the
+                    # machine is back, the Node is deleted (the pod garbage collector) or a client forces it.
                     if not self.machine_down:
                         self.machine_down = True
                         self._kill_all(0)  # the node's machine is down: so are its processes

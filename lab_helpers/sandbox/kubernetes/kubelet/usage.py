@@ -10,7 +10,6 @@ question about a container measures it over a quarter of a second.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
@@ -28,9 +27,13 @@ DEFAULT_WINDOW_S = 15.0
 
 
 def window_s() -> float:
+    """``LAB_METRICS_WINDOW_S``; a value that is not a number keeps the default."""
+    from ....config import metrics_window_seconds
+    from ....errors import UsageError
+
     try:
-        return max(1.0, float(os.environ.get("LAB_METRICS_WINDOW_S", DEFAULT_WINDOW_S)))
-    except ValueError:
+        return metrics_window_seconds()
+    except UsageError:
         return DEFAULT_WINDOW_S
 
 

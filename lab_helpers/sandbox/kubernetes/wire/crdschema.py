@@ -488,34 +488,3 @@ def check_definition(crd: Obj) -> list[Cause]:
             }
         )
     return causes
-
-
-# -- the compiled schema of a custom resource (server-side apply's field sets, merges) ---------------
-
-_NODES: dict[tuple[str, str, str], Any] = {}
-
-
-def custom_node(api_version: str, kind: str) -> Any:
-    """The :class:`definitions.Node` of a served custom resource's schema (with ``metadata`` as
-    ObjectMeta), or None for a kind no CRD serves."""
-    from ..resources import resource_of_kind
-    from .definitions import Node, _compiler, node_named
-
-    res = resource_of_kind(api_version, kind)
-    custom = getattr(res, "custom", None)
-    if custom is None or custom.schema is None:
-        return None
-    schema = custom.schema
-    key = (api_version, kind, str(custom.crd.get("metadata", {}).get("resourceVersion", "")))
-    node = _NODES.get(key)
-    if node is None:
-        node = _compiler().schema({k: v for k, v in schema.items() if k != "$ref"})
-        if node.shape != "struct":
-            node = Node("struct", fields=dict(node.fields))
-        node.fields["metadata"] = node_named("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
-        node.fields["apiVersion"] = Node("scalar", type="string")
-        node.fields["kind"] = Node("scalar", type="string")
-        if len(_NODES) > 64:
-            _NODES.clear()
-        _NODES[key] = node
-    return node

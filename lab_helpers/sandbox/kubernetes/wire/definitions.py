@@ -191,10 +191,38 @@ def _builtin_node(api_version: str, kind: str) -> Node | None:
 
 def node_for(api_version: str, kind: str) -> Node | None:
     """The compiled schema of a kind, or None for a kind the bundled schemas do not have. A custom
-    resource's comes from its CRD (``crdschema.custom_node``)."""
+    resource's comes from its CRD (``custom_node``)."""
     found = _builtin_node(api_version, kind)
     if found is not None or "/" not in api_version:
         return found
-    from .crdschema import custom_node
-
     return custom_node(api_version, kind)
+
+
+# -- the compiled schema of a custom resource (server-side apply's field sets, merges) ---------------
+
+_NODES: dict[tuple[str, str, str], Any] = {}
+
+
+def custom_node(api_version: str, kind: str) -> Any:
+    """The :class:`definitions.Node` of a served custom resource's schema (with ``metadata`` as
+    ObjectMeta), or None for a kind no CRD serves."""
+    from ..resources import resource_of_kind
+
+    res = resource_of_kind(api_version, kind)
+    custom = getattr(res, "custom", None)
+    if custom is None or custom.schema is None:
+        return None
+    schema = custom.schema
+    key = (api_version, kind, str(custom.crd.get("metadata", {}).get("resourceVersion", "")))
+    node = _NODES.get(key)
+    if node is None:
+        node = _compiler().schema({k: v for k, v in schema.items() if k != "$ref"})
+        if node.shape != "struct":
+            node = Node("struct", fields=dict(node.fields))
+        node.fields["metadata"] = node_named("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+        node.fields["apiVersion"] = Node("scalar", type="string")
+        node.fields["kind"] = Node("scalar", type="string")
+        if len(_NODES) > 64:
+            _NODES.clear()
+        _NODES[key] = node
+    return node

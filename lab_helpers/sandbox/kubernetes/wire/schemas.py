@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import openapi, semantics
+from . import openapi, rulebook
 from .definitions import Node, node_for
 from .validation import Cause, Walker, unknown_cause, without_unknown
 
@@ -43,7 +43,7 @@ def validate(obj: dict[str, Any], *, unknown: str = "Strict") -> tuple[list[Caus
         return [], []
     walker = Walker()
     walker.walk(obj, node, "")
-    causes = walker.causes + semantics.check(obj)
+    causes = walker.causes + rulebook.check(obj)
     warnings: list[str] = []
     if unknown == "Strict":
         causes = [unknown_cause(p) for p in walker.unknown] + causes

@@ -367,16 +367,12 @@ NAME_STYLES = {"Namespace": "label", "Service": "1035", "Node": "subdomain", "Ro
                "RoleBinding": "path", "ClusterRoleBinding": "path"}  # fmt: skip
 
 
-def check(obj: dict[str, Any]) -> list[Cause]:
-    """The API server's semantic validation of one object of a served kind."""
+def check(obj: dict[str, Any], rules: dict[str, Callable[[dict[str, Any]], list[Cause]]] | None = None) -> list[Cause]:
+    """The API server's semantic validation of one object of a served kind (``rules``: by kind, default
+    this module's; ``rulebook`` adds the other areas')."""
     kind = obj.get("kind", "")
     causes = metadata(obj, NAME_STYLES.get(kind, "subdomain"))
-    rule = RULES.get(kind)
+    rule = (RULES if rules is None else rules).get(kind)
     if rule is not None:
         causes += rule(obj)
     return causes
-
-
-from .semantics_network import RULES as NETWORK_RULES  # noqa: E402 - it reads this module's helpers
-
-RULES.update(NETWORK_RULES)

@@ -10,28 +10,10 @@ below; a plugin refuses by raising the API server's error (``status.forbidden_be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from ...objects import Objects
-from ...resources import Resource
 from . import default_tolerations, quota, rbac_escalation, storage
+from .request import Request
 
-Obj = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Request:
-    """One write as the plugins see it: ``old`` is None on create; ``dry_run`` writes must not charge."""
-
-    objects: Objects
-    res: Resource
-    obj: Obj
-    old: Obj | None
-    user: str
-    dry_run: bool = False
-    sub: str = ""
-
+__all__ = ["PLUGINS", "Request", "mutate", "validate"]
 
 PLUGINS = (default_tolerations, storage, quota, rbac_escalation)
 

@@ -16,12 +16,10 @@ Only the tolerations the defaults added change (Exists, NoExecute, 300 s): a pod
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ...resources import by_plural
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import Request
+from .request import Request
 
 CONFIGMAPS = by_plural("configmaps")
 KUBEADM_CONFIG = ("kube-system", "kubeadm-config")

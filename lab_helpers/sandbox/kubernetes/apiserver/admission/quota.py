@@ -16,16 +16,14 @@ but changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ....errors import ApiError
 from ... import status
 from ...controllers.amounts import binary, canonical, milli, show
 from ...controllers.quota_usage import in_scope, missing_declarations, namespace_usage, object_usage
 from ...resources import Resource, by_plural
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import Request
+from .request import Request
 
 Obj = dict[str, Any]
 QUOTAS = by_plural("resourcequotas")

@@ -8,14 +8,12 @@ missing rule."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ... import status
 from .. import rbac
 from ..auth import in_request, request_groups
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import Request
+from .request import Request
 
 Obj = dict[str, Any]
 

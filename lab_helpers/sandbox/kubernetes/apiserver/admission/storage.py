@@ -15,13 +15,11 @@ The API server's defaults for the storage kinds and StatefulSets (``volumeMode: 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ... import status
 from ...resources import by_plural
-
-if TYPE_CHECKING:  # pragma: no cover
-    from . import Request
+from .request import Request
 
 Obj = dict[str, Any]
 DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..tables import NONE, age, label_selector_text
+from .cells import NONE, age, label_selector_text
 
 Obj = dict[str, Any]
 Column = tuple[str, str, int, str]  # name, type, priority, format

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..tables import age
+from .cells import age
 
 Obj = dict[str, Any]
 Column = tuple[str, str, int, str]  # name, type, priority, format

@@ -15,7 +15,9 @@ PRINTERS: dict[str, tuple[list[Column], Callable[[Obj], list[Any]]]] = {}
 
 
 def _daemonset(ds: Obj) -> list[Any]:
-    from ..tables import _containers_images, _map_selector, age, label_selector_text
+    from .cells import age, label_selector_text
+    from .cells import containers_images as _containers_images
+    from .cells import map_selector as _map_selector
 
     spec, st = ds.get("spec") or {}, ds.get("status") or {}
     template_spec = (spec.get("template") or {}).get("spec") or {}
@@ -33,7 +35,7 @@ def _daemonset(ds: Obj) -> list[Any]:
 
 
 def _pdb(pdb: Obj) -> list[Any]:
-    from ..tables import age
+    from .cells import age
 
     spec, st = pdb.get("spec") or {}, pdb.get("status") or {}
     return [
@@ -74,7 +76,8 @@ PRINTERS["PodDisruptionBudget"] = (
 
 
 def _cronjob(cj: Obj) -> list[Any]:
-    from ..tables import NONE, _containers_images, age, label_selector_text, since
+    from .cells import NONE, age, label_selector_text, since
+    from .cells import containers_images as _containers_images
 
     spec, st = cj.get("spec") or {}, cj.get("status") or {}
     job_spec = (spec.get("jobTemplate") or {}).get("spec") or {}
@@ -110,7 +113,7 @@ def _metric_target(metric: Obj, current: Obj | None) -> str:
 
 
 def _hpa(hpa: Obj) -> list[Any]:
-    from ..tables import age
+    from .cells import age
 
     spec, st = hpa.get("spec") or {}, hpa.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
@@ -131,7 +134,7 @@ def _hpa(hpa: Obj) -> list[Any]:
 
 def _quota(quota: Obj) -> list[Any]:
     from ...controllers.amounts import show
-    from ..tables import age
+    from .cells import age
 
     st = quota.get("status") or {}
     hard, used = st.get("hard") or {}, st.get("used") or {}
@@ -180,7 +183,7 @@ PRINTERS["LimitRange"] = ([("Created At", "date", 0, "")], _limitrange)
 
 
 def _controller_revision(rev: Obj) -> list[Any]:
-    from ..tables import NONE, age
+    from .cells import NONE, age
 
     owner = next((r for r in rev.get("metadata", {}).get("ownerReferences") or [] if r.get("controller")), None)
     controller = NONE
