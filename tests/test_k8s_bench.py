@@ -70,3 +70,27 @@ def test_bench_cluster_json(tmp_path, k8s_tools):
     assert "= 1200 ms (met at p50)" in ready["note"] or "= 1200 ms (missed at p50)" in ready["note"]
     assert "goal p50 < 150 ms (" in by_name["kubectl get pods (25 objects)"]["note"]
     assert not (tmp_path / "sandbox").exists()  # the learner's state directory was not touched
+
+
+def test_a_failed_run_keeps_its_evidence(tmp_path, monkeypatch):
+    """The benchmark's sandbox is temporary: when a figure fails, its log and the admin's view of the
+    cluster are kept in the learner's state directory, and the error says where."""
+    from lab_helpers.bench import cluster as bench
+    from lab_helpers.errors import ServiceError
+
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))
+    root = tmp_path / "sandbox"
+    root.mkdir()
+    (root / "sandbox.log").write_text("kubelet: pod stuck\n")
+
+    class Clients:
+        def kubectl(self, *args, **kw):
+            if "events" in args:
+                raise ServiceError("kubectl get events exited 1")
+            return "NAMESPACE NAME READY\n"
+
+    kept = bench._keep_evidence(Clients(), root)
+    assert kept == tmp_path / "state" / "bench-cluster-failure"
+    assert (kept / "sandbox.log").read_text() == "kubelet: pod stuck\n"
+    assert (kept / "workloads.txt").read_text().startswith("NAMESPACE NAME READY")
+    assert "kubectl get events" in (kept / "events.txt").read_text()  # a failure to look is written down too

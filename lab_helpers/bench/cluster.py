@@ -40,7 +40,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import MissingPiece, ServiceError
+from ..errors import LabError, MissingPiece, ServiceError
 from ..kube.client import LEARNER_CONTEXT
 from ..sandbox.service import SUBDIR
 
@@ -511,10 +511,34 @@ def run(n: int = 20, objects: Iterable[int] = DEFAULT_OBJECTS) -> list[BenchRow]
         if counts:
             rows.extend(_namespace_rows(clients, tmp / "demo", max(counts), n, pod_start, busy=True))
         rows.extend(_cloud_rows(clients, n))
+    except LabError as err:
+        kept = _keep_evidence(clients, root)
+        raise type(err)(err.message, hint=f"{err.hint} What the cluster held then is in {kept}.".strip()) from None
     finally:
         stop(root=root)
         shutil.rmtree(tmp, ignore_errors=True)
     return rows
+
+
+def _keep_evidence(clients: _Clients, root: Path) -> Path:
+    """A failed run's temporary sandbox is removed: keep its service log and what the cluster held (the
+    admin's view of workloads and events) in the learner's state directory, for a bug report."""
+    from ..config import state_dir
+
+    dest = state_dir() / "bench-cluster-failure"
+    dest.mkdir(parents=True, exist_ok=True)
+    if (root / "sandbox.log").exists():
+        shutil.copyfile(root / "sandbox.log", dest / "sandbox.log")
+    for name, args in (
+        ("workloads.txt", ("get", "nodes,deployments,replicasets,pods", "-A", "-o", "wide")),
+        ("events.txt", ("get", "events", "-A", "--sort-by=.lastTimestamp")),
+    ):
+        try:
+            text = clients.kubectl("--context", "sandbox-admin", *args, timeout=60)
+        except (LabError, OSError, subprocess.SubprocessError) as exc:
+            text = f"kubectl {' '.join(args)} failed: {exc}\n"
+        (dest / name).write_text(text, encoding="utf-8")
+    return dest
 
 
 def table(rows: list[BenchRow]) -> str:
