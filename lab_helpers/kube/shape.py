@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..marks import LABEL_CLUSTER, LABEL_NODE_GROUP, Marks
-from ..sandbox.kubernetes.resources import GIT_VERSION
+from ..sandbox.kubernetes.kinds import GIT_VERSION
 
 __all__ = ["FlavorShape", "node_manifest"]
 
