@@ -1,6 +1,8 @@
 """Delete what the labs created, in the order the APIs require, and report what it stopped.
 
-The order: a sandbox cluster (its Nodes before its VMs, through ``lab_helpers.kube``), floating
+The order: the lab's namespaces in a sandbox cluster (emptied by the cluster, so that the CSI driver
+deletes their claims' volumes while it still can), the cluster (its Nodes before its VMs, through
+``lab_helpers.kube``), floating
 IPs (they point at a server's port), attachments (a volume attached to a server cannot be
 deleted), servers, ports a lab made itself, snapshots (a volume with snapshots cannot be
 deleted), volumes, objects (a container must be empty), containers, security groups (one in use
@@ -93,11 +95,65 @@ def _wait_detached(conn, volume_id: str, timeout_s: float = WAIT_S) -> None:
     )
 
 
+def _namespaces(learner: str | None, lab: str | None) -> list[Found]:
+    """The namespaces of the sandbox's cluster that carry this learner's (and lab's) marks, as labels."""
+    from kubernetes import client
+
+    from ..kube.client import api_client, read_json
+    from ..marks import LABEL_LAB, LABEL_LEARNER, slug
+
+    wanted = [f"{LABEL_LEARNER}={slug(learner)}" if learner else LABEL_LEARNER]
+    wanted.append(f"{LABEL_LAB}={lab}" if lab else LABEL_LAB)
+    found = read_json(
+        client.CoreV1Api(api_client(admin=True)).list_namespace(label_selector=",".join(wanted), _preload_content=False)
+    )
+    out = []
+    for ns in found.get("items") or []:
+        meta = ns.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        out.append(
+            Found("namespace", meta["name"], meta["name"], labels.get(LABEL_LAB, ""), labels.get(LABEL_LEARNER, ""))
+        )
+    return out
+
+
+def _delete_namespace(name: str, timeout_s: float = WAIT_S) -> None:
+    """Delete a namespace and wait until the cluster has emptied and removed it (its pods stopped, its claims'
+    volumes deleted by the CSI driver)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    from ..kube.client import api_client
+
+    core = client.CoreV1Api(api_client(admin=True))
+    try:
+        core.delete_namespace(name, _preload_content=False)
+    except ApiException as exc:
+        if exc.status == 404:
+            return
+        raise
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            core.read_namespace(name, _preload_content=False)
+        except ApiException as exc:
+            if exc.status == 404:
+                return
+            raise
+        time.sleep(0.3)
+    raise ServiceError(
+        f"namespace {name} was still terminating {timeout_s:.0f} s after delete.",
+        hint=f"`kubectl get all -n {name}` shows what holds it; run `lab cleanup` again in a minute.",
+    )
+
+
 def _delete(conn, item: Found) -> None:
     from openstack import exceptions
 
     try:
-        if item.kind == "cluster":
+        if item.kind == "namespace":
+            _delete_namespace(item.name)
+        elif item.kind == "cluster":
             from ..kube.lifecycle import delete_cluster
 
             delete_cluster(item.name, conn=conn, learner=item.learner)
@@ -141,6 +197,11 @@ def cleanup(
     """Remove every marked resource of ``learner`` (optionally of one lab), attachments first."""
     items = find(conn, learner=learner, lab=lab, expired_only=expired_only)
     report = CleanupReport(dry_run=dry_run, skipped=list(items.skipped))
+    if not expired_only and any(item.kind == "cluster" for item in items):
+        try:  # a cluster's namespaces go first, while its nodes can still stop their pods and free their volumes
+            items[:0] = _namespaces(learner, lab)
+        except Exception as exc:  # the cluster's API is gone (a sandbox reset): its volumes are still found below
+            report.skipped.append(f"namespaces: the cluster's API did not answer ({type(exc).__name__})")
     for item in items:
         if dry_run:
             report.removed.append(item)
