@@ -188,7 +188,7 @@ def execute(
     job_file.write_text(json.dumps(job), encoding="utf-8")
     command = [sys.executable, "-m", "lab_helpers.grading.worker", str(job_file)]
     if isolation.namespaces:
-        command = namespace_prefix() + command
+        command = namespace_prefix(isolation.user_namespace) + command
     started = time.monotonic()
     timed_out = False
     with open(log_dir / "worker.log", "wb") as err:

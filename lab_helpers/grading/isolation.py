@@ -62,6 +62,7 @@ class Isolation:
     drop_to_uid: int | None
     reason: str  # why namespaces are off, or "" when on
     identity: str = ""  # what a probe kernel really had, read back from inside it
+    user_namespace: bool = False  # namespaces made by an unprivileged user (a grader inside a pod)
 
     def describe(self) -> str:
         who = (
@@ -126,7 +127,7 @@ def unprivileged_python_works() -> bool:
     return probe.returncode == 0
 
 
-def _probe_jail() -> tuple[bool, str]:
+def _probe_jail(user: bool = False) -> tuple[bool, str]:
     """Start a throwaway process exactly as a kernel is started; (True, its identity) or (False, why)."""
     import json
     import tempfile
@@ -139,7 +140,8 @@ def _probe_jail() -> tuple[bool, str]:
         base, run = root / "base", root / "run"
         base.mkdir(mode=0o700)
         run.mkdir()
-        os.chown(run, NOBODY_UID, NOBODY_UID)
+        if not user:  # an unprivileged grader's own folder is already its kernel's
+            os.chown(run, NOBODY_UID, NOBODY_UID)
         ro, empty = environment_paths()
         JailSpec(str(base), ro, [str(run)], empty).save(base / "jail.json")
         code = (
@@ -147,7 +149,7 @@ def _probe_jail() -> tuple[bool, str]:
             "print(json.dumps(identity()))"
         )
         command = [
-            *namespace_prefix(),
+            *namespace_prefix(user),
             sys.executable,
             "-m",
             "lab_helpers.grading.kernel_launcher",
@@ -180,13 +182,15 @@ def _probe_jail() -> tuple[bool, str]:
     return True, describe_identity(ident)
 
 
-@lru_cache(maxsize=1)
-def jail_works() -> tuple[bool, str]:
-    return _probe_jail()
+@lru_cache(maxsize=2)
+def jail_works(user: bool = False) -> tuple[bool, str]:
+    return _probe_jail(user)
 
 
-def namespace_prefix() -> list[str]:
-    return ["unshare", "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"]
+def namespace_prefix(user: bool = False) -> list[str]:
+    """``unshare`` for one submission; ``user``: an unprivileged grader first makes a user namespace."""
+    first = ["--user", "--map-root-user"] if user else []
+    return ["unshare", *first, "--net", "--pid", "--fork", "--kill-child", "--mount", "--mount-proc"]
 
 
 def choose_isolation(allow_network: bool) -> Isolation:

@@ -27,6 +27,7 @@ DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
 GPU_DEVICE_PREFIXES = ("nvidia", "dri")
 
 CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
 MNT_DETACH = 2
@@ -212,8 +213,13 @@ def enter(spec: JailSpec) -> None:
         elif kind == "tmp":
             _mkdirs(target)
             _mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=256m")
-        else:  # /sys alone stays one mount: its submounts (cgroups, debugfs) are not the lab's business
-            _bind(source, target, read_only=kind != "rw", recursive=kind != "sys")
+        elif kind == "sys":  # /sys alone stays one mount: its submounts (cgroups, debugfs) are not the lab's business
+            try:
+                _bind(source, target, read_only=True)
+            except JailError:  # a user namespace may not bind it without its submounts: the kernel goes without
+                _mkdirs(target)
+        else:
+            _bind(source, target, read_only=kind != "rw", recursive=True)
     for path in spec.empty_dirs:
         if not os.path.exists(root + path):
             _mkdirs(root + path)
@@ -246,8 +252,39 @@ def _capset_zero() -> None:
     _check(_libc.capset(ctypes.byref(Header(_CAP_VERSION_3, 0)), data), "capset")
 
 
+def _mapped(uid: int) -> bool:
+    """Whether ``uid`` exists in this process's user namespace (always, outside of one)."""
+    try:
+        lines = Path("/proc/self/uid_map").read_text().splitlines()
+    except OSError:
+        return True
+    for line in lines:
+        inside, _outside, count = (int(x) for x in line.split())
+        if inside <= uid < inside + count:
+            return True
+    return False
+
+
+def _own_user_namespace(uid: int) -> None:
+    """Enter a user namespace of our own where ``uid`` is this process's (outer) user.
+
+    Inside a pod, the grader is root only in a user namespace of its own (``unshare --map-root-user``),
+    where ``uid`` does not exist. A nested namespace maps ``uid`` to that root, which is the pod's
+    unprivileged user on the host; capabilities held in the nested namespace are dropped next, and
+    the mounts of the jail belong to the outer one, so they cannot be lifted from inside.
+    """
+    outer_uid, outer_gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)")
+    Path("/proc/self/setgroups").write_text("deny")
+    Path("/proc/self/uid_map").write_text(f"{uid} {outer_uid} 1")
+    Path("/proc/self/gid_map").write_text(f"{uid} {outer_gid} 1")
+
+
 def drop_privileges(uid: int) -> None:
     """Become ``uid`` with no supplementary groups, no capabilities in any set, and no_new_privs."""
+    nested = not _mapped(uid)
+    if nested:
+        _own_user_namespace(uid)
     try:
         last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     except (OSError, ValueError):
@@ -257,7 +294,8 @@ def drop_privileges(uid: int) -> None:
     _prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL)
     _prctl(PR_SET_SECUREBITS, SECUREBITS)  # best effort: refused where securebits are already locked
     _prctl(PR_SET_KEEPCAPS, 0)
-    os.setgroups([])
+    if not nested:  # setgroups is denied in the nested namespace, which starts with no groups
+        os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     _capset_zero()  # the inheritable set survives setuid; clear it
