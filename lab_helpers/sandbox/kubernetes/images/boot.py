@@ -1,5 +1,7 @@
-"""Starts one of the registry's Python stand-ins inside a sandbox container:
-``python -I -S boot.py PROGRAM [ARGS...]``.
+"""Starts a Python program inside a sandbox container: one of the registry's stand-ins
+(``python -I -S boot.py PROGRAM [ARGS...]``), or, for an image whose ``python`` is the course's
+own interpreter, what the image's command asks of ``python``: ``boot.py [-u] -m MODULE [ARGS...]``
+(as ``python -m``: the working directory first on ``sys.path``) or ``boot.py [-u] SCRIPT [ARGS...]``.
 
 Pods share the machine's network, each with its own loopback address, so a program that listens
 on every address (``0.0.0.0``, as a server in a container usually does) is given its pod's
@@ -54,11 +56,41 @@ def _pod_bind(self: socket.socket, address: Any) -> None:
     return _bind(self, address)
 
 
+FLAGS = ("-u", "-B", "-E", "-s", "-O")  # options of ``python`` that may come before the program
+
+
 def main() -> None:
     setattr(socket.socket, "bind", _pod_bind)  # noqa: B010 - the class attribute, for every socket made later
     sys.modules["sandbox_boot"] = sys.modules[__name__]
-    program = sys.argv[1]
-    sys.argv = sys.argv[1:]
+    args = sys.argv[1:]
+    while args and args[0] in FLAGS:
+        if args[0] == "-u":
+            for stream in (sys.stdout, sys.stderr):
+                stream.reconfigure(write_through=True)  # type: ignore[attr-defined]
+        args = args[1:]
+    if not args:
+        sys.stderr.write("usage: python [-u] -m MODULE [ARGS...] | python [-u] SCRIPT [ARGS...]\n")
+        sys.exit(2)
+    if args[0] == "-m":
+        if len(args) < 2:
+            sys.stderr.write("Argument expected for the -m option\n")
+            sys.exit(2)
+        module = args[1]
+        sys.argv = [module, *args[2:]]
+        sys.path[0] = os.getcwd()  # as ``python -m`` puts it (in place of this launcher's folder)
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(module)
+        except ImportError:
+            found = None
+        if found is None:
+            sys.stderr.write(f"{sys.executable}: No module named {module}\n")
+            sys.exit(1)
+        runpy.run_module(module, run_name="__main__", alter_sys=True)
+        return
+    program = args[0]
+    sys.argv = args
     sys.path.insert(0, os.path.dirname(program))
     runpy.run_path(program, run_name="__main__")
 

