@@ -32,6 +32,7 @@ __all__ = [
     "node_manifest",
     "node_states",
     "set_toleration_seconds",
+    "snapshot",  # a module: lab 05's picture reads the cluster through it
     "start_node",
     "stop_node",
     "use_context",
