@@ -50,6 +50,11 @@ def _grade(args) -> int:
     from ..grading import batch
     from ..grading.gradebook import merge_manual
 
+    if args.status:
+        from ..grading.kubernetes import RunStatus
+
+        print(RunStatus.load(args.out).text())
+        return 0
     if args.merge_manual:
         merged, blank = merge_manual(args.merge_manual, args.out)
         print(f"merged {merged} manual grades into {Path(args.out) / 'grades.csv'}; {blank} rows still blank")
@@ -68,17 +73,34 @@ def _grade(args) -> int:
     submissions = list(args.submissions) + ([args.regrade] if args.regrade else [])
     if not submissions:
         raise UsageError("no submissions given.", hint="Pass .ipynb files or folders, or --regrade SUBMISSION.")
-    gb = batch.grade(
-        args.lab,
-        args.key,
-        args.out,
-        submissions,
-        jobs=args.jobs,
-        limits=_limits(args),
-        allow_network=args.allow_network,
-        backend=args.backend,
-        progress=not args.quiet,
-    )
+    if args.on == "kubernetes":
+        from ..grading.kubernetes import grade_on_kubernetes
+
+        gb = grade_on_kubernetes(
+            args.lab,
+            args.key,
+            args.out,
+            submissions,
+            context=args.context,
+            parallelism=args.parallelism,
+            limits=_limits(args),
+            backend=args.backend,
+            image=args.image,
+            regrade=[args.regrade] if args.regrade else None,
+            progress=not args.quiet,
+        )
+    else:
+        gb = batch.grade(
+            args.lab,
+            args.key,
+            args.out,
+            submissions,
+            jobs=args.jobs,
+            limits=_limits(args),
+            allow_network=args.allow_network,
+            backend=args.backend,
+            progress=not args.quiet,
+        )
     given = set(submissions)
     shown = [g for g in gb.grades if g.submission in given] or gb.grades
     print(f"{'submission':<48} {'learner':<16} {'score':>11}  notes")
@@ -94,6 +116,11 @@ def _grade(args) -> int:
 
 
 def _bench(args) -> int:
+    if args.on == "kubernetes":
+        from ..grading.kubernetes.bench import run_kubernetes_bench
+
+        print(run_kubernetes_bench(submissions=args.submissions, workers=args.jobs).text())
+        return 0
     from ..grading.bench import run_bench
 
     print(run_bench(submissions=args.submissions, jobs=args.jobs).text())
@@ -146,10 +173,26 @@ def register(commands) -> None:
     p.add_argument("--only-check", metavar="NAME", help="judge one check again from the captured answers")
     p.add_argument("--merge-manual", metavar="SHEET", help="merge a filled-in manual-grading sheet into grades.csv")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--on",
+        choices=["local", "kubernetes"],
+        default="local",
+        help="where submissions run: this machine (default) or one Kubernetes Job each on a cluster",
+    )
+    p.add_argument("--context", help="with --on kubernetes: the kubeconfig context (default: the current one)")
+    p.add_argument("--parallelism", type=int, default=2, help="with --on kubernetes: Jobs running at once (default 2)")
+    p.add_argument("--image", help="with --on kubernetes: the grader image (default: this course version's)")
+    p.add_argument("--status", action="store_true", help="how far the Kubernetes grading run into --out is")
     p.set_defaults(func=_grade)
 
     bench = group(commands, "bench", "Benchmarks that print numbers.")
     p = bench.add_parser("grading", help="Grading overhead against plain papermill, and submissions per minute.")
     p.add_argument("--submissions", type=int, default=4, help="copies of lab 00 graded per measurement (default 4)")
     p.add_argument("--jobs", type=int, nargs="+", default=[1, 2], help="worker counts to measure (default 1 2)")
+    p.add_argument(
+        "--on",
+        choices=["local", "kubernetes"],
+        default="local",
+        help="kubernetes: also grade as Jobs on a throwaway sandbox cluster (overhead per submission, a plan for JS2)",
+    )
     p.set_defaults(func=_bench)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from ..config import SANDBOX, resolve_backend
 from ..errors import UsageError
 from .gradebook import Gradebook
 from .isolation import Limits
+from .key import LabKey
 from .pipeline import collect, grade_batch, make_settings
 
 
@@ -18,6 +20,21 @@ def _title(lab: str) -> str:
         return find_lab(lab).title
     except UsageError:
         return f"Lab {lab}"
+
+
+def open_gradebook(out: Path, key: LabKey, log: Callable[[str], None]) -> Gradebook:
+    """The gradebook in ``out`` (a new one for ``key`` when there is none), checked to be this lab's."""
+    gradebook = Gradebook.load(out) if (out / "gradebook.json").exists() else Gradebook.for_key(key, _title(key.lab))
+    if gradebook.lab != key.lab:
+        raise UsageError(
+            f"{out} holds the gradebook of lab {gradebook.lab}, not lab {key.lab}.",
+            hint="Use one output folder per lab.",
+        )
+    if gradebook.version != key.version:
+        log(f"WARNING: the gradebook was made with key version {gradebook.version}; now {key.version}")
+        gradebook.version, gradebook.columns = key.version, key.columns()
+        gradebook.max_points = {c: key.points_of(c) for c in key.columns()}
+    return gradebook
 
 
 def grade(
@@ -39,17 +56,7 @@ def grade(
     settings = make_settings(
         lab, key_dir, out, limits=limits or Limits(), allow_network=allow_network, backend=backend, submissions=files
     )
-    key = settings.key
-    gradebook = Gradebook.load(out) if (out / "gradebook.json").exists() else Gradebook.for_key(key, _title(key.lab))
-    if gradebook.lab != key.lab:
-        raise UsageError(
-            f"{out} holds the gradebook of lab {gradebook.lab}, not lab {key.lab}.",
-            hint="Use one output folder per lab.",
-        )
-    if gradebook.version != key.version:
-        settings.log(f"WARNING: the gradebook was made with key version {gradebook.version}; now {key.version}")
-        gradebook.version, gradebook.columns = key.version, key.columns()
-        gradebook.max_points = {c: key.points_of(c) for c in key.columns()}
+    gradebook = open_gradebook(out, settings.key, settings.log)
     for g in grade_batch(files, settings, jobs=jobs, progress=progress):
         gradebook.upsert(g)
     gradebook.write_all(out)

@@ -252,7 +252,7 @@ def _capset_zero() -> None:
     _check(_libc.capset(ctypes.byref(Header(_CAP_VERSION_3, 0)), data), "capset")
 
 
-def _mapped(uid: int) -> bool:
+def uid_mapped(uid: int) -> bool:
     """Whether ``uid`` exists in this process's user namespace (always, outside of one)."""
     try:
         lines = Path("/proc/self/uid_map").read_text().splitlines()
@@ -282,7 +282,7 @@ def _own_user_namespace(uid: int) -> None:
 
 def drop_privileges(uid: int) -> None:
     """Become ``uid`` with no supplementary groups, no capabilities in any set, and no_new_privs."""
-    nested = not _mapped(uid)
+    nested = not uid_mapped(uid)
     if nested:
         _own_user_namespace(uid)
     try:

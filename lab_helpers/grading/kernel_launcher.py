@@ -65,7 +65,10 @@ def main(argv: list[str] | None = None) -> None:
         index = command.index("-f") + 1
         copy = os.path.join(args.home, ".kernel-connection.json")
         shutil.copyfile(command[index], copy)
-        os.chown(copy, args.uid, args.uid)
+        from .jail import uid_mapped
+
+        if uid_mapped(args.uid):  # else the kernel's nested user namespace makes it this file's owner
+            os.chown(copy, args.uid, args.uid)
         os.chmod(copy, 0o600)
         command[index] = copy
     cwd = os.getcwd()

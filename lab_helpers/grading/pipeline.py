@@ -126,6 +126,13 @@ def _execute(work: Work, s: Settings) -> None:
         keep_dir=keep,
         state_source=s.key.hidden_source() if any(h.is_state for h in s.hidden) else "",
     )
+    record_execution(work, s)
+
+
+def record_execution(work: Work, s: Settings) -> None:
+    """What the run earned, onto the grade (shared with the Kubernetes path, whose runs come back as data)."""
+    if work.execution is None:
+        return
     work.grade.limits_hit.extend(work.execution.limits_hit)
     work.grade.problems.extend(work.execution.problems)
     work.grade.seconds = round(work.execution.seconds, 2)

@@ -1,0 +1,125 @@
+"""Inside a grading pod: ``python -m lab_helpers.grading.kubernetes.pod /payload/job.json``.
+
+Runs one sanitised submission with the same executor as local grading (:func:`..execute.execute`)
+and prints the answer log for the grader, which judges it in its own process: the key never
+enters this pod.
+
+The kernel is isolated here too, as on one machine: its own network (loopback only), pid and
+mount namespaces, a fresh minimal root, uid 65534 with no capabilities. The pod runs as an
+unprivileged user, so these namespaces are made inside a user namespace. A pod of the sandbox's
+cluster is a process on the instructor's machine, so there this isolation is required and the pod
+refuses (exit 3, one line saying what to fix) when it cannot be made. On a real cluster the pod
+itself is the container runtime's isolation (own namespaces, no route out under the
+NetworkPolicy, read-only root); there the kernel runs in the pod's own namespaces when user
+namespaces are refused (a seccomp profile may forbid them), and the log says which.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from ..isolation import NOBODY_UID, Isolation, Limits
+
+REFUSED = 3  # the exit code the grader reads as "stop the run": every pod would refuse the same way
+MAX_FILE_CHARS = 2_000_000
+
+
+class Refused(RuntimeError):
+    """Local isolation is required here and cannot be made."""
+
+
+def user_namespaces() -> tuple[bool, str]:
+    """(True, the probe kernel's identity) when this pod can isolate a kernel from inside; else (False, why)."""
+    import shutil
+    import subprocess
+
+    from ..isolation import jail_works, namespace_prefix
+
+    for tool in ("unshare", "ip"):
+        if shutil.which(tool) is None:
+            return False, f"`{tool}` is not in the grader image (install util-linux and iproute2)"
+    try:
+        probe = subprocess.run(
+            [*namespace_prefix(user=True), "ip", "link", "set", "lo", "up"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, f"unshare failed: {exc}"
+    if probe.returncode != 0:
+        return False, f"unshare --user failed: {probe.stderr.strip() or probe.returncode}"
+    return jail_works(user=True)
+
+
+def pod_isolation(required: bool) -> Isolation:
+    ok, detail = user_namespaces()
+    if ok:
+        return Isolation(True, NOBODY_UID, "", identity=detail, user_namespace=True)
+    if required:
+        raise Refused(
+            f"cannot isolate the learner's kernel inside this pod ({detail}); fix: let unprivileged users make "
+            "user namespaces on the node (sysctl -w user.max_user_namespaces=15000, and on Ubuntu "
+            "kernel.apparmor_restrict_unprivileged_userns=0), or grade locally with `lab grade --jobs N`"
+        )
+    return Isolation(False, None, f"the pod is the isolation (no user namespaces here: {detail})")
+
+
+def _read(path: Path) -> str:
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return text if len(text) <= MAX_FILE_CHARS else text[-MAX_FILE_CHARS:]
+
+
+def run(job: dict) -> str:
+    """Execute the payload's notebook; the block to print."""
+    import nbformat
+
+    from ..execute import execute
+    from .transfer import FILES, encode_result
+
+    isolation = pod_isolation(bool(job.get("require_isolation", True)))
+    nb = nbformat.reads(job["notebook"], as_version=4)
+    keep = Path(tempfile.mkdtemp(prefix="lab-grade-kept-"))
+    execution = execute(
+        nb,
+        learner=job["learner"],
+        limits=Limits(**job["limits"]),
+        isolation=isolation,
+        captures=job["captures"],
+        mask=[],  # nothing of the grader's is in this pod; the payload folder is not bound into the kernel's root
+        backend=job["backend"],
+        keep_dir=keep,
+        state_source="",
+    )
+    files = {name: _read(keep / name) for name in FILES}
+    return encode_result(job["nonce"], execution, files, isolation.describe())
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print("usage: python -m lab_helpers.grading.kubernetes.pod JOB.json", file=sys.stderr)
+        return 2
+    job = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    try:
+        block = run(job)
+    except Refused as exc:
+        print(f"lab-grade pod: refusing to run the submission: {exc}", file=sys.stderr, flush=True)
+        try:
+            Path("/dev/termination-log").write_text(str(exc)[:4000], encoding="utf-8")
+        except OSError:
+            pass
+        return REFUSED
+    sys.stdout.write(block)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
