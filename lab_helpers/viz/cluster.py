@@ -407,8 +407,10 @@ class Timeline:
                 show(self.figure(slider.value))
 
         def follow() -> None:
+            slider.unobserve(redraw, names="value")  # new options reset the value: draw once, at the end
             slider.options = self._options()
-            slider.value = len(self.snapshots) - 1  # the newest; the observer redraws
+            slider.value = len(self.snapshots) - 1  # the newest
+            slider.observe(redraw, names="value")
             redraw()
 
         slider.observe(redraw, names="value")
