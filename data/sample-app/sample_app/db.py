@@ -1,14 +1,14 @@
 """The jobs table in PostgreSQL, through pg8000 (a pure-Python driver).
 
-Each call opens its own short connection: the api serves requests on several threads and a
-pg8000 connection is not shared between threads. A production service would keep a pool.
+One connection per process, used by one thread at a time and opened again after it breaks.
+A busier service would keep a pool of them (several requests in the database at once).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+import threading
+from contextlib import suppress
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -47,71 +47,98 @@ class Database:
             "database": parts.path.lstrip("/") or None,
             "timeout": timeout_s,
         }
-        self._schema_ready = False
+        self._conn: pg8000.native.Connection | None = None
+        self._lock = threading.Lock()  # the api serves requests on several threads; a connection is not shared
 
-    @contextmanager
-    def _connect(self) -> Iterator[pg8000.native.Connection]:
-        with closing(pg8000.native.Connection(**self._params)) as conn:
-            if not self._schema_ready:
+    def _run(self, sql: str, **params: Any) -> list[list[Any]]:
+        """One statement on the process's connection (opened, and the table created, on first use).
+
+        A connection that broke since the last call (the server restarted, a network blip) is
+        opened again and the statement sent once more; any other error is the caller's.
+        """
+        with self._lock:
+            for attempt in (1, 2):
                 try:
-                    conn.run(SCHEMA)
-                except pg8000.native.DatabaseError as exc:
-                    # two parts creating the table at the same moment: the other one won
-                    if "already exists" not in str(exc) and "duplicate key" not in str(exc):
+                    return self._open().run(sql, **params)
+                except (pg8000.native.InterfaceError, pg8000.native.DatabaseError, OSError) as exc:
+                    if attempt == 2 or not _connection_lost(exc):
                         raise
-                self._schema_ready = True
-            yield conn
+                    self._close()
+        raise AssertionError("unreachable")
+
+    def _open(self) -> pg8000.native.Connection:
+        if self._conn is None:
+            conn = pg8000.native.Connection(**self._params)
+            try:
+                conn.run(SCHEMA)
+            except pg8000.native.DatabaseError as exc:
+                # two parts creating the table at the same moment: the other one won
+                if "already exists" not in str(exc) and "duplicate key" not in str(exc):
+                    conn.close()
+                    raise
+            self._conn = conn
+        return self._conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            with suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
 
     def ping(self) -> None:
         """Raises if the database does not answer (or the jobs table cannot be created)."""
-        with self._connect() as conn:
-            conn.run("SELECT 1")
+        self._run("SELECT 1")
 
     def insert(self, job_id: str, object_name: str, api_version: str) -> dict[str, Any]:
-        with self._connect() as conn:
-            rows = conn.run(
-                f"INSERT INTO jobs (id, status, object_name, api_version) VALUES (:id, 'queued', :obj, :ver) "
-                f"RETURNING {', '.join(COLUMNS)}",
-                id=job_id,
-                obj=object_name,
-                ver=api_version,
-            )
+        rows = self._run(
+            f"INSERT INTO jobs (id, status, object_name, api_version) VALUES (:id, 'queued', :obj, :ver) "
+            f"RETURNING {', '.join(COLUMNS)}",
+            id=job_id,
+            obj=object_name,
+            ver=api_version,
+        )
         return _job(rows[0])
 
     def get(self, job_id: str) -> dict[str, Any] | None:
-        with self._connect() as conn:
-            rows = conn.run(f"{_SELECT} WHERE id = :id", id=job_id)
+        rows = self._run(f"{_SELECT} WHERE id = :id", id=job_id)
         return _job(rows[0]) if rows else None
 
     def newest(self, limit: int = LIST_LIMIT) -> list[dict[str, Any]]:
-        with self._connect() as conn:
-            rows = conn.run(f"{_SELECT} ORDER BY created_at DESC, id LIMIT :n", n=min(limit, LIST_LIMIT))
+        rows = self._run(f"{_SELECT} ORDER BY created_at DESC, id LIMIT :n", n=min(limit, LIST_LIMIT))
         return [_job(row) for row in rows]
 
     def start(self, job_id: str) -> bool:
         """Mark a queued job running; False if it is not queued (done already, or unknown)."""
-        with self._connect() as conn:
-            rows = conn.run(
-                "UPDATE jobs SET status = 'running' WHERE id = :id AND status = 'queued' RETURNING id", id=job_id
-            )
+        rows = self._run(
+            "UPDATE jobs SET status = 'running' WHERE id = :id AND status = 'queued' RETURNING id", id=job_id
+        )
         return bool(rows)
 
     def finish(self, job_id: str, label: int, confidence: float, model: str) -> None:
-        with self._connect() as conn:
-            conn.run(
-                "UPDATE jobs SET status = 'done', label = :label, confidence = :conf, model = :model, error = NULL "
-                "WHERE id = :id",
-                id=job_id,
-                label=label,
-                conf=confidence,
-                model=model,
-            )
+        self._run(
+            "UPDATE jobs SET status = 'done', label = :label, confidence = :conf, model = :model, error = NULL "
+            "WHERE id = :id",
+            id=job_id,
+            label=label,
+            conf=confidence,
+            model=model,
+        )
 
     def fail(self, job_id: str, reason: str) -> None:
-        with self._connect() as conn:
-            conn.run(
-                "UPDATE jobs SET status = 'failed', error = :reason WHERE id = :id", id=job_id, reason=reason[:2000]
-            )
+        self._run("UPDATE jobs SET status = 'failed', error = :reason WHERE id = :id", id=job_id, reason=reason[:2000])
+
+
+def _connection_lost(exc: Exception) -> bool:
+    """True for errors that mean the connection is gone, not that the statement was wrong."""
+    if isinstance(exc, (pg8000.native.InterfaceError, OSError)):
+        return True
+    # SQLSTATE class 08 (connection exception) and 57P01 (terminated by the administrator)
+    code = exc.args[0].get("C", "") if exc.args and isinstance(exc.args[0], dict) else ""
+    return code.startswith("08") or code.startswith("57P")
 
 
 def _job(row: list[Any]) -> dict[str, Any]:

@@ -6,11 +6,11 @@ where the file is (in the cluster, a Secret mounted as a file; never credentials
 
 from __future__ import annotations
 
-import os
 import threading
 
 import openstack
 import openstack.connection
+from openstack.config import loader
 
 
 class Store:
@@ -26,10 +26,11 @@ class Store:
 
     def _connection(self) -> openstack.connection.Connection:
         if self._conn is None:
-            if self._config_file:
-                # openstacksdk reads the file's location from the environment only
-                os.environ["OS_CLIENT_CONFIG_FILE"] = self._config_file
-            self._conn = openstack.connect(cloud=self.cloud)
+            if self._config_file:  # this file only (OS_CLIENT_CONFIG_FILE)
+                config = loader.OpenStackConfig(config_files=[self._config_file], vendor_files=[], secure_files=[])
+                self._conn = openstack.connection.Connection(config=config.get_one(cloud=self.cloud))
+            else:  # openstacksdk's own search: ./clouds.yaml, ~/.config/openstack/, /etc/openstack/
+                self._conn = openstack.connect(cloud=self.cloud)
         return self._conn
 
     def put(self, name: str, data: bytes, content_type: str = "application/json") -> None:
