@@ -189,7 +189,8 @@ def test_the_figure_shows_every_object_under_its_parent() -> None:
                     assert pod.name in p["text"] and pod.status in p["text"]
                     for c in pod.containers:
                         box = _box(boxes, f"pod {pod.name}/{c.name}")
-                        assert c.image.rsplit("/", 1)[-1] in box["text"]
+                        image = c.image.rsplit("/", 1)[-1]
+                        assert image in box["text"] or (len(c.name + image) > 27 and image.split(":")[1] in box["text"])
     greedy = _box(boxes, "/pod greedy")
     assert "not scheduled" in greedy["hover"] and "Insufficient nvidia.com/gpu" in greedy["hover"]
     assert _box(boxes, "/not placed/-/no node")["text"] == "<b>not scheduled</b>"

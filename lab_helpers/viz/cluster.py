@@ -45,6 +45,7 @@ _STARTING = {"Pending", "ContainerCreating", "PodInitializing", "Waiting", "BUIL
 _MARKED_NAME = re.compile(r"^course-.+?-\d\d-")  # course-<learner>-<lab>-<what>: the marks' name prefix
 LEAF_PX, MIN_HEIGHT, MAX_HEIGHT = 40, 460, 1600
 KEY_PER_LINE = 4
+LINE_CHARS = 28  # what one line of an 11 px label holds in a column of a 980 px wide figure
 _VM_STATUS = {
     DELETED: "deleted: the cloud no longer lists this VM, its node stays until Kubernetes gives up on it",
     UNKNOWN: "not known: no cloud connection was given",
@@ -98,6 +99,14 @@ def short_name(name: str) -> str:
 def short_image(image: str) -> str:
     """``registry.example/visualizing-compute/sample-api:1.0.0`` -> ``sample-api:1.0.0``."""
     return image.rsplit("/", 1)[-1] or image
+
+
+def _image_text(name: str, image: str) -> str:
+    """The image beside a container's name: all of ``name:tag``, or only ``:tag`` where both would not fit the box."""
+    short = short_image(image)
+    if len(name) + 1 + len(short) <= LINE_CHARS:
+        return short
+    return ":" + (short.rpartition(":")[2] if ":" in short else "latest")
 
 
 def _memory_gib(quantity: str) -> str:
@@ -210,7 +219,7 @@ def _pod_boxes(pod: Pod, parent: str) -> list[Box]:
             Box(
                 f"{pid}/{c.name}",
                 pid,
-                f"<b>{c.name}</b> {short_image(c.image)}<br>{c.state}{restarts}",
+                f"<b>{c.name}</b> {_image_text(c.name, c.image)}<br>{c.state}{restarts}",
                 f"<b>container {c.name}</b><br>image {c.image}<br>{c.state}, ready {c.ready}, {c.restarts} restarts"
                 + (f"<br>{_wrap(c.message)}" if c.message else ""),
                 state_of(c),
