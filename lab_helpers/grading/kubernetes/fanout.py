@@ -36,7 +36,6 @@ from ..key import load_key
 from ..pipeline import STEPS, Log, Settings, Work, collect, record_execution
 from . import cluster as kc
 from . import manifests, transfer
-from .pod import REFUSED
 from .progress import RunStatus
 
 POLL_S = 0.5
@@ -216,7 +215,7 @@ class FanOut:
         for name, attempt in list(self.flying.items()):
             job, its_pods = jobs.get(name), pods.get(name, [])
             state = kc.finished(job) if job else ""
-            if kc.exit_code(its_pods) == REFUSED:
+            if kc.exit_code(its_pods) == transfer.REFUSED:
                 message = kc.failure_reason(job or {}, its_pods)
                 self.k8s.delete(name)
                 raise MissingPiece(f"the grading pod refused to run submissions: {message}", hint=REFUSAL_HINT)

@@ -22,6 +22,7 @@ from ..execute import Capture, Execution
 FORMAT = 1
 LINE = 76
 FILES = ("events.jsonl", "worker.log", "executed.ipynb")
+REFUSED = 3  # the pod's exit code for "stop the run": every pod would refuse the same way
 
 
 class ResultMissing(RuntimeError):

@@ -135,6 +135,9 @@ class Kubelet:
         out = [os.path.realpath(sys.base_prefix)] if image.needs_python or image.needs_course_packages else []
         if image.needs_course_packages and os.path.realpath(sys.prefix) not in out:
             out.append(os.path.realpath(sys.prefix))
+        package = Path(__file__).resolve().parents[3]  # a checkout's lab_helpers (and data/) is outside the environment
+        if image.course_python and not package.is_relative_to(os.path.realpath(sys.prefix)):
+            out += [str(p) for p in (package, package.parent / "data") if p.is_dir()]
         return out
 
     def ca_bytes(self) -> bytes:
