@@ -7,6 +7,7 @@ model service is ``python -m sample_app.model`` on a loopback port (sample_app_f
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 import urllib.error
@@ -537,3 +538,14 @@ def test_sample_app_is_where_the_course_ships_it():
 
     assert (data_dir() / "sample-app" / "sample_app" / "__init__.py").is_file()
     assert SAMPLE_APP == data_dir() / "sample-app"
+
+
+def test_model_benchmark_prints_its_numbers(model_url, capsys):
+    from sample_app.model import bench
+
+    bench.main(["--url", model_url, "--repeat", "20"])
+    out = capsys.readouterr().out
+    assert re.search(r"train \(read the digits, fit\): \d+\.\d\d s", out)
+    assert re.search(r"accuracy on 360 held-aside digits: 0\.9\d+", out)
+    assert re.search(r"predict in process \(cpu, one digit\): p50 \d+\.\d+ ms", out)
+    assert re.search(rf"predict over HTTP \({model_url}\): p50 \d+\.\d+ ms, p99 \d+\.\d+ ms", out)
