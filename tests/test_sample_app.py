@@ -6,6 +6,7 @@ model service is ``python -m sample_app.model`` on a loopback port (sample_app_f
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import signal
@@ -13,7 +14,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import openstack
@@ -549,3 +552,84 @@ def test_model_benchmark_prints_its_numbers(model_url, capsys):
     assert re.search(r"accuracy on 360 held-aside digits: 0\.9\d+", out)
     assert re.search(r"predict in process \(cpu, one digit\): p50 \d+\.\d+ ms", out)
     assert re.search(rf"predict over HTTP \({model_url}\): p50 \d+\.\d+ ms, p99 \d+\.\d+ ms", out)
+
+
+# --- the page in a real browser ----------------------------------------------------------------
+
+
+class _Ingress:
+    """What the cluster's Ingress does: ``/api`` to the api, everything else to the web page."""
+
+    def __init__(self, api_app, web_app) -> None:
+        self.api_app, self.web_app = api_app, web_app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":  # neither app has start-up work: the api's router answers for both
+            await self.api_app(scope, receive, send)
+            return
+        target = self.api_app if scope["path"].startswith("/api") else self.web_app
+        await target(scope, receive, send)
+
+
+@contextlib.contextmanager
+def _serve(app) -> Iterator[str]:
+    import threading
+
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_until(lambda: http_get(f"http://127.0.0.1:{port}/healthz"), "the test ingress")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.mark.browser
+def test_the_page_submits_a_digit_and_shows_its_label(settings, held_aside):
+    import os
+    import shutil
+    import threading
+
+    from playwright.sync_api import sync_playwright
+    from sample_app.api import create_app as create_api
+    from sample_app.web import create_app as create_web
+    from sample_app.worker import Worker
+
+    worker = Worker(settings)
+    loop = threading.Thread(target=worker.run, daemon=True)
+    loop.start()
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    artifacts = Path(os.environ.get("LAB_TEST_ARTIFACTS", SAMPLE_APP.parents[1] / "test-artifacts"))
+    artifacts.mkdir(parents=True, exist_ok=True)
+    try:
+        with _serve(_Ingress(create_api(settings), create_web())) as base, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+            try:
+                page = browser.new_page()
+                page.goto(f"{base}/", wait_until="domcontentloaded")
+                assert page.locator("#digit-grid button").count() == 64
+                page.locator("#sample-4").click()
+                assert page.locator("#pixels").input_value().split(",")[:5] == ["0", "0", "0", "1", "11"]
+                page.locator("#submit").click()
+                page.locator("#message", has_text="queued").wait_for(timeout=10_000)
+                job_id = page.locator("#message").inner_text().split()[1]
+                row = page.locator(f'tr[data-job-id="{job_id}"][data-status="done"]')
+                row.wait_for(timeout=15_000)  # the table refreshes every 2 s
+                cells = row.locator("td").all_inner_texts()
+                assert cells[1:3] == ["done", "4"] and 0 < float(cells[3]) <= 1
+                assert page.locator("#api-version").inner_text() == "1.0.0-test"
+                page.screenshot(path=str(artifacts / "sample-app-web.png"))
+                # a bad paste is refused with the api's reason, shown to the learner
+                page.locator("#pixels").fill("1,2,3")
+                page.locator("#submit").click()
+                page.locator("#message", has_text="must have 64 numbers").wait_for(timeout=10_000)
+            finally:
+                browser.close()
+    finally:
+        worker.stopping.set()
+        loop.join(5)
