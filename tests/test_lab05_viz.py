@@ -6,6 +6,7 @@ state the lab meets); one module-scoped case reads a real snapshot from the sand
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 
@@ -263,6 +264,8 @@ def test_the_timeline_widget_steps_and_follows_the_newest() -> None:
     box = timeline.widget()
     slider, view = box.children
     assert [label for label, _ in slider.options] == ["1. cluster created", "2. apps deployed"]
+    # a FigureWidget where plotly can make one (it needs anywidget), else an Output widget with the figure
+    assert type(view).__name__ == ("FigureWidget" if importlib.util.find_spec("anywidget") else "Output")
     slider.value = 0
     assert "cluster created" in _shown_title(view)
     slider.value = 1
@@ -274,6 +277,8 @@ def test_the_timeline_widget_steps_and_follows_the_newest() -> None:
     timeline.record(lab_snapshot("apps deployed"))  # a re-run cell replaces its state instead of adding one
     assert timeline.labels == ["cluster created", "apps deployed", "worker VM deleted"]
     assert "worker VM deleted" in timeline.figure(-1).layout.title.text
+    timeline.record(lab_snapshot("4. scaled to 4"))  # a label the lab numbers itself is not numbered again
+    assert slider.options[-1] == ("4. scaled to 4", 3)
     with pytest.raises(UsageError, match="no state 7"):
         timeline.figure(7)
     with pytest.raises(UsageError, match="Snapshot"):

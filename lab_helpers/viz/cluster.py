@@ -430,7 +430,8 @@ class Timeline:
         return box
 
     def _options(self) -> list[tuple[str, int]]:
-        return [(f"{i + 1}. {label}", i) for i, label in enumerate(self.labels)]
+        # numbered in order, unless the lab numbers its labels itself ("3. scaled to 4")
+        return [(label if label[:1].isdigit() else f"{i + 1}. {label}", i) for i, label in enumerate(self.labels)]
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "states": [s.to_dict() for s in self.snapshots]}
