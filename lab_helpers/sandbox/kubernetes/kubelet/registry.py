@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ....paths import load_yaml
+from .process import NOBODY
 
 IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
 PROGRAMS_DIR = "/usr/lib/sandbox-images"  # where Python stand-ins live inside a container's root
@@ -390,4 +391,6 @@ def materialize(
             os.chmod(os.path.join(root, d), 0o755)
     for folder, mode in modes.items():  # folders the image opens to every user (postgres's PGDATA: 1777)
         os.chmod(folder, mode)
+        if os.geteuid() == 0:  # and owned by the user that stands in for the image's root (as it would own them)
+            os.chown(folder, NOBODY, NOBODY)
     return layer
