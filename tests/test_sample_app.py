@@ -288,6 +288,12 @@ def test_api_rejects_bad_uploads(api, body, content_type, status, message):
     assert message in answer.json()["error"]
 
 
+def test_api_stops_reading_a_chunked_upload_at_the_limit(api):
+    chunks = iter([b"1" * 40_000, b"1" * 40_000, b"1" * 40_000])  # no Content-Length: sent chunked
+    answer = api.post("/api/jobs", content=chunks, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413 and "over 65536 bytes" in answer.json()["error"]
+
+
 def test_api_unknown_job_is_404(api):
     answer = api.get("/api/jobs/does-not-exist")
     assert answer.status_code == 404 and "GET /api/jobs lists" in answer.json()["error"]
@@ -378,6 +384,24 @@ def test_model_without_weights_exits_with_one_clear_line(tmp_path):
     assert f"no weights at {tmp_path}/digits.npz" in lines[0] and "python -m sample_app.model.train --out" in lines[0]
 
 
+def test_model_with_unreadable_weights_exits_and_says_why(tmp_path):
+    import subprocess
+    import sys
+
+    from sample_app_fixtures import app_env
+
+    (tmp_path / "digits.npz").write_bytes(b"not a weights file")
+    done = subprocess.run(
+        [sys.executable, "-m", "sample_app.model"],
+        env=app_env(WEIGHTS_DIR=str(tmp_path), PORT=str(free_port()), DEVICE="cpu"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "CRITICAL sample_app.model: cannot load the model:" in done.stderr
+
+
 def test_model_device_choice_is_one_code_path():
     from sample_app.model.network import choose_xp
 
@@ -443,6 +467,24 @@ def test_worker_marks_the_job_failed_when_the_upload_is_missing(settings):
     worker.db.insert("lost-upload", "never-stored.json", "1.0.0")
     assert worker.run_one("lost-upload") == "failed"
     assert "could not read never-stored.json from the object store" in worker.db.get("lost-upload")["error"]
+
+
+def test_worker_finishes_the_job_it_holds_when_asked_to_stop(api, settings, held_aside, monkeypatch):
+    import sample_app.worker as worker_module
+
+    pixels, label = digit(held_aside, 4)
+    job_id = api.post("/api/jobs", json={"pixels": pixels}).json()["id"]
+    worker = worker_module.Worker(settings)
+    real_predict = worker_module.predict
+
+    def stop_during_the_job(*args, **kwargs):
+        worker.stopping.set()  # SIGTERM arrives while the model is answering
+        return real_predict(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "predict", stop_during_the_job)
+    worker.run()  # returns once stopped
+    job = api.get(f"/api/jobs/{job_id}").json()
+    assert (job["status"], job["label"]) == ("done", label)
 
 
 def test_worker_run_loop_stops_when_asked(settings):

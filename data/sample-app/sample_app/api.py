@@ -6,6 +6,7 @@ Run it with ``python -m sample_app.api`` (uvicorn on 0.0.0.0:$PORT).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import uuid
@@ -56,9 +57,11 @@ def create_app(settings: config.Settings) -> Starlette:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
             return _error(413, f"the upload is {declared} bytes; the limit is {MAX_UPLOAD_BYTES} (64 KiB).")
-        body = await request.body()
-        if len(body) > MAX_UPLOAD_BYTES:
-            return _error(413, f"the upload is {len(body)} bytes; the limit is {MAX_UPLOAD_BYTES} (64 KiB).")
+        body = b""
+        async for chunk in request.stream():  # read no further than the limit, whatever the header said
+            body += chunk
+            if len(body) > MAX_UPLOAD_BYTES:
+                return _error(413, f"the upload is over {MAX_UPLOAD_BYTES} bytes (64 KiB), the limit.")
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         try:
             if media_type == "application/json":
@@ -91,7 +94,8 @@ def create_app(settings: config.Settings) -> Starlette:
             await run_in_threadpool(queue.push, job_id)
         except Exception as exc:
             log.warning("job %s: queue failed: %s", job_id, exc)
-            await run_in_threadpool(db.fail, job_id, f"could not be queued: {type(exc).__name__}: {exc}")
+            with contextlib.suppress(Exception):  # the job stays queued-but-lost only if the database fails too
+                await run_in_threadpool(db.fail, job_id, f"could not be queued: {type(exc).__name__}: {exc}")
             return _error(503, f"the queue did not take the job ({type(exc).__name__}); try again later.")
         return JSONResponse({"id": job_id, "status": "queued"}, status_code=202)
 
