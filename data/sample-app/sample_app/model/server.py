@@ -44,7 +44,8 @@ class LoadedModel:
     def predict(self, pixels: list[float]) -> dict[str, Any]:
         x = self.xp.asarray([pixels], dtype=self.xp.float32)
         _hidden, probs = forward(self.xp, self.weights, x)
-        row = np.asarray(probs[0].get() if self.device == "gpu" else probs[0], dtype=float)
+        # back to the host: cupy.asnumpy copies from the GPU, numpy has nothing to copy
+        row = np.asarray(getattr(self.xp, "asnumpy", np.asarray)(probs[0]), dtype=float)
         label = int(row.argmax())
         return {
             "label": label,
