@@ -339,3 +339,12 @@ def test_the_planning_model_predicts_a_scaled_down_sandbox_run(classroom, on_job
     predicted = planning.wall_seconds(len(CASES), 2, per_job)
     measured = on_jobs["seconds"]
     assert abs(measured - predicted) <= 0.25 * measured, (measured, predicted, per_job)
+
+
+def test_the_dockerfile_builds_a_non_root_grader_without_the_lab_sources():
+    text = (Path(__file__).resolve().parents[1] / "Dockerfile").read_text(encoding="utf-8")
+    stage = text.split(" AS grader", 1)[1]
+    assert "util-linux" in stage and "iproute2" in stage  # unshare and ip, for the pod's own isolation
+    assert "USER 65534:65534" in stage
+    assert '"lab_helpers.grading.kubernetes.pod"' in stage
+    assert "_course' / 'labs'" in stage and "shutil.rmtree(labs)" in stage  # the solutions stay out of the image

@@ -38,7 +38,7 @@ from . import cluster as kc
 from . import manifests, transfer
 from .progress import RunStatus
 
-POLL_S = 0.5
+POLL_S = 0.25
 PULL_GRACE_S = 30.0  # how long a pod may wait on an image pull (or a bad config) before the attempt fails
 STEP = dict(STEPS)
 
