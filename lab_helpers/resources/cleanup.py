@@ -117,6 +117,26 @@ def _namespaces(learner: str | None, lab: str | None) -> list[Found]:
     return out
 
 
+def _release_stranded(core, namespace: str) -> None:
+    """Force-delete the namespace's pods on nodes that are not Ready (a node whose VM is gone can never confirm
+    that they stopped; a cloud provider would delete such a Node and its pods with it)."""
+    from ..kube.client import read_json
+    from ..kube.nodes import READY, readiness
+
+    try:
+        nodes = read_json(core.list_node(_preload_content=False)).get("items") or []
+    except Exception:  # no cluster's view of its nodes: leave the pods to the namespace's own deletion
+        return
+    ready = {n["metadata"]["name"] for n in nodes if readiness(n) == READY}
+    pods = read_json(core.list_namespaced_pod(namespace, _preload_content=False)).get("items") or []
+    for pod in pods:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and node not in ready:
+            core.delete_namespaced_pod(
+                pod["metadata"]["name"], namespace, grace_period_seconds=0, _preload_content=False
+            )
+
+
 def _delete_namespace(name: str, timeout_s: float = WAIT_S) -> None:
     """Delete a namespace and wait until the cluster has emptied and removed it (its pods stopped, its claims'
     volumes deleted by the CSI driver)."""
@@ -132,6 +152,7 @@ def _delete_namespace(name: str, timeout_s: float = WAIT_S) -> None:
         if exc.status == 404:
             return
         raise
+    _release_stranded(core, name)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
