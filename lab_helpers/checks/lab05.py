@@ -197,6 +197,11 @@ def _api_service(answer, context):
     )
 
 
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
 def _containers(pod_spec: dict) -> list[dict]:
     return [c for c in (pod_spec.get("containers") or []) if isinstance(c, dict)]
 
@@ -250,7 +255,7 @@ def _model_on_gpu(answer, context):
             "(key, operator Equal, value, effect), or the scheduler keeps the pod off that node"
         )
     if said:
-        return Verdict(score, "; ".join(said).capitalize() + ".")
+        return Verdict(score, _sentence(said))
     node = context.get("node")
     return Verdict.ok(f"One GPU asked for and the taint tolerated: the scheduler placed the model on {node}.")
 
@@ -322,7 +327,7 @@ def _crash_loop(answer, context):
             "the missing weights"
         )
     if said:
-        return Verdict(right / 3, "; ".join(said).capitalize() + ".")
+        return Verdict(right / 3, _sentence(said))
     return Verdict.ok("CrashLoopBackOff, a failing exit code, and the log says why: the weights are missing.")
 
 
@@ -358,3 +363,125 @@ def _cleanup_order(answer, context):
     if broken:
         return Verdict.no(f"That order leaves something behind: {broken[0]}.")
     return Verdict.ok("Namespace, then Nodes, then their VMs: what `course.cleanup` and `lab cleanup --lab 05` do.")
+
+
+# --- what the grader reads from the learner's cluster (its state checks' probes) -------------------
+
+
+def cluster_api() -> Any:
+    """A client of the backend's cluster (the sandbox's, or the live one's kubeconfig), as the learner."""
+    from kubernetes import config
+
+    from ..backends import resolve
+
+    return config.new_client_from_config(config_file=str(resolve().cluster()), persist_config=False)
+
+
+def lab_namespace() -> str:
+    """The namespace lab 05 works in: ``course-<learner>-05-app``."""
+    from ..marks import Marks
+
+    return Marks.for_lab("05").name("app")
+
+
+def _read(call: Any, *args: Any, **kw: Any) -> dict | None:
+    """A read as raw JSON (None when the object is not there)."""
+    from kubernetes.client.exceptions import ApiException
+
+    from ..kube.client import read_json
+
+    try:
+        return read_json(call(*args, _preload_content=False, **kw))
+    except ApiException as exc:
+        if exc.status in (403, 404):
+            return None
+        raise
+
+
+def probe_api_service(conn: Any) -> dict:
+    """The api Deployment's conditions and replicas, and how many ready addresses the api Service has."""
+    from kubernetes import client
+
+    api, ns = cluster_api(), lab_namespace()
+    dep = _read(client.AppsV1Api(api).read_namespaced_deployment, "api", ns) or {}
+    eps = _read(client.CoreV1Api(api).read_namespaced_endpoints, "api", ns) or {}
+    status = dep.get("status") or {}
+    return {
+        "conditions": {c.get("type"): c.get("status") for c in status.get("conditions") or []},
+        "available_replicas": int(status.get("availableReplicas") or 0),
+        "ready_addresses": sum(len(s.get("addresses") or []) for s in eps.get("subsets") or []),
+    }
+
+
+def probe_model(conn: Any) -> dict:
+    """Where the model's pods run (their nodes' GPU labels), and its weights' claim with its cloud volume."""
+    from kubernetes import client
+
+    core, ns = client.CoreV1Api(cluster_api()), lab_namespace()
+    pods = (_read(core.list_namespaced_pod, ns, label_selector="app=model") or {}).get("items") or []
+    placed = []
+    for pod in pods:
+        node_name = (pod.get("spec") or {}).get("nodeName") or ""
+        node = _read(core.read_node, node_name) if node_name else None
+        labels = ((node or {}).get("metadata") or {}).get("labels") or {}
+        placed.append(
+            {
+                "phase": (pod.get("status") or {}).get("phase"),
+                "node": node_name,
+                "gpu_node": labels.get(f"{GPU}.present") == "true",
+            }
+        )
+    claim = _read(core.read_namespaced_persistent_volume_claim, "model-weights", ns) or {}
+    volume: dict[str, Any] = {}
+    pv_name = (claim.get("spec") or {}).get("volumeName")
+    pv = _read(core.read_persistent_volume, pv_name) if pv_name else None
+    handle = (((pv or {}).get("spec") or {}).get("csi") or {}).get("volumeHandle")
+    if handle:
+        found = conn.block_storage.find_volume(handle, ignore_missing=True)
+        volume = (
+            {"id": handle, "size_gb": int(found.size), "status": found.status} if found is not None else {"id": handle}
+        )
+    return {
+        "pods": placed,
+        "claim_phase": (claim.get("status") or {}).get("phase"),
+        "claimed": ((claim.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage"),
+        "volume": volume,
+    }
+
+
+def probe_gpu_drill(conn: Any) -> dict:
+    """The drill's pod as the cluster holds it: its phase, its node (none), its PodScheduled condition."""
+    from kubernetes import client
+
+    pod = _read(client.CoreV1Api(cluster_api()).read_namespaced_pod, "gpu-drill", lab_namespace()) or {}
+    conditions = {c.get("type"): c for c in (pod.get("status") or {}).get("conditions") or []}
+    scheduled = conditions.get("PodScheduled") or {}
+    limits = [
+        ((c.get("resources") or {}).get("limits") or {}).get(GPU)
+        for c in (pod.get("spec") or {}).get("containers") or []
+    ]
+    return {
+        "found": bool(pod),
+        "phase": (pod.get("status") or {}).get("phase"),
+        "node": (pod.get("spec") or {}).get("nodeName") or "",
+        "scheduled": scheduled.get("status"),
+        "reason": scheduled.get("reason"),
+        "gpus": [int(quantity(x)) for x in limits if x is not None],
+    }
+
+
+def probe_leftovers(conn: Any) -> dict:
+    """What of lab 05 is left: the namespace, and every marked cloud resource (VMs, volumes, floating IPs)."""
+    from ..marks import Marks
+    from ..resources.inventory import find
+
+    found = find(conn, learner=Marks.for_lab("05").learner, lab="05")
+    left = [f"{f.kind} {f.name or f.id}" for f in found]
+    try:
+        from kubernetes import client
+
+        if _read(client.CoreV1Api(cluster_api()).read_namespace, lab_namespace()) is not None:
+            left.append(f"namespace {lab_namespace()}")
+    except Exception:  # no cluster left to ask: its namespaces went with it
+        pass
+    return {"left": left, "not_checked": list(found.skipped)}
