@@ -36,6 +36,21 @@ def host_path(path: str) -> str:
     return b.host_path(path) if b is not None else path
 
 
+def data_path(path: str) -> str:
+    """Where PGDATA is on this machine. Plain processes (no own root) share the image's files, so a
+    PGDATA that no volume holds goes into the container's own folder (its working directory, "/"),
+    not into the image's, where every postgres pod of the node would find the same database."""
+    import json
+
+    mapped = json.loads(os.environ.get("LAB_PATH_MAP") or "[]")
+    for inside, _ in mapped:
+        if inside != "/" and (path == inside or path.startswith(inside.rstrip("/") + "/")):
+            return host_path(path)
+    if not mapped:
+        return path
+    return os.path.join(os.getcwd(), path.lstrip("/"))
+
+
 def say(text: str) -> None:
     print(text, flush=True)
 
@@ -51,6 +66,7 @@ def step_down(pgdata: str) -> None:
     namespace that maps only one user, in a nested one where that user is postgres."""
     if os.geteuid() != 0:
         return
+    add_postgres_user()
     try:
         for folder in (pgdata, host_path(SOCKETS)):
             if os.path.isdir(folder):
@@ -70,12 +86,38 @@ def step_down(pgdata: str) -> None:
             "The server must be started under an unprivileged user ID: set the pod's "
             "securityContext.runAsUser (999 is the image's postgres user)."
         )
+    # postgres where /etc/passwd names it; else nobody (a user namespace cannot write the host's /etc)
+    uid = POSTGRES_UID if has_user(POSTGRES_UID) else 65534
     with open("/proc/self/setgroups", "w") as fh:
         fh.write("deny")
     with open("/proc/self/uid_map", "w") as fh:
-        fh.write(f"{POSTGRES_UID} 0 1")
+        fh.write(f"{uid} 0 1")
     with open("/proc/self/gid_map", "w") as fh:
-        fh.write(f"{POSTGRES_UID} 0 1")
+        fh.write(f"{uid} 0 1")
+
+
+def has_user(uid: int) -> bool:
+    try:
+        with open("/etc/passwd", encoding="utf-8") as fh:
+            return any(line.split(":")[2:3] == [str(uid)] for line in fh)
+    except OSError:
+        return False
+
+
+def add_postgres_user() -> None:
+    """The image's ``postgres`` user (initdb needs a name for its uid), added to the container's own
+    copy-on-write /etc where the host's has none; never in the host's files (no own root)."""
+    if os.environ.get("LAB_PATH_MAP"):
+        return
+    if has_user(POSTGRES_UID):
+        return
+    try:
+        with open("/etc/passwd", "a", encoding="utf-8") as fh:
+            fh.write(f"postgres:x:{POSTGRES_UID}:{POSTGRES_UID}::/var/lib/postgresql:/bin/sh\n")
+        with open("/etc/group", "a", encoding="utf-8") as fh:
+            fh.write(f"postgres:x:{POSTGRES_UID}:\n")
+    except OSError:
+        pass
 
 
 MISSING_PASSWORD = """Error: Database is uninitialized and superuser password is not specified.
@@ -101,12 +143,15 @@ def initialize(pgdata: str, env: dict[str, str]) -> None:
     user = env.get("POSTGRES_USER") or "postgres"
     database = env.get("POSTGRES_DB") or user
     try:
+        os.makedirs(os.path.dirname(pgdata), exist_ok=True)
         os.makedirs(pgdata, mode=0o700, exist_ok=True)
         os.chmod(pgdata, 0o700)
     except OSError as exc:
-        fail(f"cannot create PGDATA {env.get('PGDATA')}: {exc.strerror} (the folder above it must be writable by uid "
-             f"{os.geteuid()}; with a volume mounted at /var/lib/postgresql/data, set PGDATA to a folder inside it, "
-             "e.g. /var/lib/postgresql/data/pgdata)")
+        fail(
+            f"cannot create PGDATA {env.get('PGDATA')}: {exc.strerror} (the folder above it must be writable by uid "
+            f"{os.geteuid()}; with a volume mounted at /var/lib/postgresql/data, set PGDATA to a folder inside it, "
+            "e.g. /var/lib/postgresql/data/pgdata)"
+        )
     with tempfile.NamedTemporaryFile("w", prefix="pwfile", dir=None, delete=False) as fh:
         fh.write(password or "unused")
         pwfile = fh.name
@@ -140,6 +185,20 @@ def initialize(pgdata: str, env: dict[str, str]) -> None:
     say("\nPostgreSQL init process complete; ready for start up.\n")
 
 
+def sockets_usable() -> bool:
+    """Whether the server may put its socket file in /var/run/postgresql: not where plain processes share
+    the host's folders, nor where the container's root refuses the write (an overlay in a user namespace)."""
+    if os.environ.get("LAB_PATH_MAP"):
+        return False
+    probe = os.path.join(SOCKETS, f".probe-{os.getpid()}")
+    try:
+        open(probe, "w").close()
+        os.unlink(probe)
+    except OSError:
+        return False
+    return True
+
+
 def main() -> None:
     args = sys.argv[1:]
     if args and args[0].startswith("-"):
@@ -151,7 +210,7 @@ def main() -> None:
             fail("docker-entrypoint.sh: no command")
         os.execvp(args[0], args)
     env = dict(os.environ)
-    pgdata = host_path(env.get("PGDATA") or "/var/lib/postgresql/data")
+    pgdata = data_path(env.get("PGDATA") or "/var/lib/postgresql/data")
     server = os.path.join(host_path(BIN), "postgres")
     if not os.path.exists(server):
         fail(
@@ -167,8 +226,7 @@ def main() -> None:
         b = boot()
         argv += ["-c", f"listen_addresses={b.pod_ip() if b is not None else '*'}"]
     if "unix_socket_directories" not in settings:
-        own_root = not os.environ.get("LAB_PATH_MAP")  # plain processes share the host's folders: no socket file
-        argv += ["-c", f"unix_socket_directories={SOCKETS if own_root else ''}"]
+        argv += ["-c", f"unix_socket_directories={SOCKETS if sockets_usable() else ''}"]
     os.execve(server, argv, env)
 
 

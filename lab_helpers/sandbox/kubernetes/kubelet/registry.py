@@ -234,7 +234,7 @@ def merge_env(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
 
 def holds() -> str:
     """What the registry holds, for the message of a failed pull."""
-    anywhere = sorted(n for n, i in images().items() if not tags_of(i))
+    anywhere = [n for n, i in images().items() if not tags_of(i)]  # in the registry's own order
     tagged = sorted((i.repositories[0].removeprefix("docker.io/"), i) for i in images().values() if tags_of(i))
     parts = [f"{', '.join(anywhere)} (any tag)"]
     parts += [f"{repo} (tags {', '.join(t.name for t in tags_of(i))})" for repo, i in tagged]
