@@ -13,6 +13,7 @@ container's paths are; :func:`host_path` reads it.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import runpy
@@ -66,7 +67,8 @@ def main() -> None:
     while args and args[0] in FLAGS:
         if args[0] == "-u":
             for stream in (sys.stdout, sys.stderr):
-                stream.reconfigure(write_through=True)  # type: ignore[attr-defined]
+                if isinstance(stream, io.TextIOWrapper):
+                    stream.reconfigure(write_through=True)
         args = args[1:]
     if not args:
         sys.stderr.write("usage: python [-u] -m MODULE [ARGS...] | python [-u] SCRIPT [ARGS...]\n")
