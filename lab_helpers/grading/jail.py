@@ -220,14 +220,18 @@ def enter(spec: JailSpec) -> None:
                 _mkdirs(target)
         else:
             _bind(source, target, read_only=kind != "rw", recursive=True)
-    for path in spec.empty_dirs:
+    for path in spec.empty_dirs:  # there (a checkout's course_root looks for labs/), but nothing to list
         if not os.path.exists(root + path):
             _mkdirs(root + path)
+            os.chmod(root + path, 0)
     for path in spec.masks:  # only a key or output kept inside a bound folder is there at all
         if os.path.isdir(root + path):
             _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=000,size=4k")
     _dev(root)
     _proc(root)
+    # the skeleton read-only: in a pod the kernel's uid owns it (the grader's user namespace made it)
+    _mount(None, root + "/dev", None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+    _mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
     _pivot(root)
 
 
