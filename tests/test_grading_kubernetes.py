@@ -348,3 +348,18 @@ def test_the_dockerfile_builds_a_non_root_grader_without_the_lab_sources():
     assert "USER 65534:65534" in stage
     assert '"lab_helpers.grading.kubernetes.pod"' in stage
     assert "_course' / 'labs'" in stage and "shutil.rmtree(labs)" in stage  # the solutions stay out of the image
+
+
+def test_a_pod_that_cannot_isolate_refuses_in_one_line_unless_the_pod_is_the_isolation(monkeypatch):
+    from lab_helpers.grading.kubernetes import pod
+
+    monkeypatch.setattr(pod, "user_namespaces", lambda: (False, "unshare --user failed: Operation not permitted"))
+    with pytest.raises(pod.Refused) as refused:
+        pod.pod_isolation(required=True)  # the sandbox: process pods isolate nothing themselves
+    message = str(refused.value)
+    assert "\n" not in message and "fix: " in message and "Operation not permitted" in message
+    live = pod.pod_isolation(required=False)  # a real cluster's pod: the runtime's namespaces, said in the log
+    assert not live.namespaces and "the pod is the isolation" in live.describe()
+    monkeypatch.setattr(pod, "user_namespaces", lambda: (True, ""))
+    inside = pod.pod_isolation(required=True)
+    assert inside.namespaces and inside.user_namespace and inside.drop_to_uid == NOBODY_UID
