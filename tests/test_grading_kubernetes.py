@@ -144,6 +144,13 @@ def test_failure_reasons_name_what_the_cluster_said():
     pulling = _pod(containerStatuses=[{"state": {"waiting": {"reason": "ImagePullBackOff", "message": "Back-off"}}}])
     assert kc.stuck_reason([pulling]) == "ImagePullBackOff: Back-off"
     assert kc.stuck_reason([_pod(containerStatuses=[{"state": {"running": {}}}])]) == ""
+    pending = _pod(
+        phase="Pending",
+        conditions=[
+            {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/0 nodes are available"}
+        ],
+    )
+    assert kc.unschedulable([pending]) == "0/0 nodes are available" and kc.unschedulable([oom]) == ""
 
 
 # -- progress and the planning model ---------------------------------------------------------------

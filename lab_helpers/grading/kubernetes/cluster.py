@@ -264,6 +264,15 @@ def stuck_reason(pods: list[dict]) -> str:
     return ""
 
 
+def unschedulable(pods: list[dict]) -> str:
+    """The scheduler's message for a pod no node can take (no nodes, too small, tainted), or ""."""
+    for pod in pods:
+        for c in (pod.get("status") or {}).get("conditions") or []:
+            if c.get("type") == "PodScheduled" and c.get("status") == "False" and c.get("reason") == "Unschedulable":
+                return str(c.get("message") or "Unschedulable")
+    return ""
+
+
 def exit_code(pods: list[dict]) -> int | None:
     for pod in pods:
         for cs in (pod.get("status") or {}).get("containerStatuses") or []:

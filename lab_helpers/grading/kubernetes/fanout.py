@@ -230,8 +230,16 @@ class FanOut:
             elif state == "Failed":
                 self._failed(attempt, kc.failure_reason(job or {}, its_pods))
             else:
+                late = time.monotonic() - attempt.started > self.pull_grace_s
+                unplaced = kc.unschedulable(its_pods)
+                if unplaced and late:  # no submission will fare better: stop the run, keep what was graded
+                    raise MissingPiece(
+                        f"no node of the cluster can run a grading pod: {unplaced}",
+                        hint="Add nodes with room for the pod's requests (lab cluster create on the sandbox), or "
+                        "lower --memory-mb; then run the same command again (what was graded is kept).",
+                    )
                 stuck = kc.stuck_reason(its_pods)
-                if stuck and time.monotonic() - attempt.started > self.pull_grace_s:
+                if stuck and late:
                     self._failed(attempt, stuck)
 
     def grade(self, submissions: list[str]) -> None:
