@@ -3,10 +3,12 @@ the security group check judges the rules the notebook read back from the cloud.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .answers import fold, number_answer, within
 from .registry import Verdict, register
 
-__all__ = ["judge_open_ssh"]
+__all__ = ["judge_open_ssh", "probe_leftovers", "probe_servers", "probe_ssh_rules"]
 
 
 @register(
@@ -132,3 +134,37 @@ def _su_stopped(answer, context):
     if abs(value - su_per_hour(flavor) * 24) < 1e-6:
         return Verdict.no("That is a day's worth; the question asks for SU per hour.")
     return within(answer, su_per_hour(flavor), rel=0.01, unit="SU/hour")
+
+
+# -- what the grader reads from the submission's own cloud (state checks' probes) -----------------
+# Probes are not secret (the judges of their snapshots are): they live here so that a grading pod,
+# which never sees the key, can run them by name.
+
+
+def probe_ssh_rules(conn: Any) -> dict:
+    """The ingress rules of this learner's lab-03 ssh group, as the cloud holds them now."""
+    from ..marks import Marks
+    from ..resources.security import ingress_rules
+
+    wanted = Marks.for_lab("03").name("ssh")
+    groups = [g for g in conn.network.security_groups() if g.name == wanted]
+    return {"groups": len(groups), "rules": [r for g in groups for r in ingress_rules(conn, g)]}
+
+
+def probe_servers(conn: Any) -> list[dict]:
+    """This learner's lab-03 servers and their status, as Nova reports them now."""
+    from ..marks import Marks
+
+    prefix = Marks.for_lab("03").name_prefix()
+    return [
+        {"name": s.name, "status": s.status} for s in conn.compute.servers(details=True) if s.name.startswith(prefix)
+    ]
+
+
+def probe_leftovers(conn: Any) -> dict:
+    """What still carries this learner's lab-03 marks (or names), right after the cleanup cell."""
+    from ..marks import Marks
+    from ..resources.inventory import find
+
+    found = find(conn, learner=Marks.for_lab("03").learner, lab="03")
+    return {"left": [f"{f.kind} {f.name or f.id}" for f in found], "not_checked": list(found.skipped)}

@@ -17,15 +17,20 @@ a number in [0, 1] or a bool. Its message and source are never shown to the lear
 names the description and the points only.
 
 Running such a cell in a kernel only records the judge; nothing is judged there.
+
+Probes are not secret, judges are: a state check's probe is a course function
+(``lab_helpers.checks.labNN:probe_x``) that the hidden cell imports, so a grading pod, which never
+sees the key, can run it by name (:func:`state_probes`, :func:`probe_source`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["hidden_check", "state_check"]
+__all__ = ["hidden_check", "probe_source", "state_check", "state_probes"]
 
 HIDDEN_SUFFIX = ":hidden"
 STATE_SUFFIX = ":state"
@@ -132,3 +137,86 @@ def judge_hidden(hidden: HiddenCheck, answer: Any, context: dict, *, answered: b
     score = min(1.0, max(0.0, score))
     status = "passed" if score >= 1.0 else "partial" if score > 0 else "failed"
     return HiddenOutcome(hidden.column, hidden.points, round(score * hidden.points, 4), status, note)
+
+
+# -- probes by name: what a grading pod runs without the key ---------------------------------------
+
+PROBE_HOME = "lab_helpers.checks."
+_PROBE_NAME = re.compile(r"^lab_helpers\.checks\.[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+
+
+def named_probe(name: str) -> Callable[[Any], Any]:
+    """The probe ``lab_helpers.checks.labNN:probe_x`` (a course function, importable in a grading pod)."""
+    from importlib import import_module
+
+    if not _PROBE_NAME.match(name):
+        raise ValueError(f"not a probe of the course's checks: {name!r}")
+    module, attribute = name.split(":")
+    probe = getattr(import_module(module), attribute, None)
+    if not callable(probe):
+        raise ValueError(f"{module} has no probe {attribute!r}")
+    return probe
+
+
+def probe_name(hidden: HiddenCheck) -> str:
+    """``module:name`` of a state check's probe when it can be imported by that name; "" when it cannot."""
+    probe = hidden.probe
+    if probe is None:
+        return ""
+    name = f"{getattr(probe, '__module__', '')}:{getattr(probe, '__qualname__', '')}"
+    try:
+        return name if named_probe(name) is probe else ""
+    except (ImportError, ValueError):
+        return ""
+
+
+def state_probes(hidden: list[HiddenCheck]) -> list[dict[str, str]]:
+    """What runs the state checks elsewhere: each probe's name and when it runs; no judge, points or description.
+
+    Raises UsageError naming the first check whose probe is defined in the key itself (a grading pod,
+    which never sees the key, could not run it).
+    """
+    out = []
+    for h in hidden:
+        if not h.is_state:
+            continue
+        name = probe_name(h)
+        if not name:
+            from ..errors import UsageError
+
+            where = getattr(h.probe, "__qualname__", repr(h.probe))
+            raise UsageError(
+                f"state check {h.column}'s probe {where} is defined in the key, and the key never enters a "
+                f"grading pod: move the probe into lab_helpers/checks/lab{h.check.split('.')[0]}.py and import it "
+                "in the hidden-check cell.",
+                hint="Or grade this lab on one machine: lab grade --jobs N (without --on kubernetes).",
+            )
+        out.append({"check": h.check, "part": h.part, "after": h.after, "probe": name})
+    return out
+
+
+def probe_source(probes: list[dict[str, str]]) -> str:
+    """Declarations the executor loads in place of the key: the same probes at the same cells, judging nothing.
+
+    The executor probes the submission's own backend after the named cells and logs the snapshots as
+    data; the grader judges them in its own process with the key's judges.
+    """
+    if not probes:
+        return ""
+    lines = [
+        "from lab_helpers.grading.hidden import named_probe, state_check",
+        "",
+        "",
+        "def _judged_by_the_grader(snapshot, context):",
+        "    return 0",
+        "",
+        "",
+    ]
+    for p in probes:
+        if not _PROBE_NAME.match(str(p["probe"])):
+            raise ValueError(f"not a probe of the course's checks: {p['probe']!r}")
+        lines.append(
+            f"state_check({str(p['check'])!r}, points=0, description='', probe=named_probe({str(p['probe'])!r}), "
+            f"after={str(p.get('after', ''))!r}, part={str(p.get('part', ''))!r})(_judged_by_the_grader)"
+        )
+    return "\n".join(lines) + "\n"
