@@ -76,6 +76,13 @@ SETTINGS: tuple[Setting, ...] = (
         "-",
         "set to `0` by `lab run` for a notebook that is not your own: its checks are not recorded",
     ),
+    Setting(
+        "LAB_TOOLS_DIR",
+        "`$LAB_STATE_DIR/bin`",
+        "a folder holding the course's kubectl and helm, used when their pinned digests match and never rewritten "
+        "then (read-only is fine): how a grader, an image or a shared hub hands out its own copies",
+        show_value=False,
+    ),
     Setting("OS_CLOUD", "-", "live: the cloud in `clouds.yaml`", show_value=False),
     Setting(
         "OS_CLIENT_CONFIG_FILE",
@@ -124,6 +131,12 @@ def state_dir() -> Path:
     path = Path(raw).expanduser() if raw else _default_state_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def tools_dir_setting() -> Path | None:
+    """The folder ``LAB_TOOLS_DIR`` names for the course's kubectl and helm, or None (the state directory's)."""
+    raw = _raw("LAB_TOOLS_DIR")
+    return Path(raw).expanduser() if raw else None
 
 
 def workspace_dir() -> Path:

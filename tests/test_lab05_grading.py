@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 from corpus.harness import assert_expected, grade_corpus, grade_of, load_cases
 from corpus.hostile import CASES
+from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 
 from lab_helpers.grading.isolation import Limits, namespaces_available
 
@@ -23,7 +24,16 @@ pytestmark = pytest.mark.skipif(not namespaces_available()[0], reason=f"no names
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def grader_tools(k8s_tools):  # noqa: F811
+    """The grader's own pinned kubectl and helm, as an instructor's `lab tools install` leaves them: handed to
+    each kernel read-only (a kernel has no network to download them)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LAB_TOOLS_DIR", str(k8s_tools))
+        yield k8s_tools
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, grader_tools):
     return grade_corpus("05", tmp_path_factory.mktemp("corpus05"), LIMITS, only=DEFAULT)
 
 
@@ -68,7 +78,7 @@ def test_a_pod_that_never_exits_does_not_keep_the_lab_alive(graded):
 
 
 @pytest.mark.slow
-def test_full_hostile_set(tmp_path):
+def test_full_hostile_set(tmp_path, grader_tools):
     own = tuple(load_cases("05").OWN)
     graded = grade_corpus("05", tmp_path, LIMITS, only=CASES + own)
     failures = []

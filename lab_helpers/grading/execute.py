@@ -76,7 +76,28 @@ def _env(job: dict, run_dir: Path, state_dir: Path, log_dir: Path, backend: str)
         }
     )
     env["LAB_SANDBOX_BOOT_S"] = f"{sandbox_boot_seconds():g}"  # the instructor's sandbox boot time (short for CI)
+    tools = grader_tools()
+    if tools is not None:  # the kernel has no network to download them: it uses the grader's, read-only
+        env["LAB_TOOLS_DIR"] = str(tools)
     return env
+
+
+def grader_tools() -> Path | None:
+    """The folder of the grader's own kubectl and helm when both match their pinned digests, else None.
+
+    Its ``LAB_TOOLS_DIR`` (a grader image sets one) or its state directory's ``bin`` (``lab tools
+    install``). The jail binds the two files read-only at the same path, so the kernel's ``install()``
+    finds them there and verifies them again; a grader without them leaves labs that need them to fail
+    with ``install()``'s own message.
+    """
+    from ..tools import installed, pinned, tools_dir
+
+    try:
+        _, wanted = pinned()
+        have = installed()
+    except (OSError, ValueError, KeyError):
+        return None
+    return tools_dir().resolve() if len(have) == len(wanted) else None
 
 
 def _read_events(path: Path) -> list[dict]:

@@ -2,7 +2,9 @@
 
 Used by :mod:`.kernel_launcher` as root inside the submission's namespaces. The launcher makes a
 new mount namespace, builds a root on a tmpfs that holds only what a lab needs (the system
-folders read-only, the Python environment read-only at its own paths, a minimal ``/dev``, a
+folders read-only, the Python environment read-only at its own paths, the grader's kubectl and
+helm read-only where ``LAB_TOOLS_DIR`` names them, a minimal ``/dev`` with a devpts instance of its
+own (terminals for ``!cmd`` cells, never the host's), a
 ``/proc`` of the submission's pid namespace that hides other users' processes, a tmpfs ``/tmp``
 and the submission's own folder read-write), pivots into it and detaches the old root. Nothing of
 the grader's files (the key, the output folder, other submissions) is mounted there, so there
@@ -116,7 +118,30 @@ def environment_paths() -> tuple[list[str], list[str]]:
         paths.append(str(real))
     if not any(package == Path(p) or Path(p) in package.parents for p in paths + list(SYSTEM_DIRS)):
         paths.append(str(package))
+    covered = [Path(p) for p in paths] + [Path(p) for p in SYSTEM_DIRS]
+    for tool in tool_files():
+        if not any(c in tool.parents for c in covered):
+            paths.append(str(tool))
     return list(dict.fromkeys(paths)), empty
+
+
+def tool_files() -> list[Path]:
+    """The grader's kubectl and helm that ``LAB_TOOLS_DIR`` names, each bound read-only at its own path.
+
+    Files, not their folder: a private folder (0700) still shows only these two, readable by the
+    kernel's uid; the kernel's ``lab_helpers.tools.install()`` checks their digests before using them.
+    """
+    from ..config import tools_dir_setting
+
+    folder = tools_dir_setting()
+    if folder is None:
+        return []
+    found = []
+    for name in ("kubectl", "helm"):
+        path = folder / name
+        if path.is_file() and not path.is_symlink():
+            found.append(path)
+    return found
 
 
 def _mkdirs(path: str) -> None:
@@ -172,6 +197,27 @@ def _dev(root: str) -> None:
         os.symlink(target, f"{dev}/{name}")
     _mkdirs(dev + "/shm")
     _mount("tmpfs", dev + "/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=64m")
+    _pts(dev)
+
+
+def _pts(dev: str) -> None:
+    """A devpts instance of this mount namespace's own, for the terminals of ``!cmd`` cells.
+
+    ``newinstance`` keeps its ptys apart from the host's and every other submission's (the host's
+    ``/dev/pts`` is never bound here); ``ptmxmode=0666`` lets the unprivileged kernel open its
+    ``ptmx``, which ``/dev/ptmx`` points at. No ``gid=`` option: the tty group need not exist in a
+    user namespace. Where such an instance cannot be made the jail refuses rather than lend the host's.
+    """
+    _mkdirs(dev + "/pts")
+    try:
+        _mount("devpts", dev + "/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620")
+    except JailError as exc:
+        raise JailError(
+            f"{exc}: a devpts instance of the jail's own could not be made (a kernel without devpts "
+            "multi-instance support, or a container that forbids mounting it); the host's terminals are "
+            "never lent, so no submission runs here: grade on a Linux host as root, or allow devpts mounts"
+        ) from None
+    os.symlink("pts/ptmx", dev + "/ptmx")
 
 
 def _proc(root: str) -> None:

