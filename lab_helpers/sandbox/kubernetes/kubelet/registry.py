@@ -388,7 +388,8 @@ def materialize(
             os.symlink(busybox, folder / applet)
     for root, dirs, _ in os.walk(layer):
         for d in dirs:
-            os.chmod(os.path.join(root, d), 0o755)
+            if not os.path.islink(os.path.join(root, d)):  # a package's folder is linked, not the layer's to change
+                os.chmod(os.path.join(root, d), 0o755)
     for folder, mode in modes.items():  # folders the image opens to every user (postgres's PGDATA: 1777)
         os.chmod(folder, mode)
         if os.geteuid() == 0:  # and owned by the user that stands in for the image's root (as it would own them)
