@@ -26,5 +26,6 @@ __all__ = [
     "artifacts",
     "lab02",
     "lab03",
+    "lab05",
     "progress",
 ]

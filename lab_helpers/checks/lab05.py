@@ -18,6 +18,16 @@ from typing import Any
 from .answers import fold
 from .registry import Verdict, register
 
+__all__ = [
+    "flavor_allocatable",
+    "nodes_needed",
+    "pods_of",
+    "probe_api_service",
+    "probe_gpu_drill",
+    "probe_leftovers",
+    "probe_model",
+]
+
 GPU = "nvidia.com/gpu"
 GPU_TAINT = {"key": GPU, "value": "present", "effect": "NoSchedule"}
 EVICTION_MEMORY_MI = 100  # the kubelet's default hard eviction threshold, kept out of allocatable

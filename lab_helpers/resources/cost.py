@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from ..errors import UsageError
 from ..paths import load_yaml
 
-__all__ = ["su_for", "su_per_hour", "su_rate_lines", "su_so_far"]
+__all__ = ["flavors", "su_for", "su_per_hour", "su_rate_lines", "su_so_far"]
 
 
 @lru_cache(maxsize=1)
