@@ -102,7 +102,9 @@ def test_the_payload_carries_no_key():
         "backend",
         "nonce",
         "require_isolation",
+        "probes",
     }
+    assert json.loads(text)["probes"] == []  # a lab without state checks names no probe
 
 
 def test_the_result_crosses_as_data_and_only_with_its_nonce():

@@ -5,7 +5,9 @@ The same pipeline as on one machine (:mod:`..pipeline`), split where the key mus
 1. ``read``, ``stamp``, ``sanitise`` here, in the grader's process (they need the key's copy of
    the given cells; what comes out holds no hidden check);
 2. ``execute`` in a pod: the sanitised notebook and where each answer lives go in a ConfigMap, a Job
-   runs the grader image's executor on it, and the answer log comes back on the pod's output;
+   runs the grader image's executor on it, and the answer log comes back on the pod's output; a lab
+   that checks its cloud sends its state probes by name (no judge), which the pod runs against the
+   submission's own sandbox after their cells, and their snapshots come back in the answer log;
 3. ``judge`` here again, with the grader's own checks, as the run's result arrives.
 
 Results are written as each Job finishes (``gradebook.json`` and the submission's feedback), so a
@@ -25,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import SANDBOX, resolve_backend, sandbox_boot_seconds
-from ...errors import MissingPiece, UsageError
+from ...errors import MissingPiece
 from ..batch import open_gradebook
 from ..feedback import feedback_name, write_feedback
 from ..gradebook import Gradebook
 from ..grades import SubmissionGrade
-from ..hidden import load_hidden
+from ..hidden import load_hidden, state_probes
 from ..isolation import Isolation, Limits
 from ..key import load_key
 from ..pipeline import STEPS, Log, Settings, Work, collect, record_execution
@@ -75,13 +77,7 @@ def _run_step(name: str, work: Work, s: Settings) -> None:
 def _settings(lab: str, key_dir: Path | str, out: Path, limits: Limits, backend: str, where: str) -> Settings:
     key = load_key(key_dir, lab)
     hidden = load_hidden(key.hidden_source())
-    state = sorted({h.column for h in hidden if h.is_state})
-    if state:
-        raise UsageError(
-            f"lab {key.lab} checks the cloud's state during the run ({', '.join(state)}); those probes are part "
-            "of the key, which never enters a grading pod.",
-            hint="Grade this lab on one machine: lab grade --jobs N (without --on kubernetes).",
-        )
+    state_probes(hidden)  # refuses, before anything runs, a probe a pod could not import by name
     log = Log(out / "grading.log")
     isolation = Isolation(False, None, "each submission runs in a Kubernetes Job; the pod isolates its kernel")
     settings = Settings(key, hidden, limits, isolation, backend, [], out / "logs", log)
@@ -110,6 +106,7 @@ class FanOut:
         self.pull_grace_s = pull_grace_s
         self.progress = progress
         self.run = secrets.token_hex(4)
+        self.probes = state_probes(s.hidden)
         self.flying: dict[str, Attempt] = {}
         self.env = {
             "HOME": manifests.SCRATCH_DIR,
@@ -140,6 +137,7 @@ class FanOut:
             backend=self.s.backend,
             nonce=nonce,
             require_isolation=self.k8s.target.sandbox,
+            probes=self.probes,
         )
         lab = self.s.key.lab
         self.k8s.submit(

@@ -2,7 +2,9 @@
 
 Runs one sanitised submission with the same executor as local grading (:func:`..execute.execute`)
 and prints the answer log for the grader, which judges it in its own process: the key never
-enters this pod.
+enters this pod. A lab that checks its cloud names its state probes (course functions in
+``lab_helpers.checks``) and the cells after which they run; the executor runs them against the
+submission's own sandbox exactly as on one machine, and their snapshots go back in the answer log.
 
 The kernel is isolated here too, as on one machine: its own network (loopback only), pid and
 mount namespaces, a fresh minimal root, uid 65534 with no capabilities. The pod runs as an
@@ -83,6 +85,7 @@ def run(job: dict) -> str:
     import nbformat
 
     from ..execute import execute
+    from ..hidden import probe_source
     from .transfer import FILES, encode_result
 
     isolation = pod_isolation(bool(job.get("require_isolation", True)))
@@ -97,7 +100,7 @@ def run(job: dict) -> str:
         mask=[],  # nothing of the grader's is in this pod; the payload folder is not bound into the kernel's root
         backend=job["backend"],
         keep_dir=keep,
-        state_source="",
+        state_source=probe_source(job.get("probes") or []),  # probes by name, no judge
     )
     files = {name: _read(keep / name) for name in FILES}
     return encode_result(job["nonce"], execution, files, isolation.describe())

@@ -1,7 +1,9 @@
 """What crosses between the grader and a grading pod, as data.
 
 In: the payload (the sanitised notebook, where each check's answer lives, the limits, the learner's
-name, the backend): no hidden check, no judge, no key. Out: the run's answer log and files,
+name, the backend, and for a lab that checks its cloud the state probes by name and the cell after
+which each runs): no hidden check, no judge, no points, no key. The probes' snapshots come back
+in the answer log as data, and the grader judges them. Out: the run's answer log and files,
 printed by the pod on its standard output between two lines that carry a nonce chosen by the
 grader, gzipped and base64-encoded in short lines. The learner's kernel cannot write there (it runs
 in namespaces of its own below the pod's grader, its output captured into the notebook), and the
@@ -42,8 +44,9 @@ def payload(
     backend: str,
     nonce: str,
     require_isolation: bool,
+    probes: list[dict[str, str]] | None = None,
 ) -> str:
-    """The pod's job, as JSON text (a ConfigMap's value)."""
+    """The pod's job, as JSON text (a ConfigMap's value); ``probes`` from :func:`..hidden.state_probes`."""
     return json.dumps(
         {
             "format": FORMAT,
@@ -54,6 +57,9 @@ def payload(
             "backend": backend,
             "nonce": nonce,
             "require_isolation": require_isolation,
+            "probes": [
+                {k: str(p.get(k, "")) for k in ("check", "part", "after", "probe")} for p in probes or []
+            ],  # names and positions only
         },
         sort_keys=True,
     )
