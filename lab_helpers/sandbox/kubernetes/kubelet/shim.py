@@ -131,8 +131,9 @@ def bind(source: str, target: str, read_only: bool, recursive: bool = False) -> 
         if not os.path.lexists(target):
             open(target, "a").close()
     mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
-    if read_only:
-        mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID)
+    if read_only:  # nodev/noexec of the source's mount kept: in a user namespace they are locked (EPERM if dropped)
+        kept = os.statvfs(target).f_flag & (MS_NODEV | MS_NOEXEC)  # ST_NODEV, ST_NOEXEC have the same values
+        mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | kept)
 
 
 def overlay(lowers: list[str], target: str, scratch: str, name: str) -> None:
