@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...config import SANDBOX, resolve_backend, sandbox_boot_seconds
-from ...errors import MissingPiece
+from ...errors import MissingPiece, UsageError
 from ..batch import open_gradebook
 from ..feedback import feedback_name, write_feedback
 from ..gradebook import Gradebook
@@ -74,8 +74,20 @@ def _run_step(name: str, work: Work, s: Settings) -> None:
             work.grade.lines = []
 
 
+# labs a grading pod cannot run yet, and why (each says what to do instead)
+NOT_IN_A_POD = {
+    "05": "its kernel runs the course's kubectl and helm, which the grader image does not carry and a grading "
+    "pod (no network) cannot download, so its cluster cells run out of time in a Job",
+}
+
+
 def _settings(lab: str, key_dir: Path | str, out: Path, limits: Limits, backend: str, where: str) -> Settings:
     key = load_key(key_dir, lab)
+    if key.lab in NOT_IN_A_POD:
+        raise UsageError(
+            f"lab {key.lab} cannot be graded as Kubernetes Jobs yet: {NOT_IN_A_POD[key.lab]}.",
+            hint="Grade it on one machine: lab grade --jobs N (without --on kubernetes).",
+        )
     hidden = load_hidden(key.hidden_source())
     state_probes(hidden)  # refuses, before anything runs, a probe a pod could not import by name
     log = Log(out / "grading.log")
