@@ -24,6 +24,9 @@ NODE_RESERVED_CPU = 0.5  # kubelet, container runtime, CNI and kube-proxy on a w
 NODE_RESERVED_GB = 1.5
 BOOT_S = 180.0  # a JS2 server is ACTIVE and its node Ready in about 1 to 3 minutes
 CPU_FLAVORS = ("m3.quad", "m3.medium", "m3.large", "m3.xl", "m3.2xl")
+# seconds per submission's Job, one Job at a time on the 2-core sandbox cluster (correct and untouched
+# submissions, each booting its own sandbox cloud and probing it): the README's planning table
+MEASURED_S = {"03": 10.5, "04": 13.9}
 
 
 def _quantity_mb(text: str) -> float:
