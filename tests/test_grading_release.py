@@ -129,3 +129,4 @@ def test_literal_context_is_pinned_by_the_release_and_measurements_are_not():
     context = {"**0": "need", "expected_ms": "t", "rel": "0.1"}
     assert pinned_context(released, context) == {"vcpus": 3, "ram_gb": 12, "rel": 0.1}
     assert pinned_context("need = make()\n", {"**0": "need"}) == {}
+    assert pinned_context("ready = 0\nfor _ in range(3):\n    ready = poll()\n", {"ready_endpoints": "ready"}) == {}

@@ -200,6 +200,9 @@ def pinned_context(released_source: str, context: dict[str, str]) -> dict[str, o
                 literals[node.targets[0].id] = ast.literal_eval(node.value)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 literals.pop(node.targets[0].id, None)
+    stores = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)]
+    for name in {n for n in stores if stores.count(n) > 1}:  # ``ready = 0`` then counted in a loop: a measurement
+        literals.pop(name, None)
     pinned: dict[str, object] = {}
     for name, expr in context.items():
         try:
