@@ -27,6 +27,14 @@ COPY labs ./labs
 RUN pip install --no-cache-dir -c constraints.txt . \
     && python -c "import lab_helpers, pathlib, shutil; labs = pathlib.Path(lab_helpers.__file__).parent / '_course' / 'labs'; shutil.rmtree(labs); labs.mkdir()" \
     && rm -rf /src
+# kubectl and helm at the versions data/tools.yaml pins, for kernels that run them (lab 05): `lab tools
+# install` downloads the package named there (pip, no dependencies), keeps each file only when its
+# SHA-256 is the pinned one, and fails the build otherwise. Owned by root, read-only to the pod's user
+# (and under the Job's read-only root); the Job names the folder in LAB_TOOLS_DIR as this image does.
+ENV LAB_TOOLS_DIR=/opt/visualizing-compute/tools
+RUN LAB_STATE_DIR=/tmp/lab-state python -m lab_helpers tools install \
+    && python -c "from lab_helpers.tools import installed, pinned; assert len(installed()) == len(pinned()[1])" \
+    && chmod 0755 /opt/visualizing-compute/tools && rm -rf /tmp/lab-state /root/.cache
 WORKDIR /
 # uid 65534, as the Job's securityContext asks (runAsNonRoot checks the number)
 USER 65534:65534

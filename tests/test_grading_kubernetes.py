@@ -374,16 +374,13 @@ def test_a_pod_that_cannot_isolate_refuses_in_one_line_unless_the_pod_is_the_iso
     assert inside.namespaces and inside.user_namespace and inside.drop_to_uid == NOBODY_UID
 
 
-def test_lab_05_is_refused_on_the_job_path_with_the_reason_and_what_to_do(tmp_path):
-    from lab_helpers.errors import UsageError
+def test_lab_05_is_taken_on_the_job_path_now_that_its_pods_carry_kubectl_and_helm(tmp_path):
     from lab_helpers.grading.kubernetes import fanout
     from lab_helpers.grading.release import release
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         release(["05"], tmp_path / "release")
-    with pytest.raises(UsageError) as refused:
-        fanout._settings("05", tmp_path / "release" / "key", tmp_path / "out", LIMITS, "sandbox", "here")
-    message = str(refused.value)
-    assert "\n" not in message and "kubectl and helm" in message and "lab grade --jobs N" in message
-    assert not (tmp_path / "out" / "grading.log").exists()  # refused before anything was written
+    settings = fanout._settings("05", tmp_path / "release" / "key", tmp_path / "out", LIMITS, "sandbox", "here")
+    assert settings.key.lab == "05" and "05" in fanout.TOOL_LABS
+    assert "Kubernetes Jobs on here" in (tmp_path / "out" / "grading.log").read_text()

@@ -75,10 +75,25 @@ def _run_step(name: str, work: Work, s: Settings) -> None:
 
 
 # labs a grading pod cannot run yet, and why (each says what to do instead)
-NOT_IN_A_POD = {
-    "05": "its kernel runs the course's kubectl and helm, which the grader image does not carry and a grading "
-    "pod (no network) cannot download, so its cluster cells run out of time in a Job",
-}
+NOT_IN_A_POD: dict[str, str] = {}
+# labs whose kernel runs the course's kubectl and helm: their Jobs get the image's pinned copies
+TOOL_LABS = frozenset({"05"})
+
+
+def _check_tools(lab: str, sandbox: bool) -> None:
+    """On the sandbox the registry's grader image carries the instructor's own pinned tools: refuse without them."""
+    from ...tools import installed, pinned, tools_dir
+
+    if lab not in TOOL_LABS or not sandbox:
+        return  # a live cluster's image installed them at build time; its pod refuses in one line if not
+    _, wanted = pinned()
+    missing = [t.name for t in wanted if t.name not in installed()]
+    if missing:
+        raise MissingPiece(
+            f"lab {lab}'s kernel runs the course's kubectl and helm, which the sandbox's grader image takes from "
+            f"yours, and {' and '.join(missing)} is missing (or not the pinned digest) in {tools_dir()}.",
+            hint="Run `lab tools install`, then `lab sandbox stop; lab sandbox start`, and grade again.",
+        )
 
 
 def _settings(lab: str, key_dir: Path | str, out: Path, limits: Limits, backend: str, where: str) -> Settings:
@@ -150,6 +165,7 @@ class FanOut:
             nonce=nonce,
             require_isolation=self.k8s.target.sandbox,
             probes=self.probes,
+            tools=self.s.key.lab in TOOL_LABS,
         )
         lab = self.s.key.lab
         self.k8s.submit(
@@ -162,6 +178,7 @@ class FanOut:
                 image=self.image,
                 limits=self.s.limits,
                 env=self.env,
+                tools=lab in TOOL_LABS,
             ),
         )
         attempt = Attempt(work, name, nonce, number, reasons=list(reasons or []))
@@ -317,6 +334,7 @@ def grade_on_kubernetes(
     target = kc.resolve_target(context, kubeconfig)
     limits = limits or Limits()
     s = _settings(lab, key_dir, out, limits, backend, target.describe())
+    _check_tools(s.key.lab, target.sandbox)
     gradebook = open_gradebook(out, s.key, s.log)
     forced = {str(Path(r).resolve()) for r in regrade or []}
     graded = {g.submission for g in gradebook.grades}

@@ -10,7 +10,10 @@ process pods do not, which is why the pod's grader also isolates the kernel itse
   profile, no service account token, no Service links in the environment;
 - CPU and memory requests and limits from :class:`~lab_helpers.grading.isolation.Limits`;
 - ``activeDeadlineSeconds`` from the notebook limit plus the pod's start-up margin;
-- ``backoffLimit: 0``: a failed pod is retried once by the grader, which knows the reason.
+- ``backoffLimit: 0``: a failed pod is retried once by the grader, which knows the reason;
+- for a lab whose kernel runs kubectl and helm (lab 05), ``LAB_TOOLS_DIR`` names the image's pinned
+  copies (:data:`TOOLS_DIR`, installed by the Dockerfile's ``grader`` target and verified by digest),
+  read-only under the read-only root; the pod's grader binds them read-only into each kernel's root.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ PAYLOAD_FILE = "job.json"
 SCRATCH_DIR = "/tmp"
 START_MARGIN_S = 120.0  # pulling the image, booting a sandbox cloud, starting the kernel: outside notebook_s
 GRADER_OVERHEAD_MB = 512  # the grader's own Python and the submission's sandbox cloud, besides the kernel
+TOOLS_DIR = "/opt/visualizing-compute/tools"  # the image's pinned kubectl and helm (Dockerfile, registry.yaml)
+TOOLS_ENV = "LAB_TOOLS_DIR"
 
 
 def job_name(lab: str, submission: str, attempt: int = 0) -> str:
@@ -75,9 +80,22 @@ def payload_config_map(name: str, lab: str, run: str, payload_json: str) -> dict
 
 
 def grading_job(
-    name: str, *, lab: str, run: str, submission: str, image: str, limits: Limits, env: dict[str, str]
+    name: str,
+    *,
+    lab: str,
+    run: str,
+    submission: str,
+    image: str,
+    limits: Limits,
+    env: dict[str, str],
+    tools: bool = False,
 ) -> dict[str, Any]:
-    """The Job that executes one sanitised submission; its pod prints the answer log and exits."""
+    """The Job that executes one sanitised submission; its pod prints the answer log and exits.
+
+    ``tools``: the kernel runs kubectl and helm, so ``LAB_TOOLS_DIR`` names the image's read-only copies.
+    """
+    if tools:
+        env = {**env, TOOLS_ENV: TOOLS_DIR}
     security = {
         "allowPrivilegeEscalation": False,
         "privileged": False,

@@ -73,6 +73,35 @@ def pod_isolation(required: bool) -> Isolation:
     return Isolation(False, None, f"the pod is the isolation (no user namespaces here: {detail})")
 
 
+def require_tools() -> str:
+    """The folder of this pod's pinned kubectl and helm (``LAB_TOOLS_DIR``), verified by digest; else :class:`Refused`.
+
+    A lab whose kernel runs them cannot pass without them (the kernel has no network to download
+    them), and every pod of the run would lack them the same way, so the run stops at the first.
+    """
+    from ...errors import LabError
+    from ...tools import installed, pinned, tools_dir
+
+    try:
+        _, wanted = pinned()
+        have = installed()
+        folder = tools_dir()
+    except (OSError, ValueError, KeyError, LabError) as exc:
+        have, wanted, folder = {}, [], Path("?")
+        detail = f"{type(exc).__name__}: {exc}"
+    else:
+        missing = [t.name for t in wanted if t.name not in have]
+        if not missing and wanted:
+            return str(folder)
+        detail = f"{' and '.join(missing) or 'the tools'} missing or not the pinned digest in {folder}"
+    raise Refused(
+        f"this lab's kernel runs the course's kubectl and helm, and this grader image has no verified copies "
+        f"({detail}); fix: on the sandbox run `lab tools install`, then "
+        "`lab sandbox stop; lab sandbox start` (its registry's grader image takes them at start); on a live "
+        "cluster rebuild and push the Dockerfile's grader target"
+    )
+
+
 def _read(path: Path) -> str:
     if not path.exists():
         return ""
@@ -89,6 +118,8 @@ def run(job: dict) -> str:
     from .transfer import FILES, encode_result
 
     isolation = pod_isolation(bool(job.get("require_isolation", True)))
+    if job.get("tools"):
+        require_tools()  # the executor hands them to the kernel read-only (LAB_TOOLS_DIR)
     nb = nbformat.reads(job["notebook"], as_version=4)
     keep = Path(tempfile.mkdtemp(prefix="lab-grade-kept-"))
     execution = execute(

@@ -1,9 +1,10 @@
 """What crosses between the grader and a grading pod, as data.
 
 In: the payload (the sanitised notebook, where each check's answer lives, the limits, the learner's
-name, the backend, and for a lab that checks its cloud the state probes by name and the cell after
-which each runs): no hidden check, no judge, no points, no key. The probes' snapshots come back
-in the answer log as data, and the grader judges them. Out: the run's answer log and files,
+name, the backend, whether its kernel runs the grader's kubectl and helm, and for a lab that checks
+its cloud the state probes by name and the cell after which each runs): no hidden check, no judge,
+no points, no key. The probes' snapshots come back in the answer log as data, and the grader
+judges them. Out: the run's answer log and files,
 printed by the pod on its standard output between two lines that carry a nonce chosen by the
 grader, gzipped and base64-encoded in short lines. The learner's kernel cannot write there (it runs
 in namespaces of its own below the pod's grader, its output captured into the notebook), and the
@@ -45,6 +46,7 @@ def payload(
     nonce: str,
     require_isolation: bool,
     probes: list[dict[str, str]] | None = None,
+    tools: bool = False,
 ) -> str:
     """The pod's job, as JSON text (a ConfigMap's value); ``probes`` from :func:`..hidden.state_probes`."""
     return json.dumps(
@@ -57,6 +59,7 @@ def payload(
             "backend": backend,
             "nonce": nonce,
             "require_isolation": require_isolation,
+            "tools": tools,
             "probes": [
                 {k: str(p.get(k, "")) for k in ("check", "part", "after", "probe")} for p in probes or []
             ],  # names and positions only

@@ -325,6 +325,27 @@ def _copy_tree(source: Path, target: Path) -> None:
             os.chmod(os.path.join(root, name), 0o644)
 
 
+def course_tool(name: str) -> Path | None:
+    """The course's copy of ``name`` (kubectl, helm): in ``LAB_TOOLS_DIR``, else the state directory's ``bin``.
+
+    Its digest is not checked here: whoever runs it (the grader in a grading pod, then the kernel's
+    ``lab_helpers.tools.install()``) checks it against ``data/tools.yaml`` before using it.
+    """
+    from ....config import state_dir, tools_dir_setting
+
+    path = (tools_dir_setting() or state_dir() / "bin") / name
+    return path if path.is_file() and not path.is_symlink() else None
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where both are on one file system (a tool is tens of MB), else a copy (mode 0755)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        os.chmod(target, 0o755)
+
+
 def materialize(
     image: Image, dest: Path, python: str, inside: bool, busybox: str | None = None, course_python: str = ""
 ) -> Path:
@@ -372,6 +393,12 @@ def materialize(
             continue
         elif "package" in what:
             os.symlink(package_path(what["package"]) or f"/nonexistent/{what['package']}", target)
+            continue
+        elif "tool" in what:  # the course's own kubectl or helm (`lab tools install`), absent when it has none
+            source = course_tool(what["tool"])
+            if source is None:
+                continue
+            _link_or_copy(source, target)
             continue
         elif "dir" in what:
             target.mkdir(parents=True, exist_ok=True)
