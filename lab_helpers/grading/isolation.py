@@ -8,7 +8,8 @@ Each submission runs as its own process tree in fresh Linux namespaces (``unshar
   kernel and everything it started, with no orphan left behind (papermill#125);
 - mount: the kernel and the submission's sandbox cloud each run in a fresh minimal root
   (:mod:`.jail`) that holds, read-only, the system folders and the Python environment at their own
-  paths, plus the submission's own folder and a tmpfs. The key, the grading output, ``labs/`` and
+  paths and the grader's verified kubectl and helm (``LAB_TOOLS_DIR``), plus the submission's own
+  folder, a tmpfs and a devpts instance of its own for terminal cells. The key, the grading output, ``labs/`` and
   the other submissions are not in it at all, so there is no mask to lift.
 
 The kernel runs under ``resource`` limits (address space, file size, processes) as uid 65534 with

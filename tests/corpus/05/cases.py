@@ -1,7 +1,7 @@
 """Lab 05's grading corpus: the scores each submission must get, with lab 05's state checks read from the
 submission's own sandbox cluster.
 
-Auto-graded maximum: 20 points. Public: 05.workers-needed 2, 05.api-service 3, 05.model-on-gpu 3,
+Auto-graded maximum: 21 points. Public: 05.workers-needed 2, 05.api-service 3, 05.model-on-gpu 3,
 05.gpu-pending 2, 05.crash-loop 2, 05.cleanup-order 1. Hidden: 05.workers-needed:hidden 1 (re-derived
 from the flavor table). In the cluster: 05.api-service:available 1 and :endpoints 1, 05.model-on-gpu:node
 1 and :claim 1 (the claim Bound to a Cinder volume of its size), 05.gpu-pending:state 1, and
@@ -25,7 +25,7 @@ SETUP, WORKERS, SERVICE, MODEL, DRILL, CRASH, ORDER = (  # the answer cells' ids
     "5a0e0036",
     "5a0e003b",
 )
-FULL = 20
+FULL = 21
 SERVICE_RIGHT = (
     'api_service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "api"},\n'
     '               "spec": {"selector": {"app": "api"}, "ports": [{"port": 8080, "targetPort": 8080}]}}'
@@ -157,7 +157,7 @@ SPEC = LabCorpus(
     scores={
         "correct": FULL,
         "partly-wrong": 14.5,
-        "untouched": 0,
+        "untouched": 1,  # the given cells bind the weights' claim and the model's stub is a runnable pod spec: 1
         "infinite-loop": FULL,
         "loop-ignores-interrupt": 3,  # the workers (2 + hidden 1), captured before the loop
         "memory-bomb": FULL,
