@@ -103,6 +103,7 @@ def test_the_payload_carries_no_key():
         "nonce",
         "require_isolation",
         "probes",
+        "tools",
     }
     assert json.loads(text)["probes"] == []  # a lab without state checks names no probe
 
