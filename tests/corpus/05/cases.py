@@ -111,6 +111,7 @@ try:
     seen += " OTHER-NAMESPACE-LISTED"
 except client.ApiException:
     pass
+print("the reaching pod saw:", " ".join(seen.split())[:300])
 if "REACHED" in seen or "OTHER-NAMESPACE" in seen:
     workers = "LEAKED " + seen[:200]"""
 
