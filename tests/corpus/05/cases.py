@@ -91,15 +91,37 @@ def wrong(nb) -> None:
 # Deletes what the grader's probe reads right after the cell: the api Deployment (and so its endpoints).
 DELETE_PROBED = '_ = apps.delete_namespaced_deployment("api", NS, grace_period_seconds=0)'
 
-# A pod that tries the host's network (an address outside the submission's network namespace), the
-# sandbox's own API with the pod's service account, and another namespace through it; the answer stays
-# right only if nothing was reached.
-REACH_OUT = """reach = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reach-out"}, "spec": {
-    "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox", "command": ["sh", "-c",
-    "wget -q -T 3 -O- http://10.255.255.1/ && echo HOST-REACHED; "
-    "wget -q -T 3 -O- http://203.0.113.1/ && echo HOST-REACHED; "
-    "wget -q -T 3 -O- --no-check-certificate https://kubernetes.default.svc/api/v1/namespaces/kube-system/secrets "
-    "&& echo OTHER-NAMESPACE-READ; echo done"]}]}}
+# A pod that tries the host's network (addresses outside the submission's network namespace) and, with the
+# pod's service account, another namespace's secrets through the cluster's API; then the kernel lists
+# another namespace with the learner's own credentials. The answer stays right only if nothing was reached.
+# (Python from the sample-api image, whose interpreter is the course's own, run from a file: busybox's wget
+# does not run in the sandbox's containers, and a probe that cannot run proves nothing, so no output is a leak.)
+REACH_OUT = """import time
+
+probe = '''
+import os, socket, ssl, urllib.request
+seen = []
+for host in ("10.255.255.1", "203.0.113.1"):
+    try:
+        socket.create_connection((host, 80), timeout=3).close()
+        seen.append("HOST-REACHED " + host)
+    except OSError as exc:
+        seen.append(host + ": " + (exc.strerror or type(exc).__name__))
+token = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+api = os.environ.get("KUBERNETES_SERVICE_HOST", "kubernetes.default.svc")
+url = "https://" + api + ":" + os.environ.get("KUBERNETES_SERVICE_PORT", "443") + "/api/v1/namespaces/kube-system/secrets"
+headers = {"Authorization": "Bearer " + open(token).read().strip()} if os.path.exists(token) else {}
+try:
+    urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=3,
+                           context=ssl._create_unverified_context())
+    seen.append("OTHER-NAMESPACE-READ")
+except Exception as exc:
+    seen.append("kube-system secrets: " + str(exc)[:80])
+print("; ".join(seen))
+'''
+reach = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "reach-out"}, "spec": {"restartPolicy": "Never",
+         "containers": [{"name": "c", "image": f"{IMAGES}/sample-api:1.0.0", "env": [{"name": "PROBE", "value": probe}],
+         "command": ["sh", "-c", 'printf "%s" "$PROBE" > /tmp/probe.py && exec python /tmp/probe.py']}]}}
 core.create_namespaced_pod(NS, reach)
 for _ in range(100):
     if core.read_namespaced_pod("reach-out", NS).status.phase in ("Succeeded", "Failed"):
@@ -109,10 +131,10 @@ seen = core.read_namespaced_pod_log("reach-out", NS, _preload_content=False).dat
 try:
     core.list_namespaced_pod("kube-system")
     seen += " OTHER-NAMESPACE-LISTED"
-except client.ApiException:
-    pass
-print("the reaching pod saw:", " ".join(seen.split())[:300])
-if "REACHED" in seen or "OTHER-NAMESPACE" in seen:
+except client.ApiException as exc:
+    seen += f" kube-system pods: {exc.status} {exc.reason}"
+print("the reaching pod saw:", " ".join(seen.split())[:400])
+if "REACHED" in seen or "OTHER-NAMESPACE" in seen or "10.255.255.1" not in seen:
     workers = "LEAKED " + seen[:200]"""
 
 # A pod that ignores SIGTERM and never exits: the cleanup must still remove the namespace and the cluster.
