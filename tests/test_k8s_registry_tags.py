@@ -320,3 +320,45 @@ def test_postgres_steps_down_from_root_in_a_user_namespace(tmp_path):
         assert "database system is ready to accept connections" in log
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_container_in_the_hosts_files_resolves_service_names_from_its_pods_hosts_file(tmp_path):
+    """Without a root of its own (isolation none) a container cannot see the pod's /etc/hosts at that
+    path: the launcher makes Python's own look-ups read it, so ``db`` reaches the Service as elsewhere."""
+    import json
+    import subprocess
+    import sys
+
+    from lab_helpers.sandbox.kubernetes.kubelet.registry import IMAGES_DIR
+
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.0.1\tlocalhost\n10.96.0.7\tdb db.shop db.shop.svc db.shop.svc.cluster.local\n")
+    program = tmp_path / "lookup.py"
+    program.write_text(
+        "import socket\n"
+        "print(socket.getaddrinfo('db', 5432, type=socket.SOCK_STREAM)[0][4][0])\n"
+        "print(socket.gethostbyname('DB.shop.svc.'))\n"
+        "print(socket.getaddrinfo(b'db.shop.svc.cluster.local', 80)[0][4][0])\n"
+        "try:\n    socket.getaddrinfo('queue.invalid', 1)\nexcept socket.gaierror:\n    print('unknown')\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "LAB_PATH_MAP": json.dumps([["/etc/hosts", str(hosts)]])}
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(IMAGES_DIR / "boot.py"), str(program)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["10.96.0.7", "10.96.0.7", "10.96.0.7", "unknown"]
+    # a container with a root of its own has the file at /etc/hosts: the launcher leaves look-ups alone
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", str(IMAGES_DIR / "boot.py"), str(program)],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert "10.96.0.7" not in done.stdout

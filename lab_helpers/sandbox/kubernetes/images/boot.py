@@ -8,7 +8,10 @@ on every address (``0.0.0.0``, as a server in a container usually does) is given
 address instead: the address of its hostname in the pod's ``/etc/hosts``, or
 ``LAB_POD_IP`` where the container has no files of its own. Where the container runs in the
 host's filesystem, ``LAB_PATH_MAP`` (JSON pairs of container path, host path) says where the
-container's paths are; :func:`host_path` reads it.
+container's paths are; :func:`host_path` reads it. Such a container cannot have the pod's
+``/etc/hosts`` at that path, so the program's own look-ups (``socket.getaddrinfo``,
+``gethostbyname``) read the pod's hosts file first: a Service's name (``db``, ``db.NS.svc``)
+resolves there as it does in a container with a root of its own.
 """
 
 from __future__ import annotations
@@ -57,11 +60,46 @@ def _pod_bind(self: socket.socket, address: Any) -> None:
     return _bind(self, address)
 
 
+def hosts_address(name: str) -> str | None:
+    """The address the pod's hosts file gives ``name``, where the container runs in the host's files
+    (its ``/etc/hosts`` is elsewhere); None when the file does not name it, or the container has its own."""
+    path = host_path("/etc/hosts")
+    if path == "/etc/hosts" or not name:
+        return None
+    wanted = name.rstrip(".").lower()
+    try:
+        with open(path, encoding="utf-8") as fh:  # read each time: the kubelet rewrites it as Services change
+            for line in fh:
+                fields = line.split("#", 1)[0].split()
+                if len(fields) > 1 and wanted in (f.lower() for f in fields[1:]):
+                    return fields[0]
+    except OSError:
+        return None
+    return None
+
+
+_getaddrinfo = socket.getaddrinfo
+_gethostbyname = socket.gethostbyname
+
+
+def _pod_getaddrinfo(host: Any, *args: Any, **kw: Any) -> Any:
+    name = host.decode() if isinstance(host, bytes) else host
+    found = hosts_address(name) if isinstance(name, str) else None
+    return _getaddrinfo(found or host, *args, **kw)
+
+
+def _pod_gethostbyname(name: str) -> str:
+    return hosts_address(name) or _gethostbyname(name)
+
+
 FLAGS = ("-u", "-B", "-E", "-s", "-O")  # options of ``python`` that may come before the program
 
 
 def main() -> None:
     setattr(socket.socket, "bind", _pod_bind)  # noqa: B010 - the class attribute, for every socket made later
+    if host_path("/etc/hosts") != "/etc/hosts":  # in the host's files: names from the pod's hosts file
+        socket.getaddrinfo = _pod_getaddrinfo
+        socket.gethostbyname = _pod_gethostbyname
     sys.modules["sandbox_boot"] = sys.modules[__name__]
     args = sys.argv[1:]
     while args and args[0] in FLAGS:
