@@ -232,6 +232,12 @@ def client_config_file() -> Path | None:
     return Path(raw).expanduser() if raw else None
 
 
+def kubeconfig_from_environment() -> Path | None:
+    """The first file of ``KUBECONFIG`` when it is set, else None (the caller picks its own default)."""
+    raw = _raw("KUBECONFIG")
+    return Path(raw.split(os.pathsep)[0]).expanduser() if raw else None
+
+
 def kubeconfig_path() -> Path:
     """The first file of ``KUBECONFIG`` (kubectl merges a list), else ``~/.kube/config``."""
     raw = _raw("KUBECONFIG") or "~/.kube/config"

@@ -80,8 +80,8 @@ def run_kubernetes_bench(submissions: int = 4, workers: list[int] | tuple[int, .
     saved = {k: os.environ.get(k) for k in ("LAB_STATE_DIR", "KUBECONFIG")}
     result = KubeBenchResult(submissions)
     try:
-        os.environ["LAB_STATE_DIR"] = str(tmp)
-        os.environ["KUBECONFIG"] = str(root / "kubeconfig")
+        # this process's own grader reads its state directory and kubeconfig from the environment
+        os.environ.update({"LAB_STATE_DIR": str(tmp), "KUBECONFIG": str(root / "kubeconfig")})
         start(root=root)
         done = subprocess.run(
             [sys.executable, "-m", "lab_helpers", "cluster", "create"],

@@ -8,7 +8,6 @@ grader needs are read the same way from the sandbox and from a real cluster.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,9 +41,11 @@ def resolve_target(context: str | None = None, kubeconfig: Path | str | None = N
     import yaml
 
     if kubeconfig is None:
-        env = os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
-        if env:
-            kubeconfig = Path(env)
+        from ...config import kubeconfig_from_environment
+
+        env = kubeconfig_from_environment()
+        if env is not None:
+            kubeconfig = env
         else:
             from ...kube.client import kubeconfig as sandbox_kubeconfig
 
