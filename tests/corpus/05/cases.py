@@ -4,7 +4,7 @@ submission's own sandbox cluster.
 Auto-graded maximum: 21 points. Public: 05.workers-needed 2, 05.api-service 3, 05.model-on-gpu 3,
 05.gpu-pending 2, 05.crash-loop 2, 05.cleanup-order 1. Hidden: 05.workers-needed:hidden 1 (re-derived
 from the flavor table). In the cluster: 05.api-service:available 1 and :endpoints 1, 05.model-on-gpu:node
-1 and :claim 1 (the claim Bound to a Cinder volume of its size), 05.gpu-pending:state 1, and
+1 and :claim 1 (the claim Bound to a Cinder volume of its size, in use by the model on a GPU node), 05.gpu-pending:state 1, and
 05.cleanup-order:cleanup 2 (no namespace, VM, volume or floating IP left). State points count only when
 their exercise was answered.
 
@@ -64,8 +64,8 @@ def right(nb) -> None:
 
 def partly_wrong(nb) -> None:
     """The sum of the requests (2: 0, hidden 0), the Service right (3 + 2), the model without its toleration
-    (it lands on a CPU worker: 1.5 of 3, not on a GPU node: 0, the claim 1), the drill and the crash right
-    (2 + 1, 2), the order wrong (0; the cleanup cell still leaves nothing: 2): 14.5."""
+    (it lands on a CPU worker: 1.5 of 3, not on a GPU node: 0, so its claim's volume serves no GPU model: 0),
+    the drill and the crash right (2 + 1, 2), the order wrong (0; the cleanup cell still leaves nothing: 2): 13.5."""
     fill(nb, WORKERS, "workers = None", "workers = 2")
     fill_service(nb, SERVICE_RIGHT)
     fill(
@@ -179,8 +179,8 @@ SPEC = LabCorpus(
     deleted=(SETUP, ORDER),
     scores={
         "correct": FULL,
-        "partly-wrong": 14.5,
-        "untouched": 1,  # the given cells bind the weights' claim and the model's stub is a runnable pod spec: 1
+        "partly-wrong": 13.5,
+        "untouched": 0,  # the stub's model runs on a CPU worker: its claim serves no GPU model
         "infinite-loop": FULL,
         "loop-ignores-interrupt": 3,  # the workers (2 + hidden 1), captured before the loop
         "memory-bomb": FULL,
