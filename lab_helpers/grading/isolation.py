@@ -94,18 +94,25 @@ def namespaces_available() -> tuple[bool, str]:
             return False, f"`{tool}` is not on PATH (install util-linux and iproute2)"
     if os.geteuid() != 0:
         return False, "making network and mount namespaces needs root"
+    return loopback_in_namespaces(user=False)
+
+
+def loopback_in_namespaces(*, user: bool) -> tuple[bool, str]:
+    """(True, "") when namespaces (inside a user namespace first, with ``user``) can be made and their
+    ``lo`` brought up, by trying it; else (False, what unshare said)."""
+    what = "unshare --user" if user else "unshare"
     try:
         probe = subprocess.run(
-            [*namespace_prefix(), "ip", "link", "set", "lo", "up"],
+            [*namespace_prefix(user=user), "ip", "link", "set", "lo", "up"],
             capture_output=True,
             text=True,
             timeout=20,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"unshare failed: {exc}"
+        return False, f"{what} failed: {exc}"
     if probe.returncode != 0:
-        return False, f"unshare failed: {probe.stderr.strip() or probe.returncode}"
+        return False, f"{what} failed: {probe.stderr.strip() or probe.returncode}"
     return True, ""
 
 

@@ -36,25 +36,15 @@ class Refused(RuntimeError):
 def user_namespaces() -> tuple[bool, str]:
     """(True, "") when this pod can make a kernel's namespaces from inside (a user namespace first); else (False, why)."""
     import shutil
-    import subprocess
 
-    from ..isolation import namespace_prefix
+    from ..isolation import loopback_in_namespaces
 
     for tool in ("unshare", "ip"):
         if shutil.which(tool) is None:
             return False, f"`{tool}` is not in the grader image (install util-linux and iproute2)"
-    try:
-        probe = subprocess.run(
-            [*namespace_prefix(user=True), "ip", "link", "set", "lo", "up"],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return False, f"unshare failed: {exc}"
-    if probe.returncode != 0:
-        return False, f"unshare --user failed: {probe.stderr.strip() or probe.returncode}"
+    ok, why = loopback_in_namespaces(user=True)
+    if not ok:
+        return False, why
     # no probe kernel here (it would cost each pod two seconds): the kernel itself reports its uid and
     # capabilities before any learner cell runs, and nothing runs if it kept one (worker.check_identity)
     return True, ""
