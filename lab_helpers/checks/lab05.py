@@ -31,31 +31,19 @@ __all__ = [
 GPU = "nvidia.com/gpu"
 GPU_TAINT = {"key": GPU, "value": "present", "effect": "NoSchedule"}
 EVICTION_MEMORY_MI = 100  # the kubelet's default hard eviction threshold, kept out of allocatable
-_QUANTITY = re.compile(r"^\s*([0-9.]+)\s*([a-zA-Z]*)\s*$")
-_SUFFIX = {
-    "": 1,
-    "m": 1e-3,
-    "k": 1e3,
-    "M": 1e6,
-    "G": 1e9,
-    "T": 1e12,
-    "Ki": 1024,
-    "Mi": 1024**2,
-    "Gi": 1024**3,
-    "Ti": 1024**4,
-}
 
 
 def quantity(value: Any) -> float:
-    """A Kubernetes quantity ('500m', '2Gi', 3) as a plain number (cores, bytes)."""
+    """A Kubernetes quantity ('500m', '2Gi', 3) as a plain number (cores, bytes), read by the
+    ``kubernetes`` client's own parser."""
+    from kubernetes.utils import parse_quantity
+
     if isinstance(value, bool):
         raise ValueError(f"not a quantity: {value!r}")
-    if isinstance(value, (int, float)):
-        return float(value)
-    m = _QUANTITY.match(str(value))
-    if not m or m.group(2) not in _SUFFIX:
-        raise ValueError(f"not a quantity: {value!r}")
-    return float(m.group(1)) * _SUFFIX[m.group(2)]
+    try:
+        return float(parse_quantity(value))
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ValueError(f"not a quantity: {value!r}") from exc
 
 
 def flavor_allocatable(vcpus: int, ram_gb: float) -> tuple[float, float]:
