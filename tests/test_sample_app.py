@@ -418,19 +418,6 @@ def test_model_device_choice_is_one_code_path():
         choose_xp("gpu")
 
 
-@pytest.mark.gpu
-def test_model_on_the_gpu_matches_the_cpu(weights_dir, held_aside):
-    from sample_app.model.server import LoadedModel
-
-    gpu, cpu = LoadedModel(str(weights_dir), "gpu"), LoadedModel(str(weights_dir), "cpu")
-    assert gpu.device == "gpu"
-    for i in range(20):
-        pixels, _label = digit(held_aside, i)
-        on_gpu, on_cpu = gpu.predict(pixels), cpu.predict(pixels)
-        assert on_gpu["label"] == on_cpu["label"]
-        assert np.allclose(on_gpu["probabilities"], on_cpu["probabilities"], atol=1e-4)
-
-
 # --- the worker --------------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from ...config import SANDBOX
 from ...errors import ServiceError, UsageError
 from .manifests import NAME_LABEL, RUN_LABEL, deny_all_policy
 
@@ -67,7 +68,7 @@ def resolve_target(context: str | None = None, kubeconfig: Path | str | None = N
     clusters = {c.get("name"): c.get("cluster") or {} for c in doc.get("clusters") or []}
     server = str(clusters.get(ctx.get("cluster"), {}).get("server", ""))
     host = urlparse(server).hostname or ""
-    sandbox = ctx.get("cluster") == "sandbox" and host in ("127.0.0.1", "localhost")
+    sandbox = ctx.get("cluster") == SANDBOX and host in ("127.0.0.1", "localhost")  # the sandbox kubeconfig's cluster
     return Target(path, name, str(ctx.get("namespace") or "default"), server, sandbox)
 
 
