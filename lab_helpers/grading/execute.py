@@ -90,12 +90,13 @@ def grader_tools() -> Path | None:
     finds them there and verifies them again; a grader without them leaves labs that need them to fail
     with ``install()``'s own message.
     """
+    from ..errors import LabError
     from ..tools import installed, pinned, tools_dir
 
     try:
         _, wanted = pinned()
         have = installed()
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, LabError):  # LabError: no pinned set here (a course data file missing)
         return None
     return tools_dir().resolve() if len(have) == len(wanted) else None
 
