@@ -26,6 +26,7 @@ __all__ = [
     "artifacts",
     "lab02",
     "lab03",
+    "lab04",
     "lab05",
     "progress",
 ]

@@ -14,6 +14,8 @@ from .answers import fold
 from .artifacts import read_placement, storage_of
 from .registry import Verdict, register
 
+__all__ = ["probe_leftovers", "probe_volumes"]
+
 # canonical artifact name -> the reason a learner should be able to give for its storage
 REASONS = {
     "VM boot disk": "an OS needs a file system: small random reads and writes, in place, by one VM",
