@@ -41,12 +41,16 @@ def wait_for(what, check, timeout: float = 20.0, every: float = 0.1):
 def kl(kube):
     """The module's node (registered by the admin, no VM behind it) and namespace."""
     from kubernetes import client
+    from kubernetes.client import V1NodeStatus as NodeStatus  # a new Node has no status until its kubelet writes one
 
     admin = client.CoreV1Api(kube.api_client("sandbox-admin"))
     admin.create_node({"apiVersion": "v1", "kind": "Node", "metadata": {"name": NODE}})
     wait_for(
         "the node Ready",
-        lambda: any(c.type == "Ready" and c.status == "True" for c in admin.read_node(NODE).status.conditions or []),
+        lambda: any(
+            c.type == "Ready" and c.status == "True"
+            for c in (admin.read_node(NODE).status or NodeStatus()).conditions or []
+        ),
     )
     kube.kubectl("create", "namespace", NS)
     return kube

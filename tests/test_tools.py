@@ -163,12 +163,14 @@ def test_which_kubectl_runs_and_a_too_old_one_is_flagged(tmp_path, k8s_tools):  
     assert "[ok] `helm`                     v4.1.4, the course's copy" in doctor.stdout
 
 
-def test_find_tool_reads_the_path_it_is_given(tmp_path):
+def test_find_tool_reads_the_path_it_is_given(tmp_path, monkeypatch):
     from lab_helpers.tools import find_tool
     from lab_helpers.tools.probe import NOWHERE, ON_PATH
 
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))  # a state directory with no course tools in it
+    monkeypatch.delenv("LAB_TOOLS_DIR", raising=False)
     old = _old_kubectl(tmp_path / "debian")
-    found = find_tool("kubectl", path_env=str(old.parent))  # this session's state directory holds no tools
+    found = find_tool("kubectl", path_env=str(old.parent))
     assert (found.path, found.source, found.version, found.minor) == (old, ON_PATH, "v1.20.5", 20)
     assert "15 minor versions from the server's v1.35" in found.skew_warning(35) and not found.skew_warning(21)
     missing = find_tool("kubectl", path_env=str(tmp_path / "empty"))
