@@ -500,13 +500,13 @@ def test_init_container_runs_first(kl):
         kl,
         pod(
             "inits",
-            "  - {name: c, image: busybox, command: [cat, /work/from-init], volumeMounts: [{name: w, mountPath: /work}]}",
+            "  - {name: c, image: busybox, command: [cat, /shared/from-init], volumeMounts: [{name: w, mountPath: /shared}]}",
             """  volumes: [{name: w, emptyDir: {}}]
   initContainers:
   - name: prepare
     image: busybox
-    command: ["sh", "-c", "echo prepared > /work/from-init"]
-    volumeMounts: [{name: w, mountPath: /work}]""",
+    command: ["sh", "-c", "echo prepared > /shared/from-init"]
+    volumeMounts: [{name: w, mountPath: /shared}]""",
             restart="Never",
         ),
     )

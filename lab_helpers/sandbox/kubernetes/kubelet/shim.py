@@ -138,7 +138,7 @@ def bind(source: str, target: str, read_only: bool, recursive: bool = False) -> 
 
 def overlay(lowers: list[str], target: str, scratch: str, name: str) -> None:
     """``target`` shows ``lowers`` (first on top), its writes kept in ``scratch`` (a tmpfs)."""
-    upper, work = f"{scratch}/upper/{name}", f"{scratch}/work/{name}"
+    upper, work = f"{scratch}/upper/{name}", f"{scratch}/workdir/{name}"
     makedirs(upper)
     makedirs(work)
     makedirs(target)
