@@ -140,31 +140,19 @@ class Cluster:
         self._call("create a ConfigMap", self.core.create_namespaced_config_map, self.namespace, config_map)
         self._call("create a Job", self.batch.create_namespaced_job, self.namespace, job)
 
+    def _run_items(self, what: str, call: Any, run: str) -> list[dict]:
+        """The objects of one grading run (by its labels), as JSON."""
+        selector = f"{NAME_LABEL}=lab-grade,{RUN_LABEL}={run}"
+        data = _json(self._call(what, call, self.namespace, label_selector=selector, _preload_content=False))
+        return data.get("items") or []
+
     def jobs(self, run: str) -> dict[str, dict]:
-        data = _json(
-            self._call(
-                "list Jobs",
-                self.batch.list_namespaced_job,
-                self.namespace,
-                label_selector=f"{NAME_LABEL}=lab-grade,{RUN_LABEL}={run}",
-                _preload_content=False,
-            )
-        )
-        return {j["metadata"]["name"]: j for j in data.get("items") or []}
+        return {j["metadata"]["name"]: j for j in self._run_items("list Jobs", self.batch.list_namespaced_job, run)}
 
     def pods(self, run: str) -> dict[str, list[dict]]:
         """The run's pods by the Job that owns them."""
-        data = _json(
-            self._call(
-                "list pods",
-                self.core.list_namespaced_pod,
-                self.namespace,
-                label_selector=f"{NAME_LABEL}=lab-grade,{RUN_LABEL}={run}",
-                _preload_content=False,
-            )
-        )
         out: dict[str, list[dict]] = {}
-        for pod in data.get("items") or []:
+        for pod in self._run_items("list pods", self.core.list_namespaced_pod, run):
             job = (pod["metadata"].get("labels") or {}).get("job-name") or next(
                 (o["name"] for o in pod["metadata"].get("ownerReferences") or [] if o.get("kind") == "Job"), ""
             )
