@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import secrets as _secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import yaml
@@ -48,13 +48,24 @@ def _image(image: str, tag: str, registry: str | None) -> str:
     return f"{registry.rstrip('/')}/{full}" if registry else full
 
 
-def manifests(tag: str = "1.0.0", registry: str | None = None) -> list[dict[str, Any]]:
+def manifests(
+    tag: str = "1.0.0", registry: str | None = None, parts: Collection[str] | None = None
+) -> list[dict[str, Any]]:
     """Every object of the app but its Secrets, with the app's images at ``tag``; ``registry``
-    (e.g. ``ghcr.io/your-org``) prefixes them for a live cluster that pulls from there."""
+    (e.g. ``ghcr.io/your-org``) prefixes them for a live cluster that pulls from there. ``parts``
+    keeps only those files' objects (``("db", "queue")``: the services a chart's api needs beside it)."""
+    unknown = sorted(set(parts or ()) - {f.removesuffix(".yaml") for f in FILES})
+    if unknown:
+        raise UsageError(
+            f"no part {unknown[0]!r} in the sample app.",
+            hint=f"Use some of: {', '.join(f.removesuffix('.yaml') for f in FILES)}.",
+        )
     if not tag or any(c in tag for c in ":/@ "):
         raise UsageError(f"image tag {tag!r} is not a tag.", hint=f"Use one of {', '.join(TAGS)} in the sandbox.")
     out = []
     for name in FILES:
+        if parts is not None and name.removesuffix(".yaml") not in parts:
+            continue
         for obj in _load(name):
             spec = obj.get("spec", {})
             pod = (spec.get("template") or {}).get("spec")
@@ -113,15 +124,17 @@ def deploy(
     clouds_yaml: str,
     cloud: str | None = None,
     registry: str | None = None,
+    parts: Collection[str] | None = None,
     show: Show | None = None,
 ) -> list[str]:
     """Apply the app into ``namespace`` (which must exist) with server-side apply; returns what was
-    applied as ``Kind/name``. Safe to run again: the same objects, the database password kept."""
+    applied as ``Kind/name``. Safe to run again: the same objects, the database password kept.
+    ``parts`` deploys only those parts (and the Secrets), as :func:`manifests` selects them."""
     from kubernetes import client, dynamic
 
     core = client.CoreV1Api(api_client)
     objects = secrets(clouds_yaml, cloud=cloud, db_password=_existing_password(core, namespace))
-    objects += manifests(tag, registry)
+    objects += manifests(tag, registry, parts)
     resources = dynamic.DynamicClient(api_client).resources
     applied = []
     for obj in objects:
