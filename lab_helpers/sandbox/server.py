@@ -20,13 +20,14 @@ from typing import Any
 
 from .api import Listener
 from .dispatch import SandboxApp, log
+from .forge.family import FORGE
 from .kubernetes.family import KUBERNETES
 from .openstack.family import OPENSTACK
 from .pki import ensure_pki
 from .store import now
 
 # The API families the sandbox serves, each with its services.
-FAMILIES = (OPENSTACK, KUBERNETES)
+FAMILIES = (OPENSTACK, KUBERNETES, FORGE)
 
 
 def _listen(sandbox: SandboxApp, listener: Listener, handler: Any) -> tuple[Listener, Any]:
