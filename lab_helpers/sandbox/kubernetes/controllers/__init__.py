@@ -17,6 +17,7 @@ from .deployment import DeploymentController
 from .disruption import DisruptionController
 from .endpoints import EndpointsController
 from .garbage import GarbageCollector
+from .gitops import ApplicationController
 from .ingress import IngressController
 from .job import JobController
 from .loop import Manager, Settings
@@ -51,6 +52,7 @@ KINDS = (
     IngressController,
     CustomResourceDefinitionController,
     ClusterRoleAggregationController,
+    ApplicationController,
 )
 
 

@@ -1,0 +1,10 @@
+"""The GitOps controllers of the sandbox, like Argo CD's and Kargo's: Applications synced from git
+(``application``), ApplicationSets making Applications from the forge's repositories (``applicationset``),
+and the course's Promotion kind moving an Application to the newest image tag (``promotion``). Each is idle
+until its CRD (``data/gitops/``) is Established."""
+
+from __future__ import annotations
+
+from .application import ApplicationController
+
+__all__ = ["ApplicationController"]
