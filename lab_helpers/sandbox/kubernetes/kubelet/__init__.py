@@ -45,6 +45,7 @@ class Kubelet:
     def __init__(self, objects: Objects, state_dir: Path, urls: Mapping[str, str], stopping: threading.Event) -> None:
         self.objects = objects
         self.state_dir = Path(state_dir)
+        registry.use_state_dir(self.state_dir)  # the images builds pushed to this sandbox's registry
         self.root = self.state_dir / "kubelet"
         self.pods_dir = self.root / "pods"
         self.pods_dir.mkdir(parents=True, exist_ok=True)

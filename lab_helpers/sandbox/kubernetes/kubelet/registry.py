@@ -11,8 +11,10 @@ any tag; one with ``tags`` only at those (each may change the image's environmen
 other tag fails to pull as a missing tag does on a real registry, with a message that says what
 the registry holds.
 
-Where tags come from is one function, :func:`tags_of`: the YAML's today; a build step (a push
-to the sandbox registry) would add the tags it recorded in the state directory there.
+Where tags come from is one function, :func:`tags_of`: the YAML's, and for the sandbox's own
+registry (``registry.example/...``) the tags a build pushed (``builds``), read from the store
+under the sandbox's state directory (``image_store``). A built image runs the files its build
+recorded: each digest has a layer folder of its own, and ``imageID`` is its real digest.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ....paths import load_yaml
+from . import image_store
 from .process import NOBODY
 
 IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
@@ -126,6 +129,9 @@ class Image:
     tags: tuple[Tag, ...] = ()
     tag: str = ""  # the tag a pull resolved to
     note: str = ""
+    user: str = ""  # the image's USER (a built image's)
+    rootfs: str = ""  # a built image's recorded files (the registry's store)
+    digest: str = ""  # a built image's digest
 
     @property
     def needs_python(self) -> bool:
@@ -139,13 +145,13 @@ class Image:
 
     @property
     def has_layer(self) -> bool:
-        return bool(self.files or self.applets or self.course_python)
+        return bool(self.files or self.applets or self.course_python or self.rootfs)
 
     @property
     def layer_name(self) -> str:
-        """The folder of its files: one per image (a tag changes only the environment today; a tag
-        that brings files of its own, as a build would record them, gets a folder of its own)."""
-        return self.name
+        """The folder of its files: one per image of the YAML (a tag there changes only the
+        environment), one per digest for a built image (each tag may bring other files)."""
+        return f"sha256-{self.digest.removeprefix('sha256:')}" if self.digest else self.name
 
     def tag_names(self) -> list[str]:
         return [t.name for t in self.tags]
@@ -158,9 +164,36 @@ def _tags(d: dict[str, Any]) -> tuple[Tag, ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=1)
+_STATE: list[Path] = []  # the sandbox state directory whose store holds the built images
+
+
+def use_state_dir(state_dir: Path | None) -> None:
+    """Read built images from ``state_dir``'s store (the sandbox service's own; called by its kubelet)."""
+    _STATE[:] = [Path(state_dir)] if state_dir is not None else []
+
+
+def store_state_dir() -> Path:
+    """The sandbox state directory whose registry store is read: the one set, else the course's."""
+    if _STATE:
+        return _STATE[0]
+    from ....config import state_dir
+
+    return state_dir() / "sandbox"  # where lab_helpers.sandbox.service keeps the sandbox
+
+
 def images() -> dict[str, Image]:
-    """Every image of the registry, by its short name."""
+    """Every image of the registry, by its short name (a built repository by its path)."""
+    out = dict(yaml_images())
+    for path in image_store.repositories(store_state_dir()):
+        found = find(Reference(image_store.DOMAIN, path, "latest", ""))
+        if found is not None:
+            out[path] = found
+    return out
+
+
+@lru_cache(maxsize=1)
+def yaml_images() -> dict[str, Image]:
+    """The images of ``data/registry.yaml``, by short name."""
     data: dict[str, Any] = load_yaml("registry.yaml")["images"]
     out = {}
     for name, d in data.items():
@@ -187,22 +220,64 @@ def images() -> dict[str, Image]:
 
 
 def tags_of(image: Image) -> tuple[Tag, ...]:
-    """The tags ``image`` is held at (empty: any tag). A build step plugs in here, adding the tags
-    it pushed (recorded under the sandbox's state directory) to those of ``registry.yaml``."""
+    """The tags ``image`` is held at (empty: any tag): those of ``registry.yaml``, or for a built
+    repository those its builds pushed, newest first."""
+    if image.repositories and image.repositories[0].startswith(image_store.DOMAIN + "/"):
+        path = image.repositories[0].split("/", 1)[1]
+        return tuple(Tag(t.name) for t in image_store.list_tags(store_state_dir(), path))
     return image.tags
 
 
 def find(ref: Reference) -> Image | None:
     """The image whose repository ``ref`` names, at any tag (None when the registry has no such repository)."""
-    for image in images().values():
+    if ref.domain == image_store.DOMAIN:
+        held = image_store.list_tags(store_state_dir(), ref.path)
+        if not held:
+            return None
+        return Image(name=ref.path, repositories=(ref.repository,), tags=tuple(Tag(t.name) for t in held))
+    for image in yaml_images().values():
         if ref.repository in image.repositories:
             return image
+    return None
+
+
+def built(ref: Reference) -> Image | None:
+    """The built image ``ref`` pulls from the sandbox's own registry (by tag, or by a tag's digest)."""
+    state = store_state_dir()
+    for tag in image_store.list_tags(state, ref.path):
+        if (ref.tag and ref.tag != tag.name) or (ref.digest and ref.digest != tag.digest):
+            continue
+        config = image_store.read_config(state, tag.digest)
+        if config is None:
+            return None
+        c = config["config"]
+        return Image(
+            name=ref.path,
+            repositories=(ref.repository,),
+            entrypoint=tuple(c["entrypoint"]),
+            cmd=tuple(c["cmd"]),
+            env=tuple(c["env"]),
+            working_dir=c["working_dir"] or "/",
+            ports=tuple(int(p) for p in c["ports"]),
+            stop_signal=c.get("stop_signal") or "SIGTERM",
+            size=int(config.get("size", 0)),
+            files={k: dict(v) for k, v in (c.get("base_files") or {}).items()},
+            applets=c.get("applets", ""),
+            course_python=bool(c.get("course_python")),
+            tag=tag.name,
+            note=config.get("note", ""),
+            user=c.get("user", ""),
+            rootfs=str(image_store.blob_dir(state, tag.digest) / "rootfs"),
+            digest=tag.digest,
+        )
     return None
 
 
 def resolve(ref: Reference) -> Image | None:
     """The image ``ref`` pulls: its repository's image with the tag's environment applied, or None
     when the repository or (for an image held at listed tags) the tag or digest is not there."""
+    if ref.domain == image_store.DOMAIN:
+        return built(ref)
     image = find(ref)
     if image is None:
         return None
@@ -232,22 +307,35 @@ def merge_env(base: tuple[str, ...], extra: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out + [e for e in extra if e.split("=", 1)[0] in names])
 
 
+SHOWN_TAGS = 10  # tags a message lists, newest first
+
+
+def _tag_list(image: Image) -> str:
+    tags = [t.name for t in tags_of(image)]
+    more = f" and {len(tags) - SHOWN_TAGS} older" if len(tags) > SHOWN_TAGS else ""
+    return ", ".join(tags[:SHOWN_TAGS]) + more
+
+
 def holds() -> str:
     """What the registry holds, for the message of a failed pull."""
-    anywhere = [n for n, i in images().items() if not tags_of(i)]  # in the registry's own order
-    tagged = sorted((i.repositories[0].removeprefix("docker.io/"), i) for i in images().values() if tags_of(i))
+    every = images()
+    anywhere = [n for n, i in every.items() if not tags_of(i)]  # in the registry's own order
+    tagged = sorted((i.repositories[0].removeprefix("docker.io/"), i) for i in every.values() if tags_of(i))
     parts = [f"{', '.join(anywhere)} (any tag)"]
-    parts += [f"{repo} (tags {', '.join(t.name for t in tags_of(i))})" for repo, i in tagged]
+    parts += [f"{repo} (tags {_tag_list(i)})" for repo, i in tagged]
     return "the sandbox registry holds " + "; ".join(parts)
 
 
 def pull_error(ref: Reference) -> str:
     """Why ``ref`` cannot be pulled, worded as containerd's ``not found``, then what the registry holds
-    (for a repository held at listed tags, those tags)."""
+    (for a repository held at listed tags, those tags, newest first)."""
     full = str(ref)
     image = find(ref)
     if image is not None and tags_of(image):
-        where = f"the sandbox registry holds {ref.repository} at tags {', '.join(t.name for t in tags_of(image))} only"
+        where = f"the sandbox registry holds {ref.repository} at tags {_tag_list(image)} only"
+    elif ref.domain == image_store.DOMAIN:
+        where = f"nothing was pushed to {ref.repository}: a build pushes it (docker/build-push-action, push: true); "
+        where += holds()
     else:
         where = holds()
     return (
@@ -259,6 +347,10 @@ def digest_of(ref: Reference) -> str:
     """The digest a pull of ``ref`` resolves to (the one given, or a stable one per repository and tag)."""
     if ref.digest:
         return ref.digest
+    if ref.domain == image_store.DOMAIN:
+        image = built(ref)
+        if image is not None:
+            return image.digest
     return "sha256:" + hashlib.sha256(f"sandbox-registry:{ref.repository}:{ref.tag}".encode()).hexdigest()
 
 
@@ -361,7 +453,9 @@ def materialize(
     layer = dest / image.layer_name
     if layer.exists():
         shutil.rmtree(layer)
-    layer.mkdir(parents=True)
+    if image.rootfs:  # a built image's recorded files, copied (a container may write its own root)
+        shutil.copytree(image.rootfs, layer, symlinks=True)
+    layer.mkdir(parents=True, exist_ok=True)
     os.chmod(layer, 0o755)
     prefix = "" if inside else str(layer)
     programs = layer / PROGRAMS_DIR.lstrip("/")
