@@ -248,6 +248,8 @@ def _problems(chart: str, chart_dir: Path, values: Values, output: str) -> list[
             continue
         parent = [p.replace("~1", "/").replace("~0", "~") for p in m["at"].split("/") if p]
         what = m["what"]
+        if what == "validation failed":  # a heading: the lines under it say what failed
+            continue
         extra = re.match(r"additional propert(?:y|ies) (.*) not allowed", what)
         if extra:
             for name in re.findall(r"'([^']*)'", extra[1]):
@@ -259,6 +261,9 @@ def _problems(chart: str, chart_dir: Path, values: Values, output: str) -> list[
         if typed:
             got, want = (TYPE_WORDS.get(t, t) for t in typed.groups())
             msg = f"{key} is {got}, but the {chart} chart reads {key} as {description or want}"
+        elif " does not match pattern " in what:
+            given = what.split(" does not match pattern ")[0]
+            msg = f"{key}: {given} is not {description}" if description else f"{key}: {what}"
         else:
             msg = f"{key}: {what}" + (f" ({description})" if description else "")
         out.append((key, msg))
