@@ -222,6 +222,14 @@ def object_latency():
     return ObjectLatency("vc-lab04-videos", rows)
 
 
+def handoffs():
+    """One push followed on the sandbox: the build and the rollout take the time, the tag and the promotion a moment."""
+    from lab_helpers.deploy.pipeline import HANDOFFS, Followed, HandOff
+
+    seen = {"push": 0.4, "build": 6.8, "tag": 6.9, "promote": 8.2, "sync": 9.6, "rollout": 21.5, "answer": 21.7}
+    return Followed("8d3f2a9c41e07b5d", "sha-8d3f2a9", [HandOff(n, w, seen[n]) for n, w in HANDOFFS])
+
+
 def cases() -> list[Case]:
     from lab_helpers.viz.batch import machine_figure, node_figure, scaling_figure, wall_time_figure
     from lab_helpers.viz.flavors import flavor_figure, flavor_rows
@@ -229,6 +237,7 @@ def cases() -> list[Case]:
     from lab_helpers.viz.hierarchy import hierarchy_figure
     from lab_helpers.viz.placement import placement_figure
     from lab_helpers.viz.roofline import roofline_figure
+    from lab_helpers.viz.deploy import handoff_figure
     from lab_helpers.viz.storage import block_io_figure, object_latency_figure
 
     return [
@@ -253,4 +262,5 @@ def cases() -> list[Case]:
         Case("lab03-placement-project", lambda: placement_figure(placement("hostId"))),
         Case("lab04-block-io", lambda: block_io_figure(block_io())),
         Case("lab04-object-latency", lambda: object_latency_figure(object_latency(), block=block_io())),
+        Case("lab06-handoffs", lambda: handoff_figure(handoffs()), labels_in_shapes=True),
     ]
