@@ -11,7 +11,7 @@ from pathlib import Path
 from ..api import Family
 from ..kubernetes.apiserver.auth import known_users
 from ..store import Store
-from . import events, repos
+from . import actions, events, repos
 from .routes import API, GIT
 from .tokens import ensure_token, write_credentials
 
@@ -35,6 +35,7 @@ def announce(store: Store, state_dir: Path, urls: Mapping[str, str]) -> Path:
 def start(store: Store, state_dir: Path, urls: Mapping[str, str], stopping: threading.Event) -> None:
     """Push events recorded from now on go to subscribers; the workflow runner starts here."""
     events.start_publishing(store)
+    actions.start(store, state_dir, urls)
 
     def stop_when_asked() -> None:
         stopping.wait()
@@ -45,6 +46,7 @@ def start(store: Store, state_dir: Path, urls: Mapping[str, str], stopping: thre
 
 def stop() -> None:
     """The forge's background work ends with the service."""
+    actions.stop()
 
 
 FORGE = Family("forge", (API, GIT), GIT, prepare, announce, start=start)

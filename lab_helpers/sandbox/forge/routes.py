@@ -8,6 +8,7 @@ from werkzeug.wrappers import Request
 
 from ..api import Service
 from . import rest, smarthttp
+from .actions import routes as actions_routes
 from .common import API_ERRORS, GIT_ERRORS, authenticate
 
 PREFIX = "/git"
@@ -23,6 +24,11 @@ def _git_limit(request: Request) -> int | None:
 
 
 API = Service(
-    "forge-api", f"{PREFIX}/api/v1", (rest.routes,), API_ERRORS, authenticate=authenticate, body_limit=_api_limit
+    "forge-api",
+    f"{PREFIX}/api/v1",
+    (rest.routes, actions_routes.routes),
+    API_ERRORS,
+    authenticate=authenticate,
+    body_limit=_api_limit,
 )
 GIT = Service("forge-git", PREFIX, (smarthttp.routes,), GIT_ERRORS, authenticate=authenticate, body_limit=_git_limit)
