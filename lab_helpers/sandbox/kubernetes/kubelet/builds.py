@@ -537,7 +537,8 @@ class _Builder:
                 _put(state, dest_path, into, rel, inside, entry, mode)
 
     def _untar(self, state: _State, archive: Path, dest: str) -> None:
-        unpacked = Path(tempfile.mkdtemp(prefix="add-", dir=image_store.root(self.state_dir).parent))
+        image_store.root(self.state_dir).mkdir(parents=True, exist_ok=True)
+        unpacked = Path(tempfile.mkdtemp(prefix=".add-", dir=image_store.root(self.state_dir)))
         self._scratch.append(unpacked)
         with tarfile.open(archive) as tar:
             tar.extractall(unpacked, filter="data")
