@@ -37,14 +37,14 @@ def binder_url(repository: str, lab: Lab, branch: str = "main") -> str | None:
 
 
 def about_cell(lab: Lab, repository: str | None) -> str:
-    """The Markdown shown under a lab's title: objectives, timing and how to run it."""
+    """The Markdown box shown under a lab's title: timing, objectives and how to run it."""
     objectives = "\n".join(f"- {line}" for line in lab.objectives) or "- (the lab lists no objectives yet)"
     binder = binder_url(repository, lab) if repository else None
     binder_line = f"\n- in your browser, nothing to install: [open it on Binder]({binder})" if binder else ""
     return (
-        f"**About {lab.minutes} minutes.** In this lab you will:\n\n{objectives}\n\n"
-        "```{admonition} Run it yourself\n:class: tip\n"
-        "This page shows a solved run on the sandbox backend. To work through the exercises:\n\n"
+        f"```{{admonition}} Lab {lab.number}: about {lab.minutes} minutes\n:class: tip\n"
+        f"You will:\n\n{objectives}\n\n"
+        "This page shows a solved run on the sandbox backend. To work through the exercises yourself:\n\n"
         f"- on your machine, after installing the course: `lab start {lab.number}`{binder_line}\n"
         "```\n"
     )
@@ -52,7 +52,9 @@ def about_cell(lab: Lab, repository: str | None) -> str:
 
 def _title_index(cells: list) -> int:
     for index, cell in enumerate(cells):
-        if cell.get("cell_type") == "markdown" and cell.get("source", "").lstrip().startswith("# "):
+        source = cell.get("source", "")
+        text = "".join(source) if isinstance(source, list) else source  # as saved on disk: a list of lines
+        if cell.get("cell_type") == "markdown" and text.lstrip().startswith("# "):
             return index
     return -1
 
@@ -72,7 +74,9 @@ def lab_page(executed: dict, lab: Lab, repository: str | None) -> dict:
         for key in VOLATILE_CELL_KEYS:
             cell.get("metadata", {}).pop(key, None)
         if cell.get("cell_type") == "code":
-            cell["outputs"] = [shown for output in cell.get("outputs", []) for shown in static_outputs(output, states, counter)]
+            cell["outputs"] = [
+                shown for output in cell.get("outputs", []) for shown in static_outputs(output, states, counter)
+            ]
         cells.append(cell)
     title_at = _title_index(cells)
     if title_at < 0:

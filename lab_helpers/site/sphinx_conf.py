@@ -31,6 +31,7 @@ def settings(project: str, repository: str | None, version: str) -> dict:
         "html_theme": "sphinx_book_theme",
         "html_theme_options": theme_options,
         "html_title": project,
+        "html_context": {"default_mode": "light"},  # the theme's script reports an empty mode as an error
         "html_static_path": ["_static"],
         "html_js_files": [PLOTLY_JS],
         "html_copy_source": False,  # the executed notebooks are the pages; no second copy to download
@@ -60,6 +61,8 @@ def copy_plotly_js(static_dir: Path) -> Path:
     if not bundled.is_file():
         from ..errors import MissingPiece
 
-        raise MissingPiece(f"plotly's {PLOTLY_JS} is missing from the installed plotly.", hint="pip install --force-reinstall plotly")
+        raise MissingPiece(
+            f"plotly's {PLOTLY_JS} is missing from the installed plotly.", hint="pip install --force-reinstall plotly"
+        )
     static_dir.mkdir(parents=True, exist_ok=True)
     return Path(shutil.copy2(bundled, static_dir / PLOTLY_JS))
