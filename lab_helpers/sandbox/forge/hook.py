@@ -116,7 +116,7 @@ def pre_receive(updates: list[tuple[str, str, str]]) -> int:
         for _before, after, ref in updates:
             errors += secret_errors(ref, after)
     for line in errors:
-        print(f"error: {line}" if line else "", file=sys.stderr)
+        print(f"error: {line}" if line.startswith("GH0") else line, file=sys.stderr)
     return 1 if errors else 0
 
 
