@@ -48,12 +48,13 @@ class Meta:
         }
 
 
-def _lines(value: Any) -> list[str]:
+def _lines(value: Any, commas: bool = False) -> list[str]:
+    """An input list as the action reads it: one item a line (``images`` also split at commas), ``#`` comments."""
     if value is None:
         return []
     if isinstance(value, list):
         return [str(v).strip() for v in value if str(v).strip()]
-    parts = re.split(r"[\n]" if "\n" in str(value) else r",", str(value))
+    parts = re.split(r"[\n,]" if commas else r"\n", str(value))
     return [p.strip() for p in parts if p.strip() and not p.strip().startswith("#")]
 
 
@@ -118,9 +119,10 @@ def _one(attrs: dict[str, str], ev: Event) -> tuple[str | None, bool]:
 
 def docker_tags(images: Any, tags: Any, ev: Event, *, flavor: Any = None, labels: Any = None) -> Meta:
     """What ``docker/metadata-action`` outputs for ``ev`` with these inputs."""
-    names = _lines(images)
+    names = _lines(images, commas=True)
     rules = _lines(tags) or DEFAULT_RULES
-    latest = dict(_attrs(line) for line in _lines(flavor) if "=" in line).get("latest", "auto")
+    flavors = {k.strip(): v.strip() for line in _lines(flavor) for k, _, v in [line.partition("=")]}
+    latest = flavors.get("latest", "auto")
     made: list[str] = []
     release = False
     for rule in rules:
