@@ -305,7 +305,8 @@ class ApplicationController(Controller):
             (res, live) for res, obj, live, d in compared if d == ["<extra>"] and res is not None and live is not None
         ]
         outcome: sync.Outcome
-        problem = sync.ensure_namespace(self.objects, dest_ns) if "CreateNamespace=true" in opts else ""
+        owner = sync.owner_of(self.objects, str(app["metadata"].get("namespace", "")))
+        problem = sync.ensure_namespace(self.objects, dest_ns, owner) if "CreateNamespace=true" in opts else ""
         if problem:
             outcome = sync.Outcome("Failed", f"namespace {dest_ns} could not be created: {problem}")
         else:

@@ -10,6 +10,7 @@ from typing import Any
 
 from ....errors import ApiError
 from ...apiserver import writes
+from ...apiserver.auth import OWNER_ANNOTATION
 from ...objects import Objects
 from ...resources import Resource, by_plural, resource_of_kind
 
@@ -96,16 +97,26 @@ def _apply(objects: Objects, res: Resource, obj: Obj, dry_run: bool) -> None:
     writes.patch(objects, res, ns, str(meta.get("name", "")), writes.APPLY, raw, _caller(dry_run), force=True)
 
 
-def ensure_namespace(objects: Objects, name: str) -> str:
-    """CreateNamespace=true: the destination namespace made when it is missing ('' or the API's refusal)."""
+def ensure_namespace(objects: Objects, name: str, owner: str = "") -> str:
+    """CreateNamespace=true: the destination namespace made when it is missing ('' or the API's refusal). It
+    belongs to ``owner`` (the owner of the Application's own namespace), who is made its admin as a creator is."""
     if not name or objects.get(NAMESPACES, "", name) is not None:
         return ""
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    meta: Obj = {"name": name, "labels": {"app.kubernetes.io/managed-by": "argocd"}}
+    if owner:
+        meta["annotations"] = {OWNER_ANNOTATION: owner}
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": meta}
     try:
         writes.create(objects, NAMESPACES, "", body, writes.Caller(user="sandbox-admin", manager=MANAGER))
     except ApiError as err:
         return message_of(err)
     return ""
+
+
+def owner_of(objects: Objects, namespace: str) -> str:
+    """Who owns ``namespace`` (the sandbox's owner annotation; '' for the admin's)."""
+    ns = objects.get(NAMESPACES, "", namespace)
+    return str(((ns or {}).get("metadata", {}).get("annotations") or {}).get(OWNER_ANNOTATION, ""))
 
 
 def run(objects: Objects, desired: list[Obj], prune: list[tuple[Resource, Obj]], *, do_prune: bool) -> Outcome:

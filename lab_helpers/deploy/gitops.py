@@ -1,0 +1,170 @@
+"""The sandbox's GitOps controller from a notebook, as the ``argocd`` CLI drives Argo CD: install its
+kinds (admin, once), read an Application, wait until it is synced and healthy at a revision, ask for a
+sync or a refresh. The controller itself runs in the sandbox (``sandbox/kubernetes/controllers/gitops``)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from ..errors import ResourceStateError, ServiceError
+from ..paths import data_dir
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kubernetes.client import ApiClient
+
+__all__ = ["ARGOCD_NAMESPACE", "application", "install", "refresh", "sync", "wait_for"]
+
+ARGOCD_NAMESPACE = "argocd"
+GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "applications"
+MANAGER = "lab-gitops-install"
+OWNER_ANNOTATION = "sandbox.visualizing-compute/namespace-owner"
+CRD_FILES = ("application-crd.yaml", "applicationset-crd.yaml", "promotion-crd.yaml")
+
+
+def _api(api: ApiClient | None, *, admin: bool = False) -> ApiClient:
+    if api is not None:
+        return api
+    from ..kube import api_client
+
+    return api_client(admin=admin)
+
+
+def _documents() -> list[dict[str, Any]]:
+    folder = data_dir() / "gitops"
+    docs: list[dict[str, Any]] = []
+    for name in (*CRD_FILES, "install.yaml"):
+        docs += [d for d in yaml.safe_load_all((folder / name).read_text(encoding="utf-8")) if d]
+    return docs
+
+
+def install(*, learner: str = "learner", api: ApiClient | None = None, timeout: float = 30) -> None:
+    """Install the GitOps kinds as the cluster's admin (idempotent): the CRDs, the ``argocd`` namespace, the
+    aggregated roles, and ``learner`` made admin of ``argocd`` (where Applications live) and owner of it, so
+    the namespaces its Applications create (``CreateNamespace=true``) are the learner's too."""
+    from kubernetes import dynamic
+
+    client = dynamic.DynamicClient(_api(api, admin=True))
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": f"{learner}-admin", "namespace": ARGOCD_NAMESPACE},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": learner}],
+    }
+    docs = _documents()
+    for doc in docs:  # the namespaces Applications make belong to the owner of theirs (the sandbox's annotation)
+        if doc["kind"] == "Namespace":
+            doc["metadata"].setdefault("annotations", {})[OWNER_ANNOTATION] = learner
+    for doc in [*docs, binding]:
+        kind = client.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+        namespace = doc["metadata"].get("namespace")
+        kind.server_side_apply(body=doc, namespace=namespace, field_manager=MANAGER, force_conflicts=True)
+    crds = client.resources.get(api_version="apiextensions.k8s.io/v1", kind="CustomResourceDefinition")
+    deadline = time.monotonic() + timeout
+    for doc in _documents():
+        if doc["kind"] != "CustomResourceDefinition":
+            continue
+        while True:
+            conditions = crds.get(name=doc["metadata"]["name"]).to_dict().get("status", {}).get("conditions") or []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                break
+            if time.monotonic() > deadline:
+                raise ServiceError(
+                    f"the CRD {doc['metadata']['name']} was not Established within {timeout:.0f} s",
+                    hint="Run `kubectl describe crd` on it; `lab sandbox status` says whether the sandbox runs.",
+                )
+            time.sleep(0.2)
+
+
+def _custom(api: ApiClient | None) -> Any:
+    from kubernetes import client
+
+    return client.CustomObjectsApi(_api(api))
+
+
+def application(name: str, namespace: str = ARGOCD_NAMESPACE, *, api: ApiClient | None = None) -> dict:
+    """The Application as the cluster holds it (spec and the controller's status)."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        return dict(_custom(api).get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name))
+    except ApiException as err:
+        if err.status == 404:
+            raise ResourceStateError(
+                f"there is no Application {name!r} in namespace {namespace}",
+                hint="Apply it first (`kubectl apply -f deploy/application.yaml`); `kubectl get applications -A` lists them.",
+            ) from None
+        raise
+
+
+def _why(app: dict) -> str:
+    status = app.get("status") or {}
+    for cond in status.get("conditions") or []:
+        if cond.get("message"):
+            return f"{cond.get('type')}: {cond['message']}"
+    op = status.get("operationState") or {}
+    if op.get("phase") in ("Failed", "Error"):
+        return f"last sync {op['phase']}: {op.get('message', '')}"
+    message = (status.get("health") or {}).get("message")
+    return str(message or op.get("message") or "no message from the controller yet")
+
+
+def wait_for(
+    name: str,
+    *,
+    sync: str | None = "Synced",
+    health: str | None = "Healthy",
+    revision: str | None = None,
+    namespace: str = ARGOCD_NAMESPACE,
+    timeout: float = 120,
+    api: ApiClient | None = None,
+) -> dict:
+    """Wait until the Application is ``sync`` and ``health`` (None: any) at ``revision`` (a sha or its start);
+    raises ResourceStateError with the controller's own message when it is not by ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        app = application(name, namespace, api=api)
+        status = app.get("status") or {}
+        now_sync = (status.get("sync") or {}).get("status")
+        now_health = (status.get("health") or {}).get("status")
+        now_rev = str((status.get("sync") or {}).get("revision") or "")
+        if (
+            (sync is None or now_sync == sync)
+            and (health is None or now_health == health)
+            and (revision is None or (now_rev and now_rev.startswith(revision)))
+        ):
+            return app
+        if time.monotonic() > deadline:
+            raise ResourceStateError(
+                f"Application {name} is {now_sync}/{now_health} at {now_rev[:7] or 'no revision'}, not "
+                f"{sync or 'any'}/{health or 'any'}{' at ' + revision[:7] if revision else ''} after {timeout:.0f} s: "
+                f"{_why(app)}",
+                hint=f"`kubectl describe application {name} -n {namespace}` shows its status and resources.",
+            )
+        time.sleep(0.3)
+
+
+def sync(
+    name: str,
+    *,
+    revision: str | None = None,
+    prune: bool = False,
+    namespace: str = ARGOCD_NAMESPACE,
+    api: ApiClient | None = None,
+) -> None:
+    """Ask for one sync now (``argocd app sync``): the Application's ``operation``, run and cleared by the controller."""
+    op: dict[str, Any] = {"initiatedBy": {"username": "learner"}, "sync": {"prune": prune}}
+    if revision:
+        op["sync"]["revision"] = revision
+    application(name, namespace, api=api)
+    _custom(api).patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, {"operation": op})
+
+
+def refresh(name: str, *, namespace: str = ARGOCD_NAMESPACE, api: ApiClient | None = None) -> None:
+    """Fetch git again now (``argocd app get --refresh``: the ``argocd.argoproj.io/refresh`` annotation)."""
+    application(name, namespace, api=api)
+    body = {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}
+    _custom(api).patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)

@@ -1,0 +1,234 @@
+"""The sandbox's GitOps controller (Argo CD-like) against a real cluster: Applications from a git
+repository (a ``file://`` bare repository here, as the forge's HTTP URL would be) rendered by the
+course's helm, synced, pruned, self-healed, failing with the API's words, an app of apps, and a restart
+of the sandbox that keeps it all."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+
+from lab_helpers.deploy import gitops
+from lab_helpers.errors import ResourceStateError
+
+pytestmark = pytest.mark.timeout(300)
+
+DATA = Path(__file__).parent / "data" / "gitops"
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Learner",
+    "GIT_AUTHOR_EMAIL": "learner@example.org",
+    "GIT_COMMITTER_NAME": "Learner",
+    "GIT_COMMITTER_EMAIL": "learner@example.org",
+}
+
+
+class Repo:
+    """A working copy pushing to a bare repository, which the controller fetches by its file:// URL."""
+
+    def __init__(self, root: Path) -> None:
+        self.bare, self.work = root / "infra.git", root / "work"
+        self.url = f"file://{self.bare}"
+        self.git("init", "--bare", "-q", "-b", "main", str(self.bare), cwd=root)
+        self.git("clone", "-q", self.url, str(self.work), cwd=root)
+        shutil.copytree(DATA / "chart", self.work / "chart")
+        (self.work / "apps").mkdir()
+        text = (DATA / "apps" / "child.yaml").read_text().replace("REPO_URL", self.url)
+        (self.work / "apps" / "child.yaml").write_text(text)
+
+    def git(self, *args: str, cwd: Path | None = None) -> str:
+        env = {**os.environ, **GIT_ENV}
+        done = subprocess.run(["git", *args], cwd=cwd or self.work, env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip()
+
+    def commit(self, message: str) -> str:
+        self.git("add", "-A")
+        self.git("commit", "-q", "-m", message)
+        self.git("push", "-q", "origin", "HEAD:main")
+        return self.git("rev-parse", "HEAD")
+
+    def set_values(self, **changes: object) -> None:
+        import yaml
+
+        path = self.work / "chart" / "values.yaml"
+        values = yaml.safe_load(path.read_text())
+        for dotted, value in changes.items():
+            node = values
+            *parents, last = dotted.split("__")
+            for p in parents:
+                node = node[p]
+            node[last] = value
+        path.write_text(yaml.safe_dump(values))
+
+
+@pytest.fixture(scope="module")
+def setup(kube, cluster, k8s_tools, tmp_path_factory):  # noqa: F811
+    bin_dir = kube.state / "bin"  # where the sandbox finds the course's helm (`lab tools install`)
+    bin_dir.mkdir(exist_ok=True)
+    shutil.copy2(k8s_tools / "helm", bin_dir / "helm")
+    gitops.install(api=kube.api_client("sandbox-admin"))
+    gitops.install(api=kube.api_client("sandbox-admin"))  # idempotent
+    repo = Repo(tmp_path_factory.mktemp("gitops-repo"))
+    sha = repo.commit("A chart")
+    return kube, repo, sha
+
+
+def kubectl_json(kube, *args: str) -> dict:
+    return json.loads(kube.kubectl(*args, "-o", "json").stdout)
+
+
+def apply_app(kube, name: str, repo: Repo, *, path: str = "chart", namespace: str = "web", extra: str = "") -> None:
+    manifest = f"""
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: {name}
+  namespace: argocd
+spec:
+  project: default
+  source:
+    repoURL: {repo.url}
+    path: {path}
+    targetRevision: main
+{extra}
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: {namespace}
+"""
+    kube.kubectl("apply", "-f", "-", input=manifest)
+
+
+AUTO = """  syncPolicy:
+    automated: {prune: true, selfHeal: true}
+    syncOptions: [CreateNamespace=true]"""
+
+
+def wait_until(check, timeout: float = 30, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.2)
+
+
+def test_sync_new_commit_prune_and_self_heal(setup):
+    kube, repo, sha = setup
+    api = kube.api_client()
+    apply_app(kube, "web", repo, extra=AUTO)
+    app = gitops.wait_for("web", revision=sha, timeout=60, api=api)
+    status = app["status"]
+    assert status["sourceType"] == "Helm"
+    kinds = {(r["kind"], r["name"]) for r in status["resources"]}
+    assert {
+        ("Deployment", "web-deployment"),
+        ("Service", "web-service"),
+        ("Ingress", "web-ingress"),
+        ("PersistentVolumeClaim", "web-claim"),
+        ("ConfigMap", "web-config"),
+    } <= kinds
+    assert all(r["status"] == "Synced" for r in status["resources"])
+    assert status["summary"]["images"] == ["visualizing-compute/sample-web:1.0.0"]
+    assert status["operationState"]["phase"] == "Succeeded"
+    assert status["history"][-1]["revision"] == sha
+    deploy = kubectl_json(kube, "get", "deployment", "web-deployment", "-n", "web", "--show-managed-fields")
+    assert deploy["metadata"]["labels"]["app.kubernetes.io/instance"] == "web"
+    assert any(m.get("manager") == "argocd-controller" for m in deploy["metadata"]["managedFields"])
+
+    # a new commit: two replicas, the ConfigMap removed -> synced at the new sha, pruned, rolled out
+    repo.set_values(replicas=2, config__enabled=False)
+    sha2 = repo.commit("Two replicas, no config")
+    app = gitops.wait_for("web", revision=sha2, timeout=30, api=api)
+    assert len(app["status"]["history"]) == 2
+    assert kube.kubectl("get", "configmap", "web-config", "-n", "web", check=False).returncode != 0
+    assert kubectl_json(kube, "get", "deployment", "web-deployment", "-n", "web")["spec"]["replicas"] == 2
+    pruned = [r for r in app["status"]["operationState"]["syncResult"]["resources"] if r["status"] == "Pruned"]
+    assert [r["name"] for r in pruned] == ["web-config"]
+
+    # self-heal: kubectl scale and kubectl delete are undone from the watch
+    kube.kubectl("scale", "deployment/web-deployment", "-n", "web", "--replicas=4")
+    wait_until(
+        lambda: kubectl_json(kube, "get", "deployment", "web-deployment", "-n", "web")["spec"]["replicas"] == 2,
+        10,
+        "the scaled Deployment back at 2 replicas",
+    )
+    kube.kubectl("delete", "service", "web-service", "-n", "web")
+    wait_until(
+        lambda: kube.kubectl("get", "service", "web-service", "-n", "web", check=False).returncode == 0,
+        10,
+        "the deleted Service made again",
+    )
+    gitops.wait_for("web", revision=sha2, timeout=30, api=api)
+
+
+def test_bad_image_tag_is_degraded_after_the_deadline(setup):
+    kube, repo, _ = setup
+    api = kube.api_client()
+    extra = (
+        """    helm:
+      parameters:
+        - {name: image.tag, value: "9.9.9"}
+        - {name: progressDeadlineSeconds, value: "3"}
+        - {name: claim.enabled, value: "false"}
+"""
+        + AUTO
+    )
+    apply_app(kube, "badtag", repo, namespace="badtag", extra=extra)
+    app = gitops.wait_for("badtag", health="Degraded", timeout=40, api=api)
+    assert "exceeded its progress deadline" in app["status"]["health"]["message"]
+    assert app["status"]["sync"]["status"] == "Synced"
+    with pytest.raises(ResourceStateError, match="exceeded its progress deadline"):
+        gitops.wait_for("badtag", timeout=1, api=api)
+
+
+def test_failing_apply_is_failed_with_the_api_message(setup):
+    kube, repo, _ = setup
+    api = kube.api_client()
+    apply_app(kube, "nowhere", repo, namespace="nowhere", extra="  syncPolicy:\n    automated: {}")
+    app = gitops.wait_for("nowhere", sync="OutOfSync", health=None, timeout=30, api=api)
+    wait_until(lambda: "operationState" in gitops.application("nowhere", api=api)["status"], 10, "a sync")
+    op = gitops.application("nowhere", api=api)["status"]["operationState"]
+    assert op["phase"] == "Failed"
+    assert 'namespaces "nowhere" not found' in op["message"]
+    failed = [r for r in op["syncResult"]["resources"] if r["status"] == "SyncFailed"]
+    assert failed and all("nowhere" in r["message"] for r in failed)
+    assert app["status"]["health"]["status"] == "Missing"
+    assert kube.kubectl("get", "namespace", "nowhere", check=False).returncode != 0
+
+
+def test_app_of_apps_and_cascade_delete(setup):
+    kube, repo, sha = setup
+    api = kube.api_client()
+    apply_app(kube, "root", repo, path="apps", namespace="argocd", extra="  syncPolicy:\n    automated: {prune: true}")
+    root = gitops.wait_for("root", timeout=60, api=api)
+    assert root["status"]["sourceType"] == "Directory"
+    assert [r["kind"] for r in root["status"]["resources"]] == ["Application"]
+    child = gitops.wait_for("child", timeout=60, api=api)
+    assert {r["kind"] for r in child["status"]["resources"]} >= {"Deployment", "Service", "Ingress"}
+    kube.kubectl("delete", "application", "child", "-n", "argocd", "--wait=false")
+    wait_until(
+        lambda: kube.kubectl("get", "deployment", "child-deployment", "-n", "child", check=False).returncode != 0,
+        20,
+        "the child's Deployment deleted with it",
+    )
+
+
+def test_restart_keeps_state_and_resumes(setup):
+    kube, repo, _ = setup
+    from lab_helpers import sandbox as sb
+
+    api_before = gitops.application("web", api=kube.api_client())
+    sb.stop()
+    sb.start()
+    api = kube.api_client()
+    app = gitops.application("web", api=api)
+    assert app["status"]["history"] == api_before["status"]["history"]
+    repo.set_values(replicas=1)
+    sha = repo.commit("One replica")
+    gitops.wait_for("web", revision=sha, timeout=30, api=api)
+    assert kubectl_json(kube, "get", "deployment", "web-deployment", "-n", "web")["spec"]["replicas"] == 1
