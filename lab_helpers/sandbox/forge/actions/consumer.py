@@ -13,15 +13,11 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
+from ...kubernetes.kubelet.builds import build as _image_build  # the sandbox's image builder (build-push-action)
 from ...store import Store
 from .. import events
 from . import records, runs
 from .workspace import Builder, PushContext
-
-try:  # the sandbox's image builder (docker/build-push-action)
-    from ...kubernetes.kubelet.builds import build as _image_build
-except ImportError:  # pragma: no cover - a tree without the builder: build steps fail with a clear message
-    _image_build = None
 
 __all__ = ["CURSOR", "Consumer", "start", "stop"]
 

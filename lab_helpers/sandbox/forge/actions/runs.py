@@ -203,7 +203,7 @@ def execute(
             results[job_id] = {"result": conclusion, "outputs": {}}
             save(state_dir, run)
             continue
-        placeholder = {
+        placeholder: dict[str, Any] = {
             "name": name,
             "id": job_id,
             "runner": runner_kind(job.get("runs-on")),
