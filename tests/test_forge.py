@@ -164,6 +164,7 @@ def test_scanner_finds_kinds_and_lines_never_values():
     assert found == [Finding("clouds.yaml", 2, "Secret Keyword")] and SECRET_PART not in str(found)
 
 
+@pytest.mark.slow  # a sandbox restart takes about 10 s
 def test_events_recorded_and_kept_across_a_restart(forge, sandbox, tmp_path):  # noqa: F811
     from lab_helpers import sandbox as sb
     from lab_helpers.sandbox.forge import events

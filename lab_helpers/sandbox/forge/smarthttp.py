@@ -167,7 +167,7 @@ def _backend(ctx: Ctx, owner: str, name: str, tail: str, body: IO[bytes] | None)
         assert proc.stdout is not None
         try:
             while True:
-                chunk = proc.stdout.read1(CHUNK)
+                chunk = proc.stdout.read1(CHUNK)  # type: ignore[attr-defined]  # a BufferedReader
                 if not chunk:
                     break
                 yield chunk
