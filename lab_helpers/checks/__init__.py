@@ -28,5 +28,6 @@ __all__ = [
     "lab03",
     "lab04",
     "lab05",
+    "lab06",
     "progress",
 ]

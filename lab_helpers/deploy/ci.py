@@ -12,7 +12,18 @@ from ..errors import UsageError
 from ..sandbox.forge.actions import SUBSET, records
 from ..sandbox.service import ensure_running
 
-__all__ = ["SUBSET", "Run", "logs", "run", "runs", "runs_table", "wait_for_run"]
+__all__ = [
+    "SUBSET",
+    "Run",
+    "image_tags",
+    "logs",
+    "run",
+    "run_for",
+    "runs",
+    "runs_table",
+    "starts_workflow",
+    "wait_for_run",
+]
 
 LEARNER = "learner"
 
@@ -141,3 +152,35 @@ def runs_table(owner: str | None = None, repo: str | None = None, limit: int = 2
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows)
+
+
+def run_for(repo: str, sha: str) -> Run | None:
+    """The first run a push of ``sha`` to ``repo`` started (None while there is none)."""
+    found = [r for r in runs(repo=_full(repo)) if r.head_sha.startswith(sha) or sha.startswith(r.head_sha)]
+    return min(found, key=lambda r: r.id) if found else None
+
+
+def starts_workflow(workflow: str, *, ref: str, files: list[str] | tuple[str, ...]) -> bool:
+    """Whether a push of ``ref`` changing ``files`` starts the workflow (its text), by the runner's own rules."""
+    from ..sandbox.forge.actions import triggers
+    from ..sandbox.forge.actions import workflow as workflows
+
+    parsed = workflows.parse(".github/workflows/workflow.yaml", workflow)
+    push = triggers.Push(ref=ref, before="1" * 40, after="2" * 40, changed=tuple(files))
+    return triggers.push_triggers(parsed.on, push)[0]
+
+
+def image_tags(workflow: str, *, job: str, ref: str, sha: str, repository: str = "learner/sample-app") -> list[str]:
+    """The tags (names only) the metadata step of ``job`` computes for a push of ``sha`` to ``ref``."""
+    from ..sandbox.forge.actions import metadata
+    from ..sandbox.forge.actions import workflow as workflows
+
+    parsed = workflows.parse(".github/workflows/workflow.yaml", workflow)
+    steps = parsed.jobs[job].get("steps") or []
+    meta = next((s for s in steps if str(s.get("uses", "")).startswith("docker/metadata-action")), None)
+    if meta is None:
+        raise UsageError(f"job {job!r} has no docker/metadata-action step.", hint="Name a job that computes tags.")
+    given = meta.get("with") or {}
+    event = metadata.Event("push", ref, sha, repository)
+    found = metadata.docker_tags("image", given.get("tags"), event, flavor=given.get("flavor"))
+    return [t.rsplit(":", 1)[-1] for t in found.tags]
