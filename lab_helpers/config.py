@@ -83,6 +83,15 @@ SETTINGS: tuple[Setting, ...] = (
         "then (read-only is fine): how a grader, an image or a shared hub hands out its own copies",
         show_value=False,
     ),
+    Setting(
+        "LAB_WORKSHOP_URL",
+        "what `lab start --workshop` saved",
+        "the workshop your check results are sent to; unset and never saved: nothing is ever sent",
+        show_value=False,
+    ),
+    Setting(
+        "LAB_WORKSHOP_TOKEN", "what `lab start --workshop-token` saved", "the workshop's join token", show_value=False
+    ),
     Setting("OS_CLOUD", "-", "live: the cloud in `clouds.yaml`", show_value=False),
     Setting(
         "OS_CLIENT_CONFIG_FILE",
@@ -215,6 +224,26 @@ def bench_elements() -> int | None:
 def records_progress() -> bool:
     """False when ``lab run`` ran a notebook that is not the learner's own (``LAB_RECORD_PROGRESS=0``)."""
     return _raw("LAB_RECORD_PROGRESS") != "0"
+
+
+def workshop_file() -> Path:
+    """Where `lab start --workshop URL --workshop-token T` keeps the workshop to send results to."""
+    return state_dir() / "workshop" / "target.json"
+
+
+def workshop_target() -> tuple[str, str] | None:
+    """(URL, join token) of the workshop results go to: ``LAB_WORKSHOP_URL`` and ``LAB_WORKSHOP_TOKEN``, else
+    what `lab start --workshop` saved; None (send nothing) when neither names a URL."""
+    url, token = _raw("LAB_WORKSHOP_URL"), _raw("LAB_WORKSHOP_TOKEN")
+    if not url:
+        import json
+
+        try:
+            saved = json.loads(workshop_file().read_text(encoding="utf-8"))
+            url, token = str(saved.get("url") or ""), str(saved.get("token") or "")
+        except (OSError, ValueError, AttributeError):
+            return None
+    return (url.rstrip("/"), token) if url else None
 
 
 def os_cloud() -> str:

@@ -41,6 +41,12 @@ def record(result) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1, sort_keys=True)
     os.replace(tmp, path)
+    try:  # to the workshop's instructor, when `lab start --workshop` set one: queued, sent in the background
+        from ..workshop.sender import hand_over
+
+        hand_over(data[result.name])
+    except Exception:
+        pass  # a workshop must never fail or slow a learner's check
 
 
 def summary(lab: str) -> tuple[int, int]:

@@ -75,6 +75,36 @@ def _run(args) -> int:
     return 0
 
 
+def _set_workshop(url: str | None, token: str | None) -> None:
+    """Save (or, with ``--workshop off``, forget) the workshop this learner's check results go to."""
+    import json
+    import os
+
+    from ..config import workshop_file
+    from ..errors import UsageError
+
+    path = workshop_file()
+    if url is not None and url.strip().lower() == "off":
+        path.unlink(missing_ok=True)
+        print("Workshop: off; your check results stay on this machine.")
+        return
+    if not url or not token:
+        raise UsageError(
+            "a workshop needs both its URL and its join token.",
+            hint="Use `lab start --workshop URL --workshop-token TOKEN` as your instructor wrote them "
+            "(`--workshop off` stops sending).",
+        )
+    if not url.startswith(("http://", "https://")):
+        raise UsageError(f"the workshop URL {url!r} does not start with http:// or https://.", hint="Copy it whole.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump({"url": url.rstrip("/"), "token": token}, fh)
+    os.replace(tmp, path)
+    print(f"Workshop: your check results go to {url.rstrip('/')} as you run the checks (`--workshop off` stops).")
+
+
 def _start(args) -> int:
     import os
     import subprocess
@@ -84,6 +114,8 @@ def _start(args) -> int:
     from ..notebooks.workspace import sync_workspace
 
     backend = resolve_backend(args.backend)
+    if args.workshop is not None or args.workshop_token is not None:
+        _set_workshop(args.workshop, args.workshop_token)
     choice = None if args.prepare else choose_port(args.ip, args.port)  # a busy --port: refuse before anything
     folder, sync = sync_workspace()
     for name in sync.created:
@@ -181,4 +213,11 @@ def register(commands) -> None:
         "--prepare", action="store_true", help="only create or update the working copy, then exit (Binder's build step)"
     )
     p.add_argument("--token", help="JupyterLab's access token (default: a random one, printed in the link)")
+    p.add_argument(
+        "--workshop",
+        metavar="URL",
+        help="send your check results to your instructor's workshop view at URL from now on (`off` stops); "
+        "without it nothing is ever sent",
+    )
+    p.add_argument("--workshop-token", metavar="TOKEN", help="the workshop's join token, from your instructor")
     p.set_defaults(func=_start)

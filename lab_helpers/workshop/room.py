@@ -34,14 +34,14 @@ def room(snapshot: Snapshot, checks: list[str], now: float | None = None) -> dic
     """Per learner: passed, failing (and how often failed), not started, last seen, resources and
     SU/hour; per check: counts, a figure, and the checks where the most learners are failing."""
     now = time.time() if now is None else now
-    seen = sorted(set(checks) | {row["check_name"] for row in snapshot.latest}, key=lambda n: (n.split(".")[0], n))
     order = {name: i for i, name in enumerate(checks)}
-    seen.sort(key=lambda n: (n.split(".")[0], order.get(n, len(order)), n))
+    every = set(checks) | {row["check_name"] for row in snapshot.latest}  # a check newer than this course too
+    seen = sorted(every, key=lambda n: (n.split(".")[0], order.get(n, len(order)), n))
     by_learner: dict[str, dict[str, dict]] = defaultdict(dict)
     for row in snapshot.latest:
         by_learner[row["learner"]][row["check_name"]] = row
 
-    learners = []
+    learners: list[dict] = []
     for person in snapshot.learners:
         rows = by_learner.get(person["learner"], {})
         statuses = [category(r["status"]) for r in rows.values()]
@@ -61,18 +61,18 @@ def room(snapshot: Snapshot, checks: list[str], now: float | None = None) -> dic
             }
         )
 
-    out_checks = []
+    out_checks: list[dict] = []
     for name in seen:
         cells: dict[tuple[str, str], list[str]] = defaultdict(list)
         counts: dict[str, int] = defaultdict(int)
         attempts = 0
         for person in snapshot.learners:
-            row = by_learner.get(person["learner"], {}).get(name)
-            if row is None:
+            latest = by_learner.get(person["learner"], {}).get(name)
+            if latest is None:
                 key = ("not started", "not started")
             else:
-                key = (category(row["status"]), attempt_bin(row["attempts"]))
-                attempts += row["attempts"]
+                key = (category(latest["status"]), attempt_bin(latest["attempts"]))
+                attempts += latest["attempts"]
             cells[key].append(person["learner"])
             counts[key[0]] += 1
         out_checks.append(

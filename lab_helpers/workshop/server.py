@@ -11,12 +11,14 @@ Routes (relative, so the app also works under a JupyterHub service's prefix):
   another key, 413 over the size cap;
 - ``GET /healthz``; ``GET /static/...``: the page's script and plotly.js from the plotly package.
 
-SQLite work runs in Starlette's thread pool, one connection per thread: requests never queue
-behind a lock of ours (see ``store``).
+Learners' batches go to one writer thread that commits whatever has queued up in one transaction
+(``writer``); the dashboard reads in Starlette's thread pool on connections of its own, beside
+the writer (SQLite's WAL), so neither waits for the other.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import threading
@@ -36,12 +38,14 @@ from .payload import MAX_BYTES, PayloadError, parse_batch
 from .room import course_checks, room
 from .store import ClaimedByAnother, NotJoined, Store
 from .tokens import COOKIE, Tokens
+from .writer import Writer
 
 __all__ = ["DB_NAME", "Workshop", "create_app", "running"]
 
 DB_NAME = "workshop.sqlite"
 STATIC = Path(__file__).resolve().parent / "static"
 REFRESH_S = 3.0
+ROOM_MAX_AGE_S = 1.0
 
 
 class BodyTooLarge(Exception):
@@ -66,9 +70,10 @@ class Workshop:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.folder / DB_NAME)
         self.tokens = Tokens(self.folder)
+        self.writer = Writer(self.store)
         self.boot = secrets.token_hex(4)  # a restart changes the version the page compares
         self._checks: list[str] | None = None
-        self._cache: tuple[int, dict] | None = None
+        self._cache: tuple[int, float, bytes] | None = None  # (store version, when built, JSON)
         self._cache_lock = threading.Lock()
 
     def checks(self) -> list[str]:
@@ -79,17 +84,25 @@ class Workshop:
                 self._checks = []
         return self._checks
 
-    def room(self) -> dict:
-        """The dashboard's JSON, rebuilt only when a result arrived since the last one."""
-        version = self.store.version
+    def room(self) -> bytes:
+        """The dashboard's JSON, encoded. Rebuilt when a result arrived, at most once per
+        ``ROOM_MAX_AGE_S``; while one thread rebuilds it, other viewers get the previous one at once,
+        so a busy room delays the page's numbers by about a second, never its answer."""
         cached = self._cache
-        if cached and cached[0] == version and time.time() - cached[1]["generated"] < 5:
-            return cached[1]
-        data = room(self.store.snapshot(), self.checks())
-        data["version"] = f"{self.boot}-{version}"
-        with self._cache_lock:
-            self._cache = (version, data)
-        return data
+        if cached and (cached[0] == self.store.version or time.monotonic() - cached[1] < ROOM_MAX_AGE_S):
+            return cached[2]
+        if not self._cache_lock.acquire(blocking=cached is None):
+            assert cached is not None
+            return cached[2]
+        try:
+            version = self.store.version
+            data = room(self.store.snapshot(), self.checks())
+            data["version"] = f"{self.boot}-{version}"
+            body = json.dumps(data, separators=(",", ":")).encode()
+            self._cache = (version, time.monotonic(), body)
+            return body
+        finally:
+            self._cache_lock.release()
 
 
 def _bearer(request: Request) -> str:
@@ -146,7 +159,8 @@ def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
     async def room_json(request: Request) -> Response:
         if not instructor(request):
             return _error(401, "sign in with the instructor token first (open the workshop's page)")
-        return JSONResponse(await run_in_threadpool(ws.room), headers={"Cache-Control": "no-store"})
+        body = await run_in_threadpool(ws.room)
+        return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     async def join_token(request: Request) -> Response:
         if not instructor(request):
@@ -174,7 +188,7 @@ def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
         except PayloadError as exc:
             return _error(400, str(exc))
         try:
-            new = await run_in_threadpool(ws.store.accept, batch, key, ws.tokens.is_join(_bearer(request)))
+            new = await asyncio.wrap_future(ws.writer.submit(batch, key, ws.tokens.is_join(_bearer(request))))
         except NotJoined:
             return _error(
                 401,
@@ -236,6 +250,7 @@ def running(folder: Path, host: str = "127.0.0.1", port: int = 0, refresh_s: flo
     app = create_app(folder, refresh_s)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # connections inherit it: no 40 ms Nagle stalls
     sock.bind((host, port))
     config = uvicorn.Config(app, log_level="warning", access_log=False, backlog=2048)
     server = uvicorn.Server(config)

@@ -1,10 +1,10 @@
 """The workshop's results, kept durably: SQLite in WAL mode in the workshop's state folder.
 
 Each thread has its own connection, so the dashboard's reads never wait for learners' writes (WAL
-lets readers run beside the one writer) and writers wait only for each other's short
-transactions, never for a Python lock. A result's commit is done before the learner is told it
-was accepted; a kill -9 of the server mid-write leaves the last committed state (SQLite's
-journal), and a result a learner resends (same id) is counted once.
+lets readers run beside the one writer; the server writes from one thread, see ``writer``). A
+result's commit is done before the learner is told it was accepted; a kill -9 of the server
+mid-write leaves the last committed state (SQLite's journal), and a result a learner resends
+(same id) is counted once.
 """
 
 from __future__ import annotations
@@ -123,50 +123,72 @@ class Store:
         ``key`` is the learner's own key: the first batch of a learner id binds it (only when
         ``may_join``: the request carried the join token); later batches must carry the same key.
         """
+        outcome = self.accept_many([(batch, key, may_join)], now)[0]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    def accept_many(self, items: list[tuple[Batch, str, bool]], now: float | None = None) -> list[int | Exception]:
+        """Store several learners' batches in one transaction (one commit for all: the writer's group
+        commit); each gets its count of new results, or the exception that refused it alone."""
         now = time.time() if now is None else now
         conn = self._conn()
+        outcomes: list[int | Exception] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute("SELECT key_hash FROM learners WHERE learner = ?", (batch.learner,)).fetchone()
-            if row is None:
-                if not may_join:
-                    raise NotJoined(batch.learner)
-                conn.execute(
-                    "INSERT INTO learners (learner, key_hash, joined, last_seen) VALUES (?, ?, ?, ?)",
-                    (batch.learner, key_hash(key), now, now),
-                )
-            elif not hmac.compare_digest(row["key_hash"], key_hash(key)):
-                raise ClaimedByAnother(batch.learner)
-            new = 0
-            for r in batch.results:
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (batch.learner, r.rid, r.check, r.status, r.earned, r.points, r.at, now),
-                )
-                if cur.rowcount != 1:
-                    continue  # a resend of a result already stored
-                new += 1
-                attempt = 0 if r.status == NO_ANSWER else 1
-                failure = 1 if r.status in FAILING else 0
-                conn.execute(
-                    "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (learner, check_name) DO UPDATE SET "
-                    "attempts = attempts + excluded.attempts, failures = failures + excluded.failures, "
-                    "status = CASE WHEN excluded.last_at >= last_at THEN excluded.status ELSE status END, "
-                    "last_at = MAX(last_at, excluded.last_at)",
-                    (batch.learner, r.check, r.status, attempt, failure, r.at),
-                )
-            if batch.resources is not None:
-                conn.execute(
-                    "UPDATE learners SET last_seen = ?, resources = ?, su_per_hour = ? WHERE learner = ?",
-                    (now, json.dumps(batch.resources), batch.su_per_hour, batch.learner),
-                )
-            else:
-                conn.execute("UPDATE learners SET last_seen = ? WHERE learner = ?", (now, batch.learner))
+            for batch, key, may_join in items:
+                conn.execute("SAVEPOINT one")
+                try:
+                    outcomes.append(self._accept_one(conn, batch, key, may_join, now))
+                    conn.execute("RELEASE one")
+                except (NotJoined, ClaimedByAnother) as exc:
+                    conn.execute("ROLLBACK TO one")
+                    conn.execute("RELEASE one")
+                    outcomes.append(exc)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         self.version += 1
+        return outcomes
+
+    @staticmethod
+    def _accept_one(conn: sqlite3.Connection, batch: Batch, key: str, may_join: bool, now: float) -> int:
+        row = conn.execute("SELECT key_hash FROM learners WHERE learner = ?", (batch.learner,)).fetchone()
+        if row is None:
+            if not may_join:
+                raise NotJoined(batch.learner)
+            conn.execute(
+                "INSERT INTO learners (learner, key_hash, joined, last_seen) VALUES (?, ?, ?, ?)",
+                (batch.learner, key_hash(key), now, now),
+            )
+        elif not hmac.compare_digest(row["key_hash"], key_hash(key)):
+            raise ClaimedByAnother(batch.learner)
+        new = 0
+        for r in batch.results:
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (batch.learner, r.rid, r.check, r.status, r.earned, r.points, r.at, now),
+            )
+            if cur.rowcount != 1:
+                continue  # a resend of a result already stored
+            new += 1
+            attempt = 0 if r.status == NO_ANSWER else 1
+            failure = 1 if r.status in FAILING else 0
+            conn.execute(
+                "INSERT INTO latest VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (learner, check_name) DO UPDATE SET "
+                "attempts = attempts + excluded.attempts, failures = failures + excluded.failures, "
+                "status = CASE WHEN excluded.last_at >= last_at THEN excluded.status ELSE status END, "
+                "last_at = MAX(last_at, excluded.last_at)",
+                (batch.learner, r.check, r.status, attempt, failure, r.at),
+            )
+        if batch.resources is not None:
+            conn.execute(
+                "UPDATE learners SET last_seen = ?, resources = ?, su_per_hour = ? WHERE learner = ?",
+                (now, json.dumps(batch.resources), batch.su_per_hour, batch.learner),
+            )
+        else:
+            conn.execute("UPDATE learners SET last_seen = ? WHERE learner = ?", (now, batch.learner))
         return new
 
     def snapshot(self) -> Snapshot:
