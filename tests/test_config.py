@@ -33,6 +33,11 @@ OTHER_PROGRAMS = {
     "LAB_POD_IP": "a sandbox container's own address, set by the sandbox kubelet for the registry's programs",
     "LAB_PATH_MAP": "a sandbox container's mount paths on the host, set by the sandbox kubelet for them",
     "NGINX_VERSION": "the nginx image's own variable, read by the registry's nginx stand-in",
+    "PATH": "the search path, passed on (extended) to a workflow's steps and git's hooks",
+    "FORGE_STATE_DIR": "set by the sandbox's forge for its git hooks: where its repositories live",
+    "FORGE_OWNER": "set by the sandbox's forge for its git hooks: the pushed repository's owner",
+    "FORGE_REPO": "set by the sandbox's forge for its git hooks: the pushed repository",
+    "REMOTE_USER": "set by git http-backend (CGI) for the hooks: who pushes",
 }
 # Modules still reading a setting themselves, each with what is left to do.
 
