@@ -24,7 +24,7 @@ from ..paths import data_dir
 __all__ = ["HANDOFFS", "HandOff", "Followed", "follow", "seed_app_repo", "seed_infra_repo", "set_version"]
 
 TEMPLATES = "push-to-deploy"
-APP_FILES = ("sample_app", "Dockerfile", "requirements.txt", "requirements-model.txt", "README.md")
+APP_FILES = ("sample_app", "Dockerfile", ".dockerignore", "requirements.txt", "requirements-model.txt", "README.md")
 # What happens after a push, in order, and who does it.
 HANDOFFS: tuple[tuple[str, str], ...] = (
     ("push", "git: the forge takes the commit"),
