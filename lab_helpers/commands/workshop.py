@@ -34,6 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # connections inherit it: no 40 ms Nagle stalls
     try:
         sock.bind((args.host, args.port))
+        sock.listen(2048)  # from here on a browser's request waits in the queue instead of being refused
     except OSError as exc:
         sock.close()
         raise UsageError(
