@@ -8,16 +8,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import lab_command
 from executed_labs import executed_labs
 
 from lab_helpers.catalog import Lab, all_labs, find_lab
+from lab_helpers.cli import main
 from lab_helpers.site import SiteError, build_site, find_leaks, scan_folder
 from lab_helpers.site.outputs import PLOTLY_MIME, WIDGET_STATE_MIME, WIDGET_VIEW_MIME
 from lab_helpers.site.pages import binder_url, index_page, lab_page
@@ -122,7 +121,7 @@ def test_leak_scan_finds_this_machines_paths_and_credentials(tmp_path):
     assert scan_folder(tmp_path) == {"page.html": ["a credential"]}
 
 
-def test_missing_executed_notebook_and_a_foreign_out_folder_are_refused(tmp_path):
+def test_missing_executed_notebook_and_a_foreign_out_folder_are_refused(tmp_path, capsys):
     lab = find_lab("00")
     with pytest.raises(SiteError, match=r"no executed notebook for lab 00 .*lab run 00"):
         build_site(tmp_path / "site", [lab], executed=tmp_path)
@@ -131,13 +130,8 @@ def test_missing_executed_notebook_and_a_foreign_out_folder_are_refused(tmp_path
     with pytest.raises(SiteError, match="nothing was removed"):
         build_site(tmp_path / "mine", [lab], executed=tmp_path)
     assert (tmp_path / "mine" / "thesis.tex").exists()
-    done = subprocess.run(
-        [*lab_command(), "site", "--out", str(tmp_path / "s"), "--executed", str(tmp_path / "no")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 2 and "no such folder" in done.stderr
+    assert main(["site", "--out", str(tmp_path / "s"), "--executed", str(tmp_path / "no")]) == 2
+    assert "no such folder" in capsys.readouterr().err
 
 
 CHROMIUM_FLAGS = [

@@ -130,18 +130,13 @@ def run_sphinx(source_dir: Path, out: Path, doctrees: Path) -> list[str]:
     return warnings
 
 
-def _clear(out: Path) -> None:
-    """Remove an earlier build at ``out``; refuse a folder that holds anything else."""
-    if not out.exists():
-        return
-    if out.is_dir() and not any(out.iterdir()):
-        return
-    if not (out / ".buildinfo").is_file():
+def _refuse_foreign(out: Path) -> None:
+    """Refuse an ``out`` folder that holds anything but an earlier build (checked before any work)."""
+    if out.exists() and not (out.is_dir() and not any(out.iterdir())) and not (out / ".buildinfo").is_file():
         raise SiteError(
             f"--out {out} already holds files that are not a site built by `lab site`; nothing was removed.",
             hint="Give an empty or new folder.",
         )
-    shutil.rmtree(out)
 
 
 def build_site(
@@ -157,6 +152,7 @@ def build_site(
     if not labs:
         raise SiteError("no labs to build.", hint="Pick labs that exist (`lab list`), e.g. --labs 00,01.")
     out = Path(out)
+    _refuse_foreign(out)
     seconds: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="lab-site-") as scratch:
         work = Path(scratch)
@@ -171,7 +167,9 @@ def build_site(
         pages = write_sources(labs, Path(executed), source_dir)
         seconds["pages"] = time.perf_counter() - started
         started = time.perf_counter()
-        _clear(out)
+        _refuse_foreign(out)
+        if out.exists():
+            shutil.rmtree(out)
         warnings = run_sphinx(source_dir, out, work / "doctrees")
         seconds["sphinx"] = time.perf_counter() - started
     started = time.perf_counter()
