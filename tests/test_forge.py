@@ -302,3 +302,24 @@ def test_nothing_written_outside_the_state_folder(forge, sandbox):  # noqa: F811
     assert mode == 0o600
     outside = [p for p in forge_dir.parent.parent.iterdir() if p.name not in ("sandbox",)]
     assert not [p for p in outside if "forge" in p.name]
+
+
+def test_the_courses_own_files_pass_and_a_random_credential_in_a_deploy_file_does_not():
+    """No false alarm on what lab 06 pushes (charts naming Secrets, manifests, the app), and the lab's drill is caught."""
+    import secrets
+
+    import yaml
+
+    from lab_helpers.paths import data_dir
+    from lab_helpers.sandbox.forge.scan import scan_text
+
+    files = [p for p in data_dir().rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.stat().st_size < 1e6]
+    assert len(files) > 40
+    alarms = [f for p in files for f in scan_text(str(p.relative_to(data_dir())), p.read_text(errors="replace"))]
+    assert alarms == []
+    value = secrets.token_urlsafe(32)
+    deploy = {"env": [{"name": "OS_APPLICATION_CREDENTIAL_SECRET", "value": value}]}
+    found = scan_text("deploy/application.yaml", yaml.safe_dump(deploy))
+    assert [f.type for f in found] == ["Base64 High Entropy String"] and value not in str(found)
+    named = "secretName: db-credentials\nsecretKey: DATABASE_URL\npassword: {{ .Values.password }}\n"
+    assert scan_text("values.yaml", named) == []

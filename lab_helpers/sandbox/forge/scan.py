@@ -1,14 +1,19 @@
 """The forge's secret scanner, shared by the server's ``pre-receive`` hook and the client's ``pre-push`` hook.
 
 detect-secrets with its provider-pattern plugins (cloud keys, private keys, service tokens), as GitHub's
-push protection looks for known credential formats rather than anything random-looking; plus its keyword
-detector in configuration files (YAML, JSON, INI, .env), where a password or an application credential
-secret written in plain text is the mistake the project's own deploy files once made. A ``Finding`` names
-the file, the line and the kind of secret, never the secret itself.
+push protection looks for known credential formats rather than anything random-looking. Configuration
+files (YAML, JSON, INI, .env), where a password or an application credential secret written in plain
+text is the mistake the project's own deploy files once made, also get its high-entropy detectors and
+its keyword detector, the latter kept only where the value looks random (long, high Shannon entropy, not
+a template): ``secretName: db-credentials`` in a chart names a Secret and is no secret. A ``Finding``
+names the file, the line and the kind of secret, never the secret itself.
 """
 
 from __future__ import annotations
 
+import io
+import math
+from collections import Counter
 from dataclasses import dataclass
 
 __all__ = ["PATTERN_PLUGINS", "Finding", "scan_text", "scan_tree"]
@@ -34,7 +39,12 @@ PATTERN_PLUGINS = (
     "TelegramBotTokenDetector",
     "TwilioKeyDetector",
 )
-# Configuration files also get the keyword detector (``password: ...``, ``application_credential_secret: ...``).
+# Configuration files also get these: random-looking strings, and keywords (``password: ...``) with such a value.
+CONFIG_PLUGINS = (
+    {"name": "Base64HighEntropyString", "limit": 4.5},
+    {"name": "KeywordDetector"},
+)
+KEYWORD_MIN_LENGTH, KEYWORD_MIN_ENTROPY = 16, 3.5  # `secretName: app-cloud` is a name; a password is not
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".env", ".toml")
 MAX_SCANNED_BYTES = 1024 * 1024  # larger files are data, not configuration: not scanned
 
@@ -51,11 +61,41 @@ class Finding:
         return f"{self.path}:{self.line}: {self.type}"
 
 
-def _plugins_for(path: str) -> tuple[str, ...]:
+def _plugins_for(path: str) -> list[dict]:
     name = path.rsplit("/", 1)[-1].lower()
+    plugins = [{"name": p} for p in PATTERN_PLUGINS]
     if name.endswith(CONFIG_SUFFIXES) or name.startswith(".env") or name == "clouds.yaml":
-        return (*PATTERN_PLUGINS, "KeywordDetector")
-    return PATTERN_PLUGINS
+        plugins += [dict(p) for p in CONFIG_PLUGINS]
+    return plugins
+
+
+def _looks_random(value: str | None) -> bool:
+    """Whether a keyword's value looks like a credential rather than a name, a reference or prose (no space)."""
+    if (
+        not value
+        or "{{" in value
+        or "${" in value
+        or len(value) < KEYWORD_MIN_LENGTH
+        or any(c.isspace() for c in value)
+    ):
+        return False
+    counts = Counter(value)
+    entropy = -sum(n / len(value) * math.log2(n / len(value)) for n in counts.values())  # bits per character
+    return entropy >= KEYWORD_MIN_ENTROPY
+
+
+def _transformed(path: str, text: str) -> list[str]:
+    """The file's lines as detect-secrets reads them: a YAML or INI file's values quoted, one per original line,
+    so its string detectors see them (a plain ``value: <token>`` line is no quoted string to them)."""
+    from detect_secrets.transformers import get_transformed_file
+
+    handle = io.StringIO(text)
+    handle.name = path  # type: ignore[misc]  # the transformers pick themselves by the file's name
+    try:
+        lines = get_transformed_file(handle)  # type: ignore[arg-type]
+    except Exception:  # a file the transformer cannot parse (a Helm template is not YAML): read it as it is
+        lines = None
+    return [line.rstrip("\n") for line in lines] if lines else text.splitlines()
 
 
 def scan_text(path: str, text: str) -> list[Finding]:
@@ -65,11 +105,13 @@ def scan_text(path: str, text: str) -> list[Finding]:
 
     if len(text) > MAX_SCANNED_BYTES or "\x00" in text:
         return []
-    config = {"plugins_used": [{"name": name} for name in _plugins_for(path)]}
-    lines = list(enumerate(text.splitlines(), start=1))
+    config = {"plugins_used": _plugins_for(path)}
+    lines = list(enumerate(_transformed(path, text), start=1))
     found: set[Finding] = set()
     with transient_settings(config):
         for secret in _process_line_based_plugins(lines, filename=path):
+            if secret.type == "Secret Keyword" and not _looks_random(secret.secret_value):
+                continue
             found.add(Finding(path, int(secret.line_number), str(secret.type)))
     return sorted(found)
 
