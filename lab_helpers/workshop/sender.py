@@ -202,35 +202,42 @@ class Sender:
         if not files and resources is None:
             return True
         for start in range(0, max(len(files), 1), BATCH):
-            chunk = files[start : start + BATCH]
-            items = []
-            for path in chunk:
-                try:
-                    items.append(json.loads(path.read_text(encoding="utf-8")))
-                except FileNotFoundError:
-                    continue  # another kernel's sender sent it
-                except ValueError:
-                    self._reject([path], "the outbox file is not JSON")
-            body: dict = {"learner": self.learner, "results": items}
-            if resources is not None:
-                body["resources"], resources = resources, None
-            try:
-                code, answer = self._post(body)
-            except (OSError, ValueError) as exc:  # down, refused, timed out: keep everything, try later
-                self.last_error = f"the workshop at {self.url} did not answer ({exc}); results wait on disk"
-                self._resources_at = 0.0
+            if not self._send(files[start : start + BATCH], resources):
+                self._resources_at = 0.0  # look again with the next try
                 return False
-            if code == 200:
-                for path in chunk:
-                    path.unlink(missing_ok=True)
-                continue
-            message = str(answer.get("error") or f"HTTP {code}")
-            self.last_error = f"the workshop answered {code}: {message}"
-            if code in (400, 413):
-                self._reject(chunk, message)  # the same request would be refused again
-                continue
-            self._resources_at = 0.0
+            resources = None
+        return True
+
+    def _send(self, paths: list[Path], resources: list[dict] | None) -> bool:
+        """Post ``paths`` as one batch; False when the workshop is down or refuses the learner (try later)."""
+        items, sent = [], []
+        for path in paths:
+            try:
+                items.append(json.loads(path.read_text(encoding="utf-8")))
+                sent.append(path)
+            except FileNotFoundError:
+                continue  # another kernel's sender sent it
+            except ValueError:
+                self._reject([path], "the outbox file is not JSON")
+        body: dict = {"learner": self.learner, "results": items}
+        if resources is not None:
+            body["resources"] = resources
+        try:
+            code, answer = self._post(body)
+        except (OSError, ValueError) as exc:  # down, refused, timed out: keep everything, try later
+            self.last_error = f"the workshop at {self.url} did not answer ({exc}); results wait on disk"
+            return False
+        if code == 200:
+            for path in sent:
+                path.unlink(missing_ok=True)
+            return True
+        message = str(answer.get("error") or f"HTTP {code}")
+        self.last_error = f"the workshop answered {code}: {message}"
+        if code not in (400, 413):
             return False  # 401/403 (a token to fix), 5xx: keep everything, try again later
+        if len(sent) > 1:  # find the one the workshop refuses; the others go through
+            return all([self._send([path], None) for path in sent])
+        self._reject(sent, message)  # the same request would be refused again
         return True
 
     def _reject(self, files: list[Path], reason: str) -> None:
