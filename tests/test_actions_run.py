@@ -22,6 +22,7 @@ on:
     branches: [main]
 env:
   GREETING: hello
+  IMAGE: registry.example/${{ github.repository }}
 jobs:
   build:
     runs-on: ubuntu-latest
@@ -37,6 +38,7 @@ jobs:
       - run: |
           test "$FROM_ENV_FILE" = yes
           test "$GREETING" = hello
+          test "$IMAGE" = registry.example/learner/app
           test "$CI" = true && test "$RUNNER_OS" = Linux
           test -z "${OS_CLOUD:-}" && test -z "${KUBECONFIG:-}" && test -z "${SECRET_OF_THE_HOST:-}"
           echo "token ${{ secrets.GITHUB_TOKEN }} ref $GITHUB_REF_NAME"

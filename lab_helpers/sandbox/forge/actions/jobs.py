@@ -260,7 +260,12 @@ def run_job(
     steps_ctx: dict[str, Any] = {}
     outputs: dict[str, str] = {}
     try:
-        base_env = {**{k: _text(v) for k, v in (workflow_env or {}).items()}}
+        # the workflow's env may use the github, secrets and vars contexts, as on GitHub
+        try:
+            base_env = _interp_map(workflow_env, _contexts(base, {}, {}, needs, status))
+        except ExpressionError as exc:
+            log.error(f"env: {exc}")
+            base_env, status = {}, "failure"
         for number, step in enumerate(job.get("steps") or [], start=1):
             env = {**base_env}
             contexts = _contexts(base, {**env, **ws.env}, steps_ctx, needs, status)
