@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
 
 from lab_helpers.deploy import gitops
@@ -164,6 +165,31 @@ def test_sync_new_commit_prune_and_self_heal(setup):
         "the deleted Service made again",
     )
     gitops.wait_for("web", revision=sha2, timeout=30, api=api)
+    page = requests.get(gitops.ingress_url("web", "web-ingress", api=api) + "/", timeout=10)
+    assert page.status_code == 200 and "<html" in page.text.lower()
+
+
+def test_manual_sync_and_refresh(setup):
+    kube, repo, sha = setup
+    api = kube.api_client()
+    apply_app(kube, "manual", repo, extra="    helm:\n      valuesObject: {claim: {enabled: false}, replicas: 1}")
+    app = gitops.wait_for("manual", sync="OutOfSync", health="Missing", timeout=20, api=api)
+    assert "operationState" not in app["status"]  # no automated policy: nothing applied until asked
+    assert gitops.helm_parameter("manual", "replicas", api=api) == "1"
+    gitops.sync("manual", api=api)
+    app = gitops.wait_for("manual", timeout=30, api=api)
+    assert app["status"]["operationState"]["operation"]["initiatedBy"] == {"username": "learner"}
+    assert "operation" not in app  # the one-shot operation is cleared once run
+    gitops.refresh("manual", api=api)
+    wait_until(
+        lambda: (
+            "argocd.argoproj.io/refresh"
+            not in (gitops.application("manual", api=api)["metadata"].get("annotations") or {})
+        ),
+        10,
+        "the refresh annotation handled and removed",
+    )
+    assert "manual" in gitops.application_names(api=api)
 
 
 def test_bad_image_tag_is_degraded_after_the_deadline(setup):
@@ -216,6 +242,130 @@ def test_app_of_apps_and_cascade_delete(setup):
         20,
         "the child's Deployment deleted with it",
     )
+
+
+def test_applicationset_makes_one_application_per_repo_with_deploy(setup, tmp_path):
+    """Over the forge's HTTP: repositories with a deploy/ folder get an Application, others not (yet)."""
+    from lab_helpers.deploy import git
+
+    kube, _, _ = setup
+    api = kube.api_client()
+    work = {}
+    for name, with_deploy in (("svc-a", True), ("svc-b", False)):
+        work[name] = git.clone(git.create_repo(name), tmp_path / name)
+        (work[name] / "README.md").write_text(f"{name}\n")
+        if with_deploy:
+            (work[name] / "deploy").mkdir()
+            (work[name] / "deploy" / "config.yaml").write_text(CONFIG.format(name=name))
+        git.commit(work[name], "First")
+        assert git.push(work[name]).ok
+    kube.kubectl("apply", "-f", "-", input=APPSET.format(api=git.forge_url()))
+    app = gitops.wait_for("svc-a", timeout=30, api=api)
+    assert app["spec"]["source"]["repoURL"] == git.forge_url() + "/learner/svc-a.git"
+    assert app["status"]["sync"]["revision"] == git.head(work["svc-a"])
+    assert kubectl_json(kube, "get", "configmap", "svc-a-config", "-n", "svc-a")["data"] == {"SERVICE": "svc-a"}
+    with pytest.raises(ResourceStateError, match="no Application 'svc-b'"):
+        gitops.application("svc-b", api=api)
+    (work["svc-b"] / "deploy").mkdir()
+    (work["svc-b"] / "deploy" / "config.yaml").write_text(CONFIG.format(name="svc-b"))
+    git.commit(work["svc-b"], "Deploy it")
+    assert git.push(work["svc-b"]).ok
+    gitops.wait_for("svc-b", timeout=30, api=api)
+    appset = kubectl_json(kube, "get", "applicationset", "services", "-n", "argocd")
+    assert [r["name"] for r in appset["status"]["resources"]] == ["svc-a", "svc-b"]
+
+
+CONFIG = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}-config
+data:
+  SERVICE: {name}
+"""
+
+APPSET = """apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: services
+  namespace: argocd
+spec:
+  generators:
+    - scmProvider:
+        gitea:
+          owner: learner
+          api: {api}
+        filters:
+          - pathsExist: [deploy]
+  template:
+    metadata:
+      name: '{{{{repository}}}}'
+    spec:
+      project: default
+      source:
+        repoURL: '{{{{url}}}}'
+        path: deploy
+        targetRevision: '{{{{branch}}}}'
+      destination:
+        server: https://kubernetes.default.svc
+        namespace: '{{{{repository}}}}'
+      syncPolicy:
+        automated: {{prune: true, selfHeal: true}}
+        syncOptions: [CreateNamespace=true]
+"""
+
+
+def test_promotion_picks_the_newest_matching_tag(setup, tmp_path):
+    from lab_helpers.sandbox.kubernetes.kubelet.builds import build
+
+    kube, repo, _ = setup
+    api = kube.api_client()
+    image = "registry.example/learner/promo/web"
+    (tmp_path / "Dockerfile").write_text(
+        'FROM python:3.12-slim\nCOPY serve.py /app/\nCMD ["python", "/app/serve.py"]\n'
+    )
+    (tmp_path / "serve.py").write_text(SERVE)
+    state = kube.state / "sandbox"
+    build(state, tmp_path, tags=[f"{image}:sha-1111111"])
+    time.sleep(0.05)
+    build(state, tmp_path, tags=[f"{image}:sha-2222222"])
+    time.sleep(0.05)
+    build(state, tmp_path, tags=[f"{image}:develop"])  # newest, but not matching allowTags
+    extra = (
+        f"""    helm:
+      parameters:
+        - {{name: image.repository, value: {image}}}
+        - {{name: claim.enabled, value: "false"}}
+        - {{name: config.enabled, value: "false"}}
+"""
+        + AUTO
+    )
+    apply_app(kube, "promoted", repo, namespace="promoted", extra=extra)
+    kube.kubectl("apply", "-f", "-", input=PROMOTION.format(image=image))
+    app = gitops.wait_for("promoted", timeout=40, api=api)
+    assert {"name": "image.tag", "value": "sha-2222222", "forceString": True} in app["spec"]["source"]["helm"][
+        "parameters"
+    ]
+    assert app["status"]["summary"]["images"] == [f"{image}:sha-2222222"]
+    promotion = kubectl_json(kube, "get", "promotion", "web", "-n", "argocd")
+    assert promotion["status"]["tag"] == "sha-2222222" and promotion["status"]["phase"] == "Promoted"
+
+
+SERVE = """import http.server, os
+http.server.HTTPServer(("0.0.0.0", int(os.environ.get("PORT", "8080"))), http.server.SimpleHTTPRequestHandler).serve_forever()
+"""
+
+PROMOTION = """apiVersion: deploy.course.example/v1alpha1
+kind: Promotion
+metadata:
+  name: web
+  namespace: argocd
+spec:
+  image:
+    repoURL: {image}
+    allowTags: ^sha-
+  application:
+    name: promoted
+"""
 
 
 def test_restart_keeps_state_and_resumes(setup):

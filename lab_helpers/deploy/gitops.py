@@ -15,7 +15,17 @@ from ..paths import data_dir
 if TYPE_CHECKING:  # pragma: no cover
     from kubernetes.client import ApiClient
 
-__all__ = ["ARGOCD_NAMESPACE", "application", "install", "refresh", "sync", "wait_for"]
+__all__ = [
+    "ARGOCD_NAMESPACE",
+    "application",
+    "application_names",
+    "helm_parameter",
+    "ingress_url",
+    "install",
+    "refresh",
+    "sync",
+    "wait_for",
+]
 
 ARGOCD_NAMESPACE = "argocd"
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "applications"
@@ -126,7 +136,13 @@ def wait_for(
     raises ResourceStateError with the controller's own message when it is not by ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
-        app = application(name, namespace, api=api)
+        try:
+            app = application(name, namespace, api=api)
+        except ResourceStateError:  # not made yet (an ApplicationSet or an app of apps makes it)
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+            continue
         status = app.get("status") or {}
         now_sync = (status.get("sync") or {}).get("status")
         now_health = (status.get("health") or {}).get("status")
@@ -168,3 +184,57 @@ def refresh(name: str, *, namespace: str = ARGOCD_NAMESPACE, api: ApiClient | No
     application(name, namespace, api=api)
     body = {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "normal"}}}
     _custom(api).patch_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name, body)
+
+
+def application_names(namespace: str = ARGOCD_NAMESPACE, *, api: ApiClient | None = None) -> list[str]:
+    """The names of the Applications in ``namespace`` (none when the GitOps kinds are not installed)."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        listed = _custom(api).list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+    except ApiException as err:
+        if err.status in (403, 404):
+            return []
+        raise
+    return sorted(str(item["metadata"]["name"]) for item in listed.get("items") or [])
+
+
+def helm_parameter(
+    name: str, parameter: str, *, namespace: str = ARGOCD_NAMESPACE, api: ApiClient | None = None
+) -> str | None:
+    """The value of one Helm parameter of the Application's source (``image.tag``, which a promotion sets), else
+    the value its inline ``helm.valuesObject``/``helm.values`` give that dotted key; None when neither sets it."""
+    helm = ((application(name, namespace, api=api).get("spec") or {}).get("source") or {}).get("helm") or {}
+    for param in helm.get("parameters") or []:
+        if param.get("name") == parameter:
+            return str(param.get("value"))
+    for values in (helm.get("valuesObject"), yaml.safe_load(helm["values"]) if helm.get("values") else None):
+        node: Any = values
+        for part in parameter.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None:
+            return str(node)
+    return None
+
+
+def ingress_url(namespace: str, name: str, *, api: ApiClient | None = None) -> str:
+    """``http://<address>:<port>`` where the cluster's ingress proxy serves the Ingress (its ``status.loadBalancer``)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        ing = client.NetworkingV1Api(_api(api)).read_namespaced_ingress(name, namespace)
+    except ApiException as err:
+        if err.status == 404:
+            raise ResourceStateError(
+                f"there is no Ingress {name!r} in namespace {namespace}",
+                hint="Check the Application's resources: `kubectl get application -n argocd -o wide`.",
+            ) from None
+        raise
+    found = (ing.status.load_balancer.ingress or []) if ing.status and ing.status.load_balancer else []
+    if not found or not found[0].ports:
+        raise ResourceStateError(
+            f"the Ingress {namespace}/{name} has no address yet",
+            hint="The ingress controller publishes one within seconds; wait, then try again.",
+        )
+    return f"http://{found[0].ip or found[0].hostname}:{found[0].ports[0].port}"

@@ -17,7 +17,7 @@ from .deployment import DeploymentController
 from .disruption import DisruptionController
 from .endpoints import EndpointsController
 from .garbage import GarbageCollector
-from .gitops import ApplicationController
+from .gitops import ApplicationController, ApplicationSetController, PromotionController
 from .ingress import IngressController
 from .job import JobController
 from .loop import Manager, Settings
@@ -53,6 +53,8 @@ KINDS = (
     CustomResourceDefinitionController,
     ClusterRoleAggregationController,
     ApplicationController,
+    PromotionController,
+    ApplicationSetController,
 )
 
 

@@ -6,5 +6,7 @@ until its CRD (``data/gitops/``) is Established."""
 from __future__ import annotations
 
 from .application import ApplicationController
+from .applicationset import ApplicationSetController
+from .promotion import PromotionController
 
-__all__ = ["ApplicationController"]
+__all__ = ["ApplicationController", "ApplicationSetController", "PromotionController"]
