@@ -169,12 +169,17 @@ def clone(
     email: str = "learner@example.org",
     user: str = LEARNER,
 ) -> Path:
-    """Clone a forge repository into ``dest`` (a new or empty folder), ready to commit and push as ``user``."""
+    """Clone a forge repository into ``dest`` (a new or empty folder), ready to commit and push as ``user``.
+    A clone of the same repository already there is returned as it is (a cell run twice)."""
     url = repo_or_url.clone_url if isinstance(repo_or_url, Repo) else str(repo_or_url)
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         if (dest / ".git").is_dir():
-            raise UsageError(f"{dest} is a clone already.", hint="Use it as it is, or pick another folder.")
+            if _git(dest, "config", "--get", "remote.origin.url", check=False) == url:
+                return dest
+            raise UsageError(
+                f"{dest} is a clone of another repository.", hint="Pick another folder, or delete this one first."
+            )
         raise UsageError(f"{dest} is not empty.", hint="Clone into a new folder.")
     helper = _helper(user)
     dest.parent.mkdir(parents=True, exist_ok=True)
