@@ -26,7 +26,7 @@ form input[type=password] { width: 22rem; }
 def _frame(title: str, body: str, head: str = "") -> str:
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style>{head}</head>"
+        f"<title>{html.escape(title)}</title><link rel='icon' href='data:,'><style>{STYLE}</style>{head}</head>"
         f"<body>{body}</body></html>\n"
     )
 
