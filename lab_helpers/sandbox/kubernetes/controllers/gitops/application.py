@@ -36,6 +36,7 @@ ARGOCD_NS = "argocd"
 IN_CLUSTER = ("https://kubernetes.default.svc", "")
 DEFAULT_POLL_S = 3.0
 HISTORY_LIMIT = 10
+SELF_HEAL_GAP_S = 2.0  # the least time between two self-heals of one revision (Argo CD: a 5 s self-heal timeout)
 
 
 def poll_seconds() -> float:
@@ -95,6 +96,7 @@ class ApplicationController(Controller):
     def __init__(self, ctx: Any) -> None:
         super().__init__(ctx)
         self._memo: dict[Key, Memo] = {}
+        self._healed: dict[Key, float] = {}  # when each Application was last self-healed
 
     # -- which keys ------------------------------------------------------------------------------
     def _apps(self) -> Resource | None:
@@ -164,18 +166,31 @@ class ApplicationController(Controller):
         compared = self._compare(app, desired)
         op = _operation(app)
         started = time.time()
-        if op is not None or self._auto_sync_wanted(app, compared, memo.rendered.revision, status):
-            if op is None:
+        wait = 0.0
+        if op is None and self._auto_sync_wanted(app, compared, memo.rendered.revision, status):
+            wait = SELF_HEAL_GAP_S - (started - self._healed.get(key, 0.0)) if self._is_heal(memo, status) else 0.0
+            if wait <= 0:
+                self._healed[key] = started
+                op = {}
+        if op is not None:
+            if not op:
                 op = {"sync": {"revision": memo.rendered.revision, "prune": self._automated(app).get("prune", False)},
                       "initiatedBy": {"automated": True}}  # fmt: skip
-            if op is not None and _operation(app) is not None:
+            if _operation(app) is not None:
                 self._clear_operation(apps, app)
             status = self._sync(app, op, desired, compared, memo.rendered, status, started)
             self.cache.sync()
             compared = self._compare(app, desired)
         self._fill(status, app, compared, memo.rendered)
         self._write_status(apps, app, status)
-        return max(0.5, poll - (time.time() - memo.fetched_at))
+        again = max(0.5, poll - (time.time() - memo.fetched_at))
+        return min(again, max(0.1, wait)) if wait > 0 else again
+
+    @staticmethod
+    def _is_heal(memo: Memo, status: Obj) -> bool:
+        """Whether an automated sync would re-apply the revision already synced (drift, not a new commit)."""
+        history = status.get("history") or []
+        return bool(history) and memo.rendered is not None and history[-1].get("revision") == memo.rendered.revision
 
     # -- source ----------------------------------------------------------------------------------
     def _fetch(self, app: Obj, now: float) -> Memo:
@@ -315,8 +330,12 @@ class ApplicationController(Controller):
         status["operationState"] = self._op_state(
             op, outcome.phase, outcome.message, started, rendered, outcome.items, app, finished
         )
-        if outcome.phase == "Succeeded":
-            history = list(status.get("history") or [])
+        history = list(status.get("history") or [])
+        source = (app.get("spec") or {}).get("source") or {}
+        repeat = (
+            bool(history) and history[-1].get("revision") == rendered.revision and history[-1].get("source") == source
+        )
+        if outcome.phase == "Succeeded" and not (repeat and (op.get("initiatedBy") or {}).get("automated")):
             history.append(
                 {
                     "id": (max((int(h.get("id", 0)) for h in history), default=-1) + 1),

@@ -25,7 +25,7 @@ def _same_scalar(want: Any, have: Any, parent: str) -> bool:
     return False
 
 
-def differences(want: Any, have: Any, path: str = "", parent: str = "") -> list[str]:
+def differences(want: Any, have: Any, path: str = "") -> list[str]:
     """The paths where ``have`` does not hold what ``want`` sets (``want``'s nulls and empty maps ask for nothing)."""
     if want is None:
         return []
@@ -34,15 +34,16 @@ def differences(want: Any, have: Any, path: str = "", parent: str = "") -> list[
             return [path or "."] if want else []
         out: list[str] = []
         for key, value in want.items():
-            out += differences(value, have.get(key), f"{path}.{key}" if path else str(key), str(key))
+            out += differences(value, have.get(key), f"{path}.{key}" if path else str(key))
         return out
     if isinstance(want, list):
         if not isinstance(have, list) or len(want) != len(have):
             return [path]
         out = []
         for i, (w, h) in enumerate(zip(want, have, strict=True)):
-            out += differences(w, h, f"{path}[{i}]", parent)
+            out += differences(w, h, f"{path}[{i}]")
         return out
+    parent = path.split(".")[-2] if path.count(".") else ""  # the map holding this value: requests, limits...
     return [] if _same_scalar(want, have, parent) else [path]
 
 
