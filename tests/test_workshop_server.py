@@ -286,3 +286,19 @@ def test_store_accept_many_refuses_only_the_bad_batch(tmp_path):
     assert [type(o).__name__ for o in outcomes] == ["ClaimedByAnother", "NotJoined", "int"]
     assert [r["rid"] for r in store.results_for("ada")] == ["r1"] and store.results_for("bo") == []
     assert {p["learner"] for p in store.snapshot().learners} == {"ada", "cy"}
+
+
+def test_a_busy_port_is_one_clear_line(tmp_path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "lab_helpers", "workshop", "--port", str(port), "--state", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr

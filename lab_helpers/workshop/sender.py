@@ -158,7 +158,10 @@ class Sender:
             except Exception as exc:  # never let the thread die: the next wake-up tries again
                 self.last_error, done = f"{type(exc).__name__}: {exc}", False
             failures = 0 if done else failures + 1
-            wait = None if done else BACKOFF_S[min(failures, len(BACKOFF_S)) - 1]
+            if done:  # idle: wake once a minute to report resources still running (and that we are here)
+                wait = RESOURCES_EVERY_S if self.resources is not None else None
+            else:
+                wait = BACKOFF_S[min(failures, len(BACKOFF_S)) - 1]
             try:
                 self._wake.get(timeout=wait)
             except queue.Empty:
