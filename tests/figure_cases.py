@@ -232,12 +232,12 @@ def handoffs():
 
 def cases() -> list[Case]:
     from lab_helpers.viz.batch import machine_figure, node_figure, scaling_figure, wall_time_figure
+    from lab_helpers.viz.deploy import handoff_figure
     from lab_helpers.viz.flavors import flavor_figure, flavor_rows
     from lab_helpers.viz.gpu import sweep_figure
     from lab_helpers.viz.hierarchy import hierarchy_figure
     from lab_helpers.viz.placement import placement_figure
     from lab_helpers.viz.roofline import roofline_figure
-    from lab_helpers.viz.deploy import handoff_figure
     from lab_helpers.viz.storage import block_io_figure, object_latency_figure
 
     return [

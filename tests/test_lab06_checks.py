@@ -82,8 +82,12 @@ def test_who_deploys():
 def test_worker_values_rendered_by_the_real_chart(k8s_tools, monkeypatch):  # noqa: F811
     monkeypatch.setenv("PATH", f"{k8s_tools}:{__import__('os').environ['PATH']}")
     image = {"repository": "registry.example/learner/sample-app/worker", "tag": "main"}
-    right = {"replicas": 1, "image": image, "resources": {"gpu": {"enabled": True}},
-             "env": [{"name": "POLL_S", "value": "1"}]}
+    right = {
+        "replicas": 1,
+        "image": image,
+        "resources": {"gpu": {"enabled": True}},
+        "env": [{"name": "POLL_S", "value": "1"}],
+    }
     assert judge("06.worker-values", right).status == "passed"
     top_level = {"replicas": 1, "image": image, "gpu": {"enabled": True}, "env": [{"name": "POLL_S", "value": "1"}]}
     refused = judge("06.worker-values", top_level)
@@ -118,8 +122,14 @@ def test_secret_fixed():
 
 
 def _git(repo: Path, *args: str) -> str:
-    env = {"GIT_AUTHOR_NAME": "L", "GIT_AUTHOR_EMAIL": "l@example.org", "GIT_COMMITTER_NAME": "L",
-           "GIT_COMMITTER_EMAIL": "l@example.org", "PATH": "/usr/bin:/bin", "HOME": str(repo)}
+    env = {
+        "GIT_AUTHOR_NAME": "L",
+        "GIT_AUTHOR_EMAIL": "l@example.org",
+        "GIT_COMMITTER_NAME": "L",
+        "GIT_COMMITTER_EMAIL": "l@example.org",
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(repo),
+    }
     done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=True)
     return done.stdout.strip()
 
