@@ -313,7 +313,9 @@ def test_the_courses_own_files_pass_and_a_random_credential_in_a_deploy_file_doe
     from lab_helpers.paths import data_dir
     from lab_helpers.sandbox.forge.scan import scan_text
 
-    files = [p for p in data_dir().rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.stat().st_size < 1e6]
+    files = [
+        p for p in data_dir().rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.stat().st_size < 1e6
+    ]
     assert len(files) > 40
     alarms = [f for p in files for f in scan_text(str(p.relative_to(data_dir())), p.read_text(errors="replace"))]
     assert alarms == []

@@ -23,9 +23,24 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ServiceError, UsageError
+from ..sandbox.forge.scan import Finding
 from ..sandbox.service import ensure_running
 
-__all__ = ["Pushed", "Repo", "clone", "commit", "create_repo", "forge_url", "head", "push", "revert"]
+__all__ = [
+    "Pushed",
+    "Repo",
+    "clone",
+    "commit",
+    "create_repo",
+    "delete_repo",
+    "forge_url",
+    "head",
+    "push",
+    "remote_head",
+    "revert",
+    "scan_file",
+    "scan_history",
+]
 
 LEARNER = "learner"
 ZERO = "0" * 40
@@ -255,10 +270,24 @@ def revert(workdir: Path | str, sha: str) -> str:
     return head(workdir)
 
 
-def _pre_push(remote: str, lines: list[str]) -> int:
-    """The pre-push hook: scan the files added or changed by the commits this push sends."""
+def _commit_findings(cwd: Path | str, sha: str) -> list[Finding]:
+    """What the forge's scanner finds in the files commit ``sha`` adds or changes."""
     from ..sandbox.forge.scan import scan_text
 
+    found = []
+    changed = _git(cwd, "diff-tree", "--no-commit-id", "-r", "--root", "--name-only", "--diff-filter=AM", sha)
+    for path in changed.splitlines():
+        text = subprocess.run(["git", "show", f"{sha}:{path}"], cwd=cwd, capture_output=True, timeout=60).stdout
+        try:
+            decoded = text.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        found += scan_text(path, decoded)
+    return found
+
+
+def _pre_push(remote: str, lines: list[str]) -> int:
+    """The pre-push hook: scan the files added or changed by the commits this push sends."""
     found = []
     for line in lines:
         parts = line.split()
@@ -267,14 +296,7 @@ def _pre_push(remote: str, lines: list[str]) -> int:
         local = parts[1]
         commits = _git(".", "rev-list", local, "--not", f"--remotes={remote}", check=False).split()
         for sha in commits:
-            changed = _git(".", "diff-tree", "--no-commit-id", "-r", "--root", "--name-only", "--diff-filter=AM", sha)
-            for path in changed.splitlines():
-                text = subprocess.run(["git", "show", f"{sha}:{path}"], capture_output=True).stdout
-                try:
-                    decoded = text.decode("utf-8")
-                except UnicodeDecodeError:
-                    continue
-                found += [(f, sha) for f in scan_text(path, decoded)]
+            found += [(f, sha) for f in _commit_findings(".", sha)]
     if not found:
         return 0
     print("Push stopped before it left this machine: the commits hold secrets.", file=sys.stderr)
@@ -286,6 +308,60 @@ def _pre_push(remote: str, lines: list[str]) -> int:
         file=sys.stderr,
     )
     return 1
+
+
+def remote_head(name: str, branch: str = "main", *, owner: str = LEARNER) -> str | None:
+    """The commit ``branch`` of ``<owner>/<name>`` points to on the forge (None: no such repository or branch)."""
+    url = f"{forge_url()}/{owner}/{name}.git"
+    out = subprocess.run(
+        ["git", "ls-remote", url, f"refs/heads/{branch}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        stdin=subprocess.DEVNULL,
+    )
+    return out.stdout.split()[0] if out.returncode == 0 and out.stdout.strip() else None
+
+
+def scan_history(name: str, branch: str = "main", *, owner: str = LEARNER) -> list[Finding]:
+    """What the forge's secret scanner finds in every commit of ``branch`` of ``<owner>/<name>`` on the forge
+    (read from a fresh bare clone: what anyone who clones the repository gets)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="forge-scan-") as folder:
+        bare = Path(folder) / "repo.git"
+        _git(
+            folder,
+            "clone",
+            "--quiet",
+            "--bare",
+            "--single-branch",
+            "-b",
+            branch,
+            f"{forge_url()}/{owner}/{name}.git",
+            str(bare),
+        )
+        return sorted({f for sha in _git(bare, "rev-list", branch).split() for f in _commit_findings(bare, sha)})
+
+
+def scan_file(path: Path | str) -> list[str]:
+    """What the forge's secret scanner finds in one file of a working copy (``path:line type``; never the value)."""
+    from ..sandbox.forge.scan import scan_text
+
+    file = Path(path)
+    return [f"{file.name}:{f.line} {f.type}" for f in scan_text(file.name, file.read_text(encoding="utf-8"))]
+
+
+def delete_repo(name: str, *, user: str = LEARNER) -> bool:
+    """Delete ``<user>/<name>`` from the forge; False when it was not there."""
+    try:
+        _api("DELETE", f"/repos/{user}/{name}", user)
+    except _ForgeError as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import io
 import math
 from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["PATTERN_PLUGINS", "Finding", "scan_text", "scan_tree"]
 
@@ -40,7 +41,7 @@ PATTERN_PLUGINS = (
     "TwilioKeyDetector",
 )
 # Configuration files also get these: random-looking strings, and keywords (``password: ...``) with such a value.
-CONFIG_PLUGINS = (
+CONFIG_PLUGINS: tuple[dict[str, Any], ...] = (
     {"name": "Base64HighEntropyString", "limit": 4.5},
     {"name": "KeywordDetector"},
 )
@@ -63,7 +64,7 @@ class Finding:
 
 def _plugins_for(path: str) -> list[dict]:
     name = path.rsplit("/", 1)[-1].lower()
-    plugins = [{"name": p} for p in PATTERN_PLUGINS]
+    plugins: list[dict[str, Any]] = [{"name": p} for p in PATTERN_PLUGINS]
     if name.endswith(CONFIG_SUFFIXES) or name.startswith(".env") or name == "clouds.yaml":
         plugins += [dict(p) for p in CONFIG_PLUGINS]
     return plugins
@@ -90,7 +91,7 @@ def _transformed(path: str, text: str) -> list[str]:
     from detect_secrets.transformers import get_transformed_file
 
     handle = io.StringIO(text)
-    handle.name = path  # type: ignore[misc]  # the transformers pick themselves by the file's name
+    handle.name = path  # the transformers pick themselves by the file's name
     try:
         lines = get_transformed_file(handle)  # type: ignore[arg-type]
     except Exception:  # a file the transformer cannot parse (a Helm template is not YAML): read it as it is
