@@ -192,6 +192,27 @@ def test_manual_sync_and_refresh(setup):
     assert "manual" in gitops.application_names(api=api)
 
 
+def test_applications_outside_argocd_are_left_alone(setup):
+    """As Argo CD by default: a learner admin of namespace web may create an Application there (the aggregated
+    roles), but the controller works only on those in argocd, so it cannot deploy into other namespaces."""
+    kube, repo, _ = setup
+    manifest = f"""apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {{name: elsewhere, namespace: web}}
+spec:
+  source: {{repoURL: "{repo.url}", path: chart, targetRevision: main}}
+  destination: {{server: "https://kubernetes.default.svc", namespace: kube-system}}
+  syncPolicy: {{automated: {{}}}}
+"""
+    kube.kubectl("apply", "-f", "-", input=manifest)
+    gitops.wait_for("manual", timeout=10, api=kube.api_client())  # the controller is busy with others meanwhile
+    time.sleep(2)
+    app = gitops.application("elsewhere", "web", api=kube.api_client())
+    assert "status" not in app
+    assert kube.kubectl("--context", "sandbox-admin", "get", "deployment", "elsewhere-deployment", "-n", "kube-system",
+                        check=False).returncode != 0  # fmt: skip
+
+
 def test_bad_image_tag_is_degraded_after_the_deadline(setup):
     kube, repo, _ = setup
     api = kube.api_client()

@@ -6,6 +6,10 @@ as Argo CD writes it: sync, health, operationState, resources, summary, history,
 Git is fetched every ``LAB_GITOPS_POLL_S`` seconds (Argo CD: every 3 minutes, plus webhooks), and at once
 for the ``argocd.argoproj.io/refresh`` annotation; a change to a tracked resource (label
 ``app.kubernetes.io/instance``) is compared at once, so selfHeal undoes ``kubectl scale`` within seconds.
+
+As Argo CD by default, only Applications in the ``argocd`` namespace are worked on; elsewhere they are
+plain objects (no status is written), which keeps a learner who is admin of a namespace from deploying
+into others through it.
 """
 
 from __future__ import annotations
@@ -107,7 +111,10 @@ class ApplicationController(Controller):
         res = change.res
         if res.group == "argoproj.io" and res.kind == "Application":
             meta = change.obj.get("metadata") or {}
-            if change.type != "MODIFIED" or change.old is None or _wanted(change.old) != _wanted(change.obj):
+            in_argocd = meta.get("namespace") == ARGOCD_NS
+            if in_argocd and (
+                change.type != "MODIFIED" or change.old is None or _wanted(change.old) != _wanted(change.obj)
+            ):
                 self.queue.add((str(meta.get("namespace", "")), str(meta.get("name", ""))))
         labels = (change.obj.get("metadata") or {}).get("labels") or {}
         owner = labels.get(INSTANCE) if isinstance(labels, dict) else None
@@ -116,22 +123,21 @@ class ApplicationController(Controller):
         if owner:
             apps = self._apps()
             if apps is not None:
-                for app in self.cache.list(apps):
-                    if app["metadata"]["name"] == owner:
-                        self.queue.add((str(app["metadata"].get("namespace", "")), owner))
+                if self.cache.get(apps, ARGOCD_NS, str(owner)) is not None:
+                    self.queue.add((ARGOCD_NS, str(owner)))
 
     def keys(self) -> Iterable[Key]:
         apps = self._apps()
         if apps is None:
             return ()
-        return [(str(a["metadata"].get("namespace", "")), a["metadata"]["name"]) for a in self.cache.list(apps)]
+        return [(ARGOCD_NS, a["metadata"]["name"]) for a in self.cache.list(apps, ARGOCD_NS)]
 
     # -- one Application -------------------------------------------------------------------------
     def reconcile(self, key: Key) -> float | None:
         apps = self._apps()
         if apps is None:
             return None
-        app = self.cache.get(apps, key[0], key[1])
+        app = self.cache.get(apps, key[0], key[1]) if key[0] == ARGOCD_NS else None
         if app is None:
             self._memo.pop(key, None)
             return None
@@ -215,13 +221,6 @@ class ApplicationController(Controller):
             )
         if str(spec.get("project", "default")) != "default":
             return f'application references project {spec.get("project")} which does not exist: use project "default"'
-        ns = app["metadata"].get("namespace", "")
-        target = str(dest.get("namespace", ""))
-        if ns != ARGOCD_NS and target and target != ns:
-            return (
-                f"an Application outside the {ARGOCD_NS} namespace deploys only into its own namespace ({ns}), "
-                f"not {target}: create it in {ARGOCD_NS}, or set destination.namespace: {ns}"
-            )
         return ""
 
     def _compared_to(self, app: Obj) -> Obj:

@@ -22,7 +22,7 @@ from ...apiserver import writes
 from ...objects import rfc3339
 from ...resources import Resource, resource_for
 from ..loop import Change, Controller, Key
-from .application import applications, poll_seconds
+from .application import ARGOCD_NS, applications, poll_seconds
 from .sync import message_of
 
 Obj = dict[str, Any]
@@ -142,6 +142,8 @@ class ApplicationSetController(Controller):
 
     def observe(self, change: Change) -> None:
         res = change.res
+        if (change.obj.get("metadata") or {}).get("namespace") != ARGOCD_NS:
+            return  # as Argo CD by default: ApplicationSets of the argocd namespace only
         if res.group == "argoproj.io" and res.kind == "ApplicationSet":
             if change.old is None or change.old.get("spec") != change.obj.get("spec") or change.type == "DELETED":
                 meta = change.obj.get("metadata") or {}
@@ -155,13 +157,13 @@ class ApplicationSetController(Controller):
         res = self._kind()
         if res is None:
             return ()
-        return [(str(a["metadata"].get("namespace", "")), a["metadata"]["name"]) for a in self.cache.list(res)]
+        return [(ARGOCD_NS, a["metadata"]["name"]) for a in self.cache.list(res, ARGOCD_NS)]
 
     def reconcile(self, key: Key) -> float | None:
         res, apps = self._kind(), applications(self.objects)
         if res is None or apps is None:
             return None
-        appset = self.cache.get(res, key[0], key[1])
+        appset = self.cache.get(res, key[0], key[1]) if key[0] == ARGOCD_NS else None
         if appset is None or appset["metadata"].get("deletionTimestamp"):
             return None  # its Applications go with it (garbage collection of their ownerReferences)
         spec = appset.get("spec") or {}

@@ -14,7 +14,7 @@ from ...kubelet.image_store import TagInfo, list_tags
 from ...objects import rfc3339
 from ...resources import Resource, resource_for
 from ..loop import Change, Controller, Key
-from .application import applications, poll_seconds
+from .application import ARGOCD_NS, applications, poll_seconds
 
 Obj = dict[str, Any]
 HISTORY_LIMIT = 10
@@ -54,7 +54,8 @@ class PromotionController(Controller):
         return None if res is None else (self.cache.resource(res.key) or res)
 
     def observe(self, change: Change) -> None:
-        if change.res.group == "deploy.course.example" and change.res.kind == "Promotion":
+        in_argocd = (change.obj.get("metadata") or {}).get("namespace") == ARGOCD_NS
+        if in_argocd and change.res.group == "deploy.course.example" and change.res.kind == "Promotion":
             if change.old is None or change.old.get("spec") != change.obj.get("spec"):
                 meta = change.obj.get("metadata") or {}
                 self.queue.add((str(meta.get("namespace", "")), str(meta.get("name", ""))))
@@ -63,13 +64,13 @@ class PromotionController(Controller):
         res = self._kind()
         if res is None:
             return ()
-        return [(str(p["metadata"].get("namespace", "")), p["metadata"]["name"]) for p in self.cache.list(res)]
+        return [(ARGOCD_NS, p["metadata"]["name"]) for p in self.cache.list(res, ARGOCD_NS)]
 
     def reconcile(self, key: Key) -> float | None:
         res, apps = self._kind(), applications(self.objects)
         if res is None:
             return None
-        promo = self.cache.get(res, key[0], key[1])
+        promo = self.cache.get(res, key[0], key[1]) if key[0] == ARGOCD_NS else None
         if promo is None or promo["metadata"].get("deletionTimestamp"):
             return None
         spec = promo.get("spec") or {}
@@ -85,8 +86,6 @@ class PromotionController(Controller):
             )
         except (ValueError, re.error) as err:
             found, message = None, f"spec.image: {err}"
-        if app_ns != key[0] and key[0] != "argocd":
-            found, message = None, f"a Promotion promotes Applications of its own namespace ({key[0]}) only"
         app = self.objects.get(apps, app_ns, app_name) if apps is not None and app_name else None
         if not message and found is None:
             message = f"no tag of {repository} matches allowTags {spec.get('image', {}).get('allowTags', '')!r} yet"
