@@ -174,9 +174,11 @@ class ApplicationController(Controller):
         started = time.time()
         wait = 0.0
         if op is None and self._auto_sync_wanted(app, compared, memo.rendered.revision, status):
-            wait = SELF_HEAL_GAP_S - (started - self._healed.get(key, 0.0)) if self._is_heal(memo, status) else 0.0
+            heal = self._is_heal(memo, status)
+            wait = SELF_HEAL_GAP_S - (started - self._healed.get(key, 0.0)) if heal else 0.0
             if wait <= 0:
-                self._healed[key] = started
+                if heal:
+                    self._healed[key] = started
                 op = {}
         if op is not None:
             if not op:
