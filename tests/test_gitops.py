@@ -192,6 +192,22 @@ def test_manual_sync_and_refresh(setup):
     assert "manual" in gitops.application_names(api=api)
 
 
+def test_comparison_error_and_a_quiet_status(setup):
+    """A path git does not have is a ComparisonError naming it; a status that does not change is not written
+    again at each poll (its resourceVersion stays), for a broken Application and a healthy one alike."""
+    kube, repo, _ = setup
+    api = kube.api_client()
+    apply_app(kube, "typo", repo, path="chartz", namespace="typo")
+    app = gitops.wait_for("typo", sync="Unknown", health="Unknown", timeout=20, api=api)
+    assert app["status"]["conditions"][0]["type"] == "ComparisonError"
+    assert "chartz" in app["status"]["conditions"][0]["message"]
+    with pytest.raises(ResourceStateError, match="ComparisonError: .*chartz"):
+        gitops.wait_for("typo", timeout=0.5, api=api)
+    before = {n: gitops.application(n, api=api)["metadata"]["resourceVersion"] for n in ("typo", "manual")}
+    time.sleep(4)  # over one poll (3 s)
+    assert {n: gitops.application(n, api=api)["metadata"]["resourceVersion"] for n in ("typo", "manual")} == before
+
+
 def test_applications_outside_argocd_are_left_alone(setup):
     """As Argo CD by default: a learner admin of namespace web may create an Application there (the aggregated
     roles), but the controller works only on those in argocd, so it cannot deploy into other namespaces."""

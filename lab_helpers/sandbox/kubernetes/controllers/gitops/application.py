@@ -417,15 +417,14 @@ class ApplicationController(Controller):
         status["observedAt"] = status.get("observedAt") or rfc3339()
 
     def _write_status(self, apps: Resource, app: Obj, status: Obj) -> None:
+        """Write the status when something in it changed (the times of a reconcile alone are no change)."""
         old = app.get("status") or {}
+        messages = [(c.get("type"), c.get("message")) for c in old.get("conditions") or []]
+        if messages == [(c.get("type"), c.get("message")) for c in status.get("conditions") or []]:
+            status["conditions"] = copy.deepcopy(old.get("conditions") or [])  # kept with their first time
         strip = ("reconciledAt", "observedAt")
-        same = {k: v for k, v in old.items() if k not in strip} == {k: v for k, v in status.items() if k not in strip}
-        if same:
+        if {k: v for k, v in old.items() if k not in strip} == {k: v for k, v in status.items() if k not in strip}:
             return
-        if [c.get("message") for c in old.get("conditions") or []] == [
-            c.get("message") for c in status.get("conditions") or []
-        ]:
-            status["conditions"] = old.get("conditions") or []
         status["reconciledAt"] = rfc3339()
         status["observedAt"] = status["reconciledAt"]
         fresh = self.objects.get(apps, app["metadata"].get("namespace", ""), app["metadata"]["name"])
