@@ -190,6 +190,11 @@ def test_manual_sync_and_refresh(setup):
         "the refresh annotation handled and removed",
     )
     assert "manual" in gitops.application_names(api=api)
+    gitops.sync("manual", revision=sha[:7], api=api)  # an earlier commit than main's (argocd app sync --revision)
+    wait_until(
+        lambda: gitops.application("manual", api=api)["status"]["history"][-1]["revision"] == sha, 10, "the sync"
+    )
+    assert gitops.application("manual", api=api)["status"]["operationState"]["syncResult"]["revision"] == sha
 
 
 def test_comparison_error_and_a_quiet_status(setup):
@@ -221,7 +226,7 @@ spec:
   syncPolicy: {{automated: {{}}}}
 """
     kube.kubectl("apply", "-f", "-", input=manifest)
-    gitops.wait_for("manual", timeout=10, api=kube.api_client())  # the controller is busy with others meanwhile
+    gitops.wait_for("web", timeout=10, api=kube.api_client())  # the controller is busy with others meanwhile
     time.sleep(2)
     app = gitops.application("elsewhere", "web", api=kube.api_client())
     assert "status" not in app

@@ -186,7 +186,11 @@ class ApplicationController(Controller):
                       "initiatedBy": {"automated": True}}  # fmt: skip
             if _operation(app) is not None:
                 self._clear_operation(apps, app)
-            status = self._sync(app, op, desired, compared, memo.rendered, status, started)
+            asked = str((op.get("sync") or {}).get("revision") or "")
+            if asked and asked != "HEAD" and not memo.rendered.revision.startswith(asked):
+                status = self._sync_other(app, op, asked, status, started)  # `argocd app sync --revision`
+            else:
+                status = self._sync(app, op, desired, compared, memo.rendered, status, started)
             self.cache.sync()
             compared = self._compare(app, desired)
         self._fill(status, app, compared, memo.rendered)
@@ -350,6 +354,21 @@ class ApplicationController(Controller):
             limit = int((app.get("spec") or {}).get("revisionHistoryLimit", HISTORY_LIMIT))
             status["history"] = history[-max(1, limit) :]
         return status
+
+    def _sync_other(self, app: Obj, op: Obj, revision: str, status: Obj, started: float) -> Obj:
+        """A one-shot sync to another revision than ``targetRevision`` (the app then compares against its target)."""
+        spec = app.get("spec") or {}
+        source = {**(spec.get("source") or {}), "targetRevision": revision}
+        ns = str((spec.get("destination") or {}).get("namespace", ""))
+        try:
+            other = render(
+                self.ctx.state_dir, course_tool("helm"), source, app["metadata"]["name"], ns, fetch_now=False
+            )
+        except SourceError as err:
+            status["operationState"] = self._op_state(op, "Error", str(err), started, None, [], app)
+            return status
+        desired = self._desired(app, other)
+        return self._sync(app, op, desired, self._compare(app, desired), other, status, started)
 
     def _op_state(
         self,
