@@ -257,7 +257,8 @@ def test_bad_image_tag_is_degraded_after_the_deadline(setup):
 def test_failing_apply_is_failed_with_the_api_message(setup):
     kube, repo, _ = setup
     api = kube.api_client()
-    apply_app(kube, "nowhere", repo, namespace="nowhere", extra="  syncPolicy:\n    automated: {}")
+    retry = "  syncPolicy:\n    automated: {}\n    retry: {limit: 5, backoff: {duration: 1s, factor: 1}}"
+    apply_app(kube, "nowhere", repo, namespace="nowhere", extra=retry)
     app = gitops.wait_for("nowhere", sync="OutOfSync", health=None, timeout=30, api=api)
     wait_until(lambda: "operationState" in gitops.application("nowhere", api=api)["status"], 10, "a sync")
     op = gitops.application("nowhere", api=api)["status"]["operationState"]
@@ -267,6 +268,11 @@ def test_failing_apply_is_failed_with_the_api_message(setup):
     assert failed and all("nowhere" in r["message"] for r in failed)
     assert app["status"]["health"]["status"] == "Missing"
     assert kube.kubectl("get", "namespace", "nowhere", check=False).returncode != 0
+    # syncPolicy.retry: once the namespace is there, a retry of the same revision succeeds
+    kube.kubectl("create", "namespace", "nowhere")
+    app = gitops.wait_for("nowhere", health=None, timeout=20, api=api)
+    assert app["status"]["operationState"]["phase"] == "Succeeded"
+    assert app["status"]["operationState"]["retryCount"] >= 1
 
 
 def test_app_of_apps_and_cascade_delete(setup):

@@ -13,6 +13,7 @@ import pytest
 from k8s_fixtures import k8s_tools  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.controllers.gitops import applicationset, health, promotion, source
+from lab_helpers.sandbox.kubernetes.controllers.gitops.application import ignoring, retry_due
 from lab_helpers.sandbox.kubernetes.controllers.gitops.diff import drift
 from lab_helpers.sandbox.kubernetes.kubelet.image_store import TagInfo
 
@@ -119,6 +120,26 @@ def test_drift_counts_only_what_git_sets():
     assert drift(desired, None) == ["<missing>"]
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "stringData": {"k": "v"}}
     assert drift(secret, {"metadata": {"name": "s"}, "data": {"k": "dg=="}}) == []
+
+
+def test_ignore_differences_and_retry_back_off():
+    desired = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "api"}, "spec": {"replicas": 2}}
+    live = {"metadata": {"name": "api"}, "spec": {"replicas": 5}}
+    rule = {"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}
+    assert drift(ignoring(desired, {"spec": {"ignoreDifferences": [rule]}}), live) == []
+    assert drift(ignoring(desired, {"spec": {"ignoreDifferences": [{**rule, "name": "other"}]}}), live) == [
+        "spec.replicas"
+    ]
+    assert desired["spec"]["replicas"] == 2  # the rendered object itself is kept whole (it is what is applied)
+    failed = {"phase": "Failed", "finishedAt": "2026-01-01T00:00:00Z"}
+    t0 = 1767225600.0  # that time
+    retry = {"limit": 2, "backoff": {"duration": "2s", "factor": 3, "maxDuration": "1m"}}
+    assert retry_due(None, failed, t0 + 100) is False  # no retry policy: a failed sync stays failed
+    assert retry_due(retry, failed, t0 + 1) is False and retry_due(retry, failed, t0 + 2) is True
+    assert retry_due(retry, {**failed, "retryCount": 1}, t0 + 5) is False  # 2 s x 3
+    assert retry_due(retry, {**failed, "retryCount": 1}, t0 + 6) is True
+    assert retry_due(retry, {**failed, "retryCount": 2}, t0 + 1000) is False  # limit reached
+    assert retry_due({"limit": -1}, {**failed, "retryCount": 50}, t0 + 180) is True  # unlimited, at most 3 min apart
 
 
 def test_applicationset_template_and_generators():

@@ -15,9 +15,11 @@ into others through it.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from ...objects import rfc3339
 from ...resources import Resource, resource_for, resource_of_kind
 from ..loop import Change, Controller, Key
 from . import health, sync
-from .diff import drift
+from .diff import drift, without
 from .source import Rendered, SourceError, render
 
 Obj = dict[str, Any]
@@ -184,6 +186,11 @@ class ApplicationController(Controller):
             if not op:
                 op = {"sync": {"revision": memo.rendered.revision, "prune": self._automated(app).get("prune", False)},
                       "initiatedBy": {"automated": True}}  # fmt: skip
+                last = status.get("operationState") or {}
+                if last.get("phase") in ("Failed", "Error") and (last.get("syncResult") or {}).get("revision") == (
+                    memo.rendered.revision
+                ):
+                    op["retryCount"] = int(last.get("retryCount", 0)) + 1
             if _operation(app) is not None:
                 self._clear_operation(apps, app)
             asked = str((op.get("sync") or {}).get("revision") or "")
@@ -268,7 +275,7 @@ class ApplicationController(Controller):
                 if res
                 else None
             )
-            out.append((res, obj, live, drift(obj, live)))
+            out.append((res, obj, live, drift(ignoring(obj, app), live)))
             if res is not None:
                 seen.add((res.key, str(meta.get("namespace", "")) if res.namespaced else "", str(meta.get("name"))))
         name = app["metadata"]["name"]
@@ -309,7 +316,7 @@ class ApplicationController(Controller):
         ).get("revision")
         if last_rev == revision:
             if last.get("phase") in ("Failed", "Error"):
-                return False  # Argo CD does not retry a failed automated sync of the same revision
+                return retry_due(policy.get("retry"), last, time.time())  # else not retried for the same revision
             if not auto.get("selfHeal"):
                 return False  # without selfHeal, drift after a sync of this revision is left (OutOfSync)
         return True
@@ -389,6 +396,7 @@ class ApplicationController(Controller):
             },
             "phase": phase,
             "message": message,
+            **({"retryCount": op["retryCount"]} if op.get("retryCount") else {}),
             "startedAt": rfc3339(started),
             "finishedAt": rfc3339(finished or time.time()),
         }
@@ -529,3 +537,48 @@ def _images_of(obj: Obj) -> set[str]:
 
     walk(obj.get("spec") or {})
     return out
+
+
+def _seconds(text: Any, default: float) -> float:
+    """A Go duration (``5s``, ``1m30s``, ``3m``) in seconds."""
+    found = re.findall(r"(\d+(?:\.\d+)?)(h|m|s)", str(text or ""))
+    if not found:
+        return default
+    return sum(float(n) * {"h": 3600, "m": 60, "s": 1}[unit] for n, unit in found)
+
+
+def retry_due(retry: Any, last: Obj, now: float) -> bool:
+    """Whether a failed automated sync is tried again now: ``syncPolicy.retry.limit`` (negative: no limit) not used
+    up and its back-off (``duration`` x ``factor`` per try, at most ``maxDuration``) passed since it finished."""
+    if not isinstance(retry, dict):
+        return False
+    limit, count = int(retry.get("limit", 0)), int(last.get("retryCount", 0))
+    if 0 <= limit <= count:
+        return False
+    backoff = retry.get("backoff") or {}
+    delay = _seconds(backoff.get("duration"), 5.0) * float(backoff.get("factor", 2)) ** count
+    delay = min(delay, _seconds(backoff.get("maxDuration"), 180.0))
+    finished = parse_time(str(last.get("finishedAt", "")))
+    return finished is None or now - finished >= delay
+
+
+def parse_time(text: str) -> float | None:
+    """An RFC 3339 time (``2026-01-02T03:04:05Z``) as seconds since the epoch."""
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def ignoring(obj: Obj, app: Obj) -> Obj:
+    """``obj`` without the fields ``spec.ignoreDifferences`` names for it (``jsonPointers``), so drift there is not
+    OutOfSync (an autoscaler's replicas, say)."""
+    group, kind, ns, name = _ref(obj)
+    pointers: list[str] = []
+    for rule in (app.get("spec") or {}).get("ignoreDifferences") or []:
+        if not isinstance(rule, dict) or rule.get("kind") != kind or str(rule.get("group", "")) != group:
+            continue
+        if rule.get("name") not in (None, name) or rule.get("namespace") not in (None, ns):
+            continue
+        pointers += [str(p) for p in rule.get("jsonPointers") or []]
+    return without(obj, pointers) if pointers else obj

@@ -5,6 +5,7 @@ and a Secret's ``stringData`` is its ``data`` encoded."""
 from __future__ import annotations
 
 import base64
+import copy
 from typing import Any
 
 from .. import quantity
@@ -66,3 +67,20 @@ def drift(desired: Obj, live: Obj | None) -> list[str]:
     meta = {k: v for k, v in (want.get("metadata") or {}).items() if k not in SKIPPED_METADATA}
     body = {k: v for k, v in want.items() if k not in ("apiVersion", "kind", "metadata", "status")}
     return differences(meta, live.get("metadata") or {}, "metadata") + differences(body, live)
+
+
+def without(obj: Obj, pointers: list[str]) -> Obj:
+    """A copy of ``obj`` without the fields JSON pointers (``/spec/replicas``) name; a pointer to nothing is no error."""
+    out = copy.deepcopy(obj)
+    for pointer in pointers:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/") if p]
+        node: Any = out
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else (
+                node[int(part)] if isinstance(node, list) and part.isdigit() and int(part) < len(node) else None
+            )  # fmt: skip
+        if parts and isinstance(node, dict):
+            node.pop(parts[-1], None)
+        elif parts and isinstance(node, list) and parts[-1].isdigit() and int(parts[-1]) < len(node):
+            node[int(parts[-1])] = None
+    return out
