@@ -172,7 +172,8 @@ def test_sync_new_commit_prune_and_self_heal(setup):
 def test_manual_sync_and_refresh(setup):
     kube, repo, sha = setup
     api = kube.api_client()
-    apply_app(kube, "manual", repo, extra="    helm:\n      valuesObject: {claim: {enabled: false}, replicas: 1}")
+    values = "    helm:\n      valuesObject: {claim: {enabled: false}, replicas: 1, hooks: {enabled: true}}"
+    apply_app(kube, "manual", repo, extra=values)
     app = gitops.wait_for("manual", sync="OutOfSync", health="Missing", timeout=20, api=api)
     assert "operationState" not in app["status"]  # no automated policy: nothing applied until asked
     assert gitops.helm_parameter("manual", "replicas", api=api) == "1"
@@ -180,6 +181,11 @@ def test_manual_sync_and_refresh(setup):
     app = gitops.wait_for("manual", timeout=30, api=api)
     assert app["status"]["operationState"]["operation"]["initiatedBy"] == {"username": "learner"}
     assert "operation" not in app  # the one-shot operation is cleared once run
+    # the Helm hooks: the pre-install Job ran in the sync (not compared, not pruned), the test hook never
+    job = kubectl_json(kube, "get", "job", "manual-migrate", "-n", "web")
+    assert kube.kubectl("get", "pod", "manual-test", "-n", "web", check=False).returncode != 0
+    assert "manual-migrate" not in {r["name"] for r in app["status"]["resources"]}
+    assert "manual-migrate" in {r["name"] for r in app["status"]["operationState"]["syncResult"]["resources"]}
     gitops.refresh("manual", api=api)
     wait_until(
         lambda: (
@@ -195,6 +201,8 @@ def test_manual_sync_and_refresh(setup):
         lambda: gitops.application("manual", api=api)["status"]["history"][-1]["revision"] == sha, 10, "the sync"
     )
     assert gitops.application("manual", api=api)["status"]["operationState"]["syncResult"]["revision"] == sha
+    again = kubectl_json(kube, "get", "job", "manual-migrate", "-n", "web")
+    assert again["metadata"]["uid"] != job["metadata"]["uid"]  # made afresh (before-hook-creation)
 
 
 def test_comparison_error_and_a_quiet_status(setup):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from k8s_fixtures import k8s_tools  # noqa: F401
 
-from lab_helpers.sandbox.kubernetes.controllers.gitops import applicationset, health, promotion, source
+from lab_helpers.sandbox.kubernetes.controllers.gitops import applicationset, health, promotion, source, sync
 from lab_helpers.sandbox.kubernetes.controllers.gitops.application import ignoring, retry_due
 from lab_helpers.sandbox.kubernetes.controllers.gitops.diff import drift
 from lab_helpers.sandbox.kubernetes.kubelet.image_store import TagInfo
@@ -140,6 +140,21 @@ def test_ignore_differences_and_retry_back_off():
     assert retry_due(retry, {**failed, "retryCount": 1}, t0 + 6) is True
     assert retry_due(retry, {**failed, "retryCount": 2}, t0 + 1000) is False  # limit reached
     assert retry_due({"limit": -1}, {**failed, "retryCount": 50}, t0 + 180) is True  # unlimited, at most 3 min apart
+
+
+@pytest.mark.parametrize(
+    ("annotations", "hook"),
+    [
+        ({}, ""),
+        ({"helm.sh/hook": "pre-install,pre-upgrade"}, "PreSync"),
+        ({"helm.sh/hook": "post-upgrade"}, "PostSync"),
+        ({"helm.sh/hook": "test"}, "Skip"),
+        ({"argocd.argoproj.io/hook": "PostSync", "helm.sh/hook": "pre-install"}, "PostSync"),
+        ({"argocd.argoproj.io/hook": "SyncFail"}, "Skip"),
+    ],
+)
+def test_hooks_as_argo_cd_maps_them(annotations, hook):
+    assert sync.hook_of({"metadata": {"name": "m", "annotations": annotations}}) == hook
 
 
 def test_applicationset_template_and_generators():

@@ -266,6 +266,8 @@ class ApplicationController(Controller):
         out: list[tuple[Resource | None, Obj, Obj | None, list[str]]] = []
         seen = set()
         for obj in desired:
+            if sync.hook_of(obj):
+                continue  # hooks run in a sync; they are not part of what is compared
             res = resource_of_kind(str(obj.get("apiVersion", "")), str(obj.get("kind", "")), self.objects)
             meta = obj["metadata"]
             live = (
@@ -286,7 +288,7 @@ class ApplicationController(Controller):
                 meta = live.get("metadata") or {}
                 if ((meta.get("labels") or {}).get(INSTANCE)) != name or meta.get("ownerReferences"):
                     continue
-                if meta.get("deletionTimestamp"):
+                if meta.get("deletionTimestamp") or sync.hook_of(live):
                     continue
                 ident = (res.key, str(meta.get("namespace", "")) if res.namespaced else "", str(meta.get("name")))
                 if ident not in seen and not (res.group == "argoproj.io" and res.kind == "Application" and

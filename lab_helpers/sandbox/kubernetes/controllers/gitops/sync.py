@@ -60,7 +60,41 @@ class Outcome:
     items: list[Item] = field(default_factory=list)
 
 
-def _order(obj: Obj) -> tuple[int, int, str]:
+HELM_HOOKS = {
+    "pre-install": "PreSync",
+    "pre-upgrade": "PreSync",
+    "post-install": "PostSync",
+    "post-upgrade": "PostSync",
+}
+PHASES = ("PreSync", "Sync", "PostSync")
+
+
+def hook_of(obj: Obj) -> str:
+    """The sync hook an object is ('' for an ordinary resource): Argo CD's ``argocd.argoproj.io/hook``, or a Helm
+    hook mapped as Argo CD maps it (pre-install/upgrade -> PreSync, post- -> PostSync); ``Skip`` for Helm's test
+    hooks and ``Skip`` annotations, which Argo CD never applies."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    argo = str(annotations.get("argocd.argoproj.io/hook", "")).split(",")[0].strip()
+    if argo:
+        return argo if argo in PHASES else "Skip"
+    helm = [h.strip() for h in str(annotations.get("helm.sh/hook", "")).split(",") if h.strip()]
+    if not helm:
+        return ""
+    mapped = [HELM_HOOKS[h] for h in helm if h in HELM_HOOKS]
+    return mapped[0] if mapped else "Skip"
+
+
+def _recreated(obj: Obj) -> bool:
+    """A hook deleted before it is made again (Argo CD's default for Helm hooks: BeforeHookCreation)."""
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    policy = str(
+        annotations.get("argocd.argoproj.io/hook-delete-policy") or annotations.get("helm.sh/hook-delete-policy") or ""
+    )
+    return not policy or "before-hook-creation" in policy.lower() or "beforehookcreation" in policy.lower()
+
+
+def _order(obj: Obj) -> tuple[int, int, int, str]:
+    phase = PHASES.index(hook_of(obj) or "Sync") if hook_of(obj) in ("", *PHASES) else 1
     annotations = (obj.get("metadata") or {}).get("annotations") or {}
     try:
         wave = int(annotations.get("argocd.argoproj.io/sync-wave", 0))
@@ -68,7 +102,7 @@ def _order(obj: Obj) -> tuple[int, int, str]:
         wave = 0
     kind = str(obj.get("kind", ""))
     rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else KIND_ORDER.index("Deployment")
-    return wave, rank, str((obj.get("metadata") or {}).get("name", ""))
+    return phase, wave, rank, str((obj.get("metadata") or {}).get("name", ""))
 
 
 def message_of(err: ApiError) -> str:
@@ -121,7 +155,8 @@ def owner_of(objects: Objects, namespace: str) -> str:
 
 def run(objects: Objects, desired: list[Obj], prune: list[tuple[Resource, Obj]], *, do_prune: bool) -> Outcome:
     """Dry-run, apply, prune; the outcome as ``operationState`` words it."""
-    items = [Item(resource_of_kind(str(o.get("apiVersion", "")), str(o.get("kind", "")), objects), o) for o in desired]
+    wanted = [o for o in desired if hook_of(o) != "Skip"]
+    items = [Item(resource_of_kind(str(o.get("apiVersion", "")), str(o.get("kind", "")), objects), o) for o in wanted]
     items.sort(key=lambda i: _order(i.obj))
     failed = False
     for item in items:
@@ -132,6 +167,8 @@ def run(objects: Objects, desired: list[Obj], prune: list[tuple[Resource, Obj]],
                 f'for version "{item.obj.get("apiVersion")}"'
             )
             continue
+        if hook_of(item.obj):
+            continue  # a hook is made afresh in its phase: a dry run against the last one says nothing
         try:
             _apply(objects, item.res, item.obj, dry_run=True)
         except ApiError as err:
@@ -145,6 +182,10 @@ def run(objects: Objects, desired: list[Obj], prune: list[tuple[Resource, Obj]],
     for item in items:
         assert item.res is not None
         try:
+            meta = item.obj.get("metadata") or {}
+            ns = str(meta.get("namespace", "")) if item.res.namespaced else ""
+            if hook_of(item.obj) and _recreated(item.obj) and objects.get(item.res, ns, str(meta.get("name"))):
+                objects.delete(item.res, ns, str(meta.get("name")), propagation="Background")
             _apply(objects, item.res, item.obj, dry_run=False)
             item.status, item.message = (
                 "Synced",
