@@ -24,6 +24,7 @@ DEFAULT_EXPIRY_H = 24.0
 DEFAULT_BOOT_S = 3.0
 DEFAULT_POD_START_S = 1.0
 DEFAULT_HPA_SYNC_S = 15.0  # kube-controller-manager's --horizontal-pod-autoscaler-sync-period
+DEFAULT_GITOPS_POLL_S = 3.0  # Argo CD fetches git every 3 minutes (timeout.reconciliation) and on webhooks
 DEFAULT_METRICS_WINDOW_S = 15.0  # metrics-server's default resolution
 
 
@@ -60,6 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
         "LAB_HPA_SYNC_S",
         f"`{DEFAULT_HPA_SYNC_S:g}`",
         "sandbox: seconds between a HorizontalPodAutoscaler's looks at its pods",
+    ),
+    Setting(
+        "LAB_GITOPS_POLL_S",
+        f"`{DEFAULT_GITOPS_POLL_S:g}`",
+        "sandbox: seconds between the GitOps controller's fetches of git (Argo CD: 3 minutes, plus webhooks)",
     ),
     Setting(
         "LAB_METRICS_WINDOW_S",
@@ -203,6 +209,11 @@ def pod_start_seconds() -> float:
 def hpa_sync_seconds() -> float:
     """How often the sandbox's autoscaler looks at its pods (at least 0.2 s)."""
     return max(0.2, _number("LAB_HPA_SYNC_S", DEFAULT_HPA_SYNC_S, "seconds, e.g. 15"))
+
+
+def gitops_poll_seconds() -> float:
+    """How often the sandbox's GitOps controller fetches git (at least 0.5 s)."""
+    return max(0.5, _number("LAB_GITOPS_POLL_S", DEFAULT_GITOPS_POLL_S, "seconds, e.g. 3"))
 
 
 def metrics_window_seconds() -> float:

@@ -18,14 +18,14 @@ import copy
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ....errors import ApiError
+from ....config import DEFAULT_GITOPS_POLL_S, gitops_poll_seconds
+from ....errors import ApiError, LabError
 from ...kubelet.registry import course_tool
 from ...objects import rfc3339
 from ...resources import Resource, resource_for, resource_of_kind
@@ -40,18 +40,16 @@ REFRESH = "argocd.argoproj.io/refresh"
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 ARGOCD_NS = "argocd"
 IN_CLUSTER = ("https://kubernetes.default.svc", "")
-DEFAULT_POLL_S = 3.0
 HISTORY_LIMIT = 10
 SELF_HEAL_GAP_S = 2.0  # the least time between two self-heals of one revision (Argo CD: a 5 s self-heal timeout)
 
 
 def poll_seconds() -> float:
-    """``LAB_GITOPS_POLL_S``: how often git is fetched (at least 0.5 s)."""
-    raw = os.environ.get("LAB_GITOPS_POLL_S", "")
+    """``LAB_GITOPS_POLL_S``: how often git is fetched (at least 0.5 s; a value that is no number: the default)."""
     try:
-        return max(0.5, float(raw)) if raw else DEFAULT_POLL_S
-    except ValueError:
-        return DEFAULT_POLL_S
+        return gitops_poll_seconds()
+    except LabError:
+        return DEFAULT_GITOPS_POLL_S
 
 
 def applications(objects: Any) -> Resource | None:
