@@ -24,8 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ....config import DEFAULT_GITOPS_POLL_S, gitops_poll_seconds
-from ....errors import ApiError, LabError
+from .....config import DEFAULT_GITOPS_POLL_S, gitops_poll_seconds
+from .....errors import LabError
+from ....errors import ApiError
 from ...kubelet.registry import course_tool
 from ...objects import rfc3339
 from ...resources import Resource, resource_for, resource_of_kind
