@@ -2,4 +2,4 @@
 they push, the Helm charts and the GitOps controller that rolls them out. Labs import from the
 modules (``lab_helpers.deploy.charts``, ...); each module declares its own ``__all__``."""
 
-__all__: list[str] = ["charts", "ci", "pipeline", "registry"]
+__all__: list[str] = ["charts", "ci", "git", "gitops", "pipeline", "registry"]

@@ -18,12 +18,22 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "ARGOCD_NAMESPACE",
     "application",
+    "application_for",
     "application_names",
+    "applicationset_for",
+    "apply",
+    "delete",
+    "delete_all",
+    "field_managers",
     "helm_parameter",
     "ingress_url",
     "install",
+    "promotion_for",
     "refresh",
+    "rolled_out",
+    "summary",
     "sync",
+    "synced_with",
     "wait_for",
 ]
 
@@ -238,3 +248,219 @@ def ingress_url(namespace: str, name: str, *, api: ApiClient | None = None) -> s
             hint="The ingress controller publishes one within seconds; wait, then try again.",
         )
     return f"http://{found[0].ip or found[0].hostname}:{found[0].ports[0].port}"
+
+
+# --- what lab 06 writes and reads, beside the argocd CLI's verbs ----------------------------------------------
+
+FINALIZER = "resources-finalizer.argocd.argoproj.io"
+IN_CLUSTER = "https://kubernetes.default.svc"
+PROMOTIONS = ("deploy.course.example", "v1alpha1", "promotions")
+APPLICATIONSETS = (GROUP, VERSION, "applicationsets")
+APPLY_MANAGER = "lab-learner"
+
+
+def application_for(
+    name: str,
+    *,
+    repo: str,
+    path: str,
+    namespace: str,
+    values: dict[str, Any] | None = None,
+    revision: str = "main",
+    automated: bool = True,
+) -> dict:
+    """An Application as the project's deploy files write one: a chart (or a folder of YAML) of ``repo`` at
+    ``revision``, rendered with ``values`` as release ``name`` into ``namespace``, synced automatically with
+    prune and self-heal, its resources deleted with it (the finalizer)."""
+    source: dict[str, Any] = {"repoURL": repo, "path": path, "targetRevision": revision}
+    if values is not None:
+        source["helm"] = {"valuesObject": values}
+    policy: dict[str, Any] = {"syncOptions": ["CreateNamespace=true", "ServerSideApply=true"]}
+    if automated:
+        policy["automated"] = {"prune": True, "selfHeal": True}
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": ARGOCD_NAMESPACE, "finalizers": [FINALIZER]},
+        "spec": {
+            "project": "default",
+            "source": source,
+            "destination": {"server": IN_CLUSTER, "namespace": namespace},
+            "syncPolicy": policy,
+        },
+    }
+
+
+def applicationset_for(owner: str, *, name: str = "course-repos", api_url: str | None = None) -> dict:
+    """An ApplicationSet like the project's: one Application per repository of ``owner`` on the forge whose
+    default branch has a ``deploy/`` folder, each applying that folder (the Applications in it: apps of apps)."""
+    if api_url is None:
+        from .git import forge_url
+
+        api_url = forge_url()
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}",
+        "kind": "ApplicationSet",
+        "metadata": {"name": name, "namespace": ARGOCD_NAMESPACE},
+        "spec": {
+            "generators": [
+                {"scmProvider": {"gitea": {"owner": owner, "api": api_url}, "filters": [{"pathsExist": ["deploy"]}]}}
+            ],
+            "template": {
+                "metadata": {"name": "{{repository}}", "finalizers": [FINALIZER]},
+                "spec": {
+                    "project": "default",
+                    "source": {"repoURL": "{{url}}", "path": "deploy", "targetRevision": "{{branch}}"},
+                    "destination": {"server": IN_CLUSTER, "namespace": ARGOCD_NAMESPACE},
+                    "syncPolicy": {"automated": {"prune": True, "selfHeal": True}},
+                },
+            },
+        },
+    }
+
+
+def promotion_for(application: str, *, image: str, allow_tags: str = r"^sha-", name: str | None = None) -> dict:
+    """The course's Promotion (like Kargo's Warehouse and Stage in one): the newest tag of ``image`` matching
+    ``allow_tags`` becomes the Helm parameter ``image.tag`` of ``application``."""
+    group, version, _ = PROMOTIONS
+    return {
+        "apiVersion": f"{group}/{version}",
+        "kind": "Promotion",
+        "metadata": {"name": name or application, "namespace": ARGOCD_NAMESPACE},
+        "spec": {"image": {"repoURL": image, "allowTags": allow_tags}, "application": {"name": application}},
+    }
+
+
+def apply(*objects: dict, api: ApiClient | None = None) -> list[str]:
+    """Server-side apply each object as the learner (``kubectl apply --server-side``); returns ``Kind/name``."""
+    from kubernetes import dynamic
+
+    resources = dynamic.DynamicClient(_api(api)).resources
+    done = []
+    for obj in objects:
+        meta = obj.get("metadata") or {}
+        kind = resources.get(api_version=obj["apiVersion"], kind=obj["kind"])
+        kind.server_side_apply(
+            body=obj,
+            name=meta["name"],
+            namespace=meta.get("namespace", ARGOCD_NAMESPACE),
+            field_manager=APPLY_MANAGER,
+            force_conflicts=True,
+        )
+        done.append(f"{obj['kind']}/{meta['name']}")
+    return done
+
+
+def summary(name: str, *, namespace: str = ARGOCD_NAMESPACE, api: ApiClient | None = None) -> str:
+    """What ``argocd app get`` shows: sync and health at a revision, the last operation, and each resource."""
+    app = application(name, namespace, api=api)
+    status = app.get("status") or {}
+    sync_ = status.get("sync") or {}
+    health = status.get("health") or {}
+    op = status.get("operationState") or {}
+    images = ", ".join((status.get("summary") or {}).get("images") or []) or "none"
+    lines = [
+        f"Application {name}: {sync_.get('status', 'Unknown')} / {health.get('status', 'Unknown')}"
+        f" at {str(sync_.get('revision') or '')[:7] or 'no revision'}",
+        f"  images: {images}",
+        f"  last sync: {op.get('phase', 'none')}{' - ' + str(op.get('message'))[:100] if op.get('message') else ''}",
+    ]
+    for cond in status.get("conditions") or []:
+        lines.append(f"  {cond.get('type')}: {str(cond.get('message', ''))[:160]}")
+    for r in status.get("resources") or []:
+        h = (r.get("health") or {}).get("status", "")
+        message = (r.get("health") or {}).get("message", "")
+        lines.append(
+            f"  {r.get('kind', ''):<22} {r.get('name', ''):<28} {r.get('status', ''):<10} {h:<12} {message[:60]}"
+        )
+    return "\n".join(lines)
+
+
+def synced_with(name: str, *, image_tag: str, namespace: str = ARGOCD_NAMESPACE, api: ApiClient | None = None) -> bool:
+    """Whether the Application's last sync succeeded with an image of tag ``image_tag`` among its images."""
+    status = application(name, namespace, api=api).get("status") or {}
+    images = (status.get("summary") or {}).get("images") or []
+    done = (status.get("operationState") or {}).get("phase") == "Succeeded"
+    return (
+        done
+        and (status.get("sync") or {}).get("status") == "Synced"
+        and any(i.endswith(f":{image_tag}") for i in images)
+    )
+
+
+def rolled_out(namespace: str, deployment: str, *, api: ApiClient | None = None) -> bool:
+    """Whether every replica of the Deployment runs its current template and is available (``kubectl rollout
+    status`` done)."""
+    from kubernetes import client
+
+    d = client.AppsV1Api(_api(api)).read_namespaced_deployment(deployment, namespace)
+    s = d.status
+    want = d.spec.replicas if d.spec.replicas is not None else 1
+    return (
+        (s.observed_generation or 0) >= (d.metadata.generation or 0)
+        and (s.updated_replicas or 0) == want
+        and (s.available_replicas or 0) == want
+        and (s.replicas or 0) == want
+    )
+
+
+def field_managers(namespace: str, deployment: str, *, api: ApiClient | None = None) -> list[str]:
+    """Who wrote the Deployment's fields (``metadata.managedFields``): the GitOps controller, the cluster's own
+    controllers, or a person with kubectl."""
+    from kubernetes import client
+
+    d = client.AppsV1Api(_api(api)).read_namespaced_deployment(deployment, namespace)
+    return sorted({m.manager for m in d.metadata.managed_fields or [] if m.manager})
+
+
+def delete(name: str, *, namespace: str = ARGOCD_NAMESPACE, wait_s: float = 60, api: ApiClient | None = None) -> bool:
+    """Delete the Application and wait until it is gone (its finalizer has the controller delete what it made
+    first); False when there was none."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        _custom(api).delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    except ApiException as err:
+        if err.status == 404:
+            return False
+        raise
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if name not in application_names(namespace, api=api):
+            return True
+        time.sleep(0.3)
+    raise ResourceStateError(
+        f"Application {name} is still there {wait_s:.0f} s after its deletion",
+        hint=f"`kubectl get application {name} -n {namespace} -o yaml` shows its finalizers and status.",
+    )
+
+
+def delete_all(*, namespace: str = ARGOCD_NAMESPACE, wait_s: float = 120, api: ApiClient | None = None) -> list[str]:
+    """Delete every Promotion, ApplicationSet and Application of ``namespace`` (in that order, so nothing
+    re-creates what was deleted) and wait until the Applications, and so what they made, are gone."""
+    from kubernetes.client.exceptions import ApiException
+
+    custom, deleted = _custom(api), []
+    for group, version, plural in (PROMOTIONS, APPLICATIONSETS, (GROUP, VERSION, PLURAL)):
+        try:
+            items = custom.list_namespaced_custom_object(group, version, namespace, plural).get("items") or []
+        except ApiException as err:
+            if err.status in (403, 404):
+                continue
+            raise
+        for item in items:
+            try:
+                custom.delete_namespaced_custom_object(group, version, namespace, plural, item["metadata"]["name"])
+                deleted.append(f"{item['kind']}/{item['metadata']['name']}")
+            except ApiException as err:
+                if err.status != 404:
+                    raise
+    deadline = time.monotonic() + wait_s
+    while application_names(namespace, api=api):
+        if time.monotonic() > deadline:
+            raise ResourceStateError(
+                f"Applications still there {wait_s:.0f} s after their deletion: {', '.join(application_names(namespace, api=api))}",
+                hint=f"`kubectl get applications -n {namespace}` shows them; their status says what holds them.",
+            )
+        time.sleep(0.3)
+    return deleted

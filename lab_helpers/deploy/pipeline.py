@@ -21,7 +21,7 @@ from typing import Any
 from ..errors import ResourceStateError, UsageError
 from ..paths import data_dir
 
-__all__ = ["HANDOFFS", "HandOff", "Followed", "follow", "seed_app_repo", "seed_infra_repo", "set_version"]
+__all__ = ["HANDOFFS", "Followed", "HandOff", "follow", "seed_app_repo", "seed_infra_repo", "set_version", "template"]
 
 TEMPLATES = "push-to-deploy"
 APP_FILES = ("sample_app", "Dockerfile", ".dockerignore", "requirements.txt", "requirements-model.txt", "README.md")
@@ -43,6 +43,14 @@ def _copy(source: Path, target: Path) -> None:
     else:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
+
+
+def template(path: str) -> str:
+    """The text of one of the pipeline's files as the course ships it (``app/.github/workflows/deploy.yaml``)."""
+    found = data_dir() / TEMPLATES / path
+    if not found.is_file():
+        raise UsageError(f"the course has no file {path!r} for lab 06.", hint="Look in data/push-to-deploy/.")
+    return found.read_text(encoding="utf-8")
 
 
 def seed_app_repo(workdir: Path | str, **values: str) -> list[str]:

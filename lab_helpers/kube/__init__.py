@@ -31,6 +31,7 @@ __all__ = [
     "list_clusters",
     "node_manifest",
     "node_states",
+    "sample_app",  # a module: lab 06 deploys the app's database and queue through it
     "set_toleration_seconds",
     "snapshot",  # a module: lab 05's picture reads the cluster through it
     "start_node",
