@@ -101,6 +101,11 @@ def test_worker_values_rendered_by_the_real_chart(k8s_tools, monkeypatch):  # no
 
 def test_gpu_pending():
     assert judge("06.gpu-pending", PENDING, nodes=3, phase="Pending").status == "passed"
+    selector = (
+        "0/3 nodes are available: 3 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are "
+        "available: 3 Preemption is not helpful for scheduling."
+    )
+    assert judge("06.gpu-pending", selector, nodes=3, phase="Pending").status == "passed"
     assert judge("06.gpu-pending", PENDING, nodes=4, phase="Pending").score == 0
     assert judge("06.gpu-pending", "no GPU", nodes=3, phase="Pending").score == 0
 

@@ -22,6 +22,7 @@ __all__ = ["probe_forge_secrets", "probe_leftovers", "probe_new_version"]
 
 APP_REPO, RELEASE, GITOPS_NS = "sample-app", "sample-api", "argocd"
 GPU = "nvidia.com/gpu"
+SELECTOR = "didn't match Pod's node affinity/selector"  # the scheduler's words when no node has the GPU label
 
 
 def _sentence(parts: list[str]) -> str:
@@ -180,16 +181,20 @@ def _gpu_pending(answer, context):
     if not isinstance(answer, str) or not answer.strip():
         return Verdict.no("Answer with the FailedScheduling event's message (a str), read from the namespace's events.")
     text = answer.strip()
-    if f"Insufficient {GPU}" not in text:
+    if f"Insufficient {GPU}" not in text and SELECTOR not in text:
         return Verdict.no(
-            f"That message does not name the resource no node has: the scheduler's says 'Insufficient {GPU}'."
+            "That message does not say why no node fits: the scheduler's names the GPU nodes' selector "
+            f"('{SELECTOR}') or the GPU itself ('Insufficient {GPU}')."
         )
     nodes = context.get("nodes")
     if nodes is not None and not text.startswith(f"0/{nodes} nodes are available"):
         return Verdict.no(f"Quote this cluster's event whole: it starts with '0/{nodes} nodes are available'.")
     if context.get("phase") not in (None, "Pending"):
         return Verdict.no(f"The worker's pod is {context.get('phase')}, not Pending: deploy it with the fixed values.")
-    return Verdict.ok("No node of this cluster has a GPU: the pod waits until a GPU node group exists.")
+    return Verdict.ok(
+        "No node of this cluster is a GPU node (none carries the label the chart selects, none offers "
+        f"{GPU}): the pod waits, Pending, until a GPU node group exists."
+    )
 
 
 @register(
