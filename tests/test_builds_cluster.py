@@ -12,7 +12,8 @@ from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.kubelet import builds
 
-pytestmark = pytest.mark.timeout(300)
+# Under slow: lab 06's run serves each pushed commit's code from its built image on every CI run.
+pytestmark = [pytest.mark.timeout(300), pytest.mark.slow]
 
 NS = "builds"
 REPO = "registry.example/learner/hello"
