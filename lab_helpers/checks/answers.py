@@ -148,3 +148,18 @@ def within(answer: Any, expected: float, rel: float, *, unit: str = "") -> Verdi
             "  ", " "
         )
     )
+
+
+def order_verdict(answer: Any, steps: list[str], before: tuple[tuple[str, str, str], ...], ok: str) -> Verdict:
+    """Judge an order of ``steps`` (a list of their names, any case): each ``(first, then, why)`` of ``before``
+    must hold; the first one broken is said with its reason."""
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
+        return Verdict.no(f"Answer with a list of the {len(steps)} names in `steps` (each a str), first one first.")
+    by_fold = {fold(s): s for s in steps}
+    named = [by_fold.get(fold(a)) for a in answer]
+    if None in named or sorted(map(str, named)) != sorted(steps):
+        return Verdict.no(f"Each of the {len(steps)} names in `steps` once: {', '.join(steps)}.")
+    broken = [why for first, then, why in before if named.index(first) > named.index(then)]
+    if broken:
+        return Verdict.no(f"That order leaves something behind: {broken[0]}.")
+    return Verdict.ok(ok)

@@ -15,7 +15,7 @@ import math
 import re
 from typing import Any
 
-from .answers import fold
+from .answers import fold, order_verdict
 from .registry import Verdict, register
 
 __all__ = [
@@ -349,18 +349,12 @@ CLEANUP_BEFORE = (
 )
 def _cleanup_order(answer, context):
     steps = [str(s) for s in context.get("steps", [])]
-    if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
-        return Verdict.no(
-            f"Answer with a list of the {len(steps)} names in `steps` (each a str), first deletion first."
-        )
-    by_fold = {fold(s): s for s in steps}
-    named = [by_fold.get(fold(a)) for a in answer]
-    if None in named or sorted(map(str, named)) != sorted(steps):
-        return Verdict.no(f"Each of the {len(steps)} names in `steps` once: {', '.join(steps)}.")
-    broken = [why for first, then, why in CLEANUP_BEFORE if named.index(first) > named.index(then)]
-    if broken:
-        return Verdict.no(f"That order leaves something behind: {broken[0]}.")
-    return Verdict.ok("Namespace, then Nodes, then their VMs: what `course.cleanup` and `lab cleanup --lab 05` do.")
+    return order_verdict(
+        answer,
+        steps,
+        CLEANUP_BEFORE,
+        "Namespace, then Nodes, then their VMs: what `course.cleanup` and `lab cleanup --lab 05` do.",
+    )
 
 
 # --- what the grader reads from the learner's cluster (its state checks' probes) -------------------

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from .answers import choice_answer, fold
+from .answers import choice_answer, fold, order_verdict
 from .registry import Verdict, register
 
 __all__ = ["probe_forge_secrets", "probe_leftovers", "probe_new_version"]
@@ -297,17 +297,11 @@ CLEANUP_BEFORE = (
 )
 def _cleanup_order(answer, context):
     steps = [str(s) for s in context.get("steps", [])]
-    if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
-        return Verdict.no(f"Answer with a list of the {len(steps)} names in `steps` (each a str), first step first.")
-    by_fold = {fold(s): s for s in steps}
-    named = [by_fold.get(fold(a)) for a in answer]
-    if None in named or sorted(map(str, named)) != sorted(steps):
-        return Verdict.no(f"Each of the {len(steps)} names in `steps` once: {', '.join(steps)}.")
-    broken = [why for first, then, why in CLEANUP_BEFORE if named.index(first) > named.index(then)]
-    if broken:
-        return Verdict.no(f"That order leaves something behind: {broken[0]}.")
-    return Verdict.ok(
-        "Applications, then the namespace, then the cluster: each deletion while what it needs still exists."
+    return order_verdict(
+        answer,
+        steps,
+        CLEANUP_BEFORE,
+        "Applications, then the namespace, then the cluster: each deletion while what it needs still exists.",
     )
 
 
