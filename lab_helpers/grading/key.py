@@ -165,7 +165,12 @@ def check_calls(source: str) -> list[tuple[str, str, dict[str, str]]]:
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return []
+        try:  # a cell with IPython syntax (``!git ...``, ``%time``): read it as the kernel runs it
+            from IPython.core.inputtransformer2 import TransformerManager
+
+            tree = ast.parse(TransformerManager().transform_cell(source))
+        except (ImportError, SyntaxError):
+            return []
     found = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):

@@ -154,11 +154,15 @@ elsewhere = {
     "new branch at learner-b": attempt(app_dir, "push", other.clone_url, "HEAD:refs/heads/takeover"),
     "delete infra main": attempt(infra_dir, "push", "origin", "--delete", "main"),
 }
-_sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "-b", "rewritten"], check=True)
-_sp.run(["git", "-C", str(infra_dir), "rm", "-rq", "charts"], check=True)
-_sp.run(["git", "-C", str(infra_dir), "commit", "-q", "--amend", "-m", "history rewritten"], check=True)
-elsewhere["force-push infra main"] = attempt(infra_dir, "push", "--force", "origin", "rewritten:main")
-_sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "-f", "main"], check=True)
+try:
+    _sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "-b", "rewritten"], check=True)
+    _sp.run(["git", "-C", str(infra_dir), "rm", "-rq", "charts"], check=True)
+    (infra_dir / "README.md").write_text("history rewritten\\n")
+    _sp.run(["git", "-C", str(infra_dir), "add", "README.md"], check=True)
+    _sp.run(["git", "-C", str(infra_dir), "commit", "-q", "--amend", "-m", "history rewritten"], check=True)
+    elsewhere["force-push infra main"] = attempt(infra_dir, "push", "--force", "origin", "rewritten:main")
+finally:
+    _sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "-f", "main"], check=True)
 accepted = [name for name, (code, _) in elsewhere.items() if code == 0]
 if forge.remote_head("sample-app", owner="learner-b") != other_head:
     accepted.append("learner-b's main moved")
@@ -173,14 +177,17 @@ ELSEWHERE_ACCEPTED = accepted"""
 REWRITE_INFRA = """import subprocess as _sp
 
 infra_before = forge.remote_head("infra")
-_sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "--orphan", "rewritten"], check=True)
-_sp.run(["git", "-C", str(infra_dir), "rm", "-rq", "--cached", "charts"], check=True)
-(infra_dir / "README.md").write_text("history rewritten\\n")
-_sp.run(["git", "-C", str(infra_dir), "add", "README.md"], check=True)
-_sp.run(["git", "-C", str(infra_dir), "commit", "-q", "-m", "a new beginning"], check=True)
-rewrite = _sp.run(["git", "-C", str(infra_dir), "push", "--force", "origin", "rewritten:main"], capture_output=True,
-                  text=True, timeout=120, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"}, stdin=_sp.DEVNULL)
-_sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "-f", "main"], check=True)
+try:
+    _sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "--orphan", "rewritten"], check=True)
+    _sp.run(["git", "-C", str(infra_dir), "rm", "-rq", "--cached", "charts"], check=True)
+    (infra_dir / "README.md").write_text("history rewritten\\n")
+    _sp.run(["git", "-C", str(infra_dir), "add", "README.md"], check=True)
+    _sp.run(["git", "-C", str(infra_dir), "commit", "-q", "-m", "a new beginning"], check=True)
+    rewrite = _sp.run(["git", "-C", str(infra_dir), "push", "--force", "origin", "rewritten:main"],
+                      capture_output=True, text=True, timeout=120, env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+                      stdin=_sp.DEVNULL)
+finally:
+    _sp.run(["git", "-C", str(infra_dir), "checkout", "-q", "-f", "main"], check=True)
 print("the forge said:", rewrite.stderr.strip().splitlines()[-3:])
 if rewrite.returncode == 0 or forge.remote_head("infra") != infra_before:
     for _ in range(150):  # taken: give the controller time to read the new history before the probe does
