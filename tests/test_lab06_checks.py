@@ -140,6 +140,8 @@ def _git(repo: Path, *args: str) -> str:
 
 
 def test_rollback_is_judged_by_git(tmp_path):
+    from lab_helpers.deploy.git import revert_facts
+
     repo = tmp_path / "app"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
@@ -150,17 +152,23 @@ def test_rollback_is_judged_by_git(tmp_path):
     bad = _git(repo, "rev-parse", "HEAD")
     _git(repo, "revert", "--no-edit", "HEAD")
     revert = _git(repo, "rev-parse", "HEAD")
-    ctx = dict(bad=bad, head=revert, workdir=str(repo))
-    assert judge("06.rollback", revert, **ctx).status == "passed"
-    assert judge("06.rollback", bad, **ctx).score == 0
-    assert judge("06.rollback", "0" * 40, **ctx).score == 0
+
+    def rollback(sha):
+        # the facts are read in the kernel, while the clone exists; the grader judges them after the cleanup
+        return judge("06.rollback", sha, bad=bad, facts=revert_facts(repo, sha, bad))
+
+    assert rollback(revert).status == "passed"
+    assert rollback(bad).score == 0
+    assert rollback("0" * 40).score == 0
     # a commit that only changes the version back keeps the bad line: not a revert
     (repo / "v.py").write_text('__version__ = "1.1.0"\nboom()\n')
     _git(repo, "commit", "-qam", "half a fix")
     half = _git(repo, "rev-parse", "HEAD")
-    assert judge("06.rollback", half, bad=bad, head=half, workdir=str(repo)).score == 0
-    # the revert, but something else pushed after it: half
-    assert judge("06.rollback", revert, bad=bad, head=half, workdir=str(repo)).score == 0.5
+    assert rollback(half).score == 0
+    # the revert, but something else committed after it: half
+    assert rollback(revert).score == 0.5
+    # the clone gone (the lab's cleanup): the facts say nothing, and nothing is earned
+    assert revert_facts(tmp_path / "gone", revert, bad)["commit"] is False
 
 
 @pytest.mark.parametrize(

@@ -55,14 +55,6 @@ def nothing_left(graded: dict) -> None:
     assert outlived_pods() == [], "a submission's pod outlived the batch"
 
 
-# 06.rollback's judge runs git in the learner's clone (its context's workdir) when the grader judges, after the
-# submission ran; by then the lab's cleanup cell has deleted the clone (and the grader its run folder), so a
-# right revert scores 0 of 2. The check call must carry what the judge needs, measured in the kernel.
-ROLLBACK_JUDGED_TOO_LATE = pytest.mark.xfail(
-    strict=True, reason="06.rollback is judged from a clone the cleanup cell already deleted"
-)
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, grader_tools):
     return grade_corpus("06", tmp_path_factory.mktemp("corpus06"), LIMITS, only=DEFAULT)
@@ -73,7 +65,6 @@ def test_nothing_is_left_running(graded):
     print(report(graded, DEFAULT))
 
 
-@ROLLBACK_JUDGED_TOO_LATE
 def test_each_submission_gets_its_expected_score(graded):
     assert_all(graded, DEFAULT)
 
@@ -102,7 +93,6 @@ def test_pushes_to_another_learner_and_over_infra_main_are_refused(graded):
 
 
 @pytest.mark.slow
-@ROLLBACK_JUDGED_TOO_LATE
 def test_wrong_untouched_and_a_rewritten_infra_history(tmp_path, grader_tools):
     graded = grade_corpus("06", tmp_path, LIMITS, only=MORE)
     assert_all(graded, MORE)
@@ -112,7 +102,6 @@ def test_wrong_untouched_and_a_rewritten_infra_history(tmp_path, grader_tools):
 
 
 @pytest.mark.slow
-@ROLLBACK_JUDGED_TOO_LATE
 def test_full_hostile_set(tmp_path, grader_tools):
     names = tuple(n for n in CASES if n not in DEFAULT + MORE)
     graded = grade_corpus("06", tmp_path, LIMITS, only=names)

@@ -11,7 +11,6 @@ forge's newest commit, no secret in the history of main, nothing left after the 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -244,10 +243,6 @@ def _secret_fixed(answer, context):
     return Verdict.ok("Pushed clean: the credential never reached the forge, so there is nothing to rotate.")
 
 
-def _git(workdir: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", workdir, *args], capture_output=True, text=True, timeout=30, check=False)
-
-
 @register(
     "06.rollback",
     points=2,
@@ -258,20 +253,18 @@ def _git(workdir: str, *args: str) -> subprocess.CompletedProcess:
 def _rollback(answer, context):
     if not isinstance(answer, str) or not answer.strip():
         return Verdict.no("Answer with the revert commit's sha (a str), as forge.revert returns it.")
-    workdir, bad = str(context.get("workdir") or ""), str(context.get("bad") or "")
+    facts, bad = context.get("facts") or {}, str(context.get("bad") or "")
     sha = answer.strip()
-    if not _git(workdir, "cat-file", "-e", f"{sha}^{{commit}}").returncode == 0:
+    if not facts.get("commit"):
         return Verdict.no(f"{sha[:12]} is not a commit of your app repository's clone.")
-    changed = _git(workdir, "diff", "--name-only", f"{bad}^", bad).stdout.split()
-    if sha == bad:
+    if bad and (sha.startswith(bad) or bad.startswith(sha)):
         return Verdict.no("That is the bad commit itself: answer with the commit that reverts it.")
-    undone = _git(workdir, "diff", "--quiet", f"{bad}^", sha, "--", *changed).returncode == 0
-    after = _git(workdir, "merge-base", "--is-ancestor", bad, sha).returncode == 0
-    if not after:
+    if not facts.get("after"):
         return Verdict.no("That commit does not come after the bad one: a revert is a new commit on top of it.")
-    if not undone:
-        return Verdict.no(f"That commit does not undo the bad one's changes to {', '.join(changed)}: use git revert.")
-    if context.get("head") != sha:
+    if not facts.get("undone"):
+        changed = ", ".join(facts.get("changed") or []) or "its files"
+        return Verdict.no(f"That commit does not undo the bad one's changes to {changed}: use git revert.")
+    if not facts.get("newest"):
         return Verdict(
             0.5, "The revert is right, but it is not your branch's newest commit: push it (and nothing after it)."
         )

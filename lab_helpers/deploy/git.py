@@ -38,6 +38,7 @@ __all__ = [
     "push",
     "remote_head",
     "revert",
+    "revert_facts",
     "scan_file",
     "scan_history",
 ]
@@ -268,6 +269,28 @@ def revert(workdir: Path | str, sha: str) -> str:
     """A new commit undoing ``sha`` (history kept, as the protected branch wants); returns its sha."""
     _git(workdir, "revert", "--no-edit", sha)
     return head(workdir)
+
+
+def revert_facts(workdir: Path | str, sha: Any, bad: str) -> dict[str, Any]:
+    """What git says of ``sha`` as a revert of ``bad`` in the clone ``workdir``: whether it is a commit, comes
+    after ``bad``, and undoes every file ``bad`` changed (the tree of those files as before ``bad``); and whether
+    it is the branch's newest commit. Read in the kernel while the clone exists: the grader judges it later."""
+    facts: dict[str, Any] = {"commit": False, "after": False, "undone": False, "newest": False, "changed": []}
+    if not isinstance(sha, str) or not sha.strip() or not Path(workdir).is_dir():
+        return facts
+    sha = sha.strip()
+    facts["commit"] = bool(_git(workdir, "rev-parse", "--verify", "--quiet", f"{sha}^{{commit}}", check=False))
+    if not facts["commit"]:
+        return facts
+    facts["changed"] = _git(workdir, "diff", "--name-only", f"{bad}^", bad, check=False).split()
+    ancestor = subprocess.run(
+        ["git", "merge-base", "--is-ancestor", bad, sha], cwd=workdir, capture_output=True, timeout=60
+    )
+    facts["after"] = ancestor.returncode == 0 and not sha.startswith(bad) and not bad.startswith(sha)
+    same = _git(workdir, "diff", "--name-only", f"{bad}^", sha, "--", *facts["changed"], check=False)
+    facts["undone"] = bool(facts["changed"]) and same == ""
+    facts["newest"] = head(workdir).startswith(sha) or sha.startswith(head(workdir))
+    return facts
 
 
 def _commit_findings(cwd: Path | str, sha: str) -> list[Finding]:
