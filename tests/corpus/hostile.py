@@ -390,11 +390,22 @@ def write(cases: dict, folder: Path, version: str, lab: str, learner_prefix: str
     return out
 
 
-def builder(spec: LabCorpus) -> Callable[..., dict]:
-    """The ``build(learner_nb, folder, version, secrets, prefix="", only=CASES)`` of a lab's cases module."""
+def builder(spec: LabCorpus, own: dict | None = None) -> Callable[..., dict]:
+    """The ``build(learner_nb, folder, version, secrets, prefix="", only=CASES)`` of a lab's cases module;
+    ``own`` adds the lab's own cases, ``name -> (how to build it from the learner notebook, its score)``."""
+    import copy
+
+    own = own or {}
 
     def build(learner_nb, folder, version: str, secrets: list[str], prefix: str = "", only=CASES) -> dict:
-        return write(standard_cases(spec, learner_nb, secrets, only), folder, version, spec.lab, prefix)
+        cases = standard_cases(spec, learner_nb, secrets, tuple(n for n in only if n not in own))
+        for name in only:
+            if name in own:
+                make, score = own[name]
+                nb = copy.deepcopy(learner_nb)
+                make(nb)
+                cases[name] = (nb, Expect(score))
+        return write(cases, folder, version, spec.lab, prefix)
 
     build.__doc__ = f"Write lab {spec.lab}'s cases into ``folder``; their expectations by name."
     return build

@@ -259,20 +259,4 @@ OWN = {
 }
 
 
-def build(learner_nb, folder, version: str, secrets: list[str], prefix: str = "", only=()) -> dict:
-    """Write lab 06's cases named in ``only`` (the shared ones and lab 06's own) into ``folder``."""
-    import copy
-
-    from corpus.hostile import Expect, standard_cases, write
-
-    cases = standard_cases(SPEC, learner_nb, secrets, tuple(n for n in only if n not in OWN))
-    for name in only:
-        if name in OWN:
-            make, score = OWN[name]
-            nb = copy.deepcopy(learner_nb)
-            make(nb)
-            cases[name] = (nb, Expect(score))
-    return write(cases, folder, version, SPEC.lab, prefix)
-
-
-_shared_build = builder(SPEC)
+build = builder(SPEC, OWN)
