@@ -94,21 +94,13 @@ def forge_url() -> str:
 def _credentials(user: str) -> Path:
     """The user's credential file (0600), made with the user's forge token when missing."""
     from ..sandbox.forge import tokens
-    from ..sandbox.store import Store
 
-    running = ensure_running()
-    path = tokens.credentials_path(running.state_dir, user)
-    if not path.exists():
-        store = Store(running.state_dir)
-        try:
-            tokens.write_credentials(store, running.state_dir, user)
-        except KeyError:
-            raise UsageError(
-                f"{user!r} is not a sandbox user.", hint="Use 'learner', or make the user first: kube.add_user(name)."
-            ) from None
-        finally:
-            store.close()
-    return path
+    try:
+        return tokens.ensure_credentials(ensure_running().state_dir, user)
+    except KeyError:
+        raise UsageError(
+            f"{user!r} is not a sandbox user.", hint="Use 'learner', or make the user first: kube.add_user(name)."
+        ) from None
 
 
 def _helper(user: str) -> str:

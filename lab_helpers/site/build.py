@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..catalog import Lab
+from ..config import SANDBOX
 from ..errors import LabError
 from .pages import index_page, lab_page, write_page
 from .sphinx_conf import copy_plotly_js, settings, write_conf
@@ -92,7 +93,7 @@ def execute_labs(labs: list[Lab], folder: Path, say: Callable[[str], None] = pri
     from ..notebooks.runner import run_lab
 
     for lab in labs:
-        result = run_lab(lab, backend="sandbox", out_dir=folder, cell_timeout_s=300)
+        result = run_lab(lab, backend=SANDBOX, out_dir=folder, cell_timeout_s=300)
         say(result.line())
         if not result.ok:
             raise SiteError(

@@ -70,3 +70,18 @@ def write_credentials(store: Store, state_dir: Path, user: str) -> Path:
         fh.write(f"username={user}\npassword={ensure_token(store, user)}\n")
     os.replace(tmp, path)
     return path
+
+
+def ensure_credentials(state_dir: Path, user: str) -> Path:
+    """The user's credential file, written now when missing (a user added after the sandbox started); KeyError
+    when the sandbox has no such user."""
+    path = credentials_path(state_dir, user)
+    if path.exists():
+        return path
+    store = Store(state_dir)
+    try:
+        if user not in known_users(store):
+            raise KeyError(user)
+        return write_credentials(store, state_dir, user)
+    finally:
+        store.close()
