@@ -62,7 +62,7 @@ def test_the_drills_are_caught_where_a_team_would_catch_them(lab06):
     assert "refused:" in values and "resources.gpu.enabled" in values  # the chart's schema
     assert "Degraded" in bad_tag and "progress dead" in bad_tag  # the controller's health
     assert "Push stopped before it left this machine" in leak and "Base64 High Entropy String" in leak
-    assert "OS_APPLICATION_CREDENTIAL_SECRET" not in leak  # the scanner names the kind, never the value
+    assert "CLOUD_CREDENTIAL_SECRET" not in leak  # the scanner names the kind, never the value
     heal = re.search(r"([\d.]+) s after kubectl scale: spec.replicas 2", drift)
     assert heal and float(heal.group(1)) < 30, drift  # self-healed
     assert "argocd-controller" in drift
