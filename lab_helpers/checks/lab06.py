@@ -347,25 +347,6 @@ def probe_forge_secrets(conn: Any) -> dict:
 
 def probe_leftovers(conn: Any) -> dict:
     """What of lab 06 is left: its Applications, its namespace, and every marked cloud resource."""
-    from ..marks import Marks
-    from ..resources.inventory import find
+    from .leftovers import gitops_leftovers
 
-    found = find(conn, learner=Marks.for_lab("06").learner, lab="06")
-    left = [f"{f.kind} {f.name or f.id}" for f in found]
-    try:
-        from ..deploy import gitops
-
-        left += [f"Application {name}" for name in gitops.application_names()]
-        from kubernetes import client
-
-        from .lab05 import cluster_api
-
-        try:
-            client.CoreV1Api(cluster_api()).read_namespace(_namespace())
-            left.append(f"namespace {_namespace()}")
-        except client.ApiException as exc:
-            if exc.status != 404:
-                raise
-    except Exception:  # no cluster left to ask: its objects went with it
-        pass
-    return {"left": left, "not_checked": list(found.skipped)}
+    return gitops_leftovers(conn, "06")

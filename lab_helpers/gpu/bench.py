@@ -364,6 +364,12 @@ def run_suite(
             report.results.append(r)
     _assign_peaks(report)
     report.wall_s = time.perf_counter() - started
+    try:  # kept for lab 07, which sizes the capstone from the learner's own numbers
+        from ..measurements import record_bench
+
+        record_bench(report)
+    except OSError:
+        pass  # a read-only state directory: the lab's own numbers still stand in the notebook
     return report
 
 
