@@ -112,7 +112,17 @@ def _grade(args) -> int:
         f"\n{len(shown)} graded, {full} with full marks; grades.csv, lms.csv, feedback/, summary.html, "
         f"manual-grading.csv and grading.log in {args.out}"
     )
+    _print_rubrics(args.key, args.lab)
     return 0
+
+
+def _print_rubrics(key_dir, lab: str) -> None:
+    """Where the rubric of each hand-graded check is, for whoever fills in manual-grading.csv."""
+    from ..grading.key import load_key
+    from ..grading.manual import rubric_notes
+
+    for line in rubric_notes(load_key(key_dir, lab)):
+        print(line)
 
 
 def _bench(args) -> int:

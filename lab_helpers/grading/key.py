@@ -6,7 +6,9 @@ A key is a folder ``KEY/NN-slug/`` holding
   check and which expressions hold the answer and its context (parsed from the source with
   ``ast``), and the ids of the cells the learner edits;
 - ``learner.ipynb``: the released notebook, from which changed or deleted cells are restored;
-- ``hidden.py``: the source of the lab's ``hidden-check`` cells, run only in the grader.
+- ``hidden.py``: the source of the lab's ``hidden-check`` cells, run only in the grader;
+- ``rubric.md``: the lab's ``rubric`` cells, what earns each point of a hand-graded check, each
+  under a heading naming the check and its points (only when the lab has rubrics).
 
 Submissions are matched to the key by cell id, never by position.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,8 @@ from ..errors import UsageError
 
 KEY_FORMAT = 1
 SUBMISSION_META = "visualizing_compute_submission"
+RUBRIC_FILE = "rubric.md"
+_RUBRIC_MARK = re.compile(r"^<!-- rubric for: (\S+) -->\n## [^\n]*\n", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,7 @@ class LabKey:
     answer_cells: list[str]
     folder: Path | None = None
     format: int = KEY_FORMAT
+    rubric_sources: dict[str, str] = field(default_factory=dict)  # check -> markdown; saved as rubric.md only
 
     @property
     def name(self) -> str:
@@ -98,6 +104,39 @@ class LabKey:
         path = self._file("hidden.py")
         return path.read_text(encoding="utf-8") if path.exists() else ""
 
+    def rubrics(self) -> dict[str, str]:
+        """The rubric of each hand-graded check that has one: {check name: its markdown}."""
+        path = self.rubric_file()
+        if path is None:
+            return dict(self.rubric_sources)
+        text = path.read_text(encoding="utf-8")
+        marks = list(_RUBRIC_MARK.finditer(text))
+        return {
+            m.group(1): text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)].strip()
+            for i, m in enumerate(marks)
+        }
+
+    def rubric_file(self) -> Path | None:
+        """The key's rubric.md, or None when the lab has no rubric (or the key is not saved)."""
+        if self.folder is None or not (self.folder / RUBRIC_FILE).is_file():
+            return None
+        return self.folder / RUBRIC_FILE
+
+    def rubric_text(self) -> str:
+        """rubric.md: each rubric under a heading naming its check and its points, in the order of the checks."""
+        points = {c.name: c.points for c in self.checks}
+        parts = [
+            f"# Rubrics of lab {self.lab} ({self.name})\n\n"
+            "What earns each point of the checks graded by hand (manual-grading.csv). "
+            "This file belongs to the grading key: never hand it out.\n"
+        ]
+        ordered = [n for n in points if n in self.rubric_sources] + [n for n in self.rubric_sources if n not in points]
+        for name in ordered:
+            shown = points.get(name)
+            worth = f" ({shown:g} point{'' if shown == 1 else 's'})" if shown is not None else ""
+            parts.append(f"<!-- rubric for: {name} -->\n## {name}{worth}\n\n{self.rubric_sources[name].strip()}\n")
+        return "\n".join(parts)
+
     def _file(self, name: str) -> Path:
         if self.folder is None:
             raise UsageError("this key has no folder.", hint="Load it with load_key(KEY_DIR, lab).")
@@ -110,9 +149,14 @@ class LabKey:
         folder.chmod(0o700)  # only the instructor reads the key
         data = asdict(self)
         data.pop("folder")
+        data.pop("rubric_sources")  # in rubric.md, for a person to read
         (folder / "key.json").write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         nbformat.write(learner_nb, folder / "learner.ipynb")
         (folder / "hidden.py").write_text(hidden_source, encoding="utf-8")
+        if self.rubric_sources:
+            (folder / RUBRIC_FILE).write_text(self.rubric_text(), encoding="utf-8")
+        else:
+            (folder / RUBRIC_FILE).unlink(missing_ok=True)  # a rubric removed since the last release
         for child in folder.iterdir():
             child.chmod(0o600)
         self.folder = folder

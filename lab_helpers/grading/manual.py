@@ -2,7 +2,8 @@
 
 ``manual-grading.csv`` has one row per (submission, manual check): submission, learner, check,
 answer, max_points, points (blank), comment. Rows already in the sheet are kept as the
-instructor left them when the batch is graded again; new submissions add rows.
+instructor left them when the batch is graded again; new submissions add rows. The rubric of each
+check (what earns each point) is not in the sheet: it stays in the key's ``rubric.md``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .key import LabKey
 
 SHEET_COLUMNS = ["submission", "learner", "check", "answer", "max_points", "points", "comment"]
 
@@ -26,6 +31,14 @@ def _read(path: Path) -> list[dict]:
                 hint=f"Use the sheet `lab grade` wrote; its columns are {', '.join(SHEET_COLUMNS)}.",
             )
         return list(reader)
+
+
+def rubric_notes(key: LabKey) -> list[str]:
+    """One line per hand-graded check of ``key`` that has a rubric, saying where the rubric is."""
+    path = key.rubric_file()
+    if path is None:
+        return []
+    return [f"rubric for {name}: {path}" for name in key.rubrics()]
 
 
 def write_sheet(gradebook, path: Path) -> Path:

@@ -1,7 +1,10 @@
 """``lab release``: from the source notebook to what learners get and what the instructor keeps.
 
-``OUT/learner/NN-slug.ipynb`` is handed out (solutions and hidden checks removed, ids kept);
+``OUT/learner/NN-slug.ipynb`` is handed out (solutions, hidden checks and rubrics removed, ids kept);
 ``OUT/key/NN-slug/`` stays with the instructor (see :mod:`lab_helpers.grading.key`).
+
+A rubric is a markdown cell tagged ``rubric`` whose ``metadata.visualizing_compute.rubric_for``
+names the hand-graded (``manual=True``) check it grades; it goes to the key's ``rubric.md``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from nbformat import NotebookNode
 
 HIDDEN_TAG = "hidden-check"
+RUBRIC_HINT = (
+    'A rubric is a markdown cell tagged "rubric" with metadata {"visualizing_compute": {"rubric_for": "NN.name"}}, '
+    "naming a check its lab registers with manual=True (see CONTRIBUTING.md)."
+)
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,40 @@ class Release:
 
 def _tags(cell) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
+
+
+def rubric_cells(source_nb, lab: str, specs: dict) -> dict[str, str]:
+    """{check name: its rubric's markdown} from the ``rubric`` cells of a source notebook.
+
+    ``specs`` are the lab's registered checks by name. A rubric that is not markdown, names no check,
+    or names a check that is not registered or not graded by hand is refused; two rubric cells for
+    one check are joined in notebook order.
+    """
+    from ..notebooks.authoring import RUBRIC_TAG
+
+    found: dict[str, list[str]] = {}
+    for cell in source_nb.cells:
+        if RUBRIC_TAG not in _tags(cell):
+            continue
+        where = f"lab {lab}: the rubric cell {cell.get('id', '?')}"
+        if cell.cell_type != "markdown":
+            raise UsageError(f"{where} is a {cell.cell_type} cell; a rubric is read by a person.", hint=RUBRIC_HINT)
+        name = (cell.get("metadata", {}).get("visualizing_compute") or {}).get("rubric_for")
+        if not name or not isinstance(name, str):
+            raise UsageError(f"{where} does not say which check it grades.", hint=RUBRIC_HINT)
+        if name not in specs:
+            manual = ", ".join(n for n, s in specs.items() if s.manual) or "none"
+            raise UsageError(
+                f"{where} is for {name!r}, which lab {lab} does not register (its hand-graded checks: {manual}).",
+                hint=RUBRIC_HINT,
+            )
+        if not specs[name].manual:
+            raise UsageError(
+                f"{where} is for {name!r}, which is graded automatically, not by hand; a rubric is for manual=True checks.",
+                hint=f"Point rubric_for at a manual check, or drop the cell. {RUBRIC_HINT}",
+            )
+        found.setdefault(name, []).append(cell.source.strip())
+    return {name: "\n\n".join(parts) for name, parts in found.items()}
 
 
 def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, NotebookNode, str]:
@@ -88,6 +129,14 @@ def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, NotebookNode, str
     uncaptured = sorted(set(specs) - {c.check for c in captures})
     if uncaptured:
         warnings.warn(f"lab {lab}: checks never called in the notebook score 0: {', '.join(uncaptured)}", stacklevel=2)
+    rubrics = rubric_cells(source_nb, lab, specs)
+    no_rubric = [name for name, s in specs.items() if s.manual and name not in rubrics]
+    if no_rubric:
+        warnings.warn(
+            f"lab {lab}: checks graded by hand have no rubric: {', '.join(no_rubric)}; "
+            "add a markdown cell tagged rubric so every grader gives points the same way",
+            stacklevel=2,
+        )
     hidden_checks = load_hidden(hidden_source)
     for h in hidden_checks:
         if h.check not in specs:
@@ -110,6 +159,7 @@ def build_key(source_nb, lab: str, slug: str) -> tuple[LabKey, NotebookNode, str
         hidden=[HiddenPoints(h.column, h.check, h.points, h.description) for h in hidden_checks],
         captures=captures,
         answer_cells=answer_cells,
+        rubric_sources=rubrics,
     )
     return key, learner, hidden_source
 

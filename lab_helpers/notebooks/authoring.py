@@ -9,8 +9,11 @@ Marker format (documented in CONTRIBUTING.md):
 
 Without a ``# STUB:`` line, each name assigned at the top level of the region becomes
 ``name = None  # your answer here``, so the learner's notebook runs without crashing and its
-check says "not done". Cells tagged ``solution`` are dropped; cells tagged ``hidden-check``
-belong to the grader's key and are dropped too. Cell ids are kept, so a grader can match cells.
+check says "not done". Cells tagged ``solution`` are dropped. Cells tagged ``hidden-check`` (code
+the grader runs) or ``rubric`` (a markdown cell with what earns each point of a hand-graded check,
+named in ``metadata.visualizing_compute.rubric_for``) belong to the grader's key and are dropped
+too (:data:`KEY_TAGS`; the course website leaves them out as well). Cell ids are kept, so a grader
+can match cells.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ import re
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = "# STUB: "
-DROP_TAGS = frozenset({"solution", "hidden-check"})
+HIDDEN_TAG = "hidden-check"
+RUBRIC_TAG = "rubric"
+KEY_TAGS = frozenset({HIDDEN_TAG, RUBRIC_TAG})  # the instructor's: never in a learner's notebook or on the site
+DROP_TAGS = frozenset({"solution"}) | KEY_TAGS
 
 _ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::[^=]*)?=(?!=)")
 
@@ -96,7 +102,7 @@ def has_solution(nb) -> bool:
 
 
 def learner_version(nb):
-    """A copy of ``nb`` for learners: no solutions, no hidden checks, no outputs; same cell ids."""
+    """A copy of ``nb`` for learners: no solutions, hidden checks or rubrics, no outputs; same cell ids."""
     from .hygiene import clean
 
     result = copy.deepcopy(nb)

@@ -2,7 +2,8 @@
 
 1. execute: each lab's solved version on the sandbox with the course's runner, unless executed
    notebooks are given (CI executes each lab once and shares the result);
-2. pages: each executed notebook made a page (outputs static, hidden checks out), plus the index;
+2. pages: each executed notebook made a page (outputs static, hidden checks and rubrics out, refused if
+   one is left), plus the index;
 3. sphinx: Sphinx with MyST-NB and the book theme, no execution inside it;
 4. leaks: the built site is scanned for this machine's paths, names and credentials.
 
@@ -24,6 +25,7 @@ from pathlib import Path
 from ..catalog import Lab
 from ..config import SANDBOX
 from ..errors import LabError
+from .leaks import key_cells, scan_folder
 from .pages import index_page, lab_page, write_page
 from .sphinx_conf import copy_plotly_js, settings, write_conf
 
@@ -111,6 +113,12 @@ def write_sources(labs: list[Lab], executed: Path, source_dir: Path) -> list[str
     names = {lab.number: lab.name for lab in labs}
     for lab in labs:
         page = lab_page(nbformat.read(executed_notebook(executed, lab), as_version=4), lab, repository)
+        kept = key_cells(page)
+        if kept:  # lab_page drops them; this guards a change to it
+            raise SiteError(
+                f"the page of lab {lab.number} still carries the grader's key: {', '.join(kept)}.",
+                hint="Cells tagged hidden-check or rubric must be dropped by lab_page (NOT_PUBLISHED_TAGS).",
+            )
         write_page(page, source_dir / f"{lab.name}.ipynb")
     (source_dir / "index.md").write_text(index_page(labs, names), encoding="utf-8")
     copy_plotly_js(source_dir / "_static")
@@ -148,8 +156,6 @@ def build_site(
 ) -> SiteResult:
     """The course website for ``labs`` in ``out`` (replaced), from the notebooks in ``executed`` if given,
     else from fresh runs of the labs on the sandbox. Raises :class:`SiteError` naming what failed."""
-    from .leaks import scan_folder
-
     if not labs:
         raise SiteError("no labs to build.", hint="Pick labs that exist (`lab list`), e.g. --labs 00,01.")
     out = Path(out)

@@ -1,5 +1,5 @@
 """The site's pages as Sphinx sources: one notebook per lab (its executed outputs made static, the
-grader's hidden checks left out, objectives, timing and a "run it" box on top) and an index page."""
+grader's hidden checks and rubrics left out, objectives, timing and a "run it" box on top) and an index page."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ import copy
 from pathlib import Path
 
 from ..catalog import Lab
+from ..notebooks.authoring import KEY_TAGS
 from ..notebooks.hygiene import VOLATILE_CELL_KEYS
 from .outputs import FigureCounter, static_outputs, widget_states
 
-# Cells that never reach the site: the grader's key. Cells tagged "solution" stay: a solved run is shown.
-NOT_PUBLISHED_TAGS = frozenset({"hidden-check"})
+# Cells that never reach the site: the grader's key (hidden checks, rubrics). Cells tagged "solution" stay:
+# a solved run is shown.
+NOT_PUBLISHED_TAGS = KEY_TAGS
 BINDER = "https://mybinder.org/v2/gh"
 COURSE_SUMMARY = (
     "An executable lab course that walks bottom-up from one NVIDIA A40 on a rack to a service deployed by a "
@@ -60,8 +62,8 @@ def _title_index(cells: list) -> int:
 
 
 def lab_page(executed: dict, lab: Lab, repository: str | None) -> dict:
-    """The page for ``lab`` from its executed notebook (as nbformat's dict): outputs static, no hidden checks,
-    no run metadata (the run's paths and times), and the lab's objectives, timing and run-it box on top."""
+    """The page for ``lab`` from its executed notebook (as nbformat's dict): outputs static, no hidden checks
+    or rubrics, no run metadata (the run's paths and times), and the lab's objectives, timing and run-it box on top."""
     import nbformat
 
     nb = copy.deepcopy(executed)
