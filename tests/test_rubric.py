@@ -11,6 +11,7 @@ import pytest
 
 from lab_helpers.catalog import find_lab
 from lab_helpers.checks import get_spec
+from lab_helpers.commands.grade import _print_rubrics
 from lab_helpers.errors import UsageError
 from lab_helpers.grading.key import load_key
 from lab_helpers.grading.manual import rubric_notes
@@ -58,7 +59,7 @@ def _build(nb):
     return key, learner, hidden, [str(w.message) for w in caught]
 
 
-def test_rubric_leaves_the_learner_version_and_lands_in_the_key_with_its_points(tmp_path):
+def test_rubric_leaves_the_learner_version_and_lands_in_the_key_with_its_points(tmp_path, capsys):
     rubric = _rubric_cell()
     key, learner, hidden, messages = _build(_source(rubric))
 
@@ -78,6 +79,8 @@ def test_rubric_leaves_the_learner_version_and_lands_in_the_key_with_its_points(
     loaded = load_key(tmp_path / "key", "00")
     assert loaded.rubrics() == {MANUAL: RUBRIC}
     assert rubric_notes(loaded) == [f"rubric for {MANUAL}: {folder / 'rubric.md'}"]
+    _print_rubrics(tmp_path / "key", "00")  # what `lab grade` prints after writing manual-grading.csv
+    assert capsys.readouterr().out == f"rubric for {MANUAL}: {folder / 'rubric.md'}\n"
 
 
 def test_two_rubric_cells_for_one_check_are_joined_and_a_release_without_one_removes_the_old_file(tmp_path):
