@@ -170,7 +170,7 @@ def _storage(answer, context):
         if _close(row.get("growth_gb_per_month"), want["growth_gb_per_month"], 0.05):
             score += 0.3
         else:
-            said.append(f"{name}: growth {row.get('growth_gb_per_month')!r} GB a month is not what it keeps adding")
+            said.append(f"{name}: growth {row.get('growth_gb_per_month')!r} GB a month; after the first month, {want['why']}")
     if said:
         return Verdict(score / len(truth), _sentence(said[:4]))
     return Verdict.ok(
@@ -211,9 +211,10 @@ def _network(answer, context):
         right += 1
     else:
         extra = sorted(set(ports or []) - set(truth["public_ports"]))
-        hint = {22: "ssh stays closed to the internet (from your institution's range only, or not at all)",
-                6443: "the Kubernetes API is for operators, not the internet",
-                5432: "the database answers only inside the cluster", 6379: "the queue answers only inside the cluster"}  # fmt: skip
+        hint = {22: "port 22 (ssh) stays closed to the internet (open it to your institution's range only, if at all)",
+                6443: "port 6443 (the Kubernetes API) is for operators, not the internet",
+                5432: "port 5432: the database answers only inside the cluster",
+                6379: "port 6379: the queue answers only inside the cluster"}  # fmt: skip
         said.append(
             "; ".join(hint.get(p, f"port {p} has no public service behind it") for p in extra)
             if extra
