@@ -142,3 +142,36 @@ def network_plan() -> dict:
         "routes": dict(n["routes"]),
         "public": list(n["public"]),
     }
+
+
+def workload_lines() -> list[str]:
+    """The scenario as a learner reads it, each figure with where it comes from."""
+    c = capstone()
+    s, v = c["scenario"], c["video"]
+    by_name = {st.name: st for st in stages()}
+    lines = [
+        f"{s['riders']} riders, {s['video_hours_per_day']} hours of ride video a day: {v['codec']} at "
+        f"{v['bitrate_mbit_s']} Mbit/s, {video_gb_per_hour():g} GB an hour",
+        f"every second of audio transcribed ({by_name['transcribe'].model}); poses read from "
+        f"{s['pose_frames_per_second']} frames of each second ({by_name['poses'].model}): "
+        f"{by_name['poses'].items_per_video_hour:,.0f} pose detections per hour of video",
+        f"each day's uploads analysed within {s['results_within_hours']} h; uploads kept {s['uploads_kept_days']} days; "
+        f"results kept {s['results_kept']}",
+        f"{s['api_users']} users of the web page and the api, {s['api_requests_per_user_per_minute']} requests a minute each",
+        f"  ({s['source']})",
+        "",
+        "The models and the video:",
+    ]
+    for name, m in c["models"].items():
+        lines.append(f"  {name}: {m['params_millions']} M parameters  ({m['source']})")
+    lines.append(f"  video bitrate: {v['bitrate_mbit_s']} Mbit/s  ({v['source']})")
+    lines += ["", "What one item costs (the course's estimates, from the models' sizes):"]
+    for st in stages():
+        row = c["stages"][st.name]
+        lines.append(
+            f"  {st.name}, per {st.item}: {st.flops / 1e9:g} GFLOP, {st.bytes_fp16 / 1e9:g} GB moved (fp16), "
+            f"{st.launches:g} kernel launches"
+        )
+        for key in ("gflops_how", "gb_how", "launches_how"):
+            lines.append(f"      {row[key]}")
+    return lines

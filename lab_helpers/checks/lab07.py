@@ -17,7 +17,7 @@ from typing import Any
 from .answers import as_number, choice_answer, fold, mapping_answer
 from .registry import Verdict, register
 
-__all__ = ["probe_leftovers", "probe_serving"]
+__all__ = ["probe_leftovers", "probe_serving", "serving_as_sized"]
 
 DESIGNS = ("all on Jetstream2", "Jetstream2 + Delta")
 RELEASE = "capstone-api"
@@ -453,8 +453,6 @@ def probe_serving(conn: Any) -> dict:
     status = app.get("status") or {}
     out["sync"] = (status.get("sync") or {}).get("status")
     out["health"] = (status.get("health") or {}).get("status")
-    values = ((app.get("spec") or {}).get("source") or {}).get("helm", {}).get("valuesObject") or {}
-    out["values_requests"] = (values.get("resources") or {}).get("requests")
     try:
         from kubernetes import client
 
@@ -482,6 +480,29 @@ def probe_serving(conn: Any) -> dict:
     except Exception:  # no ingress answering
         pass
     return out
+
+
+def serving_as_sized(snapshot: dict) -> bool:
+    """The state check's verdict: Synced and Healthy, the api answering, and as many Ready pods as the design has
+    api pods, each requesting what the design sized (whatever the values said)."""
+    from .lab05 import quantity
+
+    part = _api_part()
+    if (snapshot.get("sync"), snapshot.get("health")) != ("Synced", "Healthy"):
+        return False
+    if (snapshot.get("healthz") or {}).get("ok") is not True:
+        return False
+    if not snapshot.get("replicas") == snapshot.get("ready") == int(part["replicas"]):
+        return False
+    pods = snapshot.get("requests") or []
+    try:
+        return bool(pods) and all(
+            math.isclose(quantity(r.get("cpu")), float(part["cpu"]), rel_tol=0.01)
+            and math.isclose(quantity(r.get("memory")) / 1e9, float(part["memory_gb"]), rel_tol=0.1)
+            for r in pods
+        )
+    except ValueError:
+        return False
 
 
 def probe_leftovers(conn: Any) -> dict:
