@@ -7,6 +7,7 @@ import argparse
 from ..cli import group
 
 DEFAULT_PORT = 8765
+DEFAULT_HUB_GROUP = "instructors"  # the same as workshop.hub.DEFAULT_GROUP, without importing the server here
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -18,29 +19,82 @@ def _folder(raw: str | None):
     return Path(raw).expanduser() if raw else state_dir() / "workshop-view"
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _listen(host: str, port: int):
     import socket
-    import sys
-
-    import uvicorn
 
     from ..errors import UsageError
-    from ..workshop.server import create_app
 
-    folder = _folder(args.state)
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # connections inherit it: no 40 ms Nagle stalls
     try:
-        sock.bind((args.host, args.port))
+        sock.bind((host, port))
         sock.listen(2048)  # from here on a browser's request waits in the queue instead of being refused
     except OSError as exc:
         sock.close()
         raise UsageError(
-            f"cannot listen on {args.host}:{args.port} ({exc.strerror}).",
+            f"cannot listen on {host}:{port} ({exc.strerror}).",
             hint="Pick another port with --port N, or stop what is using it.",
         ) from None
+    return sock
+
+
+def _run(app, sock) -> int:
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level="warning", access_log=False, backlog=2048)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def _hub_config(args: argparse.Namespace) -> int:
+    import shutil
+
+    from ..workshop.hub import hub_config
+
+    lab = shutil.which("lab") or "lab"
+    command = [lab, "workshop", "--state", str(_folder(args.state).resolve()), "--hub-group", args.hub_group]
+    print(hub_config(command, args.port, group=args.hub_group), end="")
+    return 0
+
+
+def _serve_hub(args: argparse.Namespace) -> int:
+    from ..workshop.hub import create_hub_app, service_env
+
+    env = service_env()  # a one-line error naming what is missing when the Hub did not start us
+    folder = _folder(args.state)
+    host, port = env.address
+    sock = _listen(host, port)
+    app = create_hub_app(folder, env, group=args.hub_group)
+    ws = app.workshop  # type: ignore[attr-defined]
+    if args.rotate_join_token:
+        ws.tokens.rotate_join()
+    where = env.public_url.rstrip("/") or f"<hub>{env.prefix.rstrip('/')}"
+    print(f"Workshop view as the Hub service {env.name!r} on {host}:{port}, under {env.prefix}  (state: {folder})")
+    print(f"  instructors: Hub admins and the group {args.hub_group!r} open {where}/ and sign in with the Hub")
+    print(f"  learners:    lab start --workshop {where} --workshop-token JOIN_TOKEN  (the token is on the page)")
+    print("  (the Hub restarts it if it stops)", flush=True)
+    return _run(app, sock)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import os
+    import socket
+    import sys
+
+    from ..workshop.hub import in_service_env
+    from ..workshop.server import create_app
+
+    if args.hub_config:
+        return _hub_config(args)
+    if args.hub or in_service_env(os.environ):
+        return _serve_hub(args)
+    folder = _folder(args.state)
+    sock = _listen(args.host, args.port)
     app = create_app(folder)
     ws = app.state.workshop
     if args.rotate_join_token:
@@ -59,12 +113,7 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  instructor: open http://{shown}:{port}/?token={ws.tokens.instructor}  (instructor token)")
     print(f"  learners:   lab start --workshop http://{room_host}:{port} --workshop-token {ws.tokens.join}")
     print("  (rotate the join token from the page, or restart with --rotate-join-token; Ctrl+C stops)", flush=True)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, backlog=2048)
-    try:
-        uvicorn.Server(config).run(sockets=[sock])
-    except KeyboardInterrupt:
-        pass
-    return 0
+    return _run(app, sock)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -100,6 +149,22 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--state", metavar="DIR", help="the workshop's folder (default: workshop-view in LAB_STATE_DIR)")
     p.add_argument("--rotate-join-token", action="store_true", help="issue a new join token before serving")
+    p.add_argument(
+        "--hub",
+        action="store_true",
+        help="serve as a JupyterHub service (automatic when the Hub starts it): the address comes from "
+        "JUPYTERHUB_SERVICE_URL and instructors sign in with their Hub account",
+    )
+    p.add_argument(
+        "--hub-group",
+        default=DEFAULT_HUB_GROUP,
+        help=f"hub mode: the Hub group whose members see the dashboard besides Hub admins (default {DEFAULT_HUB_GROUP})",
+    )
+    p.add_argument(
+        "--hub-config",
+        action="store_true",
+        help="print the lines for jupyterhub_config.py that run this as a managed service on --port, and exit",
+    )
     p.set_defaults(func=_serve)
 
     sub = group(commands, "bench", "Benchmarks that print numbers.")

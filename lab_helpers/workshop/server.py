@@ -11,6 +11,9 @@ Routes (relative, so the app also works under a JupyterHub service's prefix):
   another key, 413 over the size cap;
 - ``GET /healthz``; ``GET /static/...``: the page's script and plotly.js from the plotly package.
 
+A ``Gate`` passed to ``create_app`` replaces the instructor token as the judge of who sees the
+dashboard and its JSON (``hub``: a JupyterHub's accounts); the learners' door is the same either way.
+
 Learners' batches go to one writer thread that commits whatever has queued up in one transaction
 (``writer``); the dashboard reads in Starlette's thread pool on connections of its own, beside
 the writer (SQLite's WAL), so neither waits for the other.
@@ -24,14 +27,16 @@ import secrets
 import threading
 import time
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from .pages import dashboard_page, signin_page
 from .payload import MAX_BYTES, PayloadError, parse_batch
@@ -40,7 +45,7 @@ from .store import ClaimedByAnother, NotJoined, Store
 from .tokens import COOKIE, Tokens
 from .writer import Writer
 
-__all__ = ["DB_NAME", "Workshop", "create_app", "running"]
+__all__ = ["DB_NAME", "Gate", "Workshop", "create_app", "running"]
 
 DB_NAME = "workshop.sqlite"
 STATIC = Path(__file__).resolve().parent / "static"
@@ -105,6 +110,21 @@ class Workshop:
             self._cache_lock.release()
 
 
+class Gate(Protocol):
+    """Who may see the dashboard when something other than the instructor token decides.
+
+    ``page`` and ``api`` answer None to let the instructor in, else the response for everyone else
+    (a redirect to sign in, 401, 403); ``routes`` are the gate's own (an OAuth callback)."""
+
+    routes: Sequence[BaseRoute]
+
+    async def page(self, request: Request) -> Response | None: ...
+
+    async def api(self, request: Request) -> Response | None: ...
+
+    async def signout(self, request: Request) -> Response: ...
+
+
 def _bearer(request: Request) -> str:
     value = request.headers.get("authorization", "")
     return value[7:].strip() if value.lower().startswith("bearer ") else ""
@@ -123,8 +143,8 @@ async def _body(request: Request) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
-    """The workshop's ASGI app over the state folder ``folder``."""
+def create_app(folder: Path, refresh_s: float = REFRESH_S, gate: Gate | None = None) -> Starlette:
+    """The workshop's ASGI app over the state folder ``folder``; ``gate`` replaces the instructor token."""
     ws = Workshop(folder)
 
     def instructor(request: Request) -> bool:
@@ -135,6 +155,9 @@ def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
         return response
 
     async def index(request: Request) -> Response:
+        if gate is not None:
+            refusal = await gate.page(request)
+            return refusal or HTMLResponse(dashboard_page(refresh_s), headers={"Cache-Control": "no-store"})
         if ws.tokens.is_instructor(request.query_params.get("token")):
             return signed_in(RedirectResponse("./", status_code=303))  # the token leaves the address bar
         if not instructor(request):
@@ -142,6 +165,8 @@ def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
         return HTMLResponse(dashboard_page(refresh_s), headers={"Cache-Control": "no-store"})
 
     async def signin(request: Request) -> Response:
+        if gate is not None:  # the gate signs people in: back to the page, which sends them there
+            return RedirectResponse("./", status_code=303)
         try:
             form = urllib.parse.parse_qs((await _body(request)).decode("utf-8", "replace"))
         except BodyTooLarge:
@@ -152,18 +177,28 @@ def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
         return signed_in(RedirectResponse("./", status_code=303))
 
     async def signout(request: Request) -> Response:
+        if gate is not None:
+            return await gate.signout(request)
         response = RedirectResponse("./", status_code=303)
         response.delete_cookie(COOKIE, path="/")
         return response
 
     async def room_json(request: Request) -> Response:
-        if not instructor(request):
+        if gate is not None:
+            refusal = await gate.api(request)
+            if refusal is not None:
+                return refusal
+        elif not instructor(request):
             return _error(401, "sign in with the instructor token first (open the workshop's page)")
         body = await run_in_threadpool(ws.room)
         return Response(body, media_type="application/json", headers={"Cache-Control": "no-store"})
 
     async def join_token(request: Request) -> Response:
-        if not instructor(request):
+        if gate is not None:
+            refusal = await gate.api(request)
+            if refusal is not None:
+                return refusal
+        elif not instructor(request):
             return _error(401, "only the instructor may see or rotate the join token: sign in first")
         if request.method == "POST":
             return JSONResponse({"join_token": await run_in_threadpool(ws.tokens.rotate_join)})
@@ -223,6 +258,7 @@ def create_app(folder: Path, refresh_s: float = REFRESH_S) -> Starlette:
         Route("/api/results", results, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/static/{name}", static),
+        *(gate.routes if gate is not None else ()),
     ]
     app = Starlette(routes=routes)
     app.state.workshop = ws
