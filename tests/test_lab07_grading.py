@@ -11,12 +11,14 @@ from __future__ import annotations
 import pytest
 from corpus.harness import grade_corpus, grade_of, load_cases
 from corpus.hostile import CASES
+from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 from test_lab06_grading import assert_all, grader_tools, nothing_left  # noqa: F401  (grader_tools: a fixture)
 
 from lab_helpers.grading.isolation import Limits, namespaces_available
 
 LIMITS = Limits(cell_s=300, notebook_s=600, memory_mb=2048, output_kb=512, probe_s=30)
-MAX = 20
+MAX = 24  # the key's maximum: 20 graded automatically, the design note's 4 by a person
+AUTO = 20
 DEFAULT = ("correct", "deploys-other-values")
 MORE = ("partly-wrong", "untouched")
 
@@ -86,7 +88,7 @@ def test_the_corpus_covers_every_check_and_the_maximum_is_the_keys(tmp_path):
     assert sorted({c.check for c in key.captures}) == sorted(cases.SPEC.checks)
     manual = [c for c in key.checks if c.manual]
     assert [c.name for c in manual] == ["07.design-note"] and manual[0].points == 4
-    assert key.max_score - 4 == MAX == cases.FULL
+    assert key.max_score == MAX and MAX - 4 == AUTO == cases.FULL
     assert sorted(c for c in key.columns() if ":" in c) == ["07.api-values:cleanup", "07.api-values:serving"]
     assert "Design and why" in key.rubrics()["07.design-note"]
     learner = rel.learner_path.read_text()

@@ -12,9 +12,9 @@ replica requesting almost nothing): the check passes, the state check reads what
 
 from __future__ import annotations
 
-from corpus.hostile import LabCorpus, before_check, fill
+from corpus.hostile import LabCorpus, builder, fill, insert_after
 
-COMPUTE, BOUND, STORAGE, NETWORK, DESIGNS, SU, VALUES, DEPLOY, NOTE = (
+COMPUTE, BOUND, STORAGE, NETWORK, DESIGNS, SU, VALUES, NOTE = (
     "7a0e0008",
     "7a0e000c",
     "7a0e0010",
@@ -22,7 +22,6 @@ COMPUTE, BOUND, STORAGE, NETWORK, DESIGNS, SU, VALUES, DEPLOY, NOTE = (
     "7a0e0016",
     "7a0e0018",
     "7a0e001e",
-    "7a0e0020",
     "7a0e0023",
 )
 FULL = 20
@@ -122,9 +121,10 @@ OTHER_VALUES = """api_values = {"replicas": 1, "resources": {"requests": {"cpu":
 
 
 def deploys_other_values(nb) -> None:
+    """The grader restores a changed given cell from the release and captures an answer when its cell has run, so
+    the swap is a cell of the learner's own between exercise 7 and the deploy cell, which deploys what it holds."""
     right(nb)
-    target = next(c for c in nb.cells if c.get("id") == DEPLOY)
-    target.source = OTHER_VALUES + "\n" + target.source
+    insert_after(nb, VALUES, OTHER_VALUES, "hostile1")
 
 
 SPEC = LabCorpus(
@@ -148,7 +148,7 @@ SPEC = LabCorpus(
     deleted=("7a0e000a", SU),  # the roofline figure (a given cell) and the SUs' cell
     scores={
         "correct": FULL,
-        "partly-wrong": 12.108,
+        "partly-wrong": 12.1083,
         "untouched": 0,
         "infinite-loop": FULL,
         "loop-ignores-interrupt": 3,  # the model (3), captured before the loop
@@ -170,3 +170,6 @@ SPEC = LabCorpus(
 OWN = {
     "deploys-other-values": (deploys_other_values, FULL - 3),
 }
+
+
+build = builder(SPEC, OWN)
