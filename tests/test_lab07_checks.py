@@ -34,9 +34,7 @@ def machines():
 def test_compute_right_and_the_added_roofline_named():
     right = S.need_per_video_hour(S.seconds_per_item, machines())
     assert judge("07.compute", right, rates=RATES).score == 1.0
-    added = S.need_per_video_hour(
-        lambda f, b, n, m: n * m.launch_s + f / m.flops_per_s + b / m.bytes_per_s, machines()
-    )
+    added = S.need_per_video_hour(lambda f, b, n, m: n * m.launch_s + f / m.flops_per_s + b / m.bytes_per_s, machines())
     verdict = judge("07.compute", added, rates=RATES)
     assert verdict.score < 1.0 and "added up" in verdict.message
     no_launch = S.need_per_video_hour(lambda f, b, n, m: max(f / m.flops_per_s, b / m.bytes_per_s), machines())

@@ -170,7 +170,9 @@ def _storage(answer, context):
         if _close(row.get("growth_gb_per_month"), want["growth_gb_per_month"], 0.05):
             score += 0.3
         else:
-            said.append(f"{name}: growth {row.get('growth_gb_per_month')!r} GB a month; after the first month, {want['why']}")
+            said.append(
+                f"{name}: growth {row.get('growth_gb_per_month')!r} GB a month; after the first month, {want['why']}"
+            )
     if said:
         return Verdict(score / len(truth), _sentence(said[:4]))
     return Verdict.ok(
