@@ -163,3 +163,31 @@ def order_verdict(answer: Any, steps: list[str], before: tuple[tuple[str, str, s
     if broken:
         return Verdict.no(f"That order leaves something behind: {broken[0]}.")
     return Verdict.ok(ok)
+
+
+def sentence(parts: list[str]) -> str:
+    """Feedback pieces joined as one sentence: capitalised, separated by semicolons, with a full stop."""
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def rendered_chart(chart: str, values: Any, release: str) -> tuple[list[dict], dict, Verdict | None]:
+    """Render the course's chart ``chart`` (data/charts/<chart>) with ``values`` by the real helm:
+    (every object, its Deployment, None), or a verdict naming what the schema refused."""
+    from ..deploy import charts
+    from ..paths import data_dir
+
+    if not isinstance(values, dict):
+        return [], {}, Verdict.no(f"Answer with a dict of the {chart} chart's values; got {type(values).__name__}.")
+    try:
+        rendered = charts.render(data_dir() / "charts" / chart, values, release=release, namespace="check")
+    except charts.ValuesError as exc:
+        return [], {}, Verdict.no(f"The chart's schema refuses these values: {exc}")
+    deployment = next((o for o in rendered if o.get("kind") == "Deployment"), None)
+    if deployment is None:
+        return (
+            rendered,
+            {},
+            Verdict.no("These values render no Deployment: keep the chart's defaults for what you do not set."),
+        )
+    return rendered, deployment, None

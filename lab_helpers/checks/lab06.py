@@ -11,10 +11,9 @@ forge's newest commit, no secret in the history of main, nothing left after the 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from .answers import choice_answer, fold, order_verdict
+from .answers import choice_answer, fold, order_verdict, rendered_chart, sentence
 from .registry import Verdict, register
 
 __all__ = ["probe_forge_secrets", "probe_leftovers", "probe_new_version"]
@@ -22,10 +21,6 @@ __all__ = ["probe_forge_secrets", "probe_leftovers", "probe_new_version"]
 APP_REPO, RELEASE, GITOPS_NS = "sample-app", "sample-api", "argocd"
 GPU = "nvidia.com/gpu"
 SELECTOR = "didn't match Pod's node affinity/selector"  # the scheduler's words when no node has the GPU label
-
-
-def _sentence(parts: list[str]) -> str:
-    return "; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + "."
 
 
 @register(
@@ -62,7 +57,7 @@ def _triggers(answer, context):
             hints.append(f"{name!r}: on.push.branches lists main and develop only")
         else:
             hints.append(f"{name!r}: compare the files it changes with on.push.paths")
-    return Verdict((len(pushes) - len(wrong)) / len(pushes), _sentence(hints))
+    return Verdict((len(pushes) - len(wrong)) / len(pushes), sentence(hints))
 
 
 @register(
@@ -89,7 +84,7 @@ def _main_tags(answer, context):
     short = sorted(set(truth) - set(given))
     if short:
         said.append(f"one is missing: rule {'type=sha' if short[0].startswith('sha-') else 'type=ref,event=branch'}")
-    return Verdict.no(_sentence(said))
+    return Verdict.no(sentence(said))
 
 
 WHO = ("the workflow", "the promotion step", "the GitOps controller", "git")
@@ -119,12 +114,6 @@ def _who_deploys(answer, context):
     return Verdict.no(f"{why}. Look at who manages the Deployment's fields: {writers}.")
 
 
-def _worker_chart() -> Path:
-    from ..paths import data_dir
-
-    return data_dir() / "charts" / "worker"
-
-
 @register(
     "06.worker-values",
     points=2,
@@ -132,18 +121,10 @@ def _worker_chart() -> Path:
     shape="a dict of the worker chart's values",
 )
 def _worker_values(answer, context):
-    from ..deploy import charts
-
-    if not isinstance(answer, dict):
-        return Verdict.no(f"Answer with a dict of values; got {type(answer).__name__}.")
-    try:
-        rendered = charts.render(_worker_chart(), answer, release="sample-worker", namespace="check")
-    except charts.ValuesError as exc:
-        return Verdict.no(f"The chart's schema refuses these values: {exc}")
-    deployments = [o for o in rendered if o.get("kind") == "Deployment"]
-    if not deployments:
-        return Verdict.no("These values render no Deployment: keep the chart's defaults for what you do not set.")
-    spec = deployments[0]["spec"]
+    rendered, deployment, problem = rendered_chart("worker", answer, "sample-worker")
+    if problem:
+        return problem
+    spec = deployment["spec"]
     pod = spec["template"]["spec"]
     said, right = [], 0
     if spec.get("replicas") == 1:
@@ -166,7 +147,7 @@ def _worker_values(answer, context):
     else:
         said.append("POLL_S=1 is not in what the chart renders: env is a list of {name, value}")
     if said:
-        return Verdict(right / 3, _sentence(said))
+        return Verdict(right / 3, sentence(said))
     return Verdict.ok("The schema accepts them and the chart renders a GPU request and POLL_S=1.")
 
 
@@ -221,7 +202,7 @@ def _bad_tag(answer, context):
     else:
         said.append("the pod's container waits with ImagePullBackOff (or ErrImagePull between tries)")
     if said:
-        return Verdict(right / 2, _sentence(said))
+        return Verdict(right / 2, sentence(said))
     return Verdict.ok("The YAML was fine, so the sync succeeded; the health says what the cluster could not do.")
 
 

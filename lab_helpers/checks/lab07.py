@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .answers import as_number, choice_answer, fold, mapping_answer
+from .answers import as_number, choice_answer, fold, mapping_answer, rendered_chart, sentence
 from .registry import Verdict, register
 
 __all__ = ["probe_leftovers", "probe_serving", "serving_as_sized"]
@@ -39,11 +39,6 @@ def _machines(context: dict) -> dict:
 def _close(a: Any, b: float, rel: float = 0.02) -> bool:
     x = as_number(a)
     return x is not None and math.isclose(x, b, rel_tol=rel, abs_tol=1e-9)
-
-
-def _sentence(parts: list[str]) -> str:
-    text = "; ".join(parts)
-    return text[:1].upper() + text[1:] + "."
 
 
 # --- compute --------------------------------------------------------------------------------
@@ -108,7 +103,7 @@ def _compute(answer, context):
         f"{s} on {k}: {got!r} s, where the model gives {truth[s][k]:.4g} s per hour of video. Use the arguments as "
         "given: flops and nbytes per item, launches per item, and the machine's flops_per_s, bytes_per_s and launch_s"
     )
-    return Verdict((len(cells) - len(wrong)) / len(cells), _sentence([f"{len(wrong)} of {len(cells)} off", detail]))
+    return Verdict((len(cells) - len(wrong)) / len(cells), sentence([f"{len(wrong)} of {len(cells)} off", detail]))
 
 
 @register(
@@ -135,7 +130,7 @@ def _bound(answer, context):
         else:
             said.append(f"{key}: {truth} takes longest (compare the three times the model adds for it)")
     if said:
-        return Verdict(right / len(keys), _sentence(said))
+        return Verdict(right / len(keys), sentence(said))
     return Verdict.ok("A small model at batch 1 keeps an A40 launching kernels; a vCPU is busy computing.")
 
 
@@ -174,7 +169,7 @@ def _storage(answer, context):
                 f"{name}: growth {row.get('growth_gb_per_month')!r} GB a month; after the first month, {want['why']}"
             )
     if said:
-        return Verdict(score / len(truth), _sentence(said[:4]))
+        return Verdict(score / len(truth), sentence(said[:4]))
     return Verdict.ok(
         "Video and logs to object storage, the database and the weights on volumes, sized from the scenario."
     )
@@ -242,7 +237,7 @@ def _network(answer, context):
             else "the users reach the api and the web page"
         )
     if said:
-        return Verdict(right / 4, _sentence(said))
+        return Verdict(right / 4, sentence(said))
     return Verdict.ok("One floating IP, 80 and 443, two routes; the database, queue, model and nodes stay inside.")
 
 
@@ -286,7 +281,7 @@ def _designs(answer, context):
         else:
             score += 0.5
     if said:
-        return Verdict(score, _sentence(said))
+        return Verdict(score, sentence(said))
     return Verdict.ok("Both designs carry the workload, each without paying for much more than it needs.")
 
 
@@ -346,7 +341,7 @@ def _su_month(answer, context):
             )
             said.append(f"{name}, {part}: {row.get(part)!r}; {why}")
     if said:
-        return Verdict(right / cells, _sentence(said))
+        return Verdict(right / cells, sentence(said))
     return Verdict.ok("Priced with each system's own rules: JS2 by the hour of each VM, Delta by each job's GPU-hours.")
 
 
@@ -370,23 +365,15 @@ def _api_part() -> dict:
     points=2,
     question="Write the api chart's values for the scaled-down deployment: the replicas and requests your design sized.",
     shape="a dict of the api chart's values",
-    hidden="the grader sees your Application Synced and Healthy, the api answering through the ingress, and its "
-    "pods requesting what your values say",
+    hidden="the grader sees your Application Synced and Healthy, the api answering through the ingress, and as many "
+    "pods as your design has, each requesting what it sized",
 )
 def _api_values(answer, context):
-    from ..deploy import charts
-    from ..paths import data_dir
     from .lab05 import quantity
 
-    if not isinstance(answer, dict):
-        return Verdict.no(f"Answer with a dict of the api chart's values; got {type(answer).__name__}.")
-    try:
-        rendered = charts.render(data_dir() / "charts" / "api", answer, release=RELEASE, namespace="check")
-    except charts.ValuesError as exc:
-        return Verdict.no(f"The chart's schema refuses these values: {exc}")
-    deployment = next((o for o in rendered if o.get("kind") == "Deployment"), None)
-    if deployment is None:
-        return Verdict.no("These values render no Deployment: keep the chart's defaults for what you do not set.")
+    _, deployment, problem = rendered_chart("api", answer, RELEASE)
+    if problem:
+        return problem
     part, said, right = _api_part(), [], 0
     if deployment["spec"].get("replicas") == int(part["replicas"]):
         right += 1
@@ -416,7 +403,7 @@ def _api_values(answer, context):
     else:
         right += 1
     if said:
-        return Verdict(right / 3, _sentence(said))
+        return Verdict(right / 3, sentence(said))
     return Verdict.ok("The values ask the cluster for what the design sized, and the schema accepts them.")
 
 
