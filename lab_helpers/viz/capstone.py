@@ -62,7 +62,8 @@ def stages_roofline_figure(machines: dict[str, MachineRates], title: str = "The 
 
 
 def designs_figure(
-    designs: dict[str, dict], title: str = "Two designs: SUs a month (Jetstream2 and Delta are separate allocations)"
+    designs: dict[str, dict],
+    title: str = "Two designs: SUs a month<br><sup>Jetstream2 and Delta are separate allocations</sup>",
 ) -> go.Figure:
     """Stacked bars, one per design: the control plane's, the workers' and the Delta job's SUs a month."""
     import plotly.graph_objects as go
