@@ -31,8 +31,11 @@ def test_learner_version_has_no_solutions_or_hidden_checks_and_keeps_ids(release
     text = json.dumps(learner)
     assert "BEGIN SOLUTION" not in text and "hidden_check" not in text and "100 * 4" not in text
     hidden_ids = {c.id for c in source.cells if "hidden-check" in c.metadata.get("tags", [])}
+    rubric_ids = {c.id for c in source.cells if "rubric" in c.metadata.get("tags", [])}
     assert hidden_ids, "lab 00 should carry hidden-check cells"
-    assert [c.id for c in learner.cells] == [c.id for c in source.cells if c.id not in hidden_ids]
+    assert rubric_ids, "lab 00 should carry the rubric of its free-text check"
+    assert [c.id for c in learner.cells] == [c.id for c in source.cells if c.id not in hidden_ids | rubric_ids]
+    assert "Rubric" not in text
     assert learner.metadata["visualizing_compute"]["version"] == result.version
     assert all(not c.get("outputs") for c in learner.cells if c.cell_type == "code")
 
