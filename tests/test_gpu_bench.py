@@ -1,4 +1,8 @@
 import math
+import os
+import subprocess
+import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -69,8 +73,15 @@ def test_headline_size_is_far_beyond_the_cache_and_env_overrides(monkeypatch):
     device = describe(np)
     monkeypatch.delenv("LAB_BENCH_ELEMENTS", raising=False)
     n = bench.headline_elements(device)
-    assert n * 8 >= min(4 * device.cache_bytes, device.available_bytes // 20) * 0.9
+    assert n * 8 >= min(4 * device.cache_bytes, 512 * 2**20, device.available_bytes // 20) * 0.9
     assert n * 8 * 5 <= device.available_bytes
+    mib = 2**20
+    # an EPYC's 32 MiB L3: four times it; a Xeon reporting 480 MiB: capped at 512 MiB, three arrays past it
+    assert bench.headline_elements(replace(device, cache_bytes=32 * mib, available_bytes=20 << 30)) * 8 == 128_000_000
+    huge = bench.headline_elements(replace(device, cache_bytes=480 * mib, available_bytes=20 << 30)) * 8
+    assert 480 * mib < 3 * huge and huge <= 512 * mib
+    # little memory left (a grader's limit): a quarter of it over five arrays
+    assert bench.headline_elements(replace(device, cache_bytes=32 * mib, available_bytes=800 * mib)) * 8 <= 40 * mib
     monkeypatch.setenv("LAB_BENCH_ELEMENTS", "5000")
     assert bench.headline_elements(device) == 5000
 
@@ -111,6 +122,9 @@ def test_attainable_and_ridge():
 
 
 def test_roofline_figure_always_shows_the_a40_and_the_points(report):
+    # the measured roof comes from streams beyond the last-level cache: a 4 MiB cache makes this
+    # test's 8 MB arrays count as DRAM on any machine (some Xeons report a 480 MiB L3)
+    report = replace(report, device=replace(report.device, cache_bytes=4 * 2**20))
     fig = roofline_figure(report)
     names = [t.name for t in fig.data]
     assert any(n.startswith("NVIDIA A40 (datasheet): FP32") for n in names)
@@ -152,3 +166,27 @@ def test_widget_measures_each_choice_and_caps_the_size():
     box = roofline_explorer(np)
     slider = box.children[1].children[0]
     assert slider.max == largest_log2_n(np)
+
+
+def test_usable_memory_honours_the_address_space_limit():
+    """A grader runs the kernel under RLIMIT_AS: the benchmark must size its arrays inside it."""
+    script = (
+        "import resource, numpy as np\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))\n"
+        "from lab_helpers.gpu.device import describe\n"
+        "from lab_helpers.gpu import bench\n"
+        "d = describe(np)\n"
+        "n = bench.headline_elements(d)\n"
+        "a = [np.ones(n) for _ in range(5)]\n"
+        "print(d.available_bytes, n)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if k != "LAB_BENCH_ELEMENTS"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    available, n = map(int, done.stdout.split())
+    assert 0 < available < 1536 << 20 and n * 8 * 5 <= available

@@ -201,7 +201,8 @@ def last_level_cache_bytes() -> int:
 
 
 def host_memory() -> tuple[int, int]:
-    """(total, usable) bytes of host memory; usable honours a container's limit (Binder gives ~2 GB)."""
+    """(total, usable) bytes of host memory; usable honours a container's limit (Binder gives ~2 GB) and
+    the process's address-space limit."""
     total = available = 0
     for line in _read("/proc/meminfo").splitlines():
         key, _, value = line.partition(":")
@@ -225,7 +226,25 @@ def host_memory() -> tuple[int, int]:
             used = int(usage) if usage.isdigit() else 0
             available = min(available, max(int(limit) - used, int(limit) // 4))
             break
+    room = address_space_room()
+    if room is not None:
+        available = min(available, room)
     return total, available
+
+
+def address_space_room() -> int | None:
+    """Bytes this process may still map under its address-space limit (a grader's RLIMIT_AS), or None
+    when it has none. Arrays sized from the machine's memory alone would stop at MemoryError there."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    mapped = 0
+    for line in _read("/proc/self/status").splitlines():
+        if line.startswith("VmSize:"):
+            mapped = int(line.split()[1]) * 1024
+    return max(soft - mapped, 0)
 
 
 def _describe_cpu(reason: str) -> DeviceInfo:
