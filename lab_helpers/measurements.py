@@ -2,7 +2,9 @@
 
 Lab 01 records what its benchmark suite measured (``record_bench``); lab 07 sizes the capstone from
 those numbers (``lab_helpers.capstone.rates``) and falls back to reference measurements in
-``data/capstone.yaml`` where a fresh state directory holds none, saying which it used.
+``data/capstone.yaml`` where a fresh state directory holds none, saying which it used. Like check
+results, they are the learner's only when the learner ran the notebook: `lab run` of the solved source
+(and the website's build) records none, so a solved lab 07 there sizes from the references.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .config import state_dir
+from .config import records_progress, state_dir
 
 __all__ = ["record", "record_bench", "recorded"]
 
@@ -47,7 +49,10 @@ def record(lab: str, name: str, value: float, unit: str, **about: Any) -> None:
 
 
 def record_bench(report: Any) -> None:
-    """Keep the headline numbers of lab 01's benchmark suite: triad bandwidth, matrix-product rates, launch cost."""
+    """Keep the headline numbers of lab 01's benchmark suite: triad bandwidth, matrix-product rates, launch cost
+    (nothing when the notebook that ran is not the learner's own)."""
+    if not records_progress():
+        return
     device = report.device
     about = {"device": device.name, "kind": device.kind, "cores": device.cores or 1}
     triad = report.find("triad", "single-pass")

@@ -135,3 +135,20 @@ def test_rates_are_the_learners_lab01_numbers_where_recorded(tmp_path, monkeypat
     assert not mine["a40"].bandwidth_gbs.own  # a CPU run says nothing about an A40
     record("01", "triad_gbs", 1500.0, "GB/s", device="NVIDIA H200", kind="gpu", cores=132)
     assert not R.rates()["a40"].bandwidth_gbs.own  # nor does another GPU
+
+
+def test_only_the_learners_own_lab01_run_records_measurements(tmp_path, monkeypatch):
+    """`lab run` of the solved source and the website's build run with LAB_RECORD_PROGRESS=0: their numbers
+    must not stand in for the learner's in a later lab 07."""
+    import numpy as np
+
+    from lab_helpers.gpu.bench import run_suite
+    from lab_helpers.measurements import recorded
+
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("LAB_RECORD_PROGRESS", "0")
+    run_suite(np, n=100_000, quick=True, sweep=False)
+    assert recorded("01") == {}
+    monkeypatch.delenv("LAB_RECORD_PROGRESS")
+    run_suite(np, n=100_000, quick=True, sweep=False)
+    assert {"triad_gbs", "launch_us"} <= set(recorded("01")) and recorded("01")["triad_gbs"]["kind"] == "cpu"
