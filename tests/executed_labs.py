@@ -1,5 +1,6 @@
 """Each lab's solved version executed once per pytest run on the sandbox, shared by every test that
-reads its outputs (the notebook suite, the website). CI pays for one execution of each lab.
+reads its outputs (the notebook suite, the website). CI pays for one execution of each lab: the fixture is
+registered once, in conftest.py (imported into each test module it would run again per module).
 
 The runs land in a session temp folder, one folder per lab (a lab writes files beside itself), and a
 failed run is kept too, so a second test asking for it reports the same failure without running again.

@@ -2,7 +2,7 @@
 session, as `lab tools install` installs them), and one fresh sandbox per test module with the
 real clients pointed at it.
 
-Import them into a test module with ``from k8s_fixtures import k8s_tools, kube``.
+``k8s_tools`` is registered once in conftest.py; import ``kube`` (and ``cluster``) into a test module.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import json
 import time
 
 import pytest
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+from k8s_fixtures import cluster, kube  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.kubelet import builds
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from k8s_fixtures import k8s_tools  # noqa: F401
 
 from lab_helpers.deploy import charts
 from lab_helpers.errors import LabError, UsageError

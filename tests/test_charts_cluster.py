@@ -11,7 +11,7 @@ import json
 import pytest
 import requests
 import yaml
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+from k8s_fixtures import cluster, kube  # noqa: F401
 from test_sample_app_cluster import get, until
 
 from lab_helpers.deploy import charts

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+from k8s_fixtures import cluster, kube  # noqa: F401
 
 from lab_helpers.deploy import gitops
 from lab_helpers.errors import ResourceStateError

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from k8s_fixtures import k8s_tools  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.controllers.gitops import applicationset, health, promotion, source, sync
 from lab_helpers.sandbox.kubernetes.controllers.gitops.application import ignoring, retry_due

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 
 from lab_helpers.grading import isolation
 from lab_helpers.grading.jail import JailSpec, environment_paths

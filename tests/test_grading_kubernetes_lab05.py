@@ -18,7 +18,7 @@ import warnings
 from pathlib import Path
 
 import pytest
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+from k8s_fixtures import cluster, kube  # noqa: F401
 
 from lab_helpers.grading.isolation import Limits, namespaces_available
 from lab_helpers.grading.kubernetes import manifests, transfer

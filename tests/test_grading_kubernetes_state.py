@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from corpus.harness import grade_corpus
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+from k8s_fixtures import cluster, kube  # noqa: F401
 
 from lab_helpers.grading.isolation import Limits, namespaces_available
 

@@ -10,7 +10,7 @@ import subprocess
 import time
 
 import pytest
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -17,7 +17,7 @@ import time
 import pytest
 import requests
 import yaml
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 from test_k8s_api_http import Api
 
 from lab_helpers.sandbox.kubernetes.resources import RESOURCES

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import yaml
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 

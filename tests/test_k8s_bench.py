@@ -10,7 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from k8s_fixtures import k8s_tools
 
 pytestmark = pytest.mark.timeout(300)
 

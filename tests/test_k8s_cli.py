@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from conftest import lab_command
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 
 from lab_helpers.kube.shape import GPU_PRODUCT, FlavorShape, node_manifest
 from lab_helpers.marks import Marks

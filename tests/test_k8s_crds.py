@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from k8s_fixtures import Transcript, k8s_tools, kube, load_transcript  # noqa: F401
+from k8s_fixtures import Transcript, kube, load_transcript  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.apiserver.jsonpath import evaluate
 from lab_helpers.sandbox.kubernetes.wire import crdschema

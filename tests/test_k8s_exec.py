@@ -22,7 +22,7 @@ import urllib.parse
 
 import pytest
 import yaml
-from k8s_fixtures import Transcript, cluster, k8s_tools, kube, load_transcript
+from k8s_fixtures import Transcript, cluster, kube, load_transcript
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -16,7 +16,7 @@ import threading
 import time
 
 import pytest
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401
+from k8s_fixtures import cluster, kube  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -5,7 +5,7 @@ rolls back and uninstalls, leaving nothing of the release behind (``k8s_transcri
 from __future__ import annotations
 
 import pytest
-from k8s_fixtures import Transcript, cluster, k8s_tools, kube, load_transcript
+from k8s_fixtures import Transcript, cluster, kube, load_transcript
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -14,7 +14,7 @@ import time
 
 import pytest
 import requests
-from k8s_fixtures import Transcript, cluster, k8s_tools, kube, load_transcript  # noqa: F401
+from k8s_fixtures import Transcript, cluster, kube, load_transcript  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.kubelet import ingress as routing
 

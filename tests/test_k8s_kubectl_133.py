@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from k8s_fixtures import Transcript, cluster, k8s_tools, kube, load_transcript  # noqa: F401
+from k8s_fixtures import Transcript, cluster, kube, load_transcript  # noqa: F401
 
 from lab_helpers.tools.install import _layer
 

@@ -15,7 +15,7 @@ import time
 import urllib.request
 
 import pytest
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 
 from lab_helpers.sandbox.kubernetes.kubelet import probes
 

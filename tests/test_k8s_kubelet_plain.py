@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 import pytest
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 
 pytestmark = pytest.mark.timeout(120)
 

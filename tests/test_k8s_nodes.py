@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from k8s_fixtures import Transcript, cluster, k8s_tools, kube, load_transcript  # noqa: F401
+from k8s_fixtures import Transcript, cluster, kube, load_transcript  # noqa: F401
 
 pytestmark = pytest.mark.timeout(300)
 

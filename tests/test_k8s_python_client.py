@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from k8s_fixtures import cluster, k8s_tools, kube
+from k8s_fixtures import cluster, kube
 
 pytestmark = pytest.mark.timeout(300)
 

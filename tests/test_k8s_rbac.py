@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from k8s_fixtures import Transcript, k8s_tools, kube, load_transcript  # noqa: F401 - fixtures
+from k8s_fixtures import Transcript, kube, load_transcript  # noqa: F401 - fixtures
 
 from lab_helpers.sandbox.kubernetes.apiserver import rbac, rbac_defaults
 from lab_helpers.sandbox.kubernetes.apiserver.rbac import Request, Rule

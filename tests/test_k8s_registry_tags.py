@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 
 from lab_helpers.kube import sample_app
 from lab_helpers.sandbox.kubernetes.kubelet import registry

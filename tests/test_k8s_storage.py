@@ -11,12 +11,12 @@ import statistics
 import time
 
 import pytest
-from k8s_fixtures import Transcript, cluster, k8s_tools, kube, load_transcript
+from k8s_fixtures import Transcript, cluster, kube, load_transcript
 
 pytestmark = pytest.mark.timeout(600)
 
 SECTIONS = load_transcript("storage.txt")
-__all__ = ["cluster", "k8s_tools", "kube"]  # fixtures
+__all__ = ["cluster", "kube"]  # fixtures
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ section with the whole transcript up to it."""
 from __future__ import annotations
 
 import pytest
-from k8s_fixtures import Expect, Step, Transcript, cluster, k8s_tools, kube, load_transcript, parse_transcript
+from k8s_fixtures import Expect, Step, Transcript, cluster, kube, load_transcript, parse_transcript
 
 pytestmark = pytest.mark.timeout(600)
 

@@ -1,23 +1,23 @@
-"""Lab 05 under papermill on a sandbox of its own: the solved lab runs once for the module, passes its own
-checks, draws the hierarchy, and leaves nothing of the lab (no namespace, VM, volume or floating IP)."""
+"""Lab 05 under papermill, read from its one solved execution of the test run (shared with the notebook suite
+and the website): it passes its own checks, draws the hierarchy, and leaves nothing of the lab (no namespace,
+VM, volume or floating IP)."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import nbformat
 import pytest
-from test_lab03_notebook import lab, leftovers, sandbox_env  # noqa: F401
 
-from lab_helpers.notebooks.runner import run_lab
+from lab_helpers.catalog import find_lab
+
+LEARNER = "learner"  # the test session's learner id (conftest)
 
 
 @pytest.fixture(scope="module")
-def solved(sandbox_env, tmp_path_factory):  # noqa: F811
-    started = time.perf_counter()
-    result = run_lab(lab("05"), backend="sandbox", out_dir=tmp_path_factory.mktemp("lab05"), cell_timeout_s=200)
-    return result, time.perf_counter() - started
+def solved(executed_labs):  # noqa: F811
+    result = executed_labs.result(find_lab("05"))
+    return result, result.seconds
 
 
 def _text(nb, cell_id: str) -> str:
@@ -60,7 +60,7 @@ def test_the_hierarchy_is_drawn_with_its_timeline(solved):
         if "application/vnd.plotly.v1+json" in o.get("data", {})
     ]
     assert figures, "the hierarchy figure is missing"
-    assert "nb-tester-05" in json.dumps(figures)  # the learner's own VMs and pods, by their names
+    assert f"{LEARNER}-05" in json.dumps(figures)  # the learner's own VMs and pods, by their names
     widgets = [
         o
         for c in out.cells
@@ -70,9 +70,12 @@ def test_the_hierarchy_is_drawn_with_its_timeline(solved):
     assert len(widgets) >= 2  # the timeline, shown in section 1 and again in section 8
 
 
-def test_lab05_leaves_nothing(solved, sandbox_env):  # noqa: F811
+def test_lab05_leaves_nothing(solved):
+    from lab_helpers.cloud import connect_cloud
+    from lab_helpers.resources.inventory import find
+
     assert solved[0].ok
-    assert leftovers(sandbox_env, "05") == []
+    assert find(connect_cloud("sandbox"), learner=LEARNER, lab="05") == []
     from kubernetes import client
 
     from lab_helpers.kube import api_client

@@ -11,7 +11,7 @@ import json
 import time
 
 import pytest
-from k8s_fixtures import cluster, k8s_tools, kube  # noqa: F401  (fixtures)
+from k8s_fixtures import cluster, kube  # noqa: F401  (fixtures)
 
 from lab_helpers.errors import UsageError
 from lab_helpers.kube import snapshot as snap

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 
 from lab_helpers.checks import evaluate, get_spec
 from lab_helpers.paths import data_dir

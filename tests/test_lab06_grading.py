@@ -13,7 +13,6 @@ from __future__ import annotations
 import pytest
 from corpus.harness import assert_expected, grade_corpus, grade_of, load_cases
 from corpus.hostile import CASES
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 from test_lab05_grading import outlived_pods
 
 from lab_helpers.grading.isolation import Limits, namespaces_available

@@ -6,7 +6,6 @@ import copy
 import os
 
 import pytest
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 
 from lab_helpers.capstone import designs as D
 from lab_helpers.capstone import rates as R

@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from corpus.harness import grade_corpus, grade_of, load_cases
 from corpus.hostile import CASES
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 from test_lab06_grading import assert_all, grader_tools, nothing_left  # noqa: F401  (grader_tools: a fixture)
 
 from lab_helpers.grading.isolation import Limits, namespaces_available

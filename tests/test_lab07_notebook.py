@@ -9,7 +9,6 @@ import re
 
 import nbformat
 import pytest
-from executed_labs import executed_labs  # noqa: F401  (a fixture)
 
 from lab_helpers.catalog import find_lab
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from executed_labs import executed_labs
 
 from lab_helpers.catalog import META_KEY, all_labs
 from lab_helpers.notebooks.hygiene import problems

@@ -16,7 +16,7 @@ import time
 
 import pytest
 import requests
-from k8s_fixtures import k8s_tools, kube  # noqa: F401
+from k8s_fixtures import kube  # noqa: F401
 
 from lab_helpers.kube import sample_app
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from executed_labs import executed_labs
 
 from lab_helpers.catalog import Lab, all_labs, find_lab
 from lab_helpers.cli import main

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from conftest import lab_command
-from k8s_fixtures import k8s_tools  # noqa: F401  (a fixture)
 
 from lab_helpers.errors import MissingPiece
 from lab_helpers.tools import installed, pinned, tool_version

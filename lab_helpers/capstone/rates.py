@@ -14,7 +14,7 @@ from functools import lru_cache
 from ..measurements import recorded
 from ..paths import load_yaml
 
-__all__ = ["MachineRates", "Rate", "rate_lines", "rates"]
+__all__ = ["MachineRates", "Rate", "capstone", "rate_lines", "rates"]
 
 
 @dataclass(frozen=True)

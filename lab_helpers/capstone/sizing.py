@@ -21,6 +21,7 @@ __all__ = [
     "stages",
     "storage_need",
     "video_gb_per_hour",
+    "workload_lines",
 ]
 
 PerItem = Callable[[float, float, float, MachineRates], float]

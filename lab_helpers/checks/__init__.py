@@ -29,5 +29,6 @@ __all__ = [
     "lab04",
     "lab05",
     "lab06",
+    "lab07",
     "progress",
 ]

@@ -124,9 +124,9 @@ def headline_elements(device: DeviceInfo, itemsize: int = 8) -> int:
         want = max(16 * device.cache_bytes, 256 * 2**20)
         cap = min(2**30, device.available_bytes // 8)
     else:
-        # At most 512 MiB an array: a CPU reporting a huge shared L3 (480 MiB on some recent Xeons) would
-        # otherwise ask for 2 GiB arrays, slow to fill; the triad's three still span 1.5 GiB.
-        want = min(max(4 * device.cache_bytes, 64 * 2**20), 512 * 2**20)
+        # At most 256 MiB an array: a CPU reporting a huge shared L3 (480 MiB on some recent Xeons) would
+        # otherwise ask for 2 GiB arrays, slow to fill and time; the triad's three still span 768 MiB.
+        want = min(max(4 * device.cache_bytes, 64 * 2**20), 256 * 2**20)
         cap = device.available_bytes // (5 * 4)  # 5 arrays live during the naive triad, a quarter of what is free
     n = int(min(want, cap) // itemsize)
     # A round decimal size rather than a power of two keeps the arrays off the same cache sets.

@@ -5,4 +5,4 @@ numbers behind a figure are computed in its domain package (``gpu``, ``batch``, 
 """
 
 # The modules the labs import from (each pins its own names in ``__all__``; tests/test_public_api.py).
-__all__ = ["batch", "cluster", "deploy", "flavors", "gpu", "hierarchy", "placement", "roofline", "storage"]
+__all__ = ["batch", "capstone", "cluster", "deploy", "flavors", "gpu", "hierarchy", "placement", "roofline", "storage"]
