@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-# Session fixtures registered here, once: a fixture imported into each test module would be a separate
-# fixture there, set up again per module (each lab executed again, the tools installed again).
+# Fixtures registered here, once: a session fixture imported into each test module would be a separate
+# fixture there, set up again per module (each lab executed again).
 from executed_labs import executed_labs  # noqa: F401
-from k8s_fixtures import k8s_tools  # noqa: F401
+from k8s_fixtures import k8s_tools  # noqa: F401  (per module, see its docstring)
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,8 +1,8 @@
 """Fixtures for the sandbox Kubernetes tests: the pinned kubectl and helm (installed once per test
-session, as `lab tools install` installs them), and one fresh sandbox per test module with the
+module, as `lab tools install` installs them), and one fresh sandbox per test module with the
 real clients pointed at it.
 
-``k8s_tools`` is registered once in conftest.py; import ``kube`` (and ``cluster``) into a test module.
+``k8s_tools`` is registered in conftest.py; import ``kube`` (and ``cluster``) into a test module.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ import pytest
 POD_START_S = "0.2"  # how long a pod stays ContainerCreating in tests
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def k8s_tools(tmp_path_factory) -> Path:
-    """The folder holding the pinned ``kubectl`` and ``helm``."""
+    """The folder holding the pinned ``kubectl`` and ``helm``, one per test module: tests hard-link them
+    into kernels' folders and change those links' modes, which a folder shared by the session would see."""
     from lab_helpers.tools import install
 
     dest = tmp_path_factory.mktemp("k8s-tools")

@@ -121,6 +121,7 @@ def test_rates_are_the_learners_lab01_numbers_where_recorded(tmp_path, monkeypat
     from lab_helpers.measurements import record
 
     monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("LAB_RECORD_PROGRESS", raising=False)  # the learner's own copy of lab 07
     fresh = R.rates()
     assert not fresh["vcpu"].gemm_tflops.own and fresh["vcpu"].gemm_tflops.source.startswith("reference")
     assert any("No lab 01 measurements" in line for line in R.rate_lines(fresh))
@@ -134,6 +135,9 @@ def test_rates_are_the_learners_lab01_numbers_where_recorded(tmp_path, monkeypat
     assert not mine["a40"].bandwidth_gbs.own  # a CPU run says nothing about an A40
     record("01", "triad_gbs", 1500.0, "GB/s", device="NVIDIA H200", kind="gpu", cores=132)
     assert not R.rates()["a40"].bandwidth_gbs.own  # nor does another GPU
+    monkeypatch.setenv("LAB_RECORD_PROGRESS", "0")  # `lab run` of the solved lab, the website: references only
+    solved = R.rates()
+    assert not solved["vcpu"].gemm_tflops.own and any("not your own copy" in line for line in R.rate_lines(solved))
 
 
 def test_only_the_learners_own_lab01_run_records_measurements(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
 """Lab 07 end to end on the sandbox, read from its one solved execution of the test run (shared with the notebook
-suite and the website): sized from the reference measurements in a fresh state directory (and saying so), the
+suite and the website): sized from the reference measurements (a solved run reads no lab 01 measurements, and says so), the
 two figures drawn, the second design's Jetstream2 half built as VMs of its flavors, the api deployed by its
 Application answering through the ingress with the requests the design sized, nothing left after the cleanup."""
 
@@ -47,9 +47,9 @@ def test_every_automatic_check_passes_and_the_note_is_recorded(lab07):
     assert any(line.startswith("✎ 07.design-note recorded") for line in lines)
 
 
-def test_a_fresh_state_directory_sizes_from_the_references_and_says_so(lab07):
+def test_the_solved_run_sizes_from_the_references_and_says_so(lab07):
     text = _text(lab07, RATES)
-    assert "No lab 01 measurements in this state directory" in text
+    assert "No lab 01 measurements are read by this run (not your own copy of the lab)" in text
     assert text.count("reference: ") == 6 and "yours:" not in text
 
 

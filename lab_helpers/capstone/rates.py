@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
+from ..config import records_progress
 from ..measurements import recorded
 from ..paths import load_yaml
 
@@ -108,8 +109,11 @@ def _machine(key: str, lab01: dict) -> MachineRates:
 
 
 def rates() -> dict[str, MachineRates]:
-    """The A40's and the vCPU's rates: the learner's own lab 01 numbers where recorded, else the references."""
-    lab01 = recorded("01")
+    """The A40's and the vCPU's rates: the learner's own lab 01 numbers where recorded, else the references.
+
+    Only the learner's own copy of lab 07 reads them: a `lab run` of the solved lab (and the website built
+    from it) sizes from the references, whoever ran lab 01 on the machine that built it."""
+    lab01 = recorded("01") if records_progress() else {}
     return {key: _machine(key, lab01) for key in ("a40", "vcpu")}
 
 
@@ -121,7 +125,12 @@ def rate_lines(machines: dict[str, MachineRates]) -> list[str]:
         for name in ("bandwidth_gbs", "gemm_tflops", "launch_us"):
             r = getattr(m, name)
             lines.append(f"  {name.split('_')[0]:9s} {r.value:10.4g} {r.unit:8s} {r.source}")
-    if not any(getattr(m, n).own for m in machines.values() for n in ("bandwidth_gbs", "gemm_tflops")):
+    if not records_progress():
+        lines.append(
+            "No lab 01 measurements are read by this run (not your own copy of the lab): the reference "
+            "measurements above stand in."
+        )
+    elif not any(getattr(m, n).own for m in machines.values() for n in ("bandwidth_gbs", "gemm_tflops")):
         lines.append(
             "No lab 01 measurements in this state directory: the reference measurements above stand in. "
             "Run lab 01 first to size the capstone from your own numbers."
