@@ -46,6 +46,17 @@ def test_widget_points_get_their_own_legend_entries_and_one_label():
     assert [a.text for a in fig.layout.annotations] == ["your latest"]
 
 
+def test_a_kernel_keeps_its_colour_whatever_else_the_figure_draws():
+    """The suite's roofline and the explorer's (with the learner's points before the suite's) agree."""
+
+    def colours(fig):
+        return {t.name: t.marker.color for t in fig.data if t.name.startswith("measured: ")}
+
+    alone, explorer = colours(roofline_figure(cpu_report())), colours(roofline_figure(cpu_report(), points=widget_points()))
+    assert alone == explorer and len(alone) >= 6
+    assert len(set(alone.values())) == len(alone), "two kernels share a colour"
+
+
 def test_the_y_axis_follows_the_data():
     fig = roofline_figure(cpu_report())
     low, high = fig.layout.yaxis.range

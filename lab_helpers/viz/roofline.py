@@ -69,6 +69,33 @@ def _point_label(r) -> str:
     return f"{r.kernel} {r.variant}".strip()
 
 
+# One colour per kernel, the same in every figure (the suite's roofline, the explorer, lab 07's):
+# plotly's default colours follow the trace's position, which changes with what is drawn before it.
+_KERNEL_COLOURS = {
+    "copy": "#1f77b4",
+    "scale": "#17becf",
+    "add": "#2ca02c",
+    "triad naive": "#8c564b",
+    "triad single-pass": "#ff7f0e",
+    "dot": "#9467bd",
+    "gemm fp32": "#e377c2",
+    "gemm tf32": "#bcbd22",
+    "gemm fp64": "#7f7f7f",
+    "gemm fp16": "#393b79",
+    "gemm bf16": "#637939",
+}
+_OTHER_COLOURS = ("#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1", "#636363")
+
+
+def point_colour(r) -> str:
+    """The colour of a measured point: fixed per kernel and variant, so it never changes between figures."""
+    import zlib
+
+    label = _point_label(r)
+    known = _KERNEL_COLOURS.get(label)
+    return known or _OTHER_COLOURS[zlib.crc32(label.encode()) % len(_OTHER_COLOURS)]
+
+
 def _hover(r, cache_bytes: int | None) -> str:
     where = ""
     if cache_bytes and r.kernel in STREAM_KERNELS and r.working_set_bytes and not beyond_cache(r, cache_bytes):
@@ -163,7 +190,8 @@ def roofline_figure(report=None, points: list | None = None, title: str = "Roofl
                 mode="markers+text" if labelled else "markers",
                 text=[label],
                 textposition=_TEXT_SIDE.get((r.kernel, r.variant), "top center"),
-                marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle"),
+                marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle", color=point_colour(r)),
+                textfont=dict(color=point_colour(r)),
                 name=f"measured: {label}",
                 hovertemplate=_hover(r, cache),
             )
