@@ -37,7 +37,7 @@ jobs:
 """
 
 
-def test_push_runs_the_workflow_and_logs_are_readable(sandbox, tmp_path, capsys):  # noqa: F811
+def test_push_runs_the_workflow_and_logs_are_readable(sandbox, tmp_path, capsys):
     from lab_helpers.cli import main
     from lab_helpers.deploy import ci, git
 

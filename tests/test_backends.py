@@ -148,7 +148,7 @@ def test_sandbox_owns_its_differences(capsys):
         backend.cluster()
 
 
-def test_sandbox_meters_sus_through_nova_usage_api(conn):  # noqa: F811
+def test_sandbox_meters_sus_through_nova_usage_api(conn):
     from lab_helpers.resources.cost import su_per_hour
 
     image = conn.image.find_image("Featured-Ubuntu22", ignore_missing=False)

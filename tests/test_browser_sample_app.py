@@ -86,7 +86,7 @@ class _ProxyHandler(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture()
-def app_env(postgres_url, valkey_url, sandbox, model_url) -> dict[str, str]:  # noqa: F811
+def app_env(postgres_url, valkey_url, sandbox, model_url) -> dict[str, str]:
     return {
         "DATABASE_URL": postgres_url,
         "QUEUE_URL": valkey_url,

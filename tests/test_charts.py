@@ -22,7 +22,7 @@ SUFFIXES = {"Deployment": "-deployment", "Service": "-service", "ConfigMap": "-c
 
 
 @pytest.fixture(autouse=True)
-def course_helm(k8s_tools, monkeypatch, tmp_path):  # noqa: F811
+def course_helm(k8s_tools, monkeypatch, tmp_path):
     """The pinned helm, found as the course finds it (LAB_TOOLS_DIR), with a state directory of its own."""
     monkeypatch.setenv("LAB_TOOLS_DIR", str(k8s_tools))
     monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))

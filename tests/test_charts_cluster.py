@@ -30,7 +30,7 @@ def apply(kube, manifests: list[dict]) -> str:
 
 
 @pytest.fixture(scope="module")
-def deployed(kube, cluster, k8s_tools):  # noqa: F811
+def deployed(kube, cluster, k8s_tools):
     """Lab 05's db, queue and Secrets, then the api chart with its defaults; yields the Ingress's URL."""
     kube.kubectl("create", "namespace", NS)
     clouds_yaml = (kube.state / "sandbox" / "clouds.yaml").read_text()

@@ -23,7 +23,7 @@ CREDENTIAL_FIELD = "application_" + "credential_secret"
 
 
 @pytest.fixture(scope="module")
-def forge(sandbox):  # noqa: F811
+def forge(sandbox):
     from lab_helpers.deploy import git
 
     return git
@@ -35,7 +35,7 @@ def token(state_dir: Path, user: str) -> str:
     return credentials_path(state_dir, user).read_text().split("password=")[1].strip()
 
 
-def api(sandbox, method: str, path: str, user: str | None = "learner", **kw):  # noqa: F811
+def api(sandbox, method: str, path: str, user: str | None = "learner", **kw):
     auth = (user, token(sandbox.state_dir, user)) if user else None
     return requests.request(method, f"{sandbox.base_url}/git/api/v1{path}", auth=auth, timeout=30, **kw)
 
@@ -45,7 +45,7 @@ def plain_git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env, timeout=60)
 
 
-def test_clone_commit_push_with_credential_helper(forge, sandbox, tmp_path):  # noqa: F811
+def test_clone_commit_push_with_credential_helper(forge, sandbox, tmp_path):
     repo = forge.create_repo("app")
     assert repo.full_name == "learner/app" and repo.empty and repo.clone_url.endswith("/git/learner/app.git")
     work = forge.clone(repo, tmp_path / "app")
@@ -65,7 +65,7 @@ def test_clone_commit_push_with_credential_helper(forge, sandbox, tmp_path):  # 
     assert forge.create_repo("app").empty is False  # exist_ok: the same repository
 
 
-def test_anonymous_clone_and_push_needing_a_token(forge, sandbox, tmp_path):  # noqa: F811
+def test_anonymous_clone_and_push_needing_a_token(forge, sandbox, tmp_path):
     repo = forge.create_repo("public-one")
     work = forge.clone(repo, tmp_path / "mine")
     (work / "a.txt").write_text("a\n")
@@ -86,7 +86,7 @@ def test_anonymous_clone_and_push_needing_a_token(forge, sandbox, tmp_path):  # 
     assert r.status_code == 401
 
 
-def test_push_to_another_users_repository_is_403(forge, sandbox, tmp_path):  # noqa: F811
+def test_push_to_another_users_repository_is_403(forge, sandbox, tmp_path):
     admin_made = api(sandbox, "POST", "/admin/users/sandbox-admin/repos", user="sandbox-admin", json={"name": "ops"})
     assert admin_made.status_code == 201, admin_made.text
     work = forge.clone(admin_made.json()["clone_url"], tmp_path / "ops")
@@ -168,7 +168,7 @@ def test_scanner_finds_kinds_and_lines_never_values():
 
 
 @pytest.mark.slow  # a sandbox restart takes about 10 s
-def test_events_recorded_and_kept_across_a_restart(forge, sandbox, tmp_path):  # noqa: F811
+def test_events_recorded_and_kept_across_a_restart(forge, sandbox, tmp_path):
     from lab_helpers import sandbox as sb
     from lab_helpers.sandbox.forge import events
     from lab_helpers.sandbox.store import Store
@@ -209,7 +209,7 @@ def test_events_recorded_and_kept_across_a_restart(forge, sandbox, tmp_path):  #
     assert forge.push(work).ok
 
 
-def test_json_api(forge, sandbox):  # noqa: F811
+def test_json_api(forge, sandbox):
     made = api(sandbox, "POST", "/user/repos", json={"name": "api-demo"})
     assert made.status_code == 201
     doc = made.json()
@@ -236,7 +236,7 @@ def test_json_api(forge, sandbox):  # noqa: F811
     assert api(sandbox, "GET", "/repos/learner/hidden").status_code == 404
 
 
-def test_contents_at_a_ref(forge, sandbox, tmp_path):  # noqa: F811
+def test_contents_at_a_ref(forge, sandbox, tmp_path):
     repo = forge.create_repo("contents")
     work = forge.clone(repo, tmp_path / "c")
     (work / "deploy").mkdir()
@@ -258,12 +258,12 @@ def test_contents_at_a_ref(forge, sandbox, tmp_path):  # noqa: F811
 
 
 @pytest.mark.parametrize("name", ["bad/name", "x.git", "..", "", "a" * 101, "sp ace"])
-def test_bad_repository_names(sandbox, name):  # noqa: F811
+def test_bad_repository_names(sandbox, name):
     r = api(sandbox, "POST", "/user/repos", json={"name": name})
     assert r.status_code == 422 and "name" in r.json()["message"]
 
 
-def test_malformed_and_oversized_bodies(forge, sandbox):  # noqa: F811
+def test_malformed_and_oversized_bodies(forge, sandbox):
     assert (
         api(sandbox, "POST", "/user/repos", data=b"{not json", headers={"Content-Type": "application/json"}).status_code
         == 400
@@ -298,7 +298,7 @@ def test_malformed_and_oversized_bodies(forge, sandbox):  # noqa: F811
     assert requests.get(f"{repo.clone_url}/info/refs", timeout=10).status_code == 403  # the dumb protocol
 
 
-def test_nothing_written_outside_the_state_folder(forge, sandbox):  # noqa: F811
+def test_nothing_written_outside_the_state_folder(forge, sandbox):
     forge_dir = Path(sandbox.state_dir) / "forge"
     assert (forge_dir / "repos" / "learner" / "app.git" / "hooks" / "pre-receive").exists()
     mode = (forge_dir / "credentials" / "learner").stat().st_mode & 0o777

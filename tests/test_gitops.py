@@ -69,7 +69,7 @@ class Repo:
 
 
 @pytest.fixture(scope="module")
-def setup(kube, cluster, k8s_tools, tmp_path_factory):  # noqa: F811
+def setup(kube, cluster, k8s_tools, tmp_path_factory):
     bin_dir = kube.state / "bin"  # where the sandbox finds the course's helm (`lab tools install`)
     bin_dir.mkdir(exist_ok=True)
     shutil.copy2(k8s_tools / "helm", bin_dir / "helm")

@@ -203,7 +203,7 @@ def infra(tmp_path) -> tuple[Path, str]:
     return bare, sha
 
 
-def test_source_renders_the_course_chart_from_git(infra, tmp_path, k8s_tools):  # noqa: F811
+def test_source_renders_the_course_chart_from_git(infra, tmp_path, k8s_tools):
     bare, sha = infra
     src = {
         "repoURL": f"file://{bare}",

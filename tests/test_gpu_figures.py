@@ -52,7 +52,10 @@ def test_a_kernel_keeps_its_colour_whatever_else_the_figure_draws():
     def colours(fig):
         return {t.name: t.marker.color for t in fig.data if t.name.startswith("measured: ")}
 
-    alone, explorer = colours(roofline_figure(cpu_report())), colours(roofline_figure(cpu_report(), points=widget_points()))
+    alone, explorer = (
+        colours(roofline_figure(cpu_report())),
+        colours(roofline_figure(cpu_report(), points=widget_points())),
+    )
     assert alone == explorer and len(alone) >= 6
     assert len(set(alone.values())) == len(alone), "two kernels share a colour"
 

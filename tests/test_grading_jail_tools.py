@@ -78,7 +78,7 @@ def _jailed_kernel(tmp_path: Path, tools: Path, *, user: bool) -> dict:
 
 @needs_namespaces
 @pytest.mark.parametrize("user", MODES)
-def test_a_kernel_gets_its_own_terminals_and_the_graders_tools_read_only(tmp_path, k8s_tools, user):  # noqa: F811
+def test_a_kernel_gets_its_own_terminals_and_the_graders_tools_read_only(tmp_path, k8s_tools, user):
     private = tmp_path / "grader-tools"  # 0700, as pytest's and root's folders are: only the two files show
     private.mkdir(mode=0o700)
     for name in ("kubectl", "helm"):
@@ -94,7 +94,7 @@ def test_a_kernel_gets_its_own_terminals_and_the_graders_tools_read_only(tmp_pat
 
 
 @needs_namespaces
-def test_a_tools_folder_without_the_pinned_tools_is_named_and_nothing_is_downloaded(tmp_path, k8s_tools):  # noqa: F811
+def test_a_tools_folder_without_the_pinned_tools_is_named_and_nothing_is_downloaded(tmp_path, k8s_tools):
     partial = tmp_path / "grader-tools"
     partial.mkdir()
     os.link(k8s_tools / "kubectl", partial / "kubectl")
@@ -106,7 +106,7 @@ def test_a_tools_folder_without_the_pinned_tools_is_named_and_nothing_is_downloa
     assert "pip" not in seen["missing"]  # it did not try to download into the kernel's root
 
 
-def test_install_uses_a_read_only_tools_folder_as_it_is(tmp_path, monkeypatch, k8s_tools):  # noqa: F811
+def test_install_uses_a_read_only_tools_folder_as_it_is(tmp_path, monkeypatch, k8s_tools):
     from lab_helpers.tools import install, tools_dir
 
     install_module = importlib.import_module("lab_helpers.tools.install")  # the module, not its function
@@ -120,7 +120,7 @@ def test_install_uses_a_read_only_tools_folder_as_it_is(tmp_path, monkeypatch, k
     assert install() == {"kubectl": k8s_tools / "kubectl", "helm": k8s_tools / "helm"}
 
 
-def test_a_grader_hands_its_tools_to_kernels_only_when_they_verify(tmp_path, monkeypatch, k8s_tools):  # noqa: F811
+def test_a_grader_hands_its_tools_to_kernels_only_when_they_verify(tmp_path, monkeypatch, k8s_tools):
     from lab_helpers.grading.execute import grader_tools
 
     folder = tmp_path / "tools"

@@ -199,7 +199,7 @@ CASES = ("correct", "partly-wrong", "untouched", "sys-exit")
 
 
 @pytest.fixture(scope="module")
-def classroom(tmp_path_factory, kube, cluster):  # noqa: F811
+def classroom(tmp_path_factory, kube, cluster):
     """Lab 00 released, four submissions, graded locally with 2 jobs (the reference)."""
     import nbformat
     from corpus.harness import load_cases
@@ -229,7 +229,7 @@ def _rows(out: Path) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def on_jobs(classroom, kube):  # noqa: F811
+def on_jobs(classroom, kube):
     from lab_helpers.grading.kubernetes import grade_on_kubernetes
 
     out = classroom["root"] / "k8s"
@@ -261,7 +261,7 @@ def test_jobs_give_the_same_grades_as_local_grading(classroom, on_jobs):
 
 
 @needs_namespaces
-def test_the_pod_isolated_the_kernel_and_the_run_left_nothing_behind(on_jobs, kube):  # noqa: F811
+def test_the_pod_isolated_the_kernel_and_the_run_left_nothing_behind(on_jobs, kube):
     log = (on_jobs["out"] / "grading.log").read_text()
     assert log.count("own network (loopback only), pid and mount namespaces") == len(CASES)
     assert "kernel of" in log and "PRIVILEGED" not in log
@@ -274,7 +274,7 @@ def test_the_pod_isolated_the_kernel_and_the_run_left_nothing_behind(on_jobs, ku
 
 
 @needs_namespaces
-def test_a_rerun_skips_what_is_graded_and_regrade_forces_one(classroom, on_jobs, kube):  # noqa: F811
+def test_a_rerun_skips_what_is_graded_and_regrade_forces_one(classroom, on_jobs, kube):
     from lab_helpers.grading.kubernetes import grade_on_kubernetes
 
     before = _rows(on_jobs["out"])
@@ -311,7 +311,7 @@ def test_a_rerun_skips_what_is_graded_and_regrade_forces_one(classroom, on_jobs,
 
 
 @needs_namespaces
-def test_a_job_that_cannot_start_is_retried_once_then_reported(classroom, kube, tmp_path):  # noqa: F811
+def test_a_job_that_cannot_start_is_retried_once_then_reported(classroom, kube, tmp_path):
     from lab_helpers.grading.kubernetes import grade_on_kubernetes
 
     book = grade_on_kubernetes(
@@ -336,7 +336,7 @@ def test_a_job_that_cannot_start_is_retried_once_then_reported(classroom, kube, 
 
 
 @needs_namespaces
-def test_the_planning_model_predicts_a_scaled_down_sandbox_run(classroom, on_jobs, kube):  # noqa: F811
+def test_the_planning_model_predicts_a_scaled_down_sandbox_run(classroom, on_jobs, kube):
     """Seconds per Job measured one at a time; the model's wall time for the class two at a time, within 25 %."""
     from lab_helpers.grading.kubernetes import grade_on_kubernetes
 

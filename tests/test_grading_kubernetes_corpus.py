@@ -31,7 +31,7 @@ pytestmark = pytest.mark.skipif(not namespaces_available()[0], reason=f"no names
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, kube, cluster):  # noqa: F811
+def graded(tmp_path_factory, kube, cluster):
     import nbformat
 
     from lab_helpers.grading.kubernetes import grade_on_kubernetes

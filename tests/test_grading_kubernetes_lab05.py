@@ -92,7 +92,7 @@ def test_the_grader_images_carry_the_pinned_tools_where_the_job_names_them():
     assert "data/tools.yaml" in stage or package in stage
 
 
-def test_the_sandbox_registry_layer_takes_the_instructors_tools(tmp_path, monkeypatch, k8s_tools):  # noqa: F811
+def test_the_sandbox_registry_layer_takes_the_instructors_tools(tmp_path, monkeypatch, k8s_tools):
     from lab_helpers.sandbox.kubernetes.kubelet import registry
 
     monkeypatch.setenv("LAB_TOOLS_DIR", str(k8s_tools))
@@ -106,7 +106,7 @@ def test_the_sandbox_registry_layer_takes_the_instructors_tools(tmp_path, monkey
     assert not (bare / manifests.TOOLS_DIR.lstrip("/") / "kubectl").exists()  # absent, never a broken file
 
 
-def test_a_pod_without_verified_tools_refuses_lab_05_in_one_line(tmp_path, monkeypatch, k8s_tools):  # noqa: F811
+def test_a_pod_without_verified_tools_refuses_lab_05_in_one_line(tmp_path, monkeypatch, k8s_tools):
     from lab_helpers.grading.kubernetes import pod
 
     monkeypatch.setenv("LAB_TOOLS_DIR", str(tmp_path))
@@ -142,7 +142,7 @@ def _rows(out: Path) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def grader_tools(k8s_tools):  # noqa: F811
+def grader_tools(k8s_tools):
     """The instructor's pinned kubectl and helm, set before the sandbox starts (its grader image takes them)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAB_TOOLS_DIR", str(k8s_tools))
@@ -153,8 +153,8 @@ def grader_tools(k8s_tools):  # noqa: F811
 @pytest.mark.skipif(not namespaces_available()[0], reason=f"no namespaces: {namespaces_available()[1]}")
 def test_lab_05_through_jobs_gives_the_same_submission_and_score_as_local_grading(
     grader_tools,
-    kube,  # noqa: F811
-    cluster,  # noqa: F811
+    kube,
+    cluster,
     tmp_path,
 ):
     from corpus.harness import grade_corpus

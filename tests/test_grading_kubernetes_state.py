@@ -40,7 +40,7 @@ def _rows(out: Path) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module", params=sorted(CASES))
-def graded(request, tmp_path_factory, kube, cluster, monkeypatch_module):  # noqa: F811
+def graded(request, tmp_path_factory, kube, cluster, monkeypatch_module):
     from lab_helpers.grading.kubernetes import cluster as kc
     from lab_helpers.grading.kubernetes import grade_on_kubernetes
     from lab_helpers.grading.kubernetes.progress import RunStatus
@@ -138,7 +138,7 @@ def test_the_payload_names_probes_and_holds_no_judge_and_no_key(graded):
     assert "own network (loopback only), pid and mount namespaces" in log and "PRIVILEGED" not in log
 
 
-def test_a_key_whose_probe_lives_in_the_key_is_refused_in_one_line(graded, kube, tmp_path):  # noqa: F811
+def test_a_key_whose_probe_lives_in_the_key_is_refused_in_one_line(graded, kube, tmp_path):
     import shutil
 
     from lab_helpers.errors import UsageError

@@ -85,7 +85,7 @@ def test_the_gpu_product_is_the_gpu_of_jetstream2s_gpu_nodes():
 
 
 @pytest.fixture(scope="module")
-def shell(tmp_path_factory, k8s_tools) -> dict[str, str]:  # noqa: F811
+def shell(tmp_path_factory, k8s_tools) -> dict[str, str]:
     """A state directory with the course's tools installed and a sandbox running; the environment of a
     shell that has not yet run `eval "$(lab sandbox env)"`."""
     state = tmp_path_factory.mktemp("k8s-cli")

@@ -243,7 +243,7 @@ def test_the_controllers_cache_follows_custom_resources(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def transcript(kube, tmp_path_factory) -> Transcript:  # noqa: F811
+def transcript(kube, tmp_path_factory) -> Transcript:
     env = {**kube.env, "CRDS": str(FIXTURES)}
     return Transcript(env, tmp_path_factory.mktemp("crds-transcript"))
 
@@ -262,7 +262,7 @@ def _wait(check, timeout: float = 15.0):
         time.sleep(0.1)
 
 
-def test_helm_chart_with_crds_folder(kube, tmp_path):  # noqa: F811
+def test_helm_chart_with_crds_folder(kube, tmp_path):
     chart = tmp_path / "chart"
     (chart / "crds").mkdir(parents=True)
     (chart / "templates").mkdir()
@@ -295,14 +295,14 @@ def test_helm_chart_with_crds_folder(kube, tmp_path):  # noqa: F811
 
 
 @pytest.fixture(scope="module")
-def applications(kube):  # noqa: F811
+def applications(kube):
     """The Application CRD, and the aggregated role that lets namespace admins (the learner) use it."""
     for name in ("application-crd.yaml", "application-rbac.yaml"):
         kube.kubectl("--context", "sandbox-admin", "apply", "-f", str(FIXTURES / name))
     kube.kubectl("wait", "--for=condition=Established", "crd/applications.argoproj.io", "--timeout=20s")
 
 
-def test_python_custom_objects_api(kube, applications):  # noqa: F811
+def test_python_custom_objects_api(kube, applications):
     from kubernetes import client, watch
 
     api = client.CustomObjectsApi(kube.api_client("sandbox"))
@@ -352,7 +352,7 @@ def test_python_custom_objects_api(kube, applications):  # noqa: F811
     assert ("MODIFIED", "py-app") in seen
 
 
-def test_owner_references_and_namespace_deletion(kube, applications):  # noqa: F811
+def test_owner_references_and_namespace_deletion(kube, applications):
     from kubernetes import client
 
     api_client = kube.api_client("sandbox")
@@ -401,7 +401,7 @@ def _recreated(core, name: str) -> bool:
     return True
 
 
-def test_discovery_and_openapi_follow_the_crds(kube):  # noqa: F811
+def test_discovery_and_openapi_follow_the_crds(kube):
     from kubernetes import client
 
     admin = kube.api_client("sandbox-admin")
@@ -437,7 +437,7 @@ def test_discovery_and_openapi_follow_the_crds(kube):  # noqa: F811
     assert "apis/example.course.dev/v1" not in raw("/openapi/v3")["paths"]
 
 
-def test_watches_end_with_their_crd(kube):  # noqa: F811
+def test_watches_end_with_their_crd(kube):
     """Deleting a CRD deletes its custom resources (each watch sees them go) and ends their watches."""
     from kubernetes import client, watch
 
@@ -463,7 +463,7 @@ def test_watches_end_with_their_crd(kube):  # noqa: F811
     assert seen == ["ADDED doomed", "DELETED doomed"]
 
 
-def test_registry_after_a_restart(kube, applications):  # noqa: F811
+def test_registry_after_a_restart(kube, applications):
     """The served kinds come from the stored CRDs: after the sandbox restarts they are served again."""
     from lab_helpers import sandbox as sb
 

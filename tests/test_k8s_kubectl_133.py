@@ -39,7 +39,7 @@ def kubectl_133(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def transcript(kube, cluster, kubectl_133, tmp_path_factory) -> Transcript:  # noqa: F811
+def transcript(kube, cluster, kubectl_133, tmp_path_factory) -> Transcript:
     env = dict(kube.env, PATH=f"{kubectl_133}{os.pathsep}{kube.env['PATH']}")
     version = subprocess.run(["kubectl", "version", "--client"], env=env, capture_output=True, text=True).stdout
     assert "v1.33." in version, version

@@ -30,7 +30,7 @@ def _fast_autoscaling():
 
 
 @pytest.fixture(scope="module")
-def transcript(kube, cluster, tmp_path_factory) -> Transcript:  # noqa: F811
+def transcript(kube, cluster, tmp_path_factory) -> Transcript:
     return Transcript(kube.env, tmp_path_factory.mktemp("workloads-transcript"))
 
 
@@ -49,7 +49,7 @@ def _wait(what, timeout: float, message: str):
     raise AssertionError(f"timed out after {timeout:g} s waiting for {message}")
 
 
-def test_hpa_scales_a_burning_deployment_up_and_back_down(kube, cluster):  # noqa: F811
+def test_hpa_scales_a_burning_deployment_up_and_back_down(kube, cluster):
     """Each pod idles IDLE_S seconds, keeps a CPU busy for BURN_S seconds, then sleeps: the HPA sees real
     usage over 200m requests, scales up, and once the pods idle comes back to one after a 2 s
     stabilization window. Reaction time is measured from the first pod's load start to the scale-up."""
@@ -145,7 +145,7 @@ def test_hpa_scales_a_burning_deployment_up_and_back_down(kube, cluster):  # noq
     print(f"HPA reaction: load start -> scale up {reaction:.1f} s; -> back to 1 replica {down:.1f} s")
 
 
-def test_concurrent_creates_cannot_both_take_the_last_unit_of_quota(kube):  # noqa: F811
+def test_concurrent_creates_cannot_both_take_the_last_unit_of_quota(kube):
     from kubernetes import client
     from kubernetes.client.rest import ApiException
 
@@ -175,7 +175,7 @@ def test_concurrent_creates_cannot_both_take_the_last_unit_of_quota(kube):  # no
 
 
 @pytest.mark.slow
-def test_a_cronjob_runs_on_the_real_clock(kube, cluster):  # noqa: F811
+def test_a_cronjob_runs_on_the_real_clock(kube, cluster):
     """``* * * * *`` on the wall clock: within a minute a Job named for its start minute runs and
     completes, and the CronJob records it."""
     from kubernetes import client

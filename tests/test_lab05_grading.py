@@ -43,7 +43,7 @@ def outlived_pods() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def grader_tools(k8s_tools):  # noqa: F811
+def grader_tools(k8s_tools):
     """The grader's own pinned kubectl and helm, as an instructor's `lab tools install` leaves them: handed to
     each kernel read-only (a kernel has no network to download them)."""
     with pytest.MonkeyPatch.context() as mp:

@@ -15,7 +15,7 @@ LEARNER = "learner"  # the test session's learner id (conftest)
 
 
 @pytest.fixture(scope="module")
-def solved(executed_labs):  # noqa: F811
+def solved(executed_labs):
     result = executed_labs.result(find_lab("05"))
     return result, result.seconds
 

@@ -309,7 +309,7 @@ def _wait(what: str, predicate, timeout_s: float = 20.0):
         time.sleep(0.2)
 
 
-def test_a_real_snapshot_of_the_sandbox_cluster(kube, cluster) -> None:  # noqa: F811
+def test_a_real_snapshot_of_the_sandbox_cluster(kube, cluster) -> None:
     from kubernetes import client
 
     from lab_helpers import connect_cloud

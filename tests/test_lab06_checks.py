@@ -78,7 +78,7 @@ def test_who_deploys():
     assert judge("06.who-deploys", "kubectl", managers=managers).score == 0
 
 
-def test_worker_values_rendered_by_the_real_chart(k8s_tools, monkeypatch):  # noqa: F811
+def test_worker_values_rendered_by_the_real_chart(k8s_tools, monkeypatch):
     monkeypatch.setenv("PATH", f"{k8s_tools}:{__import__('os').environ['PATH']}")
     image = {"repository": "registry.example/learner/sample-app/worker", "tag": "main"}
     right = {

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(not namespaces_available()[0], reason=f"no names
 
 
 @pytest.fixture(scope="module")
-def grader_tools(k8s_tools):  # noqa: F811
+def grader_tools(k8s_tools):
     """The grader's own pinned kubectl and helm, handed to each kernel read-only (it has no network)."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LAB_TOOLS_DIR", str(k8s_tools))

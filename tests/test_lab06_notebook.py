@@ -17,7 +17,7 @@ HANDOFF = re.compile(r"^\s+(\w+)\s+at\s+([\d.]+) s")
 
 
 @pytest.fixture(scope="module")
-def lab06(executed_labs):  # noqa: F811
+def lab06(executed_labs):
     result = executed_labs.result(find_lab("06"))
     assert result.ok, f"lab 06: cell {result.cell_index}: {result.error}"
     return nbformat.read(result.output, as_version=4)

@@ -106,7 +106,7 @@ def test_su_month_against_the_learners_own_designs():
     assert judge("07.su-month", truth, designs=None).score == 0.0
 
 
-def test_api_values_rendered_by_the_chart(k8s_tools, monkeypatch):  # noqa: F811
+def test_api_values_rendered_by_the_chart(k8s_tools, monkeypatch):
     monkeypatch.setenv("PATH", f"{k8s_tools}:{os.environ['PATH']}")
     right = {"replicas": 2, "resources": {"requests": {"cpu": "250m", "memory": "256Mi"},
                                           "limits": {"cpu": "500m", "memory": "512Mi"}}}  # fmt: skip

@@ -30,7 +30,7 @@ def report(graded: dict, names) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory, grader_tools):  # noqa: F811
+def graded(tmp_path_factory, grader_tools):
     return grade_corpus("07", tmp_path_factory.mktemp("corpus07"), LIMITS, only=DEFAULT)
 
 
@@ -56,14 +56,14 @@ def test_the_state_check_reads_what_runs_not_what_was_answered(graded):
 
 
 @pytest.mark.slow
-def test_wrong_and_untouched(tmp_path, grader_tools):  # noqa: F811
+def test_wrong_and_untouched(tmp_path, grader_tools):
     graded = grade_corpus("07", tmp_path, LIMITS, only=MORE)
     assert_all(graded, MORE, MAX)
     print(report(graded, MORE))
 
 
 @pytest.mark.slow
-def test_full_hostile_set(tmp_path, grader_tools):  # noqa: F811
+def test_full_hostile_set(tmp_path, grader_tools):
     names = tuple(n for n in CASES if n not in DEFAULT + MORE)
     graded = grade_corpus("07", tmp_path, LIMITS, only=names)
     assert_all(graded, names, MAX)

@@ -17,7 +17,7 @@ PLOTLY = "application/vnd.plotly.v1+json"
 
 
 @pytest.fixture(scope="module")
-def lab07(executed_labs):  # noqa: F811
+def lab07(executed_labs):
     result = executed_labs.result(find_lab("07"))
     assert result.ok, f"lab 07: cell {result.cell_index}: {result.error}"
     return nbformat.read(result.output, as_version=4)

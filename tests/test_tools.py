@@ -97,7 +97,7 @@ def test_other_platforms_are_told_to_use_their_package_manager(monkeypatch, tmp_
 
 
 @needs_linux_x86
-def test_the_pinned_tools_install_and_run_as_pinned(k8s_tools):  # noqa: F811
+def test_the_pinned_tools_install_and_run_as_pinned(k8s_tools):
     _, tools = pinned()
     found = installed(k8s_tools)
     assert set(found) == {t.name for t in tools} == {"kubectl", "helm"}
@@ -120,7 +120,7 @@ def _lab(*args: str, env: dict, timeout: float = 120) -> subprocess.CompletedPro
 
 
 @needs_linux_x86
-def test_lab_tools_install_says_already_installed_and_installs_what_is_missing(tmp_path, k8s_tools):  # noqa: F811
+def test_lab_tools_install_says_already_installed_and_installs_what_is_missing(tmp_path, k8s_tools):
     state = _state_with_tools(tmp_path, k8s_tools, names=("kubectl",))
     env = {**os.environ, "LAB_STATE_DIR": str(state)}
     first = _lab("tools", "install", env=env)
@@ -144,7 +144,7 @@ def _old_kubectl(folder: Path) -> Path:
 
 
 @needs_linux_x86
-def test_which_kubectl_runs_and_a_too_old_one_is_flagged(tmp_path, k8s_tools):  # noqa: F811
+def test_which_kubectl_runs_and_a_too_old_one_is_flagged(tmp_path, k8s_tools):
     state = _state_with_tools(tmp_path, k8s_tools)
     old = _old_kubectl(tmp_path / "debian")
     env = {**os.environ, "LAB_STATE_DIR": str(state), "PATH": f"{old.parent}{os.pathsep}/usr/bin{os.pathsep}/bin"}
