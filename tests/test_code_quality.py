@@ -48,3 +48,22 @@ def test_no_line_is_longer_than_the_limit():
     # the ruff settings above enforce it; this pins the settings themselves so they cannot drift upward
     text = (ROOT / "pyproject.toml").read_text()
     assert "line-length = 120" in text and "max-line-length = 140" in text
+
+
+def test_no_code_signals_a_process_group_through_the_kill_program():
+    """procps-ng 4.0.2's ``kill -9 -GROUP`` calls ``kill(-1, SIGKILL)`` for a group 18669 (it keeps the first
+    digit of a negative pid): as root that ends every process on the machine. Groups are signalled with
+    ``os.killpg``; the ``kill`` program is used, if at all, for a single positive pid."""
+    import re
+
+    program = re.compile(r"""\[\s*["'](?:/usr)?(?:/bin/)?kill["']""")  # argv starting with the kill program
+    shell = re.compile(r"(?<![\w.-])kill\s+(?:-\S+\s+)+-[\d$]")  # kill -SIG -<group>, kill -- -<group>
+    found = []
+    for path in [*ROOT.glob("lab_helpers/**/*"), *ROOT.glob("tests/**/*"), *ROOT.glob("labs/**/*"), ROOT / ".ci/run"]:
+        if not path.is_file() or path.suffix not in {".py", ".sh", ".ipynb", ".yaml", ".yml", ""}:
+            continue
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            if program.search(line) or shell.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    found = [f for f in found if "test_code_quality.py" not in f]
+    assert not found, "use os.killpg / os.kill instead of the kill program:\n" + "\n".join(found)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -311,8 +312,7 @@ def test_postgres_steps_down_from_root_in_a_user_namespace(tmp_path):
             raise AssertionError(f"{exc}\n{(work / '0.log').read_text()[-3000:]}") from None
         finally:
             state = json.loads((work / "0.json").read_text()) if (work / "0.json").exists() else {}
-            if state.get("running") and state.get("pid"):
-                subprocess.run(["kill", "-9", f"-{state['pid']}"], check=False, capture_output=True)
+            _kill_container_group(state, proc.pid)
             (work / "shim.py").unlink()  # the shim stops its container when its watch file goes
             proc.wait(20)
         log = (work / "0.log").read_text()
@@ -320,6 +320,24 @@ def test_postgres_steps_down_from_root_in_a_user_namespace(tmp_path):
         assert "database system is ready to accept connections" in log
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _kill_container_group(state: dict, shim: int) -> None:
+    """SIGKILL the container's process group, from Python and only when the state file names a child
+    of our shim. Never through the ``kill`` program: procps-ng 4.0.2's ``kill -9 -GROUP`` sends
+    ``kill(-1, SIGKILL)`` for group 18669 (it keeps only the first digit), which as root ends every process."""
+    pid = state.get("pid")
+    if not state.get("running") or not isinstance(pid, int) or pid <= 1:
+        return
+    try:
+        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return
+    if parent == shim:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 def test_a_container_in_the_hosts_files_resolves_service_names_from_its_pods_hosts_file(tmp_path):

@@ -207,7 +207,7 @@ class Process:
     def signal(self, sig: int, whole_group: bool) -> None:
         """Send ``sig`` to the container's first process (as a runtime does), or to its whole process group."""
         pid = self.pid
-        if pid is None or self.exited.is_set():
+        if pid is None or pid <= 1 or self.exited.is_set():  # never the machine's init, nor "every process"
             return
         try:
             if whole_group:
@@ -273,7 +273,7 @@ def stop_leftovers(pods_dir: Path) -> list[tuple[str, str, int]]:
         started = state.get("startedAt")
         for key in ("pid", "shim"):
             pid = state.get(key)
-            if pid and _ours(int(pid), float(started) if started else None):
+            if pid and int(pid) > 1 and _ours(int(pid), float(started) if started else None):
                 try:
                     os.killpg(int(pid), signal.SIGKILL)
                 except OSError:
