@@ -69,10 +69,10 @@ def _point_label(r) -> str:
     return f"{r.kernel} {r.variant}".strip()
 
 
-# One colour per kernel, the same in every figure (the suite's roofline, the explorer, lab 07's):
-# plotly's default colours follow the trace's position, which changes with what is drawn before it.
+# One colour per kernel, the same in the suite's roofline and the explorer's: plotly's default colours
+# follow a trace's position, which changes with what is drawn before it. (The roofs are blue and green.)
 _KERNEL_COLOURS = {
-    "copy": "#1f77b4",
+    "copy": "#8c6d31",
     "scale": "#17becf",
     "add": "#2ca02c",
     "triad naive": "#8c564b",
@@ -84,16 +84,10 @@ _KERNEL_COLOURS = {
     "gemm fp16": "#393b79",
     "gemm bf16": "#637939",
 }
-_OTHER_COLOURS = ("#843c39", "#7b4173", "#3182bd", "#31a354", "#756bb1", "#636363")
 
 
-def point_colour(r) -> str:
-    """The colour of a measured point: fixed per kernel and variant, so it never changes between figures."""
-    import zlib
-
-    label = _point_label(r)
-    known = _KERNEL_COLOURS.get(label)
-    return known or _OTHER_COLOURS[zlib.crc32(label.encode()) % len(_OTHER_COLOURS)]
+def _point_colour(r) -> str:
+    return _KERNEL_COLOURS.get(_point_label(r), "#636363")
 
 
 def _hover(r, cache_bytes: int | None) -> str:
@@ -190,8 +184,8 @@ def roofline_figure(report=None, points: list | None = None, title: str = "Roofl
                 mode="markers+text" if labelled else "markers",
                 text=[label],
                 textposition=_TEXT_SIDE.get((r.kernel, r.variant), "top center"),
-                marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle", color=point_colour(r)),
-                textfont=dict(color=point_colour(r)),
+                marker=dict(size=10, symbol="diamond" if r.kernel == "gemm" else "circle", color=_point_colour(r)),
+                textfont=dict(color=_point_colour(r)),
                 name=f"measured: {label}",
                 hovertemplate=_hover(r, cache),
             )
