@@ -87,13 +87,13 @@ def _pattern(
     call = os.preadv if op == "read" else os.pwritev
     lat = []
     start = time.perf_counter()
-    deadline = start + budget_s
+    deadline = time.monotonic() + budget_s  # a deadline, not a measurement: the wall clock's
     for offset in offsets:
         t0 = time.perf_counter()
         call(fd, [buf], offset)
         t1 = time.perf_counter()
         lat.append(t1 - t0)
-        if t1 > deadline:
+        if time.monotonic() > deadline:
             break
     if op == "write" and mode != "O_DIRECT":
         os.fsync(fd)  # without O_DIRECT a write lands in memory; the fsync is the device's part
