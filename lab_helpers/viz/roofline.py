@@ -54,8 +54,8 @@ _TEXT_SIDE = {
     ("gemm", "fp32"): "top left",
     ("gemm", "tf32"): "middle left",
     ("gemm", "fp64"): "bottom left",
-    ("gemm", "fp16"): "middle left",
-    ("gemm", "bf16"): "middle left",
+    ("gemm", "fp16"): "top left",
+    ("gemm", "bf16"): "bottom left",  # at fp16's intensity and near its rate: one label above, one below
 }
 
 
