@@ -382,3 +382,36 @@ def test_log_options_tail_limit_timestamps_since(tmp_path):
     assert (
         json.loads(err.value.response.get_data())["message"] == 'previous terminated container "c" in pod "p" not found'
     )
+
+
+def test_leftovers_are_signalled_only_when_the_pid_is_the_process_recorded(tmp_path):
+    """After a crash the kubelet kills the containers its state files name: never a process that merely
+    has the recorded pid now (a pid reused), nor one whose start time the state file lacks."""
+    import subprocess
+
+    import psutil
+
+    from lab_helpers.sandbox.kubernetes.kubelet import process
+
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)  # leads its own group, as a container does
+    try:
+        created = psutil.Process(stranger.pid).create_time()
+        state_path = tmp_path / "pods" / "uid-1" / "containers" / "app" / "0.json"
+        state_path.parent.mkdir(parents=True)
+
+        def leftovers(**recorded) -> list:
+            state_path.write_text(json.dumps({"running": True, "pid": stranger.pid, **recorded}), encoding="utf-8")
+            return process.stop_leftovers(tmp_path / "pods")
+
+        assert leftovers(startedAt=created - 3600) == [("uid-1", "app", 0)]  # recorded an hour before it started
+        assert leftovers() == [("uid-1", "app", 0)]  # no start time recorded
+        time.sleep(0.3)
+        assert stranger.poll() is None, "a process that only shares the recorded pid was killed"
+        assert json.loads(state_path.read_text(encoding="utf-8"))["running"] is False
+
+        assert leftovers(startedAt=created + 0.5) == [("uid-1", "app", 0)]  # the very process recorded
+        assert stranger.wait(timeout=10) == -9
+    finally:
+        if stranger.poll() is None:
+            stranger.kill()
+            stranger.wait()

@@ -225,23 +225,24 @@ class Process:
 
 
 def _started_at(pid: int) -> float | None:
-    """When process ``pid`` started (Linux), to tell a pid of ours from a reused one."""
+    """When process ``pid`` started (psutil reads it on Linux, macOS and Windows), to tell a pid of ours
+    from a reused one; None when it cannot be read."""
+    import psutil
+
     try:
-        ticks = int(Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[19])
-        boot = next(
-            float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines() if line.startswith("btime")
-        )
-        return boot + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError, StopIteration):
+        return float(psutil.Process(pid).create_time())
+    except (psutil.Error, OSError, ValueError):
         return None
 
 
 def _ours(pid: int, started: float | None) -> bool:
-    """Whether ``pid`` is alive and is the process a shim recorded (not another one with its number)."""
+    """Whether ``pid`` is alive and is the process a shim recorded, not another one with its number.
+    A pid whose start time is unknown, here or in the state file, is never ours: signalling its group
+    could end a stranger's processes, while a leftover of ours that is spared only keeps running."""
     if not _alive(pid):
         return False
     when = _started_at(pid)
-    return when is None or started is None or abs(when - started) < 5.0
+    return when is not None and started is not None and abs(when - started) < 5.0
 
 
 def _alive(pid: int) -> bool:
