@@ -12,7 +12,7 @@ from lab_helpers.capstone import rates as R
 from lab_helpers.capstone import sizing as S
 from lab_helpers.checks.registry import get_spec
 
-RATES = {k: m.to_dict() for k, m in R.rates().items()}
+RATES = {k: m.to_dict() for k, m in R.reference_rates().items()}  # never the machine's own lab 01 numbers
 ALL_JS2 = {"control": {"m3.small": 1}, "workers": {"m3.quad": 2}, "delta": None}
 SPLIT = {
     "control": {"m3.small": 1},

@@ -15,7 +15,7 @@ from ..config import records_progress
 from ..measurements import recorded
 from ..paths import load_yaml
 
-__all__ = ["MachineRates", "Rate", "capstone", "rate_lines", "rates"]
+__all__ = ["MachineRates", "Rate", "capstone", "rate_lines", "rates", "reference_rates"]
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,11 @@ def rates() -> dict[str, MachineRates]:
     from it) sizes from the references, whoever ran lab 01 on the machine that built it."""
     lab01 = recorded("01") if records_progress() else {}
     return {key: _machine(key, lab01) for key in ("a40", "vcpu")}
+
+
+def reference_rates() -> dict[str, MachineRates]:
+    """The reference rates alone (the A40's datasheet anchors, the course's vCPU run), whatever is recorded."""
+    return {key: _machine(key, {}) for key in ("a40", "vcpu")}
 
 
 def rate_lines(machines: dict[str, MachineRates]) -> list[str]:
