@@ -699,3 +699,30 @@ def test_label_and_node_selectors():
     by_name = {"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}
     assert selectors.node_selector({"nodeSelectorTerms": [by_name]}, node)
     assert not selectors.map_selector({}, labels) and selectors.map_selector({"app": "web"}, labels)
+
+
+def test_a_replicaset_still_reporting_the_pods_it_deletes_is_not_cut_again(monkeypatch):
+    """Seen under load: the old ReplicaSet was scaled 8 -> 7 and still reported 8 available when the next
+    pass ran; counting that stale 8 cut it to 5 and left 7 pods Ready with maxUnavailable 0."""
+    from lab_helpers.sandbox.kubernetes.controllers import deployment as controller
+
+    monkeypatch.setattr(controller, "record", lambda *args, **kwargs: None)
+
+    class Store:
+        def update(self, res, obj):
+            return obj
+
+    class Controller:
+        objects = Store()
+
+    def replica_set(name: str, size: int, available: int, created: str) -> dict:
+        meta = {"name": name, "namespace": "default", "creationTimestamp": created}
+        return {"metadata": meta, "spec": {"replicas": size}, "status": {"availableReplicas": available}}
+
+    rolling = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+    old = replica_set("web-old", 7, 8, "2026-01-01T00:00:00Z")  # scaled to 7, status not yet caught up
+    new = replica_set("web-new", 2, 2, "2026-01-01T00:01:00Z")
+    run = controller._Pass(Controller(), deployment("web", 8, strategy=rolling), [old, new])
+    run.new_name = "web-new"
+    run.reconcile_olds()
+    assert run.rs["web-old"]["spec"]["replicas"] == 6  # 6 + 2 Ready: never below 8

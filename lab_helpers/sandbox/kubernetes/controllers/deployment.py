@@ -262,7 +262,9 @@ class _Pass:
             cut = min(room - cleaned, spare)
             self.scale_and_record(self.rs[name_of(rs)], replicas(rs) - cut)
             cleaned += cut
-        available = rollout.total(self.all, "availableReplicas")
+        # A ReplicaSet just scaled down still reports the pods it is deleting as available until its own
+        # controller catches up: counting them would cut again and dip below maxUnavailable's floor.
+        available = sum(min(replicas(rs), status_of(rs, "availableReplicas")) for rs in self.all)
         scaled = 0
         if available > min_available:
             budget = available - min_available
