@@ -335,7 +335,10 @@ def test_rollout_survives_the_service_killed(kube, drills):
         lambda: kjson(kube, "get", "deployment", "roll", "-n", NS)["status"].get("updatedReplicas", 0) >= 1,
     )
     os.kill(_service_pid(kube), signal.SIGKILL)
-    time.sleep(1.0)  # kubectl's watch fails and it retries, as against a real API server that went down
+    # kubectl's watch fails and it retries, as against a real API server that went down; its retries last
+    # about a second (a GET after the watch ends, retried once), so start again at once, as a supervisor
+    # would: on a loaded machine a one-second pause plus a slow start outlasted them (connection refused)
+    time.sleep(0.2)
     assert follow.poll() is None
     sb.start()  # on the same port, from what is stored
     out, _ = follow.communicate(timeout=90)
