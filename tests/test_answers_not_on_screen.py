@@ -41,8 +41,9 @@ digits:
 What does not change between two runs on one machine (its core count, its memory, the lab's ``n``) is
 not a measurement here: shown where it equals an answer, it is a leak on that machine. A leak shows in
 every execution, so a lab whose first execution shows nothing runs once; only a lab with sightings
-pays for the second execution. A printed time (``13.856 ms``) is never the answer to a question asked
-in other units.
+pays for the second execution. A printed time (``13.856 ms``) or percentage (``54%``, the "of peak"
+column: a ratio of two measurements, which the dilated clock cannot move) is never the answer to a
+question asked in other units.
 
 ALLOWED lists what is fine to show, each entry with its reason.
 
@@ -245,12 +246,20 @@ def _worth_a_number_search(value: float) -> bool:
 
 
 # a time as printed ("13.856 ms"): not the answer to a question that asks for something else, such as GB/s
-_TIME_UNIT = re.compile(r"\s?(?:ms|s|us|µs|ns)\b")
+# units that say what a printed number is, so it cannot answer a question asked in other units
+_UNITS = {
+    "time": re.compile(r"\s?(?:ms|s|us|µs|ns)\b"),
+    "percent": re.compile(r"\s?%"),
+}
 
 
-def _numbers(text: str) -> list[tuple[str, bool]]:
-    """Every number in ``text`` in order, each with whether a unit of time follows it."""
-    return [(m.group(0), bool(_TIME_UNIT.match(text, m.end()))) for m in _NUMBER.finditer(text)]
+def _unit(text: str, end: int) -> str | None:
+    return next((name for name, unit in _UNITS.items() if unit.match(text, end)), None)
+
+
+def _numbers(text: str) -> list[tuple[str, str | None]]:
+    """Every number in ``text`` in order, each with the unit that follows it (``_UNITS``), if any."""
+    return [(m.group(0), _unit(text, m.end())) for m in _NUMBER.finditer(text)]
 
 
 def _shows_number(value: float, token: str) -> bool:
@@ -267,12 +276,13 @@ def _shows_number(value: float, token: str) -> bool:
     return _round_sig(value, figures) == shown or _round_sig(shown, at) == _round_sig(value, at)
 
 
-def _number_sightings(value: float, text: str, skip_times: bool = False) -> list[tuple[int, str]]:
-    """(the number's index among the text's numbers, the number as shown) for each number that shows ``value``."""
+def _number_sightings(value: float, text: str, skip: frozenset[str] = frozenset()) -> list[tuple[int, str]]:
+    """(the number's index among the text's numbers, the number as shown) for each number that shows ``value``,
+    numbers printed in a unit of ``skip`` left out."""
     return [
         (ordinal, token)
-        for ordinal, (token, is_time) in enumerate(_numbers(text))
-        if not (skip_times and is_time) and _shows_number(value, token)
+        for ordinal, (token, unit) in enumerate(_numbers(text))
+        if unit not in skip and _shows_number(value, token)
     ]
 
 
@@ -295,21 +305,28 @@ def _order_matches(order: tuple[str, ...], text: str, window: int = 600) -> list
     return []
 
 
-def _sightings_in(value, text: str, skip_times: bool = False) -> list[tuple[int | None, str]]:
+def _sightings_in(value, text: str, skip: frozenset[str] = frozenset()) -> list[tuple[int | None, str]]:
     """Where ``text`` shows ``value``: a number with its index among the text's numbers, text with None."""
     if isinstance(value, tuple):
         return [(None, shown) for shown in _order_matches(value, text)]
     if isinstance(value, str):
         return [(None, shown) for shown in _string_matches(value, text)]
-    return list(_number_sightings(value, text, skip_times))
+    return list(_number_sightings(value, text, skip))
 
 
-def _matches(value, text: str, skip_times: bool = False) -> list[str]:
-    return [shown for _, shown in _sightings_in(value, text, skip_times)]
+def _matches(value, text: str, skip: frozenset[str] = frozenset()) -> list[str]:
+    return [shown for _, shown in _sightings_in(value, text, skip)]
 
 
-def _answer_is_a_time(check: str) -> bool:
-    """Whether the check's stated form is a time (then a printed time can be its answer)."""
+# the words of a check's stated form (its ``shape``) that ask for an answer in each of _UNITS
+_ASKED_IN = {
+    "time": re.compile(r"\bin (?:ms|s|seconds|milliseconds|microseconds|nanoseconds|us|µs|ns)\b"),
+    "percent": re.compile(r"%|\bper ?cent"),
+}
+
+
+def _other_units(check: str) -> frozenset[str]:
+    """The units of _UNITS the check's answer is not in: a number printed in one of them is not its answer."""
     import importlib
 
     from lab_helpers.checks.registry import REGISTRY
@@ -320,7 +337,9 @@ def _answer_is_a_time(check: str) -> bool:
         pass
     spec = REGISTRY.get(check)
     shape = spec.shape if spec is not None else ""
-    return not shape or bool(re.search(r"\bin (?:ms|s|seconds|microseconds|us|µs|ns)\b", shape))
+    if not shape:  # a check made up by a test of the scanner: any number may be its answer
+        return frozenset()
+    return frozenset(unit for unit, asked in _ASKED_IN.items() if not asked.search(shape))
 
 
 def _allowed(check: str, value, where: str) -> bool:
@@ -375,13 +394,13 @@ def sightings(executed, accepted: dict[str, object]) -> list[Sighting]:
                 "in its own cell": [(cell, "source")],  # the learner's own cell, its call included
                 "below": [(c, "outputs") for c in cells[index + 1 :] if c.cell_type == "code"],
             }
-            skip_times = not _answer_is_a_time(name)
+            skip = _other_units(name)
             for leaf, value in enumerate(_leaves(accepted[name])):
                 for where, parts in places.items():
                     if _allowed(name, value, where):
                         continue
                     for c, part in parts:
-                        for ordinal, shown in _sightings_in(value, _part_text(c, part), skip_times):
+                        for ordinal, shown in _sightings_in(value, _part_text(c, part), skip):
                             found.append(Sighting(name, leaf, value, where, c.id, part, ordinal, shown))
     return found
 
@@ -442,7 +461,7 @@ def confirmed(found: list[Sighting], first: Scan, second: Scan) -> list[Sighting
             kept.append(s)
             continue
         text = _part_text(cell, s.part)
-        again = _sightings_in(value, text, skip_times=not _answer_is_a_time(s.check))
+        again = _sightings_in(value, text, _other_units(s.check))
         if value == s.value and s.ordinal is not None:  # a fixed answer: the same number, digit for digit
             again = [(ordinal, shown) for ordinal, shown in again if shown == s.shown]
         elif s.ordinal is not None:  # a measured answer: printed as the program prints this execution's answer
@@ -763,6 +782,19 @@ def test_the_keyword_rule_can_fail(tmp_path):
 
 def test_a_printed_time_is_not_a_bandwidth_answer():
     # 13.856 ms and 13.856 GB/s share their digits when t = sqrt(24 n) for n elements: a coincidence, not a leak
-    assert not _matches(13.85659, "copy      13.856 ms", skip_times=not _answer_is_a_time("01.measured-bandwidth"))
-    assert _matches(13.85659, "triad: 13.856 GB/s", skip_times=True) == ["13.856"]
-    assert _matches(0.552, "measured 0.552 ms", skip_times=False) == ["0.552"]  # a time answer still matches times
+    bandwidth = _other_units("01.measured-bandwidth")
+    assert not _matches(13.85659, "copy      13.856 ms", bandwidth)
+    assert _matches(13.85659, "triad: 13.856 GB/s", bandwidth) == ["13.856"]
+    assert _matches(0.552, "measured 0.552 ms") == ["0.552"]  # a time answer still matches times
+    assert "time" not in _other_units("01.triad-a40-ms")  # asked "in milliseconds": a printed time can be it
+
+
+def test_a_printed_percentage_is_not_a_ridge_point():
+    # seen in CI: the suite's "of peak" column (add over copy, a ratio no clock moves) printed 54% in both
+    # executions beside the A40's 53.7 FLOP per byte
+    ridge = _other_units("01.ridge-point")
+    assert "percent" in ridge
+    assert not _matches(53.735632183908045, "add  1,048,576  876.00 us  28.7 GB/s  54%  ", ridge)
+    assert not _matches(53.735632183908045, "of peak 54 %", ridge)
+    assert _matches(53.735632183908045, "ridge: 54 FLOP/byte, 28.7 GB/s", ridge) == ["54"]
+    assert _matches(54.0, "54%") == ["54"]  # a percentage answer still matches percentages
