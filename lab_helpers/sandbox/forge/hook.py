@@ -11,6 +11,7 @@ event per updated ref in the sandbox store. The hooks get no credentials: only t
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from .scan import Finding, scan_tree
 __all__ = ["main", "protection_errors", "pushed_files"]
 
 MAX_FILES = 5000
+SCAN_SECONDS = 120  # a push whose files take longer to scan is refused, never let through
 
 
 def _git(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -108,13 +110,39 @@ def secret_errors(ref: str, after: str) -> list[str]:
     return lines
 
 
-def pre_receive(updates: list[tuple[str, str, str]]) -> int:
+class _ScanTimeout(Exception):
+    pass
+
+
+def _secret_errors_within(updates: list[tuple[str, str, str]], seconds: int) -> list[str]:
+    """``secret_errors`` for every update, or a refusal if scanning outlasts ``seconds`` (a crafted file)."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise _ScanTimeout
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        return [line for _before, after, ref in updates for line in secret_errors(ref, after)]
+    except _ScanTimeout:
+        return [
+            f"GH013: Repository rule violations found for {updates[0][2]}.",
+            "",
+            f"- PUSH PROTECTION: the pushed files could not be scanned for secrets within {seconds} s.",
+            "",
+            "Push fewer or smaller files at a time (large data belongs in object storage, not git), then push again.",
+        ]
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def pre_receive(updates: list[tuple[str, str, str]], scan_seconds: int = SCAN_SECONDS) -> int:
     errors: list[str] = []
     for before, after, ref in updates:
         errors += protection_errors(ref, before, after)
-    if not errors:
-        for _before, after, ref in updates:
-            errors += secret_errors(ref, after)
+    if not errors and updates:
+        errors += _secret_errors_within(updates, scan_seconds)
     for line in errors:
         print(f"error: {line}" if line.startswith("GH0") else line, file=sys.stderr)
     return 1 if errors else 0

@@ -5,15 +5,20 @@ push protection looks for known credential formats rather than anything random-l
 files (YAML, JSON, INI, .env), where a password or an application credential secret written in plain
 text is the mistake the project's own deploy files once made, also get its high-entropy detectors and
 its keyword detector, the latter kept only where the value looks random (long, high Shannon entropy, not
-a template): ``secretName: db-credentials`` in a chart names a Secret and is no secret. A ``Finding``
-names the file, the line and the kind of secret, never the secret itself.
+a template): ``secretName: db-credentials`` in a chart names a Secret and is no secret. The keyword
+detector reads ``key: value`` lines, so a YAML or JSON file's ``name``/``value`` pairs (a container's
+environment, ``- name: DB_PASSWORD`` then ``value: ...``) are read here too, the name as the keyword: the
+entropy detector alone misses about one random 43-character secret in 200. A ``Finding`` names the file,
+the line and the kind of secret, never the secret itself.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,6 +53,7 @@ CONFIG_PLUGINS: tuple[dict[str, Any], ...] = (
 KEYWORD_MIN_LENGTH, KEYWORD_MIN_ENTROPY = 16, 3.5  # `secretName: app-cloud` is a name; a password is not
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".env", ".toml")
 MAX_SCANNED_BYTES = 1024 * 1024  # larger files are data, not configuration: not scanned
+MAX_EXPANDED_NODES = 200_000  # a YAML file whose aliases expand past this is read line by line
 
 
 @dataclass(frozen=True, order=True)
@@ -90,6 +96,9 @@ def _transformed(path: str, text: str) -> list[str]:
     so its string detectors see them (a plain ``value: <token>`` line is no quoted string to them)."""
     from detect_secrets.transformers import get_transformed_file
 
+    name = path.rsplit("/", 1)[-1].lower()
+    if name.endswith((".yaml", ".yml")) and _expanded_size(_yaml_roots(text)) is None:
+        return text.splitlines()  # its YAML reader follows every alias: `a: &a [*a]` would hold it forever
     handle = io.StringIO(text)
     handle.name = path  # the transformers pick themselves by the file's name
     try:
@@ -97,6 +106,93 @@ def _transformed(path: str, text: str) -> list[str]:
     except Exception:  # a file the transformer cannot parse (a Helm template is not YAML): read it as it is
         lines = None
     return [line.rstrip("\n") for line in lines] if lines else text.splitlines()
+
+
+def _yaml_roots(text: str) -> list[Any]:
+    """The documents of a YAML (or JSON) text as nodes, an alias sharing its anchor's node; none if it does not
+    parse (a Helm template)."""
+    import yaml
+
+    try:
+        return [node for node in yaml.compose_all(text, Loader=yaml.SafeLoader) if node is not None]
+    except (yaml.YAMLError, RecursionError):
+        return []
+
+
+def _expanded_size(roots: list[Any], limit: int = MAX_EXPANDED_NODES) -> int | None:
+    """How many nodes a reader that follows aliases visits, or None if more than ``limit`` (an anchor bomb) or
+    endless (an alias inside its own anchor). Each distinct node is counted once, so this is linear."""
+    import yaml
+
+    size: dict[int, int] = {}
+    open_: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False) for root in roots]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        kids = [] if isinstance(node, yaml.ScalarNode) else _children(node)
+        if children_done:
+            open_.discard(key)
+            size[key] = min(limit + 1, 1 + sum(size[id(kid)] for kid in kids))
+            continue
+        if key in size:
+            continue
+        if key in open_:
+            return None  # reached again while its own children are being counted: it contains itself
+        open_.add(key)
+        stack.append((node, True))
+        stack.extend((kid, False) for kid in kids if id(kid) not in size)
+    total = sum(size[id(root)] for root in roots)
+    return None if total > limit else total
+
+
+def _children(node: Any) -> list[Any]:
+    import yaml
+
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
+
+
+def _name_value_pairs(text: str) -> Iterator[tuple[int, str, str]]:
+    """(the value's 1-based line, name, value) for each mapping of a YAML or JSON text with a scalar ``name``
+    and ``value``; nothing for a text that does not parse (a Helm template)."""
+    import yaml
+
+    seen: set[int] = set()  # an alias shares its node: each is walked once, so no anchor bomb multiplies work
+    stack = _yaml_roots(text)
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            scalars = {
+                k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+            }
+            name, value = scalars.get("name"), scalars.get("value")
+            if name is not None and value is not None:
+                yield value.start_mark.line + 1, str(name.value), str(value.value)
+        stack.extend(_children(node))
+
+
+def _secret_names() -> re.Pattern[str]:
+    """detect-secrets' keywords, and the two words a cloud's or a forge's credential goes by in an environment."""
+    from detect_secrets.plugins.keyword import DENYLIST
+
+    return re.compile("|".join((*DENYLIST, "token", "credential")), re.IGNORECASE)
+
+
+def _named_secrets(path: str, text: str) -> list[Finding]:
+    """A ``name``/``value`` pair whose name says secret (detect-secrets' keywords) and whose value looks random."""
+    if not path.rsplit("/", 1)[-1].lower().endswith((".yaml", ".yml", ".json")):
+        return []
+    names = _secret_names()
+    return [
+        Finding(path, line, "Secret Keyword")
+        for line, name, value in _name_value_pairs(text)
+        if names.search(name) and _looks_random(value)
+    ]
 
 
 def scan_text(path: str, text: str) -> list[Finding]:
@@ -114,6 +210,7 @@ def scan_text(path: str, text: str) -> list[Finding]:
             if secret.type == "Secret Keyword" and not _looks_random(secret.secret_value):
                 continue
             found.add(Finding(path, int(secret.line_number), str(secret.type)))
+    found.update(_named_secrets(path, text))
     return sorted(found)
 
 
