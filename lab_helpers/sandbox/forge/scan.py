@@ -8,8 +8,10 @@ its keyword detector, the latter kept only where the value looks random (long, h
 a template): ``secretName: db-credentials`` in a chart names a Secret and is no secret. The keyword
 detector reads ``key: value`` lines, so a YAML or JSON file's ``name``/``value`` pairs (a container's
 environment, ``- name: DB_PASSWORD`` then ``value: ...``) are read here too, the name as the keyword: the
-entropy detector alone misses about one random 43-character secret in 200. A ``Finding`` names the file,
-the line and the kind of secret, never the secret itself.
+entropy detector alone misses about one random 43-character secret in 200. A pushed file is hostile input:
+a YAML file whose aliases loop or expand past ``MAX_EXPANDED_NODES`` is read line by line, since
+detect-secrets' YAML reader would follow them forever. A ``Finding`` names the file, the line and the kind
+of secret, never the secret itself.
 """
 
 from __future__ import annotations
