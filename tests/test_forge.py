@@ -332,8 +332,8 @@ def test_the_courses_own_files_pass():
 
 
 @pytest.mark.parametrize("value", _LOW_ENTROPY_SECRETS)
-@pytest.mark.parametrize("suffix", ["yaml", "json"])
-def test_a_random_credential_in_a_container_env_is_caught_whatever_its_entropy(value, suffix):
+@pytest.mark.parametrize("form", ["yaml", "json", "json indented with tabs"])
+def test_a_random_credential_in_a_container_env_is_caught_whatever_its_entropy(value, form):
     """Lab 06's drill: ``- name: CLOUD_CREDENTIAL_SECRET`` then ``value: <random>`` in a deploy file."""
     import json
 
@@ -343,8 +343,11 @@ def test_a_random_credential_in_a_container_env_is_caught_whatever_its_entropy(v
 
     env = [{"name": "PORT", "value": "8080"}, {"name": "CLOUD_CREDENTIAL_SECRET", "value": value}]
     deploy = {"spec": {"template": {"spec": {"containers": [{"name": "api", "env": env}]}}}}
-    text = yaml.safe_dump(deploy, sort_keys=False) if suffix == "yaml" else json.dumps(deploy, indent=2)
-    found = scan_text(f"deploy/application.{suffix}", text)
+    if form == "yaml":
+        text = yaml.safe_dump(deploy, sort_keys=False)
+    else:  # a tab is no indentation YAML accepts, so a tab-indented JSON file is read as JSON
+        text = json.dumps(deploy, indent="\t" if "tabs" in form else 2)
+    found = scan_text(f"deploy/application.{form.split()[0]}", text)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if value in row)
     assert [(f.line, f.type) for f in found] == [(line, "Secret Keyword")]
     assert value not in str(found)
@@ -359,6 +362,7 @@ def test_a_name_value_pair_that_is_no_secret_passes():
         "- name: SECRET_NAME\n  value: db-credentials\n"
         "- name: DB_PASSWORD\n  value: '{{ .Values.password }}'\n"
         f"- name: BUILD_ID\n  value: {_LOW_ENTROPY_SECRETS[0]}\n"  # random, but named as no secret
+        "- name: CLOUD_CREDENTIAL_ID\n  value: 9f2c41d07be85a3e6d1f0c7b24a98e53\n"  # names a credential, is none
         "anchors: &a [*a]\n"
     )
     assert scan_text("deploy/values.yaml", text) == []
@@ -402,3 +406,29 @@ def test_a_push_whose_scan_outlasts_its_limit_is_refused(monkeypatch):
     assert time.monotonic() - start < 5
     assert errors[0] == "GH013: Repository rule violations found for refs/heads/main."
     assert any("could not be scanned for secrets within 1 s" in line for line in errors)
+
+
+def test_a_crafted_yaml_push_is_refused_at_once_then_the_mended_push_lands(forge, tmp_path):
+    """With real git: a file whose aliases loop, beside a secret, once held the pre-receive hook forever."""
+    import time
+
+    repo = forge.create_repo("crafted-yaml")
+    work = forge.clone(repo, tmp_path / "c")
+    values = work / "deploy" / "values.yaml"
+    values.parent.mkdir()
+    env = f"env:\n- name: API_TOKEN\n  value: {_LOW_ENTROPY_SECRETS[2]}\n"
+    values.write_text("loop: &a [*a]\n" + _anchor_bomb(9) + env)
+    forge.commit(work, "values")
+    start = time.monotonic()
+    out = plain_git(work, "push", "--no-verify", "origin", "HEAD:main")
+    assert time.monotonic() - start < 30  # seconds at most; the hook once never returned
+    assert out.returncode != 0 and "GH013" in out.stderr
+    assert f"Secret Keyword: deploy/values.yaml:{_anchor_bomb(9).count(chr(10)) + 4} (commit" in out.stderr
+    assert _LOW_ENTROPY_SECRETS[2] not in out.stderr + out.stdout
+    # as the refusal says: amend the commit to keep the secret out (in a Secret): the same crafted file now lands
+    values.write_text("loop: &a [*a]\n" + _anchor_bomb(9) + "envFrom:\n- secretRef:\n    name: api-token\n")
+    plain_git(work, "add", "-A")
+    assert plain_git(work, "commit", "-q", "--amend", "-m", "values: the token lives in a Secret").returncode == 0
+    pushed = forge.push(work)
+    assert pushed.ok, pushed.refused
+    assert plain_git(work, "ls-remote", "origin", "main").stdout.split()[0] == forge.head(work)

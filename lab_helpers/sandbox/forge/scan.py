@@ -55,6 +55,7 @@ CONFIG_PLUGINS: tuple[dict[str, Any], ...] = (
 KEYWORD_MIN_LENGTH, KEYWORD_MIN_ENTROPY = 16, 3.5  # `secretName: app-cloud` is a name; a password is not
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".ini", ".cfg", ".conf", ".env", ".toml")
 MAX_SCANNED_BYTES = 1024 * 1024  # larger files are data, not configuration: not scanned
+YAML_SUFFIXES = (".yaml", ".yml")
 MAX_EXPANDED_NODES = 200_000  # a YAML file whose aliases expand past this is read line by line
 
 
@@ -93,13 +94,13 @@ def _looks_random(value: str | None) -> bool:
     return entropy >= KEYWORD_MIN_ENTROPY
 
 
-def _transformed(path: str, text: str) -> list[str]:
+def _transformed(path: str, text: str, roots: list[Any]) -> list[str]:
     """The file's lines as detect-secrets reads them: a YAML or INI file's values quoted, one per original line,
-    so its string detectors see them (a plain ``value: <token>`` line is no quoted string to them)."""
+    so its string detectors see them (a plain ``value: <token>`` line is no quoted string to them). ``roots``
+    are the file's YAML documents, as ``_documents`` read them."""
     from detect_secrets.transformers import get_transformed_file
 
-    name = path.rsplit("/", 1)[-1].lower()
-    if name.endswith((".yaml", ".yml")) and _expanded_size(_yaml_roots(text)) is None:
+    if _suffix(path) in YAML_SUFFIXES and _expanded_size(roots) is None:
         return text.splitlines()  # its YAML reader follows every alias: `a: &a [*a]` would hold it forever
     handle = io.StringIO(text)
     handle.name = path  # the transformers pick themselves by the file's name
@@ -110,11 +111,21 @@ def _transformed(path: str, text: str) -> list[str]:
     return [line.rstrip("\n") for line in lines] if lines else text.splitlines()
 
 
-def _yaml_roots(text: str) -> list[Any]:
-    """The documents of a YAML (or JSON) text as nodes, an alias sharing its anchor's node; none if it does not
-    parse (a Helm template)."""
+def _suffix(path: str) -> str:
+    name = path.rsplit("/", 1)[-1].lower()
+    return "." + name.rsplit(".", 1)[-1] if "." in name else ""
+
+
+def _documents(path: str, text: str) -> list[Any]:
+    """The documents of a YAML or JSON file as nodes, an alias sharing its anchor's node (so reading them is
+    linear whatever the aliases do); none for another file or one that does not parse (a Helm template)."""
     import yaml
 
+    suffix = _suffix(path)
+    if suffix == ".json":
+        text = text.replace("\t", " ")  # JSON may indent with tabs, YAML may not; in JSON a raw tab is only space
+    elif suffix not in YAML_SUFFIXES:
+        return []
     try:
         return [node for node in yaml.compose_all(text, Loader=yaml.SafeLoader) if node is not None]
     except (yaml.YAMLError, RecursionError):
@@ -156,13 +167,13 @@ def _children(node: Any) -> list[Any]:
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
-def _name_value_pairs(text: str) -> Iterator[tuple[int, str, str]]:
-    """(the value's 1-based line, name, value) for each mapping of a YAML or JSON text with a scalar ``name``
-    and ``value``; nothing for a text that does not parse (a Helm template)."""
+def _name_value_pairs(roots: list[Any]) -> Iterator[tuple[int, str, str]]:
+    """(the value's 1-based line, name, value) for each mapping of the documents with a scalar ``name`` and
+    ``value``."""
     import yaml
 
     seen: set[int] = set()  # an alias shares its node: each is walked once, so no anchor bomb multiplies work
-    stack = _yaml_roots(text)
+    stack = list(roots)
     while stack:
         node = stack.pop()
         if id(node) in seen:
@@ -179,20 +190,19 @@ def _name_value_pairs(text: str) -> Iterator[tuple[int, str, str]]:
 
 
 def _secret_names() -> re.Pattern[str]:
-    """detect-secrets' keywords, and the two words a cloud's or a forge's credential goes by in an environment."""
+    """detect-secrets' keywords, and "token", the word a forge's or a CI's credential goes by in an environment
+    (``GITHUB_TOKEN``). Not "credential": an application credential's ID names it and is no secret."""
     from detect_secrets.plugins.keyword import DENYLIST
 
-    return re.compile("|".join((*DENYLIST, "token", "credential")), re.IGNORECASE)
+    return re.compile("|".join((*DENYLIST, "token")), re.IGNORECASE)
 
 
-def _named_secrets(path: str, text: str) -> list[Finding]:
+def _named_secrets(path: str, roots: list[Any]) -> list[Finding]:
     """A ``name``/``value`` pair whose name says secret (detect-secrets' keywords) and whose value looks random."""
-    if not path.rsplit("/", 1)[-1].lower().endswith((".yaml", ".yml", ".json")):
-        return []
     names = _secret_names()
     return [
         Finding(path, line, "Secret Keyword")
-        for line, name, value in _name_value_pairs(text)
+        for line, name, value in _name_value_pairs(roots)
         if names.search(name) and _looks_random(value)
     ]
 
@@ -205,14 +215,15 @@ def scan_text(path: str, text: str) -> list[Finding]:
     if len(text) > MAX_SCANNED_BYTES or "\x00" in text:
         return []
     config = {"plugins_used": _plugins_for(path)}
-    lines = list(enumerate(_transformed(path, text), start=1))
+    roots = _documents(path, text)  # read once: the transformer's guard and the name/value pairs share it
+    lines = list(enumerate(_transformed(path, text, roots), start=1))
     found: set[Finding] = set()
     with transient_settings(config):
         for secret in _process_line_based_plugins(lines, filename=path):
             if secret.type == "Secret Keyword" and not _looks_random(secret.secret_value):
                 continue
             found.add(Finding(path, int(secret.line_number), str(secret.type)))
-    found.update(_named_secrets(path, text))
+    found.update(_named_secrets(path, roots))
     return sorted(found)
 
 
